@@ -1,0 +1,48 @@
+# Two entry points: `make run` (demo) and `make test` (every test). Everything else is a step of those.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+
+.PHONY: run test setup python widget chromium lint bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
+	touch $@
+
+widget/node_modules/.installed: widget/package.json widget/package-lock.json
+	cd widget && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+widget/dist/waymark.js: widget/node_modules/.installed widget/build.mjs $(wildcard widget/src/*.js)
+	cd widget && node build.mjs
+
+python: $(BIN)/.installed
+widget: widget/dist/waymark.js
+setup: python widget
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+## make run: set up, migrate, seed the demo app and serve http://127.0.0.1:8000/demo/
+run: setup
+	$(BIN)/waymark demo
+
+## make test: set up (with Chromium) and run every test: unit, API on SQLite and PostgreSQL, e2e
+test: setup chromium
+	$(BIN)/ruff check server tests e2e benchmarks
+	WAYMARK_TEST_POSTGRES_URL=$(PG_TEST_URL) $(BIN)/pytest -q
+
+lint: python
+	$(BIN)/ruff check server tests e2e benchmarks
+
+bench: setup chromium
+	$(BIN)/python benchmarks/widget_size.py
+	$(BIN)/python benchmarks/delivery.py
+	$(BIN)/python benchmarks/first_guide.py
+
+clean:
+	rm -rf $(VENV) widget/node_modules widget/dist var

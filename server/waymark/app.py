@@ -1,0 +1,83 @@
+"""The one place the Litestar application is built."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Litestar, MediaType, Request, Response, get
+from litestar.config.cors import CORSConfig
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi import OpenAPIConfig
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from waymark.apps.services import KeyResolver
+from waymark.db.engine import create_engine, make_sessionmaker
+from waymark.delivery.controllers import DeliveryController
+from waymark.delivery.snapshot import SnapshotStore
+from waymark.demo.controllers import DemoController, demo_static_router
+from waymark.events.controllers import EventController
+from waymark.guides.controllers import GuideController
+from waymark.settings import Settings, get_settings
+from waymark.widget_assets import WidgetAssets, widget_routes
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("waymark")
+
+
+@get("/health", operation_id="Health", tags=["ops"], cache=False)
+async def health(request: Request) -> dict[str, str]:
+    """Liveness and database reachability."""
+    async with request.app.state.sessionmaker() as session:
+        await session.connection()
+    return {"status": "ok"}
+
+
+def _http_error(_: Request, exc: HTTPException) -> Response[dict[str, object]]:
+    body: dict[str, object] = {"status_code": exc.status_code, "detail": exc.detail}
+    if isinstance(exc, ValidationException) and exc.extra:
+        body["extra"] = exc.extra
+    return Response(body, status_code=exc.status_code, headers=exc.headers, media_type=MediaType.JSON)
+
+
+def _unexpected_error(request: Request, exc: Exception) -> Response[dict[str, object]]:
+    """Never a stack trace to a user: log it, answer a plain JSON 500."""
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return Response(
+        {"status_code": 500, "detail": "internal error; it has been logged"},
+        status_code=HTTP_500_INTERNAL_SERVER_ERROR,
+        media_type=MediaType.JSON,
+    )
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    engine = create_engine(settings.database_url, settings.pool_size)
+    sessionmaker = make_sessionmaker(engine)
+
+    async def _dispose() -> None:
+        await engine.dispose()
+
+    app = Litestar(
+        route_handlers=[
+            health,
+            DeliveryController,
+            EventController,
+            GuideController,
+            DemoController,
+            demo_static_router,
+            *widget_routes(),
+        ],
+        cors_config=CORSConfig(allow_origins=["*"], allow_methods=["GET", "POST"], max_age=86400),
+        openapi_config=OpenAPIConfig(title="Waymark", version="0.1.0", use_handler_docstrings=True),
+        exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},
+        on_shutdown=[_dispose],
+        debug=settings.debug,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = sessionmaker
+    app.state.key_resolver = KeyResolver(sessionmaker)
+    app.state.snapshots = SnapshotStore(sessionmaker, settings.snapshot_check_seconds)
+    app.state.widget = WidgetAssets.load()
+    return app

@@ -1,0 +1,203 @@
+"""The ``waymark`` command line: database, server, demo, apps and guides as code."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import click
+import msgspec
+
+from waymark.settings import Settings, get_settings
+
+__all__ = ["main"]
+
+T = TypeVar("T")
+
+
+def _run(make: Callable[[Settings], Awaitable[T]]) -> T:
+    """Run one async operation against the configured database, then dispose of the engine."""
+    return asyncio.run(make(get_settings()))
+
+
+@click.group()
+def main() -> None:
+    """Waymark: in-app guides, feedback and product analytics."""
+
+
+# --- database -------------------------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration (safe to run again; run it before starting workers)."""
+    from waymark.db.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    click.echo(f"database at head: {settings.database_url}")
+
+
+# --- server ---------------------------------------------------------------------------------
+
+
+def _serve(host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        "waymark.app:create_app", factory=True, host=host, port=port, workers=workers,
+        log_level=os.environ.get("WAYMARK_LOG_LEVEL", "warning"), access_log=False,
+    )
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to bind (default WAYMARK_HOST or 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default WAYMARK_PORT or 8000).")
+@click.option("--workers", type=int, default=None, help="Worker processes (default WAYMARK_WORKERS or 1).")
+@click.option("--migrate/--no-migrate", default=True, help="Apply migrations before starting workers.")
+def serve(host: str | None, port: int | None, workers: int | None, migrate: bool) -> None:
+    """Run the HTTP server."""
+    settings = get_settings()
+    if migrate:
+        from waymark.db.migrate import upgrade
+
+        upgrade(settings.database_url)
+    _serve(host or settings.host, port or settings.port, workers or settings.workers)
+
+
+@main.command()
+@click.option("--host", default=None)
+@click.option("--port", type=int, default=None)
+@click.option("--guides", "guides_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=Path("guides"), show_default=True, help="Folder of the demo app's guides.")
+@click.option("--no-serve", is_flag=True, help="Seed only.")
+def demo(host: str | None, port: int | None, guides_dir: Path, no_serve: bool) -> None:
+    """Seed the demo app and its guides, then serve the demo host page at /demo/."""
+    from waymark.db.migrate import upgrade
+    from waymark.demo.seed import seed_demo
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    try:
+        summary = _run(lambda s: seed_demo(s, guides_dir))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(summary)
+    if not no_serve:
+        host, port = host or settings.host, port or settings.port
+        click.echo(f"demo host app: http://{host}:{port}/demo/")
+        _serve(host, port, 1)
+
+
+# --- apps -----------------------------------------------------------------------------------
+
+
+@main.group()
+def apps() -> None:
+    """Apps (instrumented products) and their keys."""
+
+
+@apps.command("create")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print the id and keys as JSON.")
+def apps_create(name: str, as_json: bool) -> None:
+    """Create an app; prints its public key and a secret key (shown only this once)."""
+    from waymark.apps.services import create_app_with_keys
+    from waymark.cli_support import with_session
+
+    new = _run(lambda s: with_session(s, lambda session: create_app_with_keys(session, name)))
+    if as_json:
+        click.echo(msgspec.json.encode(new).decode())
+    else:
+        click.echo(f"app {new.id} ({new.name})\npublic key: {new.public_key}\nsecret key: {new.secret_key}"
+                   "\n(the secret key is not shown again)")
+
+
+@apps.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def apps_list(as_json: bool) -> None:
+    """List apps with their public keys and secret-key prefixes."""
+    from waymark.apps.services import list_apps
+    from waymark.cli_support import with_session
+
+    found = _run(lambda s: with_session(s, list_apps))
+    if as_json:
+        click.echo(msgspec.json.encode(found).decode())
+        return
+    for a in found:
+        click.echo(f"{a.id}  {a.name:<24} {a.public_key}  guides v{a.guides_version}  "
+                   f"secret keys: {', '.join(p + '…' for p in a.secret_key_prefixes)}")
+
+
+# --- guides ---------------------------------------------------------------------------------
+
+
+@main.group()
+def guides() -> None:
+    """Guides as code: schema, validate, push, rollback."""
+
+
+@guides.command("schema")
+def guides_schema() -> None:
+    """Print the JSON Schema of a guide file."""
+    from waymark.guides.schemas import guide_json_schema
+
+    click.echo(json.dumps(guide_json_schema(), indent=2))
+
+
+def _validate_or_exit(paths: tuple[Path, ...]) -> list[object]:
+    from waymark.guides.loader import validate_paths
+
+    loaded, errors = validate_paths([str(p) for p in paths])
+    for error in errors:
+        click.echo(str(error), err=True)
+    if errors:
+        click.echo(f"{len(errors)} problem(s) found; nothing was changed.", err=True)
+        sys.exit(1)
+    return list(loaded)
+
+
+@guides.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+def guides_validate(paths: tuple[Path, ...]) -> None:
+    """Check guide files; prints every problem as file:line: field: message."""
+    loaded = _validate_or_exit(paths)
+    click.echo(f"{len(loaded)} guide(s) valid")
+
+
+@guides.command("push")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--app", "key", required=True, envvar="WAYMARK_SECRET_KEY", help="The app's secret key (sk_…).")
+@click.option("--server", default=None, help="Push over HTTP to this Waymark (default: the local database).")
+def guides_push(paths: tuple[Path, ...], key: str, server: str | None) -> None:
+    """Publish guide files atomically: every file becomes a new version, or nothing changes."""
+    from waymark.cli_support import push_files
+
+    loaded = _validate_or_exit(paths)
+    try:
+        results = push_files(loaded, key, server)
+    except click.ClickException:
+        raise
+    for line in results:
+        click.echo(line)
+
+
+@guides.command("rollback")
+@click.argument("guide_id")
+@click.option("--app", "key", required=True, envvar="WAYMARK_SECRET_KEY", help="The app's secret key (sk_…).")
+@click.option("--server", default=None, help="Roll back over HTTP on this Waymark.")
+def guides_rollback(guide_id: str, key: str, server: str | None) -> None:
+    """Publish the previous version of a guide again."""
+    from waymark.cli_support import rollback_guide
+
+    click.echo(rollback_guide(guide_id, key, server))

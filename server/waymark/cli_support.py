@@ -1,0 +1,98 @@
+"""What the CLI does against a database or a remote server, kept apart from argument parsing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import click
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from waymark.apps.services import KeyResolver
+from waymark.db.engine import create_engine, make_sessionmaker
+from waymark.guides.loader import LoadedGuide
+from waymark.guides.publishing import items_from_loaded
+from waymark.guides.services import NothingToRollBack, publish, rollback
+from waymark.settings import Settings, get_settings
+
+__all__ = ["push_files", "rollback_guide", "with_session"]
+
+T = TypeVar("T")
+
+
+async def with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    engine = create_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            return await work(session)
+    finally:
+        await engine.dispose()
+
+
+def _local(key: str, work: Callable[[AsyncSession, str], Awaitable[T]]) -> T:
+    """Run ``work(session, app_id)`` on the local database for the app of secret ``key``."""
+
+    async def run() -> T:
+        settings = get_settings()
+        engine = create_engine(settings.database_url)
+        try:
+            maker = make_sessionmaker(engine)
+            app_id = await KeyResolver(maker).secret(key) if key.startswith("sk_") else None
+            if app_id is None:
+                raise click.ClickException("unknown or revoked secret key (pass the app's sk_… key to --app)")
+            async with maker() as session:
+                result = await work(session, app_id)
+                await session.commit()
+                return result
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _remote(server: str, key: str, path: str, payload: dict[str, object]) -> dict[str, object]:
+    try:
+        response = httpx.post(
+            server.rstrip("/") + path, json=payload, headers={"Authorization": f"Bearer {key}"}, timeout=30
+        )
+    except httpx.HTTPError as exc:
+        raise click.ClickException(f"cannot reach {server}: {exc}") from exc
+    body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
+    if response.status_code >= 400:
+        detail = body.get("detail") if isinstance(body, dict) else None
+        lines = [f"{server} refused ({response.status_code}): {detail or response.text[:200]}"]
+        for problem in body.get("errors", []) if isinstance(body, dict) else []:
+            lines.append(f"  {problem}")
+        raise click.ClickException("\n".join(lines))
+    return body  # type: ignore[no-any-return]
+
+
+def push_files(loaded: list[LoadedGuide], key: str, server: str | None) -> list[str]:
+    if server:
+        files = [{"name": g.file, "content": Path(g.file).read_text(encoding="utf-8")} for g in loaded]
+        body = _remote(server, key, "/api/v1/guide-definitions/push", {"files": files})
+        results = body.get("published", [])
+        return [
+            f"{r['id']}: v{r['version']}{'' if r['changed'] else ' (unchanged)'}"
+            for r in results  # type: ignore[union-attr]
+        ]
+    results = _local(key, lambda session, app_id: publish(session, app_id, items_from_loaded(loaded)))
+    return [f"{r.id}: v{r.version}{'' if r.changed else ' (unchanged)'}" for r in results]
+
+
+def rollback_guide(guide_id: str, key: str, server: str | None) -> str:
+    if server:
+        body = _remote(server, key, f"/api/v1/guide-definitions/{guide_id}/rollback", {})
+        return f"{guide_id}: v{body['version']} published again"
+
+    async def work(session: AsyncSession, app_id: str) -> str:
+        try:
+            result = await rollback(session, app_id, guide_id)
+        except NothingToRollBack as exc:
+            raise click.ClickException(str(exc)) from exc
+        return f"{guide_id}: v{result.version} published again"
+
+    return _local(key, work)

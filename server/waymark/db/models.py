@@ -1,0 +1,170 @@
+"""Storage models for every domain, in one place so that migrations see them all."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "App",
+    "AppScoped",
+    "Base",
+    "Event",
+    "Guide",
+    "GuideState",
+    "GuideVersion",
+    "SecretKey",
+    "Tenant",
+    "Visitor",
+    "utcnow",
+]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {
+        datetime: DateTime(timezone=True),
+        dict[str, Any]: JSON,
+    }
+
+
+class AppScoped:
+    """Marker for rows that belong to one app: sessions bound to an app only ever see that app's rows.
+
+    The filter itself lives in :mod:`waymark.db.scope`.
+    """
+
+    app_id: Mapped[str]
+
+
+class App(Base):
+    __tablename__ = "apps"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    public_key: Mapped[str] = mapped_column(String(64), unique=True)
+    guides_version: Mapped[int] = mapped_column(Integer, default=0)
+    """Bumped on every push or rollback: tells every worker that its guide snapshot is stale."""
+    throttle_seconds: Mapped[int] = mapped_column(Integer, default=86400)
+    """At most one automatic guide per visitor per this interval."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SecretKey(AppScoped, Base):
+    __tablename__ = "secret_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), index=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    """The first characters of the key, shown in listings so a key can be recognised."""
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    """SHA-256 of the key: keys are 256-bit random, so a fast hash is enough and a leak reveals nothing."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Tenant(AppScoped, Base):
+    __tablename__ = "tenants"
+
+    app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    first_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Visitor(AppScoped, Base):
+    __tablename__ = "visitors"
+
+    app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    tenant_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    first_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    last_auto_guide_at: Mapped[datetime | None] = mapped_column(default=None)
+    """When an automatic, throttled guide was last shown to this visitor."""
+
+
+class Guide(AppScoped, Base):
+    __tablename__ = "guides"
+
+    app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    published_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    """The version the widget gets; ``None`` once unpublished."""
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GuideVersion(AppScoped, Base):
+    __tablename__ = "guide_versions"
+    __table_args__ = (UniqueConstraint("app_id", "guide_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
+    guide_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    definition: Mapped[dict[str, Any]] = mapped_column()
+    """The guide file as validated data: what the snapshot is compiled from."""
+    source: Mapped[str | None] = mapped_column(String(500), default=None)
+    """The file it was pushed from, for people reading the history."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GuideState(AppScoped, Base):
+    __tablename__ = "guide_states"
+
+    app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True)
+    visitor_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    guide_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    step: Mapped[int] = mapped_column(Integer, default=0)
+    last_seen_at: Mapped[datetime | None] = mapped_column(default=None)
+    snoozed_until: Mapped[datetime | None] = mapped_column(default=None)
+    completed_at: Mapped[datetime | None] = mapped_column(default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Event(AppScoped, Base):
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("app_id", "event_id", name="uq_events_app_event_id"),
+        Index("ix_events_app_ts", "app_id", "ts"),
+        Index("ix_events_app_visitor", "app_id", "visitor_id"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(String(64))
+    """The client-made id: a resend of the same event is stored once."""
+    type: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str | None] = mapped_column(String(200), default=None)
+    visitor_id: Mapped[str] = mapped_column(String(200))
+    tenant_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    guide_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    guide_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    step: Mapped[int | None] = mapped_column(Integer, default=None)
+    url: Mapped[str | None] = mapped_column(Text, default=None)
+    ts: Mapped[datetime] = mapped_column()
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    props: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -1,0 +1,57 @@
+"""Tenant isolation in one place: a session bound to an app sees and loads only that app's rows.
+
+Every ORM ``SELECT``/``UPDATE``/``DELETE`` made through a session opened with
+:func:`app_session` gets ``app_id = :bound`` added for every app-scoped model it
+touches, so a route cannot forget the filter. Rows added through such a session
+must belong to the bound app, or the flush is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+
+from waymark.db.models import AppScoped
+
+__all__ = ["CrossAppWrite", "app_session"]
+
+_APP_KEY = "waymark_app_id"
+
+
+class CrossAppWrite(RuntimeError):
+    """A row of another app was about to be written through an app-bound session."""
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_to_app(state: ORMExecuteState) -> None:
+    app_id = state.session.info.get(_APP_KEY)
+    if app_id is None or not (state.is_select or state.is_update or state.is_delete):
+        return
+    state.statement = state.statement.options(
+        with_loader_criteria(AppScoped, lambda cls: cls.app_id == app_id, include_aliases=True)
+    )
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_cross_app_rows(session: Session, _ctx: object, _instances: object) -> None:
+    app_id = session.info.get(_APP_KEY)
+    if app_id is None:
+        return
+    for obj in list(session.new) + list(session.dirty):
+        if isinstance(obj, AppScoped) and obj.app_id != app_id:
+            raise CrossAppWrite(f"{type(obj).__name__} of app {obj.app_id!r} in a session bound to {app_id!r}")
+
+
+@asynccontextmanager
+async def app_session(
+    sessionmaker: async_sessionmaker[AsyncSession], app_id: str
+) -> AsyncIterator[AsyncSession]:
+    """Open a session that only sees ``app_id``'s rows."""
+    async with sessionmaker() as session:
+        session.info[_APP_KEY] = app_id
+        session.sync_session.info[_APP_KEY] = app_id
+        yield session

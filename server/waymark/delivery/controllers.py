@@ -1,0 +1,98 @@
+"""``GET /api/v1/guides``: the guides to show this visitor on this page (the widget's hot path)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, get
+from litestar.di import Provide
+from litestar.exceptions import ClientException
+from litestar.params import Parameter
+from sqlalchemy import select
+
+from waymark.apps.auth import public_app_id
+from waymark.db.models import GuideState as StateRow
+from waymark.db.models import Visitor
+from waymark.delivery.selection import VisitorContext, render_delivery
+from waymark.delivery.snapshot import SnapshotStore
+from waymark.guides.frequency import GuideState
+from waymark.guides.targeting import split_url
+
+__all__ = ["DeliveryController"]
+
+
+class _Meta(msgspec.Struct):
+    visitor: dict[str, Any] = msgspec.field(default_factory=dict)
+    tenant: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+_meta_decoder = msgspec.json.Decoder(_Meta)
+_STATE_COLUMNS = (
+    StateRow.guide_id, StateRow.status, StateRow.step, StateRow.last_seen_at, StateRow.snoozed_until,
+    StateRow.completed_at,
+)
+
+
+def _decode_meta(raw: str | None) -> _Meta:
+    if not raw:
+        return _Meta()
+    if len(raw) > 8192:
+        raise ClientException("meta is longer than 8192 characters")
+    try:
+        return _meta_decoder.decode(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+    except (ValueError, msgspec.DecodeError) as exc:
+        raise ClientException(f"meta must be base64url-encoded JSON {{visitor, tenant}}: {exc}") from exc
+
+
+class DeliveryController(Controller):
+    path = "/api/v1/guides"
+    tags = ["delivery"]
+    dependencies = {"app_id": Provide(public_app_id)}
+
+    @get("/", operation_id="DeliverGuides", cache=False)
+    async def deliver(
+        self,
+        request: Request,
+        app_id: str,
+        visitor: str = Parameter(min_length=1, max_length=200, description="The visitor's id."),
+        url: str = Parameter(min_length=1, max_length=4096, description="The page's full URL."),
+        tenant: str | None = Parameter(default=None, max_length=200, description="The tenant's id."),
+        locale: str | None = Parameter(default=None, max_length=35),
+        meta: str | None = Parameter(
+            default=None, description="base64url JSON {visitor: {...}, tenant: {...}} for segments."
+        ),
+    ) -> Response[bytes]:
+        """Guides for (visitor, page), with the visitor's state; ETag and 304."""
+        snapshots: SnapshotStore = request.app.state.snapshots
+        snapshot = await snapshots.get(app_id)
+        extra = _decode_meta(meta)
+        visitor_meta = {**extra.visitor, "id": visitor}
+        if locale:
+            visitor_meta.setdefault("locale", locale)
+        tenant_meta = {**extra.tenant, "id": tenant} if tenant else dict(extra.tenant)
+        states: dict[str, GuideState] = {}
+        last_auto: datetime | None = None
+        if snapshot.guides:
+            async with request.app.state.engine.connect() as conn:
+                for row in await conn.execute(
+                    select(*_STATE_COLUMNS).where(StateRow.app_id == app_id, StateRow.visitor_id == visitor)
+                ):
+                    states[row.guide_id] = GuideState(
+                        status=row.status, step=row.step, last_seen_at=row.last_seen_at,
+                        snoozed_until=row.snoozed_until, completed_at=row.completed_at,
+                    )
+                last_auto = await conn.scalar(
+                    select(Visitor.last_auto_guide_at).where(Visitor.app_id == app_id, Visitor.id == visitor)
+                )
+        ctx = VisitorContext(visitor=visitor_meta, tenant=tenant_meta, locale=locale or visitor_meta.get("locale"),
+                             states=states, last_auto_at=last_auto)
+        body = render_delivery(snapshot, ctx, split_url(url), datetime.now(UTC))
+        etag = '"' + hashlib.blake2b(body, digest_size=10).hexdigest() + '"'
+        headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+        if request.headers.get("if-none-match") == etag:
+            return Response(b"", status_code=304, headers=headers)
+        return Response(body, media_type="application/json", headers=headers)

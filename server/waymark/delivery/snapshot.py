@@ -1,0 +1,100 @@
+"""Each app's published guides, compiled and held in memory; rebuilt when the app's version moves.
+
+Every worker keeps its own copy. ``apps.guides_version`` in the database is bumped by
+each push or rollback, so a worker that checks it (at most every
+``check_seconds``) learns that its copy is stale, whichever worker published.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from sqlalchemy import and_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from waymark.db.models import App, Guide, GuideVersion
+from waymark.guides.compiler import CompiledGuide, compile_guide
+
+__all__ = ["Snapshot", "SnapshotStore"]
+
+log = logging.getLogger("waymark.snapshot")
+
+
+class Snapshot:
+    """The published guides of one app at one version, highest priority first."""
+
+    __slots__ = ("app_id", "by_id", "guides", "throttle_seconds", "version")
+
+    def __init__(self, app_id: str, version: int, throttle_seconds: int, guides: list[CompiledGuide]) -> None:
+        self.app_id = app_id
+        self.version = version
+        self.throttle_seconds = throttle_seconds
+        self.guides = sorted(guides, key=lambda g: (-g.priority, g.id))
+        self.by_id = {g.id: g for g in self.guides}
+
+    def counts_for_throttle(self, guide_id: str) -> bool:
+        guide = self.by_id.get(guide_id)
+        return guide is None or not guide.ignore_throttle
+
+    def snooze_days(self, guide_id: str) -> int:
+        guide = self.by_id.get(guide_id)
+        return (guide.snooze_days if guide else None) or 1
+
+
+class SnapshotStore:
+    __slots__ = ("_check_seconds", "_checked", "_locks", "_sessionmaker", "_snapshots")
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], check_seconds: float) -> None:
+        self._sessionmaker = sessionmaker
+        self._check_seconds = check_seconds
+        self._snapshots: dict[str, Snapshot] = {}
+        self._checked: dict[str, float] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def invalidate(self, app_id: str) -> None:
+        """Make the next ``get`` ask the database (this worker just published)."""
+        self._checked.pop(app_id, None)
+
+    async def get(self, app_id: str) -> Snapshot:
+        current = self._snapshots.get(app_id)
+        if current is not None and time.monotonic() - self._checked.get(app_id, 0.0) < self._check_seconds:
+            return current
+        lock = self._locks.setdefault(app_id, asyncio.Lock())
+        async with lock:
+            current = self._snapshots.get(app_id)
+            if current is not None and time.monotonic() - self._checked.get(app_id, 0.0) < self._check_seconds:
+                return current
+            async with self._sessionmaker() as session:
+                row = (
+                    await session.execute(
+                        select(App.guides_version, App.throttle_seconds).where(App.id == app_id)
+                    )
+                ).one()
+                if current is None or current.version != row.guides_version:
+                    current = await self._build(session, app_id, row.guides_version, row.throttle_seconds)
+                    self._snapshots[app_id] = current
+            self._checked[app_id] = time.monotonic()
+            return current
+
+    async def _build(self, session: AsyncSession, app_id: str, version: int, throttle: int) -> Snapshot:
+        rows = await session.execute(
+            select(GuideVersion.guide_id, GuideVersion.version, GuideVersion.definition)
+            .join(
+                Guide,
+                and_(
+                    Guide.app_id == GuideVersion.app_id,
+                    Guide.id == GuideVersion.guide_id,
+                    Guide.published_version == GuideVersion.version,
+                ),
+            )
+            .where(GuideVersion.app_id == app_id)
+        )
+        compiled: list[CompiledGuide] = []
+        for guide_id, guide_version, definition in rows.all():
+            try:
+                compiled.append(compile_guide(definition, guide_version))
+            except Exception:  # a stored guide that no longer compiles must not take delivery down
+                log.exception("guide %s v%s of app %s does not compile; skipped", guide_id, guide_version, app_id)
+        return Snapshot(app_id, version, throttle, compiled)

@@ -1,0 +1,147 @@
+"""Turning a validated guide definition into what delivery evaluates and sends, done once per publish."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from waymark.guides.content import Node, compile_body
+from waymark.guides.schemas import BannerStep, GuideFile, PageRule, PageRuleSpec, Text, TooltipStep
+from waymark.guides.targeting import (
+    PageMatcher,
+    Predicate,
+    compile_page_rule,
+    compile_rule,
+    locale_allowed,
+    pick_locale,
+)
+
+__all__ = ["CompiledGuide", "compile_guide"]
+
+_DEFAULT_BUTTONS: dict[str, str] = {
+    "next": "Next", "back": "Back", "done": "Done", "snooze": "Remind me later",
+}
+_MAX_LOCALE_CACHE = 64
+
+
+def _page_json(spec: PageRuleSpec | None) -> dict[str, Any] | None:
+    if spec is None:
+        return None
+    rule = PageRule(path=spec) if isinstance(spec, str) else spec
+    return {"path": rule.path, "host": rule.host, "query": dict(rule.query)}
+
+
+class CompiledGuide:
+    """One published guide, precompiled: matchers, predicates and per-locale JSON."""
+
+    __slots__ = (
+        "_bodies",
+        "_encoded",
+        "definition",
+        "frequency_days",
+        "frequency_mode",
+        "id",
+        "ignore_throttle",
+        "kind",
+        "mode",
+        "only_locales",
+        "pages",
+        "priority",
+        "schedule_end",
+        "schedule_start",
+        "segment",
+        "snooze_days",
+        "start_page",
+        "version",
+    )
+
+    def __init__(self, guide: GuideFile, version: int) -> None:
+        self.definition = guide
+        self.id = guide.id
+        self.version = version
+        self.kind = guide.kind
+        self.priority = guide.priority
+        self.mode = guide.activation.mode
+        self.frequency_mode = guide.frequency.mode
+        self.frequency_days = guide.frequency.days
+        self.snooze_days = guide.snooze_days
+        self.ignore_throttle = guide.ignore_throttle
+        self.only_locales = guide.locales.only if guide.locales else None
+        targeting = guide.targeting
+        self.pages: tuple[PageMatcher, ...] | None = (
+            tuple(compile_page_rule(p) for p in targeting.pages) if targeting.pages else None
+        )
+        first_page = guide.steps[0].page
+        self.start_page: PageMatcher | None = compile_page_rule(first_page) if first_page else None
+        self.segment: Predicate | None = compile_rule(targeting.segment) if targeting.segment else None
+        schedule = targeting.schedule
+        self.schedule_start: datetime | None = schedule.start if schedule else None
+        self.schedule_end: datetime | None = schedule.end if schedule else None
+        self._bodies: dict[str, list[Node]] = {}
+        self._encoded: dict[str, bytes] = {}
+
+    def allows_locale(self, locale: str | None) -> bool:
+        return locale_allowed(self.only_locales, locale)
+
+    def encoded(self, locale: str | None) -> bytes:
+        """The guide's static JSON for ``locale``, without its closing brace (state is appended)."""
+        key = (locale or "").lower()
+        cached = self._encoded.get(key)
+        if cached is None:
+            cached = msgspec.json.encode(self._localised(locale))[:-1]
+            if len(self._encoded) >= _MAX_LOCALE_CACHE:
+                self._encoded.clear()
+            self._encoded[key] = cached
+        return cached
+
+    def _text(self, text: Text | None, locale: str | None) -> str:
+        default = self.definition.locales.default if self.definition.locales else None
+        return pick_locale(text, locale, default) if text is not None else ""
+
+    def _body(self, text: Text | None, locale: str | None) -> list[Node]:
+        source = self._text(text, locale)
+        if source not in self._bodies:
+            self._bodies[source] = compile_body(source) if source else []
+        return self._bodies[source]
+
+    def _localised(self, locale: str | None) -> dict[str, Any]:
+        guide = self.definition
+        buttons = dict(_DEFAULT_BUTTONS)
+        if guide.buttons is not None:
+            for name in _DEFAULT_BUTTONS:
+                value = getattr(guide.buttons, name)
+                if value is not None:
+                    buttons[name] = self._text(value, locale)
+        steps = []
+        for step in guide.steps:
+            out: dict[str, Any] = {
+                "type": "tooltip" if isinstance(step, TooltipStep) else
+                        "banner" if isinstance(step, BannerStep) else "lightbox",
+                "page": _page_json(step.page),
+                "title": self._text(step.title, locale),
+                "body": self._body(step.body, locale),
+            }
+            if isinstance(step, TooltipStep):
+                out.update(anchor=step.anchor, placement=step.placement, wait_ms=step.wait_ms)
+            if isinstance(step, BannerStep):
+                out["position"] = step.position
+            steps.append(out)
+        return {
+            "id": guide.id,
+            "version": self.version,
+            "kind": guide.kind,
+            "name": guide.name,
+            "priority": guide.priority,
+            "activation": {"mode": guide.activation.mode, "selector": guide.activation.selector},
+            "ignore_throttle": guide.ignore_throttle,
+            "snooze_days": guide.snooze_days,
+            "buttons": buttons,
+            "steps": steps,
+        }
+
+
+def compile_guide(definition: dict[str, Any], version: int) -> CompiledGuide:
+    """Compile a stored definition (the guide file as plain data)."""
+    return CompiledGuide(msgspec.convert(definition, GuideFile), version)

@@ -1,0 +1,103 @@
+"""REST for guides as code: list, push (atomic), rollback, history. Secret key only."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.di import Provide
+from litestar.exceptions import NotFoundException
+from litestar.status_codes import HTTP_200_OK, HTTP_422_UNPROCESSABLE_ENTITY
+
+from waymark.apps.auth import secret_app_id
+from waymark.db.scope import app_session
+from waymark.guides.loader import validate_sources
+from waymark.guides.publishing import items_from_loaded
+from waymark.guides.services import (
+    GuideSummary,
+    NothingToRollBack,
+    PublishResult,
+    VersionInfo,
+    list_guides,
+    list_versions,
+    publish,
+    rollback,
+)
+
+__all__ = ["GuideController"]
+
+
+class GuideSource(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    """File name, used in error messages and kept with the version."""
+    content: Annotated[str, msgspec.Meta(max_length=256 * 1024)]
+    """The YAML text of the guide file."""
+
+
+class PushRequest(msgspec.Struct, forbid_unknown_fields=True):
+    files: Annotated[list[GuideSource], msgspec.Meta(min_length=1, max_length=500)]
+
+
+class PushResponse(msgspec.Struct):
+    published: list[PublishResult]
+
+
+class PushRejected(msgspec.Struct):
+    status_code: int
+    detail: str
+    errors: list[str]
+
+
+class GuideController(Controller):
+    path = "/api/v1/guide-definitions"
+    tags = ["guides"]
+    dependencies = {"app_id": Provide(secret_app_id)}
+
+    @get("/", operation_id="ListGuides")
+    async def list(self, request: Request, app_id: str) -> list[GuideSummary]:
+        """Every guide of the app with its published and latest version."""
+        async with app_session(request.app.state.sessionmaker, app_id) as session:
+            return await list_guides(session, app_id)
+
+    @post("/push", operation_id="PushGuides", status_code=HTTP_200_OK)
+    async def push(
+        self, request: Request, app_id: str, data: PushRequest
+    ) -> Response[PushResponse | PushRejected]:
+        """Validate and publish guide files: every file becomes the published version, or none does."""
+        loaded, errors = validate_sources([(f.name, f.content) for f in data.files])
+        if errors:
+            return Response(
+                PushRejected(
+                    status_code=HTTP_422_UNPROCESSABLE_ENTITY,
+                    detail=f"{len(errors)} problem(s) in the guide files; nothing was published",
+                    errors=[str(e) for e in errors],
+                ),
+                status_code=HTTP_422_UNPROCESSABLE_ENTITY,
+            )
+        async with app_session(request.app.state.sessionmaker, app_id) as session:
+            results = await publish(session, app_id, items_from_loaded(loaded))
+            await session.commit()
+        request.app.state.snapshots.invalidate(app_id)
+        return Response(PushResponse(published=results))
+
+    @post("/{guide_id:str}/rollback", operation_id="RollbackGuide", status_code=HTTP_200_OK)
+    async def rollback(self, request: Request, app_id: str, guide_id: str) -> PublishResult:
+        """Publish the version before the current one again."""
+        async with app_session(request.app.state.sessionmaker, app_id) as session:
+            try:
+                result = await rollback(session, app_id, guide_id)
+            except NothingToRollBack as exc:
+                raise NotFoundException(str(exc)) from exc
+            await session.commit()
+        request.app.state.snapshots.invalidate(app_id)
+        return result
+
+    @get("/{guide_id:str}/versions", operation_id="ListGuideVersions")
+    async def versions(self, request: Request, app_id: str, guide_id: str) -> list[VersionInfo]:
+        """Every version of one guide, newest first."""
+        async with app_session(request.app.state.sessionmaker, app_id) as session:
+            try:
+                return await list_versions(session, app_id, guide_id)
+            except NothingToRollBack as exc:
+                raise NotFoundException(str(exc)) from exc

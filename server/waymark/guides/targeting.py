@@ -1,0 +1,359 @@
+"""Pure targeting rules: page globs, segment predicates, schedule and locale choice."""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any, NamedTuple
+from urllib.parse import parse_qsl, urlsplit
+
+from waymark.guides.schemas import PageRule, Text
+
+__all__ = [
+    "OPS",
+    "PageMatcher",
+    "Predicate",
+    "RuleError",
+    "UrlParts",
+    "compile_page_rule",
+    "compile_rule",
+    "glob_to_regex",
+    "locale_allowed",
+    "pick_locale",
+    "schedule_allows",
+    "split_url",
+]
+
+Predicate = Callable[[Mapping[str, Any], Mapping[str, Any]], bool]
+"""`predicate(visitor_metadata, tenant_metadata) -> bool`."""
+
+OPS = frozenset({"eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "exists", "contains"})
+_SCOPES = ("visitor", "tenant")
+_COMPARE = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
+_MISSING: Any = object()
+
+
+class RuleError(ValueError):
+    """A rule that cannot be compiled; `field` is the path to the offending part."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+# --- pages -------------------------------------------------------------------
+
+
+class UrlParts(NamedTuple):
+    """A URL split once per request: lower-cased host, `host:port`, path, first value per query key."""
+
+    host: str
+    netloc: str
+    path: str
+    query: Mapping[str, str]
+
+
+def split_url(url: str) -> UrlParts:
+    """Split a full URL (or a bare path) for `PageMatcher.matches`."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    query: dict[str, str] = {}
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        query.setdefault(key, value)
+    return UrlParts(host, netloc, parts.path or "/", query)
+
+
+_GLOB_TOKEN = re.compile(r"\*\*/|\*\*|\*|\?|[^*?]+")
+_GLOB_REGEX = {"**/": "(?:.*/)?", "**": ".*", "*": "[^/]*", "?": "[^/]"}
+
+
+def glob_to_regex(glob: str) -> str:
+    """`**` → any chars (`**/` also none), `*` → any chars except '/', `?` → one char except '/'."""
+    return "".join(_GLOB_REGEX.get(tok) or re.escape(tok) for tok in _GLOB_TOKEN.findall(glob))
+
+
+def _compile_glob(glob: str) -> Callable[[str], bool]:
+    if "*" not in glob and "?" not in glob:
+        return glob.__eq__
+    pattern = re.compile(glob_to_regex(glob))
+    return lambda s: pattern.fullmatch(s) is not None
+
+
+class PageMatcher:
+    """A compiled page rule: full-match globs on path and host, plus query equality."""
+
+    __slots__ = ("_host", "_path", "_query", "host_uses_port", "rule")
+
+    def __init__(self, rule: PageRule) -> None:
+        self.rule = rule
+        self._path = _compile_glob(rule.path) if rule.path is not None else None
+        self._host = _compile_glob(rule.host.lower()) if rule.host is not None else None
+        self.host_uses_port = rule.host is not None and ":" in rule.host
+        self._query = tuple(rule.query.items())
+
+    def matches(self, url: UrlParts) -> bool:
+        if self._path is not None and not self._path(url.path):
+            return False
+        if self._host is not None and not self._host(url.netloc if self.host_uses_port else url.host):
+            return False
+        for key, expected in self._query:
+            actual = url.query.get(key)
+            if actual is None or (expected != "*" and actual != expected):
+                return False
+        return True
+
+
+def compile_page_rule(rule: str | PageRule, path: str = "page") -> PageMatcher:
+    """Compile a page rule (a bare string is a path glob); raises RuleError if malformed."""
+    path_field = path
+    if isinstance(rule, str):
+        rule = PageRule(path=rule)
+    else:
+        path_field = f"{path}.path"
+    if rule.path is not None and not rule.path.startswith(("/", "*")):
+        raise RuleError(path_field, f"a path glob starts with '/' or '*' (got {rule.path!r})")
+    if rule.host is not None and (not rule.host or "/" in rule.host):
+        raise RuleError(f"{path}.host", f"a host glob is a name like app.example.com (got {rule.host!r})")
+    return PageMatcher(rule)
+
+
+# --- segment rules -----------------------------------------------------------
+
+
+def _parse_temporal(value: Any) -> date | None:
+    """A date/datetime from a date, a datetime or an ISO string; naive datetimes are UTC."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and 8 <= len(value) <= 40:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
+def _norm_expected(value: Any) -> Any:
+    """A rule value made comparable: naive datetimes become UTC."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _coerce_like(actual: Any, expected: Any) -> Any:
+    """`actual` converted to compare with `expected`, or _MISSING when it cannot be."""
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return actual if type(actual) is type(expected) else _MISSING
+    if isinstance(expected, int | float):
+        if isinstance(actual, int | float):
+            return actual
+        if isinstance(actual, str):
+            try:
+                return float(actual)
+            except ValueError:
+                return _MISSING
+        return _MISSING
+    if isinstance(expected, date):
+        parsed = _parse_temporal(actual)
+        if parsed is None:
+            return _MISSING
+        if isinstance(expected, datetime):
+            return parsed if isinstance(parsed, datetime) else datetime(*parsed.timetuple()[:3], tzinfo=UTC)
+        return parsed.date() if isinstance(parsed, datetime) else parsed
+    if isinstance(expected, str):
+        if isinstance(actual, int):  # ids sent as numbers still equal their string form
+            return str(actual)
+        return actual if isinstance(actual, str) else _MISSING
+    return actual
+
+
+def _equals(actual: Any, expected: Any) -> bool:
+    value = _coerce_like(actual, expected)
+    return value is not _MISSING and value == expected
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool | date)
+
+
+def _compile_condition(raw: Mapping[str, Any], path: str) -> Predicate:
+    for key in raw:
+        if key not in ("field", "op", "value"):
+            raise RuleError(f"{path}.{key}", "unknown key (a condition has field, op and value)")
+    field = raw.get("field")
+    if not isinstance(field, str):
+        raise RuleError(f"{path}.field", "required: visitor.<key> or tenant.<key>")
+    scope, _, key = field.partition(".")
+    if scope not in _SCOPES or not key:
+        raise RuleError(f"{path}.field", f"must start with visitor. or tenant. (got {field!r})")
+    op = raw.get("op")
+    if op not in OPS:
+        raise RuleError(f"{path}.op", f"unknown op {op!r} (expected one of {', '.join(sorted(OPS))})")
+    has_value = "value" in raw
+    value = _norm_expected(raw.get("value"))
+    where = f"{path}.value"
+
+    if op == "exists":
+        if has_value and not isinstance(value, bool):
+            raise RuleError(where, "exists takes no value, or true/false")
+        want = value is not False
+        test: Callable[[Any], bool] = lambda _actual: want  # noqa: E731
+        missing_result = not want
+    elif op in ("in", "not_in"):
+        if not isinstance(value, list) or not value or not all(_is_scalar(v) for v in value):
+            raise RuleError(where, f"{op} takes a non-empty list of values")
+        test = _member_test([_norm_expected(v) for v in value])
+        if op == "not_in":
+            inner_in = test
+            test = lambda a: not inner_in(a)  # noqa: E731
+        missing_result = op == "not_in"
+    elif op in ("eq", "ne"):
+        if not has_value or not _is_scalar(value):
+            raise RuleError(where, f"{op} takes one value (use in/not_in for a list)")
+        expected = value
+        test = (lambda a: _equals(a, expected)) if op == "eq" else (lambda a: not _equals(a, expected))
+        missing_result = op == "ne"
+    elif op == "contains":
+        if not has_value or not _is_scalar(value):
+            raise RuleError(where, "contains takes one value")
+        test = _contains_test(value)
+        missing_result = False
+    else:  # gt gte lt lte
+        bound = _parse_temporal(value) if isinstance(value, str | date) else value
+        if isinstance(bound, bool) or not isinstance(bound, int | float | date):
+            raise RuleError(where, f"{op} compares with a number or an ISO date")
+        test = _compare_test(op, bound)
+        missing_result = False
+
+    def condition(visitor: Mapping[str, Any], tenant: Mapping[str, Any]) -> bool:
+        actual = (visitor if scope == "visitor" else tenant).get(key, _MISSING)
+        if actual is _MISSING or actual is None:
+            return missing_result
+        return test(actual)
+
+    return condition
+
+
+def _member_test(values: list[Any]) -> Callable[[Any], bool]:
+    if all(isinstance(v, str) for v in values):
+        strings = frozenset(values)
+
+        def in_strings(actual: Any) -> bool:
+            items = actual if isinstance(actual, list) else (actual,)
+            return any(_coerce_like(a, "") in strings for a in items)
+
+        return in_strings
+    return lambda actual: any(
+        _equals(a, v) for a in (actual if isinstance(actual, list) else (actual,)) for v in values
+    )
+
+
+def _contains_test(expected: Any) -> Callable[[Any], bool]:
+    def contains(actual: Any) -> bool:
+        if isinstance(actual, list):
+            return any(_equals(a, expected) for a in actual)
+        return isinstance(actual, str) and isinstance(expected, str) and expected in actual
+
+    return contains
+
+
+def _compare_test(op: str, bound: Any) -> Callable[[Any], bool]:
+    compare = _COMPARE[op]
+
+    def test(actual: Any) -> bool:
+        value = _coerce_like(actual, bound)
+        return value is not _MISSING and bool(compare(value, bound))
+
+    return test
+
+
+def compile_rule(raw: Any, path: str = "segment") -> Predicate:
+    """Compile a segment Rule into a predicate; raises RuleError naming the bad part.
+
+    Missing (or null) fields make a condition false, except `ne`, `not_in` and
+    `exists: false`, which are true for them.
+    """
+    if not isinstance(raw, Mapping) or not raw:
+        raise RuleError(path, "a rule is {all: [...]}, {any: [...]}, {not: rule} or {field, op, value}")
+    combinators = [k for k in ("all", "any", "not") if k in raw]
+    if not combinators:
+        return _compile_condition(raw, path)
+    if len(raw) != 1:
+        extra = next(k for k in raw if k != combinators[0])
+        raise RuleError(f"{path}.{extra}", f"a `{combinators[0]}` rule has no other key")
+    kind = combinators[0]
+    if kind == "not":
+        inner = compile_rule(raw["not"], f"{path}.not")
+        return lambda visitor, tenant: not inner(visitor, tenant)
+    items = raw[kind]
+    if not isinstance(items, list) or not items:
+        raise RuleError(f"{path}.{kind}", f"{kind} takes a non-empty list of rules")
+    parts = tuple(compile_rule(item, f"{path}.{kind}[{i}]") for i, item in enumerate(items))
+    if len(parts) == 1:
+        return parts[0]
+    if kind == "all":
+        return lambda visitor, tenant: all(p(visitor, tenant) for p in parts)
+    return lambda visitor, tenant: any(p(visitor, tenant) for p in parts)
+
+
+# --- schedule and locales ----------------------------------------------------
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def schedule_allows(start: datetime | None, end: datetime | None, now: datetime) -> bool:
+    """True when `start <= now < end` (a missing bound is open; naive datetimes are UTC)."""
+    now = _aware(now)
+    if start is not None and now < _aware(start):
+        return False
+    return end is None or now < _aware(end)
+
+
+def _norm(locale: str) -> str:
+    return locale.strip().replace("_", "-").lower()
+
+
+def pick_locale(text: Text, visitor_locale: str | None, default_locale: str | None) -> str:
+    """Localise a Text: visitor locale, its language (`fr-CA` → `fr`), default locale, first given."""
+    if isinstance(text, str):
+        return text
+    if not text:
+        return ""
+    by_norm = {_norm(k): v for k, v in text.items()}
+    for wanted in (visitor_locale, default_locale):
+        if wanted:
+            tag = _norm(wanted)
+            found = by_norm.get(tag)
+            if found is None:
+                found = by_norm.get(tag.split("-", 1)[0])
+            if found is not None:
+                return found
+    return next(iter(text.values()))
+
+
+def locale_allowed(only: Iterable[str] | None, visitor_locale: str | None) -> bool:
+    """True without a restriction; else the visitor's locale or its language must be listed.
+
+    A visitor whose locale is unknown is not shown a locale-restricted guide.
+    """
+    if only is None:
+        return True
+    allowed = {_norm(x) for x in only}
+    if not allowed:
+        return True
+    if not visitor_locale:
+        return False
+    tag = _norm(visitor_locale)
+    return tag in allowed or tag.split("-", 1)[0] in allowed

@@ -1,0 +1,65 @@
+"""Serving the built widget: ``/widget.js`` always current, ``/widget/waymark.<hash>.js`` cached forever."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from litestar import Request, Response, get
+from litestar.exceptions import NotFoundException
+from litestar.handlers import HTTPRouteHandler
+
+__all__ = ["WidgetAssets", "widget_routes"]
+
+_DEFAULT_PATH = Path(__file__).resolve().parents[2] / "widget" / "dist" / "waymark.js"
+_JS = "application/javascript; charset=utf-8"
+
+
+@dataclass(frozen=True, slots=True)
+class WidgetAssets:
+    body: bytes
+    digest: str
+    """First 12 hex characters of the bundle's SHA-256: its immutable URL."""
+
+    @classmethod
+    def load(cls) -> WidgetAssets:
+        path = Path(os.environ.get("WAYMARK_WIDGET_PATH", _DEFAULT_PATH))
+        body = path.read_bytes() if path.exists() else b""
+        return cls(body=body, digest=hashlib.sha256(body).hexdigest()[:12])
+
+    @property
+    def hashed_path(self) -> str:
+        return f"/widget/waymark.{self.digest}.js"
+
+
+def _assets(request: Request) -> WidgetAssets:
+    assets: WidgetAssets = request.app.state.widget
+    if not assets.body:
+        raise NotFoundException("the widget is not built: run `make widget`")
+    return assets
+
+
+@get("/widget.js", include_in_schema=False)
+async def widget_current(request: Request) -> Response[bytes]:
+    assets = _assets(request)
+    etag = f'"{assets.digest}"'
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=300, must-revalidate"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(b"", status_code=304, headers=headers)
+    return Response(assets.body, media_type=_JS, headers=headers)
+
+
+@get("/widget/{file:str}", include_in_schema=False)
+async def widget_hashed(request: Request, file: str) -> Response[bytes]:
+    assets = _assets(request)
+    if f"/widget/{file}" != assets.hashed_path:
+        raise NotFoundException(f"no widget build {file}; the current one is {assets.hashed_path}")
+    return Response(
+        assets.body, media_type=_JS, headers={"Cache-Control": "public, max-age=31536000, immutable"}
+    )
+
+
+def widget_routes() -> list[HTTPRouteHandler]:
+    return [widget_current, widget_hashed]

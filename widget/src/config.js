@@ -1,0 +1,23 @@
+// Where the server is and which app this is: read from the embedding <script> tag.
+
+const script =
+  document.currentScript || document.querySelector('script[data-key]') || {}
+
+const origin = (src) => {
+  try {
+    return new URL(src, location.href).origin
+  } catch (e) {
+    return ''
+  }
+}
+
+export const config = {
+  key: (script.getAttribute && script.getAttribute('data-key')) || '',
+  base: script.src ? origin(script.src) : ''
+}
+
+/** Apply `initialize({apiKey, apiHost})` overrides. */
+export function configure(o) {
+  if (o.apiKey) config.key = o.apiKey
+  if (o.apiHost) config.base = String(o.apiHost).replace(/\/+$/, '')
+}

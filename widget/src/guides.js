@@ -1,0 +1,193 @@
+// The guide runner: picks what to show (resume, priority, throttle, local knowledge) and walks the steps.
+
+import { waitFor } from './anchors.js'
+import { pageMatches } from './pages.js'
+import { open } from './render.js'
+import { pageKey } from './router.js'
+import { load, save } from './state.js'
+import { optedOut, queue } from './transport.js'
+
+// Events are flushed on page hide and may reach the server after the next page asks what to show:
+// for this long after the visitor acted (or while its events wait in the queue) local knowledge wins.
+const FRESH_MS = 600000
+
+let data = null // the last delivery answer
+let wanted = null // showGuide() called before guides arrived
+let emit // (type, run, props, step)
+const slots = { main: null, banner: null } // the run on screen (or waiting for its anchor) per slot
+const runs = {} // guide id -> run begun in this page load: keeps its trigger and whether seen was sent
+const skipped = {} // guide id -> page whose anchor never appeared
+
+// Banner announcements may show alongside the one other guide.
+const slotOf = (g) => (g.kind == 'announcement' && g.steps[0].type == 'banner' ? 'banner' : 'main')
+
+export const setEmitter = (fn) => (emit = fn)
+
+export function setGuides(d) {
+  data = d
+  if (wanted) showGuide(wanted, 'api')
+  wanted = null
+  evaluate()
+}
+
+/** Start what should start by itself: a walkthrough to resume first, else the highest priority. */
+export function evaluate() {
+  if (!data) return
+  const now = Date.now()
+  const st = load()
+  const throttled = now - (st.lastAuto || 0) < (data.throttle_ms || 0)
+  const pending = queue().map((e) => e.guide)
+  const picks = {}
+  for (const g of data.guides) {
+    const slot = slotOf(g)
+    if (slots[slot] || skipped[g.id] == pageKey()) continue
+    const local = st.guides[g.id]
+    const server = g.state || {}
+    if (local && local.snoozedUntil > now) continue
+    const known = local && (now - local.at < FRESH_MS || pending.indexOf(g.id) >= 0 || optedOut())
+    let step = -1
+    let trigger = 'resume'
+    if (known && local.status == 'in_progress') step = local.step
+    else if (known && /^(seen|completed|dismissed)$/.test(local.status)) continue
+    else if (g.auto) {
+      if (server.status == 'in_progress') step = server.step || 0
+      else if (!throttled || g.ignore_throttle) (step = 0), (trigger = 'auto')
+    }
+    // A walkthrough whose step belongs to another page waits until the visitor gets there.
+    if (!g.steps[step] || !pageMatches(g.steps[step].page)) continue
+    const best = picks[slot]
+    const rank = best && ((trigger == 'resume') - (best.trigger == 'resume') || (g.priority || 0) - (best.g.priority || 0))
+    if (!best || rank > 0) picks[slot] = { g, step, trigger }
+  }
+  // Starting one may already have started another (a walkthrough step elsewhere frees its slot).
+  for (const k in picks) if (!slots[k]) start(picks[k].g, picks[k].step, picks[k].trigger)
+}
+
+function start(g, step, trigger) {
+  let run = runs[g.id]
+  if (!run || trigger == 'api' || trigger == 'click') run = runs[g.id] = { trigger }
+  run.g = g
+  run.slot = slotOf(g)
+  slots[run.slot] = run
+  show(run, step)
+}
+
+async function show(run, step) {
+  const g = run.g
+  const s = g.steps[step]
+  const many = g.steps.length > 1
+  const last = step == g.steps.length - 1
+  const token = (run.token = {})
+  run.step = step
+  if (run.close) run.close(false)
+  run.close = null
+  if (!pageMatches(s.page)) {
+    save(g.id, 'in_progress', step)
+    release(run)
+    return evaluate()
+  }
+  let anchor
+  if (s.type == 'tooltip') {
+    const t0 = Date.now()
+    anchor = await waitFor(s.anchor, s.wait_ms || 3000)
+    if (run.token != token) return
+    if (!anchor) {
+      // Never shown detached: skipped on this page, and the next candidate gets its chance.
+      emit('guide_anchor_missing', run, { anchor: s.anchor, waited_ms: Date.now() - t0 })
+      skipped[g.id] = pageKey()
+      hide(run)
+      delete runs[g.id]
+      return evaluate()
+    }
+  }
+  const b = g.buttons || {}
+  const buttons = []
+  if (g.snooze_days) buttons.push({ label: b.snooze || 'Remind me later', click: () => finish(run, 'snoozed') })
+  if (step > 0) buttons.push({ label: b.back || 'Back', click: () => go(run, step - 1) })
+  if (many || s.type != 'banner')
+    buttons.push({
+      label: last ? b.done || 'Done' : b.next || 'Next',
+      primary: 1,
+      click: () => (last ? finish(run, 'completed') : go(run, step + 1))
+    })
+  run.close = open({
+    type: s.type,
+    title: s.title,
+    body: s.body,
+    placement: s.placement,
+    position: s.position,
+    counter: many && step + 1 + ' of ' + g.steps.length,
+    buttons,
+    anchor,
+    dismiss: () => finish(run, 'dismissed'),
+    lost: () => show(run, run.step) // the host re-rendered the anchor: find it again
+  })
+  const first = !run.seen
+  if (first) emit('guide_seen', run, { trigger: run.trigger })
+  run.seen = 1
+  save(g.id, many ? 'in_progress' : 'seen', step, 0, first && run.trigger == 'auto' && !g.ignore_throttle)
+}
+
+function go(run, step) {
+  emit('guide_step_advanced', run, { from: run.step }, step)
+  show(run, step)
+}
+
+function finish(run, status) {
+  const days = run.g.snooze_days
+  emit('guide_' + status, run, status == 'snoozed' ? { days } : {})
+  save(run.g.id, status, run.step, status == 'snoozed' && Date.now() + days * 864e5)
+  hide(run)
+  delete runs[run.g.id]
+  evaluate()
+}
+
+function release(run) {
+  if (slots[run.slot] == run) slots[run.slot] = null
+}
+
+function hide(run) {
+  run.token = 0
+  if (run.close) run.close(true)
+  run.close = null
+  release(run)
+}
+
+/** Show a listed guide now, whatever `auto` says (trigger api or click). */
+export function showGuide(id, trigger) {
+  const g = data && data.guides.find((g) => g.id == id)
+  if (!data) wanted = id
+  if (!g) return
+  const current = slots[slotOf(g)]
+  if (current && current.g.id == id) return
+  if (current) hide(current)
+  start(g, 0, trigger)
+}
+
+/** After an SPA navigation: hide what belongs to the previous page (walkthroughs keep their step). */
+export function routeChanged() {
+  for (const k in slots) {
+    const run = slots[k]
+    if (run && !pageMatches(run.g.steps[run.step].page)) hide(run)
+  }
+}
+
+/** Another visitor: nothing of the previous one stays on screen. */
+export function reset() {
+  for (const k in slots) slots[k] && hide(slots[k])
+  for (const k in runs) delete runs[k]
+  data = null
+}
+
+document.addEventListener(
+  'click',
+  (e) => {
+    for (const g of (data && data.guides) || []) {
+      const a = g.activation || {}
+      try {
+        if (a.mode == 'click' && a.selector && e.target.closest(a.selector)) return showGuide(g.id, 'click')
+      } catch (x) {} // an invalid selector or a non-element target
+    }
+  },
+  true
+)

@@ -1,0 +1,16 @@
+// The widget's one stylesheet, constructed (no <style>, no style attributes: strict CSP hosts stay quiet).
+
+import css from './styles.css'
+
+let sheet
+
+export function stylesheet() {
+  if (!sheet) {
+    sheet = new CSSStyleSheet()
+    sheet.replaceSync(css)
+  }
+  return sheet
+}
+
+/** Constructable stylesheets adopted by shadow roots; without them the widget shows nothing. */
+export const supported = () => 'adoptedStyleSheets' in Document.prototype && !!Element.prototype.attachShadow
