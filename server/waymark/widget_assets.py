@@ -10,6 +10,7 @@ from pathlib import Path
 from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.handlers import HTTPRouteHandler
+from litestar.params import FromPath
 
 __all__ = ["WidgetAssets", "widget_routes"]
 
@@ -52,7 +53,7 @@ async def widget_current(request: Request) -> Response[bytes]:
 
 
 @get("/widget/{file:str}", include_in_schema=False)
-async def widget_hashed(request: Request, file: str) -> Response[bytes]:
+async def widget_hashed(request: Request, file: FromPath[str]) -> Response[bytes]:
     assets = _assets(request)
     if f"/widget/{file}" != assets.hashed_path:
         raise NotFoundException(f"no widget build {file}; the current one is {assets.hashed_path}")

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import cache
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
-from waymark.db.models import AppScoped
+from waymark.db.models import AppScoped, Base
 
 __all__ = ["CrossAppWrite", "app_session"]
 
@@ -26,13 +27,18 @@ class CrossAppWrite(RuntimeError):
     """A row of another app was about to be written through an app-bound session."""
 
 
+@cache
+def _scoped_models() -> tuple[type[AppScoped], ...]:
+    return tuple(m.class_ for m in Base.registry.mappers if issubclass(m.class_, AppScoped))
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _scope_to_app(state: ORMExecuteState) -> None:
     app_id = state.session.info.get(_APP_KEY)
     if app_id is None or not (state.is_select or state.is_update or state.is_delete):
         return
     state.statement = state.statement.options(
-        with_loader_criteria(AppScoped, lambda cls: cls.app_id == app_id, include_aliases=True)
+        *(with_loader_criteria(cls, cls.app_id == app_id, include_aliases=True) for cls in _scoped_models())
     )
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import base64
 import hashlib
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import ClientException
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 from sqlalchemy import select
 
 from waymark.apps.auth import public_app_id
@@ -57,14 +57,14 @@ class DeliveryController(Controller):
     async def deliver(
         self,
         request: Request,
-        app_id: str,
-        visitor: str = Parameter(min_length=1, max_length=200, description="The visitor's id."),
-        url: str = Parameter(min_length=1, max_length=4096, description="The page's full URL."),
-        tenant: str | None = Parameter(default=None, max_length=200, description="The tenant's id."),
-        locale: str | None = Parameter(default=None, max_length=35),
-        meta: str | None = Parameter(
-            default=None, description="base64url JSON {visitor: {...}, tenant: {...}} for segments."
-        ),
+        app_id: NamedDependency[str],
+        visitor: Annotated[str, QueryParameter(min_length=1, max_length=200, description="The visitor's id.")],
+        url: Annotated[str, QueryParameter(min_length=1, max_length=4096, description="The page's full URL.")],
+        tenant: Annotated[str | None, QueryParameter(max_length=200, description="The tenant's id.")] = None,
+        locale: Annotated[str | None, QueryParameter(max_length=35)] = None,
+        meta: Annotated[
+            str | None, QueryParameter(description="base64url JSON {visitor: {...}, tenant: {...}} for segments.")
+        ] = None,
     ) -> Response[bytes]:
         """Guides for (visitor, page), with the visitor's state; ETag and 304."""
         snapshots: SnapshotStore = request.app.state.snapshots

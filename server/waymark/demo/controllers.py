@@ -9,6 +9,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Controller, Request, Response, get
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from sqlalchemy import select
@@ -55,7 +56,7 @@ class DemoController(Controller):
         return await _render(request, "invoices.html", page="invoices", invoices=INVOICES)
 
     @get("/invoices/{number:str}")
-    async def invoice(self, request: Request, number: str) -> Response[str]:
+    async def invoice(self, request: Request, number: FromPath[str]) -> Response[str]:
         inv = find_invoice(number)
         if inv is None:
             raise NotFoundException(f"no invoice {number}")

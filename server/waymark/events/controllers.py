@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 from litestar import Controller, Request, Response, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import ClientException, HTTPException
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_413_REQUEST_ENTITY_TOO_LARGE
 
@@ -57,7 +57,7 @@ class EventController(Controller):
     dependencies = {"app_id": Provide(public_app_id)}
 
     @post("/", operation_id="PostEvents", status_code=HTTP_202_ACCEPTED)
-    async def post_events(self, request: Request, app_id: str) -> Response[IngestResult]:
+    async def post_events(self, request: Request, app_id: NamedDependency[str]) -> Response[IngestResult]:
         """Store a batch of events; valid ones are kept even when others are rejected.
 
         Answered only after commit; resending a batch stores nothing twice.

@@ -6,8 +6,9 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_422_UNPROCESSABLE_ENTITY
 
 from waymark.apps.auth import secret_app_id
@@ -55,14 +56,14 @@ class GuideController(Controller):
     dependencies = {"app_id": Provide(secret_app_id)}
 
     @get("/", operation_id="ListGuides")
-    async def list(self, request: Request, app_id: str) -> list[GuideSummary]:
+    async def list(self, request: Request, app_id: NamedDependency[str]) -> list[GuideSummary]:
         """Every guide of the app with its published and latest version."""
         async with app_session(request.app.state.sessionmaker, app_id) as session:
             return await list_guides(session, app_id)
 
     @post("/push", operation_id="PushGuides", status_code=HTTP_200_OK)
     async def push(
-        self, request: Request, app_id: str, data: PushRequest
+        self, request: Request, app_id: NamedDependency[str], data: JSONBody[PushRequest]
     ) -> Response[PushResponse | PushRejected]:
         """Validate and publish guide files: every file becomes the published version, or none does."""
         loaded, errors = validate_sources([(f.name, f.content) for f in data.files])
@@ -82,7 +83,7 @@ class GuideController(Controller):
         return Response(PushResponse(published=results))
 
     @post("/{guide_id:str}/rollback", operation_id="RollbackGuide", status_code=HTTP_200_OK)
-    async def rollback(self, request: Request, app_id: str, guide_id: str) -> PublishResult:
+    async def rollback(self, request: Request, app_id: NamedDependency[str], guide_id: FromPath[str]) -> PublishResult:
         """Publish the version before the current one again."""
         async with app_session(request.app.state.sessionmaker, app_id) as session:
             try:
@@ -94,7 +95,9 @@ class GuideController(Controller):
         return result
 
     @get("/{guide_id:str}/versions", operation_id="ListGuideVersions")
-    async def versions(self, request: Request, app_id: str, guide_id: str) -> list[VersionInfo]:
+    async def versions(
+        self, request: Request, app_id: NamedDependency[str], guide_id: FromPath[str]
+    ) -> list[VersionInfo]:
         """Every version of one guide, newest first."""
         async with app_session(request.app.state.sessionmaker, app_id) as session:
             try:

@@ -141,7 +141,7 @@ class _FileCheck:
             )
         kind = parts.get("kind", "walkthrough")
         if kind in ("tooltip", "announcement") and len(steps) != 1:
-            self.error(("steps",), f"a {kind} guide has exactly one step (found {len(steps)})", at_key=True)
+            self.error(("steps",), f"a guide of kind {kind} has exactly one step (found {len(steps)})", True)
         locales: Locales | None = parts.get("locales")
         only = locales.only if locales is not None else None
         if locales is not None and only is not None and not locale_allowed(only, locales.default):
@@ -158,7 +158,7 @@ class _FileCheck:
             for i, page in enumerate(targeting.pages or ()):
                 self.rule(compile_page_rule, page, f"targeting.pages[{i}]")
             if targeting.segment is not None:
-                self.rule(compile_rule, targeting.segment, "targeting.segment")
+                self.segment(targeting.segment, "targeting.segment")
             window = targeting.schedule
             if window is not None and window.start and window.end and window.end <= window.start:
                 self.error(("targeting", "schedule", "end"), "must be after targeting.schedule.start")
@@ -171,7 +171,7 @@ class _FileCheck:
             self.error((*path, "type"), "the step of a tooltip guide is a tooltip")
         if isinstance(step, TooltipStep):
             if step.anchor is None:
-                self.error((*path, "anchor"), "required for a tooltip step")
+                pass
             else:
                 self.selector((*path, "anchor"), step.anchor)
         if step.page is not None:
@@ -203,6 +203,22 @@ class _FileCheck:
         problem = _selector_problem(selector)
         if problem:
             self.error(path, f"not a valid CSS selector ({problem})")
+
+    def segment(self, rule: Any, path: str) -> None:
+        """compile_rule stops at the first problem: retry each part of a well-formed all/any/not."""
+        try:
+            compile_rule(rule, path)
+        except RuleError as exc:
+            before = len(self.errors)
+            kind = next(iter(rule)) if isinstance(rule, dict) and len(rule) == 1 else None
+            parts = rule[kind] if kind else None
+            if kind == "not":
+                self.segment(parts, f"{path}.not")
+            elif kind in ("all", "any") and isinstance(parts, list):
+                for i, part in enumerate(parts):
+                    self.segment(part, f"{path}.{kind}[{i}]")
+            if len(self.errors) == before:
+                self.error(_parse_path(exc.field), exc.message)
 
     def rule(self, compile_fn: Any, rule: Any, path: str) -> None:
         try:

@@ -186,6 +186,8 @@ FieldPath = tuple[str | int, ...]
 INVALID: Any = object()
 """Stands for a value that did not validate."""
 _MSGSPEC_AT = re.compile(r"^(.*) - at `\$(.*)`$", re.S)
+_JSON_WORDS = re.compile(r"\b(object|array)\b(?=[^`]*`)")
+_YAML_WORDS = {"object": "mapping", "array": "list"}
 _MSGSPEC_PART = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]")
 
 
@@ -295,6 +297,8 @@ def _friendly(message: str, tp: Any, value: Any) -> str:
         described = [m.description for m in get_args(tp)[1:] if getattr(m, "description", None)]
         if described:
             return f"must be {described[0]} (got {value!r})"
+    message = message.replace(" | null`", "`")  # leaving an optional field out is the way to say null
+    message = _JSON_WORDS.sub(lambda m: _YAML_WORDS[m.group(0)], message)
     return message[:1].lower() + message[1:]
 
 

@@ -1,0 +1,236 @@
+"""Delivery answers for several visitors and tenants: targeting, frequency, throttle, ETag."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from tests.support import event, guide_yaml, make_app, meta, push
+from waymark.apps.services import NewApp
+from waymark.settings import Settings
+
+TOUR = guide_yaml("""
+    id: tour
+    name: Tour
+    kind: walkthrough
+    priority: 10
+    targeting:
+      pages: ["/app/invoices"]
+    steps:
+      - type: lightbox
+        title: {en: Welcome, fr: Bienvenue}
+        body: '<p>Hello <strong>there</strong><script>alert(1)</script><a href="javascript:alert(1)">x</a></p>'
+      - type: tooltip
+        anchor: "#new"
+        title: New
+      - type: tooltip
+        page: "/app/invoices/*"
+        anchor: "#send"
+        title: Send
+""")
+ADMIN = guide_yaml("""
+    id: admin-news
+    name: Admin news
+    kind: announcement
+    priority: 5
+    targeting:
+      segment:
+        all:
+          - {field: visitor.role, op: eq, value: admin}
+          - {field: tenant.plan, op: in, value: [pro, enterprise]}
+    steps:
+      - type: lightbox
+        title: For admins
+""")
+BANNER = guide_yaml("""
+    id: settings-banner
+    name: Settings banner
+    kind: announcement
+    ignore_throttle: true
+    frequency: {mode: until_completed}
+    targeting:
+      pages: ["/app/settings"]
+    steps:
+      - type: banner
+        title: Settings moved
+""")
+HELP = guide_yaml("""
+    id: help
+    name: Help
+    kind: tooltip
+    activation: {mode: click, selector: "#help"}
+    steps:
+      - type: tooltip
+        anchor: "#help"
+        title: Help
+""")
+
+
+@pytest.fixture
+async def app(client: AsyncTestClient, settings: Settings) -> NewApp:
+    new = await make_app(settings)
+    response = await push(
+        client, new.secret_key, {"tour.yaml": TOUR, "admin.yaml": ADMIN, "banner.yaml": BANNER, "help.yaml": HELP}
+    )
+    assert response.status_code == 200, response.text
+    return new
+
+
+async def deliver(
+    client: AsyncTestClient, app: NewApp, visitor: str = "v1", path: str = "/app/invoices", **extra: Any
+) -> dict[str, Any]:
+    params = {"key": app.public_key, "visitor": visitor, "url": f"https://host.example{path}", **extra}
+    response = await client.get("/api/v1/guides", params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def auto_ids(answer: dict[str, Any]) -> list[str]:
+    return [g["id"] for g in answer["guides"] if g["auto"]]
+
+
+def listed(answer: dict[str, Any]) -> list[str]:
+    return [g["id"] for g in answer["guides"]]
+
+
+async def send(client: AsyncTestClient, app: NewApp, *events: dict[str, Any]) -> dict[str, Any]:
+    response = await client.post(f"/api/v1/events?key={app.public_key}", json={"events": list(events)})
+    assert response.status_code == 202, response.text
+    return response.json()
+
+
+async def test_new_visitor_gets_the_walkthrough_on_its_page(client: AsyncTestClient, app: NewApp) -> None:
+    answer = await deliver(client, app)
+    assert auto_ids(answer) == ["tour"]
+    tour = answer["guides"][0]
+    assert tour["state"] == {"status": "new", "step": 0}
+    assert [s["type"] for s in tour["steps"]] == ["lightbox", "tooltip", "tooltip"]
+    assert tour["steps"][2]["page"] == {"path": "/app/invoices/*", "host": None, "query": {}}
+    # author content arrives sanitised, as a node tree
+    link = ["a", {"rel": "noopener noreferrer", "target": "_blank"}, ["x"]]
+    assert tour["steps"][0]["body"] == [["p", {}, ["Hello ", ["strong", {}, ["there"]], link]]]
+    assert tour["buttons"] == {"next": "Next", "back": "Back", "done": "Done", "snooze": "Remind me later"}
+    # click-activated guides are listed but never start by themselves
+    assert "help" in listed(answer)
+
+
+async def test_locale_picks_content(client: AsyncTestClient, app: NewApp) -> None:
+    answer = await deliver(client, app, locale="fr-CA")
+    assert answer["guides"][0]["steps"][0]["title"] == "Bienvenue"
+    answer = await deliver(client, app, visitor="v2", locale="de")
+    assert answer["guides"][0]["steps"][0]["title"] == "Welcome"
+
+
+async def test_other_pages_do_not_start_the_tour(client: AsyncTestClient, app: NewApp) -> None:
+    assert auto_ids(await deliver(client, app, path="/app/reports")) == []
+    assert auto_ids(await deliver(client, app, path="/app/settings")) == ["settings-banner"]
+
+
+@pytest.mark.parametrize(
+    ("visitor_meta", "tenant_meta", "sees_admin_news"),
+    [
+        ({"role": "admin"}, {"plan": "pro"}, True),
+        ({"role": "admin"}, {"plan": "enterprise"}, True),
+        ({"role": "admin"}, {"plan": "free"}, False),
+        ({"role": "member"}, {"plan": "pro"}, False),
+        ({}, {}, False),
+    ],
+)
+async def test_segments_decide_per_visitor_and_tenant(
+    client: AsyncTestClient, app: NewApp, visitor_meta: dict[str, Any], tenant_meta: dict[str, Any],
+    sees_admin_news: bool,
+) -> None:
+    answer = await deliver(client, app, visitor="v9", tenant="t9", meta=meta(visitor_meta, tenant_meta))
+    assert ("admin-news" in listed(answer)) is sees_admin_news
+
+
+async def test_throttle_allows_one_automatic_guide(client: AsyncTestClient, app: NewApp) -> None:
+    admin = {"meta": meta({"role": "admin"}, {"plan": "pro"}), "tenant": "acme"}
+    first = await deliver(client, app, visitor="boss", **admin)
+    assert auto_ids(first) == ["tour"]  # higher priority takes the one slot; admin-news waits
+    assert "admin-news" in listed(first)
+    await send(client, app, event("guide_seen", "tour", visitor="boss", props={"trigger": "auto"}),
+               event("guide_dismissed", "tour", visitor="boss", ts="2026-11-22T10:00:05Z"))
+    later = await deliver(client, app, visitor="boss", **admin)
+    assert auto_ids(later) == []  # tour is done (once) and the throttle holds admin-news until tomorrow
+    # a guide that ignores the throttle still shows
+    assert auto_ids(await deliver(client, app, visitor="boss", path="/app/settings", **admin)) == ["settings-banner"]
+
+
+async def test_walkthrough_resumes_on_any_page_at_its_step(client: AsyncTestClient, app: NewApp) -> None:
+    await send(
+        client, app,
+        event("guide_seen", "tour", step=0, props={"trigger": "auto"}),
+        event("guide_step_advanced", "tour", step=1, ts="2026-11-22T10:00:03Z", props={"from": 0}),
+        event("guide_step_advanced", "tour", step=2, ts="2026-11-22T10:00:06Z", props={"from": 1}),
+    )
+    answer = await deliver(client, app, path="/app/invoices/INV-1")
+    tour = next(g for g in answer["guides"] if g["id"] == "tour")
+    assert tour["auto"] is True
+    assert tour["state"] == {"status": "in_progress", "step": 2}
+    await send(client, app, event("guide_completed", "tour", step=2, ts="2026-11-22T10:00:09Z"))
+    after = await deliver(client, app)
+    tour = next(g for g in after["guides"] if g["id"] == "tour")
+    assert (tour["auto"], tour["state"]["status"]) == (False, "completed")
+
+
+async def test_late_events_do_not_undo_completion(client: AsyncTestClient, app: NewApp) -> None:
+    await send(client, app, event("guide_completed", "tour", step=2, ts="2026-11-22T10:00:09Z"))
+    await send(client, app, event("guide_step_advanced", "tour", step=1, ts="2026-11-22T10:00:03Z"))
+    tour = next(g for g in (await deliver(client, app))["guides"] if g["id"] == "tour")
+    assert tour["state"]["status"] == "completed"
+
+
+async def test_snooze_hides_until_it_runs_out(client: AsyncTestClient, app: NewApp) -> None:
+    await send(client, app, event("guide_snoozed", "tour", step=0, ts="2099-01-01T00:00:00Z", props={"days": 1}))
+    assert auto_ids(await deliver(client, app)) == []
+
+
+async def test_visitors_do_not_share_state(client: AsyncTestClient, app: NewApp) -> None:
+    await send(client, app, event("guide_completed", "tour", visitor="done-visitor", step=2))
+    assert auto_ids(await deliver(client, app, visitor="done-visitor")) == []
+    assert auto_ids(await deliver(client, app, visitor="fresh-visitor")) == ["tour"]
+
+
+async def test_etag_and_304(client: AsyncTestClient, app: NewApp) -> None:
+    params = {"key": app.public_key, "visitor": "v1", "url": "https://h/app/invoices"}
+    first = await client.get("/api/v1/guides", params=params)
+    etag = first.headers["etag"]
+    again = await client.get("/api/v1/guides", params=params, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    await send(client, app, event("guide_dismissed", "tour"))
+    changed = await client.get("/api/v1/guides", params=params, headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.headers["etag"] != etag
+
+
+async def test_cors_lets_any_host_page_read_guides(client: AsyncTestClient, app: NewApp) -> None:
+    response = await client.get(
+        "/api/v1/guides", params={"key": app.public_key, "visitor": "v", "url": "https://h/"},
+        headers={"Origin": "https://customer.example"},
+    )
+    assert response.headers["access-control-allow-origin"] == "*"
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "says"),
+    [
+        ({"visitor": "v", "url": "https://h/"}, 401, "missing app key"),
+        ({"key": "pk_unknown", "visitor": "v", "url": "https://h/"}, 403, "unknown app key"),
+        ({"key": "{public}", "url": "https://h/"}, 400, "visitor"),
+        ({"key": "{public}", "visitor": "v"}, 400, "url"),
+        ({"key": "{public}", "visitor": "v", "url": "https://h/", "meta": "%%%"}, 400, "meta"),
+        ({"key": "{public}", "visitor": "v", "url": "https://h/", "meta": "bm90IGpzb24"}, 400, "meta"),
+        ({"key": "{public}", "visitor": "v" * 201, "url": "https://h/"}, 400, "visitor"),
+    ],
+)
+async def test_bad_requests_get_clear_errors(
+    client: AsyncTestClient, app: NewApp, params: dict[str, str], status: int, says: str
+) -> None:
+    params = {k: v.replace("{public}", app.public_key) for k, v in params.items()}
+    response = await client.get("/api/v1/guides", params=params)
+    assert response.status_code == status, response.text
+    assert says in response.json()["detail"]

@@ -1,0 +1,92 @@
+"""Apps never see each other's guides, state or events, on every API route and in the data layer."""
+
+from __future__ import annotations
+
+import pytest
+from litestar.testing import AsyncTestClient
+from sqlalchemy import select
+
+from tests.support import event, guide_yaml, make_app, push
+from waymark.db.engine import create_engine, make_sessionmaker
+from waymark.db.models import Guide, GuideState, GuideVersion
+from waymark.db.scope import CrossAppWrite, app_session
+from waymark.settings import Settings
+
+GUIDE = guide_yaml("""
+    id: same-id
+    name: "{name}"
+    steps:
+      - type: lightbox
+        title: "{name}"
+""")
+
+# Every API route and the test here that proves it keeps apps apart.
+ISOLATION_CHECKS = {
+    ("GET", "/api/v1/guides"): "test_delivery_and_state_are_per_app",
+    ("POST", "/api/v1/events"): "test_delivery_and_state_are_per_app",
+    ("GET", "/api/v1/guide-definitions"): "test_management_routes_are_per_app",
+    ("POST", "/api/v1/guide-definitions/push"): "test_management_routes_are_per_app",
+    ("POST", "/api/v1/guide-definitions/{guide_id:str}/rollback"): "test_management_routes_are_per_app",
+    ("GET", "/api/v1/guide-definitions/{guide_id:str}/versions"): "test_management_routes_are_per_app",
+}
+
+
+def test_every_api_route_has_an_isolation_check(client: AsyncTestClient) -> None:
+    routes = {
+        (method, route.path)
+        for route in client.app.routes
+        if route.path.startswith("/api/")
+        for method in getattr(route, "methods", ())
+        if method not in ("OPTIONS", "HEAD")
+    }
+    assert routes == set(ISOLATION_CHECKS), "a new API route needs a tenant-isolation test"
+
+
+async def test_delivery_and_state_are_per_app(client: AsyncTestClient, settings: Settings) -> None:
+    a, b = await make_app(settings, "A"), await make_app(settings, "B")
+    await push(client, a.secret_key, {"g.yaml": GUIDE.format(name="from A")})
+    await push(client, b.secret_key, {"g.yaml": GUIDE.format(name="from B")})
+    # the same visitor id completes the guide in app A only
+    await client.post(f"/api/v1/events?key={a.public_key}", json={"events": [event("guide_completed", "same-id")]})
+
+    def params(key: str) -> dict[str, str]:
+        return {"key": key, "visitor": "v1", "url": "https://h/"}
+
+    in_a = (await client.get("/api/v1/guides", params=params(a.public_key))).json()["guides"]
+    in_b = (await client.get("/api/v1/guides", params=params(b.public_key))).json()["guides"]
+    assert [(g["name"], g["state"]["status"], g["auto"]) for g in in_a] == [("from A", "completed", False)]
+    assert [(g["name"], g["state"]["status"], g["auto"]) for g in in_b] == [("from B", "new", True)]
+
+
+async def test_management_routes_are_per_app(client: AsyncTestClient, settings: Settings) -> None:
+    a, b = await make_app(settings, "A"), await make_app(settings, "B")
+    await push(client, a.secret_key, {"g.yaml": GUIDE.format(name="A1")})
+    await push(client, a.secret_key, {"g.yaml": GUIDE.format(name="A2")})
+    b_auth = {"Authorization": f"Bearer {b.secret_key}"}
+    assert (await client.get("/api/v1/guide-definitions", headers=b_auth)).json() == []
+    assert (await client.get("/api/v1/guide-definitions/same-id/versions", headers=b_auth)).status_code == 404
+    assert (await client.post("/api/v1/guide-definitions/same-id/rollback", headers=b_auth)).status_code == 404
+    # B publishing the same id makes B's v1, and leaves A's v2 published
+    pushed = await push(client, b.secret_key, {"g.yaml": GUIDE.format(name="B1")})
+    assert pushed.json()["published"] == [{"id": "same-id", "version": 1, "changed": True}]
+    a_list = (await client.get("/api/v1/guide-definitions",
+                               headers={"Authorization": f"Bearer {a.secret_key}"})).json()
+    assert [(g["id"], g["published_version"]) for g in a_list] == [("same-id", 2)]
+
+
+async def test_app_bound_session_sees_only_its_app(settings: Settings, client: AsyncTestClient) -> None:
+    a, b = await make_app(settings, "A"), await make_app(settings, "B")
+    await push(client, a.secret_key, {"g.yaml": GUIDE.format(name="A")})
+    await push(client, b.secret_key, {"g.yaml": GUIDE.format(name="B")})
+    engine = create_engine(settings.database_url)
+    try:
+        maker = make_sessionmaker(engine)
+        async with app_session(maker, a.id) as session:
+            # no filter written here: the scope adds it
+            assert {g.app_id for g in (await session.scalars(select(Guide))).all()} == {a.id}
+            assert {v.app_id for v in (await session.scalars(select(GuideVersion))).all()} == {a.id}
+            session.add(GuideState(app_id=b.id, visitor_id="v", guide_id="same-id", status="seen", step=0))
+            with pytest.raises(CrossAppWrite):
+                await session.flush()
+    finally:
+        await engine.dispose()

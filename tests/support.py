@@ -1,0 +1,56 @@
+"""Helpers for API tests: apps with keys, guide files as text, events."""
+
+from __future__ import annotations
+
+import base64
+import json
+import textwrap
+import uuid
+from typing import Any
+
+from litestar.testing import AsyncTestClient
+
+from waymark.apps.services import NewApp, create_app_with_keys
+from waymark.db.engine import create_engine, make_sessionmaker
+from waymark.settings import Settings
+
+__all__ = ["event", "guide_yaml", "make_app", "meta", "push"]
+
+
+async def make_app(settings: Settings, name: str = "Test app") -> NewApp:
+    engine = create_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            return await create_app_with_keys(session, name)
+    finally:
+        await engine.dispose()
+
+
+def guide_yaml(text: str) -> str:
+    return textwrap.dedent(text).strip() + "\n"
+
+
+async def push(client: AsyncTestClient, secret: str, files: dict[str, str]) -> Any:
+    response = await client.post(
+        "/api/v1/guide-definitions/push",
+        json={"files": [{"name": name, "content": content} for name, content in files.items()]},
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    return response
+
+
+def meta(visitor: dict[str, Any] | None = None, tenant: dict[str, Any] | None = None) -> str:
+    raw = json.dumps({"visitor": visitor or {}, "tenant": tenant or {}}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def event(kind: str, guide: str, visitor: str = "v1", step: int = 0, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": extra.pop("id", None) or uuid.uuid4().hex,
+        "type": kind,
+        "ts": extra.pop("ts", "2026-11-22T10:00:00.000Z"),
+        "visitor": visitor,
+        "guide": guide,
+        "step": step,
+        **extra,
+    }
