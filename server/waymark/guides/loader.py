@@ -171,7 +171,7 @@ class _FileCheck:
             self.error((*path, "type"), "the step of a tooltip guide is a tooltip")
         if isinstance(step, TooltipStep):
             if step.anchor is None:
-                pass
+                self.error((*path, "anchor"), "required for a tooltip step")
             else:
                 self.selector((*path, "anchor"), step.anchor)
         if step.page is not None:
