@@ -14,6 +14,7 @@ from waymark.apps.services import KeyResolver
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.delivery.controllers import DeliveryController
 from waymark.delivery.snapshot import SnapshotStore
+from waymark.delivery.state_reader import make_state_reader
 from waymark.demo.controllers import DemoController, demo_static_router
 from waymark.events.controllers import EventController
 from waymark.guides.controllers import GuideController
@@ -30,6 +31,12 @@ async def health(request: Request) -> dict[str, str]:
     """Liveness and database reachability."""
     async with request.app.state.sessionmaker() as session:
         await session.connection()
+    return {"status": "ok"}
+
+
+@get("/livez", operation_id="Live", tags=["ops"], cache=False)
+async def live() -> dict[str, str]:
+    """Liveness only (no database): also the empty-route baseline of the benchmarks."""
     return {"status": "ok"}
 
 
@@ -61,6 +68,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[
             health,
+            live,
             DeliveryController,
             EventController,
             GuideController,
@@ -79,5 +87,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.state.sessionmaker = sessionmaker
     app.state.key_resolver = KeyResolver(sessionmaker)
     app.state.snapshots = SnapshotStore(sessionmaker, settings.snapshot_check_seconds)
+    app.state.state_reader = make_state_reader(settings.database_url, engine)
     app.state.widget = WidgetAssets.load()
     return app

@@ -201,3 +201,7 @@ def guides_rollback(guide_id: str, key: str, server: str | None) -> None:
     from waymark.cli_support import rollback_guide
 
     click.echo(rollback_guide(guide_id, key, server))
+
+
+if __name__ == "__main__":
+    main()

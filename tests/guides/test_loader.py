@@ -9,7 +9,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from waymark.guides.loader import GuideError, GuideFileError, load_guide_file, validate_paths
+from waymark.guides.loader import GuideError, GuideFileError, load_guide_file, validate_paths, validate_sources
 from waymark.guides.schemas import GuideFile, LightboxStep, TooltipStep, guide_json_schema
 
 HERE = Path(__file__).parent
@@ -69,7 +69,11 @@ def test_every_repo_guide_validates() -> None:
     loaded, errors = validate_paths([REPO_GUIDES])
     assert errors == [], "\n".join(map(str, errors))
     assert {g.guide.id for g in loaded} >= {
-        "welcome-tour", "export-tip", "help-tooltip", "settings-banner", "admin-announcement"
+        "welcome-tour",
+        "export-tip",
+        "help-tooltip",
+        "settings-banner",
+        "admin-announcement",
     }
     for item in loaded:
         assert Path(item.file).stem == item.guide.id  # one guide per file, named by its id
@@ -157,3 +161,28 @@ def test_json_schema() -> None:
     assert set(guide["required"]) == {"id", "name", "steps"}
     assert guide["additionalProperties"] is False
     assert "TooltipStep" in schema["$defs"] and "pattern" in guide["properties"]["id"]
+
+
+def test_validate_sources_as_sent_to_the_rest_api() -> None:
+    loaded, errors = validate_sources(
+        [("a.yaml", GOOD), ("b.yaml", GOOD), ("c.yaml", GOOD.replace('anchor: "#new-invoice"', 'anchor: "  "'))]
+    )
+    assert [g.file for g in loaded] == ["a.yaml"]
+    assert [str(e) for e in errors] == [
+        "b.yaml:1: id: duplicate guide id 'good' (also in a.yaml)",
+        "c.yaml:8: steps[1].anchor: not a valid CSS selector (empty)",
+    ]
+
+
+def test_alias_bombs_and_deep_nesting_are_refused_quickly() -> None:
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+    for level in "bcdefghi":
+        previous = chr(ord(level) - 1)
+        bomb += f"{level}: &{level} [*{previous}, *{previous}, *{previous}, *{previous}, *{previous}]\n"
+    bomb += "id: bomb\nname: Bomb\nsteps: [{type: lightbox, title: *i}]\n"
+    deep = "id: deep\nname: Deep\nsteps: " + "[" * 1000 + "]" * 1000 + "\n"
+    _, errors = validate_sources([("bomb.yaml", bomb), ("deep.yaml", deep)])
+    assert [(e.file, e.message) for e in errors] == [
+        ("bomb.yaml", "too large: over 20000 YAML nodes, aliases expanded"),
+        ("deep.yaml", "invalid YAML: nested too deeply"),
+    ]

@@ -25,6 +25,7 @@ export const setEmitter = (fn) => (emit = fn)
 
 export function setGuides(d) {
   data = d
+  d.guides = (d.guides || []).filter((g) => g.steps && g.steps.length)
   if (wanted) showGuide(wanted, 'api')
   wanted = null
   evaluate()
@@ -53,23 +54,34 @@ export function evaluate() {
       if (server.status == 'in_progress') step = server.step || 0
       else if (!throttled || g.ignore_throttle) (step = 0), (trigger = 'auto')
     }
+    const from = trigger == 'resume' && followed(g, step) ? step++ : -1
     // A walkthrough whose step belongs to another page waits until the visitor gets there.
     if (!g.steps[step] || !pageMatches(g.steps[step].page)) continue
     const best = picks[slot]
     const rank = best && ((trigger == 'resume') - (best.trigger == 'resume') || (g.priority || 0) - (best.g.priority || 0))
-    if (!best || rank > 0) picks[slot] = { g, step, trigger }
+    if (!best || rank > 0) picks[slot] = { g, step, trigger, from }
   }
   // Starting one may already have started another (a walkthrough step elsewhere frees its slot).
-  for (const k in picks) if (!slots[k]) start(picks[k].g, picks[k].step, picks[k].trigger)
+  for (const k in picks) if (!slots[k]) start(picks[k].g, picks[k].step, picks[k].trigger, picks[k].from)
 }
 
-function start(g, step, trigger) {
+// "Open an invoice to continue": a visitor who left step k's page for step k+1's has advanced.
+const followed = (g, k) => {
+  const s = g.steps[k]
+  const next = g.steps[k + 1]
+  return s && next && !pageMatches(s.page) && next.page && pageMatches(next.page)
+}
+
+function start(g, step, trigger, from) {
   let run = runs[g.id]
   if (!run || trigger == 'api' || trigger == 'click') run = runs[g.id] = { trigger }
   run.g = g
   run.slot = slotOf(g)
   slots[run.slot] = run
-  show(run, step)
+  if (from >= 0) {
+    run.step = from
+    go(run, step)
+  } else show(run, step)
 }
 
 async function show(run, step) {
@@ -125,6 +137,7 @@ async function show(run, step) {
   const first = !run.seen
   if (first) emit('guide_seen', run, { trigger: run.trigger })
   run.seen = 1
+  // As the server counts: a walkthrough once shown is in progress until closed or completed.
   save(g.id, many ? 'in_progress' : 'seen', step, 0, first && run.trigger == 'auto' && !g.ignore_throttle)
 }
 
@@ -164,11 +177,12 @@ export function showGuide(id, trigger) {
   start(g, 0, trigger)
 }
 
-/** After an SPA navigation: hide what belongs to the previous page (walkthroughs keep their step). */
+/** After an SPA navigation: follow the visitor to the next step, or hide what was for the last page. */
 export function routeChanged() {
   for (const k in slots) {
     const run = slots[k]
-    if (run && !pageMatches(run.g.steps[run.step].page)) hide(run)
+    if (run && followed(run.g, run.step)) go(run, run.step + 1)
+    else if (run && !pageMatches(run.g.steps[run.step].page)) hide(run)
   }
 }
 

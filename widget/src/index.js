@@ -21,10 +21,10 @@ const base64url = (o) =>
     .replace(/=+$/, '')
 
 function send(e) {
-  if (!visitor) return early.push(e)
   e.id = e.id || uid()
   e.ts = e.ts || new Date().toISOString()
-  e.url = location.href
+  e.url = e.url || location.href
+  if (!visitor) return early.push(e)
   e.visitor = visitor.id
   if (tenant) e.tenant = tenant.id
   enqueue(e)

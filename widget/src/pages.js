@@ -23,7 +23,7 @@ export function pageMatches(rule, loc = location) {
   const query = rule.query || {}
   return (
     (!rule.path || glob(rule.path, loc.pathname)) &&
-    (!rule.host || glob(rule.host, loc.host) || glob(rule.host, loc.hostname)) &&
+    (!rule.host || glob(rule.host, rule.host.indexOf(':') < 0 ? loc.hostname : loc.host)) &&
     Object.keys(query).every((k) => (query[k] == '*' ? q.has(k) : q.getAll(k).indexOf(String(query[k])) >= 0))
   )
 }

@@ -50,7 +50,7 @@ export function open(v) {
     return () => el.remove()
   }
 
-  const lightbox = v.type == 'lightbox'
+  const lightbox = v.type != 'tooltip' // an unknown type gets the safest view
   const arrow = lightbox ? null : h('div', { class: 'a' })
   const box = h(
     'div',

@@ -41,7 +41,7 @@ export function schedule(ms) {
 export function flush(now) {
   clearTimeout(timer)
   timer = 0
-  if (!config.key || !config.base || optedOut()) return
+  if (!config.key || optedOut()) return
   const wait = nextTry - Date.now()
   if (!now && wait > 0) return schedule(wait)
   const events = []

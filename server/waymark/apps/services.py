@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from waymark.apps.keys import hash_secret, new_app_id, new_public_key, new_secret_key
@@ -71,21 +72,22 @@ class KeyResolver:
         self._cache: dict[str, _Cached] = {}
 
     async def public(self, key: str) -> str | None:
-        return await self._resolve("p:" + key, select(App.id).where(App.public_key == key))
+        return await self._resolve("p:" + key, lambda: select(App.id).where(App.public_key == key))
 
     async def secret(self, key: str) -> str | None:
-        stmt = select(SecretKey.app_id).where(
-            SecretKey.key_hash == hash_secret(key), SecretKey.revoked_at.is_(None)
+        digest = hash_secret(key)
+        return await self._resolve(
+            "s:" + digest,
+            lambda: select(SecretKey.app_id).where(SecretKey.key_hash == digest, SecretKey.revoked_at.is_(None)),
         )
-        return await self._resolve("s:" + hash_secret(key), stmt)
 
-    async def _resolve(self, cache_key: str, stmt: object) -> str | None:
+    async def _resolve(self, cache_key: str, query: Callable[[], Select[tuple[str]]]) -> str | None:
         now = time.monotonic()
         hit = self._cache.get(cache_key)
         if hit is not None and hit.expires > now:
             return hit.app_id
         async with self._sessionmaker() as session:
-            app_id = await session.scalar(stmt)  # type: ignore[call-overload]
+            app_id = await session.scalar(query())
         if len(self._cache) > 10_000:
             self._cache.clear()
         # An unknown key is remembered only briefly: the app may be created a moment later.

@@ -12,11 +12,8 @@ from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import ClientException
 from litestar.params import QueryParameter
-from sqlalchemy import select
 
 from waymark.apps.auth import public_app_id
-from waymark.db.models import GuideState as StateRow
-from waymark.db.models import Visitor
 from waymark.delivery.selection import VisitorContext, render_delivery
 from waymark.delivery.snapshot import SnapshotStore
 from waymark.guides.frequency import GuideState
@@ -31,10 +28,6 @@ class _Meta(msgspec.Struct):
 
 
 _meta_decoder = msgspec.json.Decoder(_Meta)
-_STATE_COLUMNS = (
-    StateRow.guide_id, StateRow.status, StateRow.step, StateRow.last_seen_at, StateRow.snoozed_until,
-    StateRow.completed_at,
-)
 
 
 def _decode_meta(raw: str | None) -> _Meta:
@@ -77,17 +70,7 @@ class DeliveryController(Controller):
         states: dict[str, GuideState] = {}
         last_auto: datetime | None = None
         if snapshot.guides:
-            async with request.app.state.engine.connect() as conn:
-                for row in await conn.execute(
-                    select(*_STATE_COLUMNS).where(StateRow.app_id == app_id, StateRow.visitor_id == visitor)
-                ):
-                    states[row.guide_id] = GuideState(
-                        status=row.status, step=row.step, last_seen_at=row.last_seen_at,
-                        snoozed_until=row.snoozed_until, completed_at=row.completed_at,
-                    )
-                last_auto = await conn.scalar(
-                    select(Visitor.last_auto_guide_at).where(Visitor.app_id == app_id, Visitor.id == visitor)
-                )
+            states, last_auto = await request.app.state.state_reader.read(app_id, visitor)
         ctx = VisitorContext(visitor=visitor_meta, tenant=tenant_meta, locale=locale or visitor_meta.get("locale"),
                              states=states, last_auto_at=last_auto)
         body = render_delivery(snapshot, ctx, split_url(url), datetime.now(UTC))

@@ -35,17 +35,13 @@ def _resumable(guide: CompiledGuide, state: GuideState) -> bool:
     return state.status == "seen" and guide.kind == "walkthrough" and len(guide.definition.steps) > 1
 
 
-def _on_start_page(guide: CompiledGuide, url: UrlParts) -> bool:
-    if guide.pages is not None and not any(p.matches(url) for p in guide.pages):
-        return False
-    return guide.start_page is None or guide.start_page.matches(url)
-
-
 def render_delivery(snapshot: Snapshot, ctx: VisitorContext, url: UrlParts, now: datetime) -> bytes:
     """The delivery answer as JSON bytes (see docs/CONTRACT.md).
 
-    Every guide the visitor may see (segment, schedule, locale) is listed so that
-    click and API activation work; ``auto`` marks those that start now. The
+    Listed: every guide this visitor may see on this page (segment, schedule,
+    locale, page), guides started from the JS API whatever the page, and walkthroughs
+    to resume, so that click and API activation work; ``auto`` marks those that
+    start now. The
     throttle lets one automatic guide a visitor per interval, not counting guides
     that ignore it; a walkthrough being resumed takes the slot and is never
     throttled itself.
@@ -53,6 +49,11 @@ def render_delivery(snapshot: Snapshot, ctx: VisitorContext, url: UrlParts, now:
     interval = timedelta(seconds=snapshot.throttle_seconds)
     eligible: list[tuple[CompiledGuide, GuideState]] = []
     for guide in snapshot.guides:
+        state = ctx.states.get(guide.id, _NEW)
+        resumable = _resumable(guide, state)
+        # Only what this page can show: the widget asks again on every route change.
+        if not resumable and guide.mode != "api" and not guide.on_start_page(url):
+            continue
         if not guide.allows_locale(ctx.locale):
             continue
         if (guide.schedule_start or guide.schedule_end) and not schedule_allows(
@@ -61,7 +62,7 @@ def render_delivery(snapshot: Snapshot, ctx: VisitorContext, url: UrlParts, now:
             continue
         if guide.segment is not None and not guide.segment(ctx.visitor, ctx.tenant):
             continue
-        eligible.append((guide, ctx.states.get(guide.id, _NEW)))
+        eligible.append((guide, state))
 
     resuming = any(_resumable(g, s) for g, s in eligible)
     slot_free = not resuming and throttle_allows(ctx.last_auto_at, now, interval)
@@ -71,7 +72,7 @@ def render_delivery(snapshot: Snapshot, ctx: VisitorContext, url: UrlParts, now:
         status, step = state.status, state.step
         if _resumable(guide, state):
             auto, status = True, "in_progress"
-        elif guide.mode == "automatic" and _on_start_page(guide, url) and may_auto_show(
+        elif guide.mode == "automatic" and may_auto_show(
             guide.frequency_mode, guide.frequency_days, state, now
         ):
             if guide.ignore_throttle:

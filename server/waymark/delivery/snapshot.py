@@ -44,7 +44,7 @@ class Snapshot:
 
 
 class SnapshotStore:
-    __slots__ = ("_check_seconds", "_checked", "_locks", "_sessionmaker", "_snapshots")
+    __slots__ = ("_check_seconds", "_checked", "_locks", "_sessionmaker", "_snapshots", "_tasks")
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], check_seconds: float) -> None:
         self._sessionmaker = sessionmaker
@@ -52,15 +52,29 @@ class SnapshotStore:
         self._snapshots: dict[str, Snapshot] = {}
         self._checked: dict[str, float] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._tasks: dict[str, asyncio.Task[Snapshot]] = {}
+        """At most one background staleness check per app at a time."""
 
     def invalidate(self, app_id: str) -> None:
-        """Make the next ``get`` ask the database (this worker just published)."""
+        """Make the next ``get`` rebuild from the database (this worker just published)."""
+        self._snapshots.pop(app_id, None)
         self._checked.pop(app_id, None)
 
     async def get(self, app_id: str) -> Snapshot:
+        """The app's snapshot; a due staleness check runs in the background while the current one is served."""
         current = self._snapshots.get(app_id)
-        if current is not None and time.monotonic() - self._checked.get(app_id, 0.0) < self._check_seconds:
-            return current
+        if current is None:
+            return await self._refresh(app_id)
+        if time.monotonic() - self._checked.get(app_id, 0.0) >= self._check_seconds:
+            if self._check_seconds <= 0:
+                return await self._refresh(app_id)
+            if app_id not in self._tasks:
+                task = asyncio.get_running_loop().create_task(self._refresh(app_id))
+                self._tasks[app_id] = task
+                task.add_done_callback(lambda _: self._tasks.pop(app_id, None))
+        return current
+
+    async def _refresh(self, app_id: str) -> Snapshot:
         lock = self._locks.setdefault(app_id, asyncio.Lock())
         async with lock:
             current = self._snapshots.get(app_id)

@@ -12,6 +12,7 @@ from waymark.guides.schemas import BannerStep, GuideFile, PageRule, PageRuleSpec
 from waymark.guides.targeting import (
     PageMatcher,
     Predicate,
+    UrlParts,
     compile_page_rule,
     compile_rule,
     locale_allowed,
@@ -81,6 +82,12 @@ class CompiledGuide:
         self.schedule_end: datetime | None = schedule.end if schedule else None
         self._bodies: dict[str, list[Node]] = {}
         self._encoded: dict[str, bytes] = {}
+
+    def on_start_page(self, url: UrlParts) -> bool:
+        """Whether the guide may start on this page (its page rules and its first step's page)."""
+        if self.pages is not None and not any(p.matches(url) for p in self.pages):
+            return False
+        return self.start_page is None or self.start_page.matches(url)
 
     def allows_locale(self, locale: str | None) -> bool:
         return locale_allowed(self.only_locales, locale)

@@ -35,10 +35,12 @@ _BLOCKISH = frozenset({"ul", "ol"})
 _LIST_ITEM = re.compile(r"^\s{0,3}(?:([-*])|(\d{1,9})\.)\s+(.*)$")
 _CODE = re.compile(r"`([^`\n]+)`")
 _URL = r"\(\s*((?:[^()\s]|\([^()\s]*\))+)\s*\)"  # one level of parentheses, as in wiki URLs
-_IMAGE = re.compile(r"!\[([^\]\n]*)\]" + _URL)
-_LINK = re.compile(r"\[([^\]\n]+)\]" + _URL)
-_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|__(?=\S)(.+?)(?<=\S)__")
-_ITALIC = re.compile(r"(?<![*\w])\*(?=\S)(.+?)(?<=\S)\*(?!\*)|(?<![_\w])_(?=\S)(.+?)(?<=\S)_(?![_\w])")
+# Spans never contain their own opening delimiter: each match attempt stops at the next one,
+# which keeps these linear on hostile input ("*a *a *a ..." is quadratic with `.+?`).
+_IMAGE = re.compile(r"!\[([^\[\]\n]*)\]" + _URL)
+_LINK = re.compile(r"\[([^\[\]\n]+)\]" + _URL)
+_BOLD = re.compile(r"\*\*(?=\S)((?:[^*]|\*(?!\*))+?)(?<=\S)\*\*|__(?=\S)((?:[^_]|_(?!_))+?)(?<=\S)__")
+_ITALIC = re.compile(r"(?<![*\w])\*(?=\S)([^*]+?)(?<=\S)\*(?!\*)|(?<![_\w])_(?=\S)([^_]+?)(?<=\S)_(?![_\w])")
 _STASH = re.compile("\x00(\\d+)\x00")
 
 
@@ -79,9 +81,7 @@ def render_markdown_subset(text: str) -> str:
             blocks.append("<p>" + "<br>".join(_inline(line) for line in paragraph) + "</p>")
             paragraph.clear()
         if items:
-            blocks.append(
-                f"<{list_tag}>" + "".join(f"<li>{_inline(i)}</li>" for i in items) + f"</{list_tag}>"
-            )
+            blocks.append(f"<{list_tag}>" + "".join(f"<li>{_inline(i)}</li>" for i in items) + f"</{list_tag}>")
             items.clear()
             list_tag = ""
 

@@ -97,20 +97,14 @@ def apply_event(
         status: Status = "in_progress" if state.status == "in_progress" else "seen"
         return msgspec.structs.replace(state, status=status, step=step, last_seen_at=now, snoozed_until=None)
     if event_type == "guide_step_advanced":
-        return msgspec.structs.replace(
-            state, status="in_progress", step=step, last_seen_at=now, snoozed_until=None
-        )
+        return msgspec.structs.replace(state, status="in_progress", step=step, last_seen_at=now, snoozed_until=None)
     if event_type == "guide_dismissed":
-        return msgspec.structs.replace(
-            state, status="dismissed", step=step, last_seen_at=now, snoozed_until=None
-        )
+        return msgspec.structs.replace(state, status="dismissed", step=step, last_seen_at=now, snoozed_until=None)
     if event_type == "guide_completed":
         return msgspec.structs.replace(
             state, status="completed", step=step, last_seen_at=now, snoozed_until=None, completed_at=now
         )
     if event_type == "guide_snoozed":
         until = now + timedelta(days=max(snooze_days or 1, 1))
-        return msgspec.structs.replace(
-            state, status="snoozed", step=step, last_seen_at=now, snoozed_until=until
-        )
+        return msgspec.structs.replace(state, status="snoozed", step=step, last_seen_at=now, snoozed_until=until)
     return state

@@ -13,16 +13,7 @@ import yaml
 from msgspec import Struct
 
 from waymark.guides.content import compile_body
-from waymark.guides.schemas import (
-    INVALID,
-    FieldPath,
-    GuideFile,
-    Locales,
-    Step,
-    Text,
-    TooltipStep,
-    check_guide_data,
-)
+from waymark.guides.schemas import INVALID, FieldPath, GuideFile, Locales, Step, Text, TooltipStep, check_guide_data
 from waymark.guides.targeting import RuleError, compile_page_rule, compile_rule, locale_allowed
 
 __all__ = [
@@ -34,6 +25,7 @@ __all__ = [
     "validate_sources",
 ]
 
+_MAX_NODES = 20_000
 _PATH_PART = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]|^([^.\[\]]+)")
 
 
@@ -127,18 +119,13 @@ class _FileCheck:
     def semantics(self, parts: dict[str, Any], steps: list[Any]) -> None:
         activation, frequency = parts.get("activation"), parts.get("frequency")
         if activation is not None:
-            self.required_iff(
-                ("activation", "selector"),
-                activation.selector,
-                activation.mode == "click",
-                "activation.mode is click",
-            )
+            click = activation.mode == "click"
+            self.required_iff(("activation", "selector"), activation.selector, click, "activation.mode is click")
             if activation.selector is not None:
                 self.selector(("activation", "selector"), activation.selector)
         if frequency is not None:
-            self.required_iff(
-                ("frequency", "days"), frequency.days, frequency.mode == "every", "frequency.mode is every"
-            )
+            every = frequency.mode == "every"
+            self.required_iff(("frequency", "days"), frequency.days, every, "frequency.mode is every")
         kind = parts.get("kind", "walkthrough")
         if kind in ("tooltip", "announcement") and len(steps) != 1:
             self.error(("steps",), f"a guide of kind {kind} has exactly one step (found {len(steps)})", True)
@@ -156,9 +143,9 @@ class _FileCheck:
         targeting = parts.get("targeting")
         if targeting is not None:
             for i, page in enumerate(targeting.pages or ()):
-                self.rule(compile_page_rule, page, f"targeting.pages[{i}]")
+                self.rule(page, f"targeting.pages[{i}]", compile_page_rule)
             if targeting.segment is not None:
-                self.segment(targeting.segment, "targeting.segment")
+                self.rule(targeting.segment, "targeting.segment")
             window = targeting.schedule
             if window is not None and window.start and window.end and window.end <= window.start:
                 self.error(("targeting", "schedule", "end"), "must be after targeting.schedule.start")
@@ -175,14 +162,12 @@ class _FileCheck:
             else:
                 self.selector((*path, "anchor"), step.anchor)
         if step.page is not None:
-            self.rule(compile_page_rule, step.page, _format_path((*path, "page")))
+            self.rule(step.page, _format_path((*path, "page")), compile_page_rule)
         if step.title is None and step.body is None:
             self.error(path, "a step needs a title or a body")
         self.text_locales((*path, "title"), step.title, only)
         self.text_locales((*path, "body"), step.body, only)
-        bodies = (
-            {(): step.body} if isinstance(step.body, str) else {(k,): v for k, v in (step.body or {}).items()}
-        )
+        bodies = {(): step.body} if isinstance(step.body, str) else {(k,): v for k, v in (step.body or {}).items()}
         for sub, text in bodies.items():
             if text.strip() and not compile_body(text):
                 self.error((*path, "body", *sub), "nothing is left once unsafe content is removed")
@@ -204,27 +189,21 @@ class _FileCheck:
         if problem:
             self.error(path, f"not a valid CSS selector ({problem})")
 
-    def segment(self, rule: Any, path: str) -> None:
-        """compile_rule stops at the first problem: retry each part of a well-formed all/any/not."""
+    def rule(self, rule: Any, path: str, compile_fn: Any = compile_rule) -> None:
+        """Report RuleErrors; compile_rule stops at the first, so each part of a well-formed all/any/not is retried."""
         try:
-            compile_rule(rule, path)
+            compile_fn(rule, path)
         except RuleError as exc:
             before = len(self.errors)
             kind = next(iter(rule)) if isinstance(rule, dict) and len(rule) == 1 else None
             parts = rule[kind] if kind else None
             if kind == "not":
-                self.segment(parts, f"{path}.not")
+                self.rule(parts, f"{path}.not")
             elif kind in ("all", "any") and isinstance(parts, list):
                 for i, part in enumerate(parts):
-                    self.segment(part, f"{path}.{kind}[{i}]")
+                    self.rule(part, f"{path}.{kind}[{i}]")
             if len(self.errors) == before:
                 self.error(_parse_path(exc.field), exc.message)
-
-    def rule(self, compile_fn: Any, rule: Any, path: str) -> None:
-        try:
-            compile_fn(rule, path)
-        except RuleError as exc:
-            self.error(_parse_path(exc.field), exc.message)
 
 
 def _selector_problem(selector: str) -> str | None:
@@ -275,6 +254,19 @@ def _check_file(path: Path, file: str) -> tuple[GuideFile | None, list[GuideErro
     return _check_text(text, file)
 
 
+def _too_many_nodes(root: yaml.Node) -> bool:
+    """Aliases can make a small file a huge tree (a "billion laughs"); the checks walk that tree."""
+    stack, count = [root], 0
+    while stack and count <= _MAX_NODES:
+        node = stack.pop()
+        count += 1
+        if isinstance(node, yaml.MappingNode):
+            stack.extend(part for pair in node.value for part in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return count > _MAX_NODES
+
+
 def _check_text(text: str, file: str) -> tuple[GuideFile | None, list[GuideError], int | None]:
     """The guide in one file's text, every problem in it, and the line of its id."""
     loader = yaml.SafeLoader(text)
@@ -286,8 +278,12 @@ def _check_text(text: str, file: str) -> tuple[GuideFile | None, list[GuideError
         return None, [GuideError(file, line, "", f"invalid YAML: {exc.problem}")], None
     except yaml.YAMLError as exc:
         return None, [GuideError(file, None, "", f"invalid YAML: {exc}")], None
+    except RecursionError:
+        return None, [GuideError(file, None, "", "invalid YAML: nested too deeply")], None
     finally:
         loader.dispose()
+    if root is not None and _too_many_nodes(root):
+        return None, [GuideError(file, None, "", f"too large: over {_MAX_NODES} YAML nodes, aliases expanded")], None
     if not isinstance(data, dict) or root is None:
         line = root.start_mark.line + 1 if root is not None else None
         return None, [GuideError(file, line, "", "a guide file is a mapping (id, name, steps, ...)")], None

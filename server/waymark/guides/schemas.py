@@ -40,8 +40,7 @@ Slug = Annotated[
     str,
     Meta(
         pattern=SLUG_PATTERN,
-        description="a slug: lowercase letters, digits and '-', starting with a letter or digit, "
-        "at most 64 characters",
+        description="a slug: lowercase letters, digits and '-', starting with a letter or digit, at most 64 characters",
     ),
 ]
 Locale = Annotated[
@@ -132,7 +131,7 @@ class _StepBase(Struct, kw_only=True, forbid_unknown_fields=True, tag_field="typ
     """Markdown subset or HTML, sanitised."""
 
 
-class TooltipStep(_StepBase, tag="tooltip"):
+class TooltipStep(_StepBase, tag="tooltip", kw_only=True):
     """A bubble pointing at an element of the page."""
 
     anchor: Selector | None = None
@@ -142,11 +141,11 @@ class TooltipStep(_StepBase, tag="tooltip"):
     """How long to wait for the anchor to appear."""
 
 
-class LightboxStep(_StepBase, tag="lightbox"):
+class LightboxStep(_StepBase, tag="lightbox", kw_only=True):
     """A centred dialog over a dimmed page."""
 
 
-class BannerStep(_StepBase, tag="banner"):
+class BannerStep(_StepBase, tag="banner", kw_only=True):
     """A strip across the top or bottom of the page."""
 
     position: Literal["top", "bottom"] = "top"

@@ -48,12 +48,12 @@ class RuleError(ValueError):
 
 
 class UrlParts(NamedTuple):
-    """A URL split once per request: lower-cased host, `host:port`, path, first value per query key."""
+    """A URL split once per request: lower-cased host, `host:port`, path, the values of each query key."""
 
     host: str
     netloc: str
     path: str
-    query: Mapping[str, str]
+    query: Mapping[str, list[str]]
 
 
 def split_url(url: str) -> UrlParts:
@@ -61,18 +61,18 @@ def split_url(url: str) -> UrlParts:
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     netloc = f"{host}:{parts.port}" if parts.port else host
-    query: dict[str, str] = {}
+    query: dict[str, list[str]] = {}
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
-        query.setdefault(key, value)
+        query.setdefault(key, []).append(value)
     return UrlParts(host, netloc, parts.path or "/", query)
 
 
-_GLOB_TOKEN = re.compile(r"\*\*/|\*\*|\*|\?|[^*?]+")
-_GLOB_REGEX = {"**/": "(?:.*/)?", "**": ".*", "*": "[^/]*", "?": "[^/]"}
+_GLOB_TOKEN = re.compile(r"\*\*|\*|\?|[^*?]+")
+_GLOB_REGEX = {"**": ".*", "*": "[^/]*", "?": "."}  # as the widget's pages.js
 
 
 def glob_to_regex(glob: str) -> str:
-    """`**` → any chars (`**/` also none), `*` → any chars except '/', `?` → one char except '/'."""
+    """`**` → any chars, `*` → any chars except '/', `?` → any one char."""
     return "".join(_GLOB_REGEX.get(tok) or re.escape(tok) for tok in _GLOB_TOKEN.findall(glob))
 
 
@@ -101,8 +101,8 @@ class PageMatcher:
         if self._host is not None and not self._host(url.netloc if self.host_uses_port else url.host):
             return False
         for key, expected in self._query:
-            actual = url.query.get(key)
-            if actual is None or (expected != "*" and actual != expected):
+            values = url.query.get(key)
+            if values is None or (expected != "*" and expected not in values):
                 return False
         return True
 
@@ -124,10 +124,14 @@ def compile_page_rule(rule: str | PageRule, path: str = "page") -> PageMatcher:
 # --- segment rules -----------------------------------------------------------
 
 
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def _parse_temporal(value: Any) -> date | None:
     """A date/datetime from a date, a datetime or an ISO string; naive datetimes are UTC."""
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return _aware(value)
     if isinstance(value, date):
         return value
     if isinstance(value, str) and 8 <= len(value) <= 40:
@@ -136,18 +140,10 @@ def _parse_temporal(value: Any) -> date | None:
         except ValueError:
             pass
         try:
-            parsed = datetime.fromisoformat(value)
+            return _aware(datetime.fromisoformat(value))
         except ValueError:
             return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     return None
-
-
-def _norm_expected(value: Any) -> Any:
-    """A rule value made comparable: naive datetimes become UTC."""
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 def _coerce_like(actual: Any, expected: Any) -> Any:
@@ -200,7 +196,7 @@ def _compile_condition(raw: Mapping[str, Any], path: str) -> Predicate:
     if op not in OPS:
         raise RuleError(f"{path}.op", f"unknown op {op!r} (expected one of {', '.join(sorted(OPS))})")
     has_value = "value" in raw
-    value = _norm_expected(raw.get("value"))
+    value = _aware(raw["value"]) if isinstance(raw.get("value"), datetime) else raw.get("value")
     where = f"{path}.value"
 
     if op == "exists":
@@ -212,7 +208,7 @@ def _compile_condition(raw: Mapping[str, Any], path: str) -> Predicate:
     elif op in ("in", "not_in"):
         if not isinstance(value, list) or not value or not all(_is_scalar(v) for v in value):
             raise RuleError(where, f"{op} takes a non-empty list of values")
-        test = _member_test([_norm_expected(v) for v in value])
+        test = _member_test([_aware(v) if isinstance(v, datetime) else v for v in value])
         if op == "not_in":
             inner_in = test
             test = lambda a: not inner_in(a)  # noqa: E731
@@ -220,8 +216,8 @@ def _compile_condition(raw: Mapping[str, Any], path: str) -> Predicate:
     elif op in ("eq", "ne"):
         if not has_value or not _is_scalar(value):
             raise RuleError(where, f"{op} takes one value (use in/not_in for a list)")
-        expected = value
-        test = (lambda a: _equals(a, expected)) if op == "eq" else (lambda a: not _equals(a, expected))
+        expected, negate = value, op == "ne"
+        test = lambda a: (a == expected if type(a) is type(expected) else _equals(a, expected)) is not negate  # noqa: E731
         missing_result = op == "ne"
     elif op == "contains":
         if not has_value or not _is_scalar(value):
@@ -232,7 +228,8 @@ def _compile_condition(raw: Mapping[str, Any], path: str) -> Predicate:
         bound = _parse_temporal(value) if isinstance(value, str | date) else value
         if isinstance(bound, bool) or not isinstance(bound, int | float | date):
             raise RuleError(where, f"{op} compares with a number or an ISO date")
-        test = _compare_test(op, bound)
+        compare, limit = _COMPARE[op], bound
+        test = lambda a: (v := _coerce_like(a, limit)) is not _MISSING and bool(compare(v, limit))  # noqa: E731
         missing_result = False
 
     def condition(visitor: Mapping[str, Any], tenant: Mapping[str, Any]) -> bool:
@@ -249,6 +246,8 @@ def _member_test(values: list[Any]) -> Callable[[Any], bool]:
         strings = frozenset(values)
 
         def in_strings(actual: Any) -> bool:
+            if type(actual) is str:
+                return actual in strings
             items = actual if isinstance(actual, list) else (actual,)
             return any(_coerce_like(a, "") in strings for a in items)
 
@@ -265,16 +264,6 @@ def _contains_test(expected: Any) -> Callable[[Any], bool]:
         return isinstance(actual, str) and isinstance(expected, str) and expected in actual
 
     return contains
-
-
-def _compare_test(op: str, bound: Any) -> Callable[[Any], bool]:
-    compare = _COMPARE[op]
-
-    def test(actual: Any) -> bool:
-        value = _coerce_like(actual, bound)
-        return value is not _MISSING and bool(compare(value, bound))
-
-    return test
 
 
 def compile_rule(raw: Any, path: str = "segment") -> Predicate:
@@ -301,16 +290,18 @@ def compile_rule(raw: Any, path: str = "segment") -> Predicate:
     parts = tuple(compile_rule(item, f"{path}.{kind}[{i}]") for i, item in enumerate(items))
     if len(parts) == 1:
         return parts[0]
-    if kind == "all":
-        return lambda visitor, tenant: all(p(visitor, tenant) for p in parts)
-    return lambda visitor, tenant: any(p(visitor, tenant) for p in parts)
+    want = kind == "any"  # plain loops: evaluated per request for every guide
+
+    def combined(visitor: Mapping[str, Any], tenant: Mapping[str, Any]) -> bool:
+        for part in parts:
+            if part(visitor, tenant) is want:
+                return want
+        return not want
+
+    return combined
 
 
 # --- schedule and locales ----------------------------------------------------
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def schedule_allows(start: datetime | None, end: datetime | None, now: datetime) -> bool:
@@ -333,13 +324,10 @@ def pick_locale(text: Text, visitor_locale: str | None, default_locale: str | No
         return ""
     by_norm = {_norm(k): v for k, v in text.items()}
     for wanted in (visitor_locale, default_locale):
-        if wanted:
-            tag = _norm(wanted)
-            found = by_norm.get(tag)
-            if found is None:
-                found = by_norm.get(tag.split("-", 1)[0])
-            if found is not None:
-                return found
+        tag = _norm(wanted or "")
+        for candidate in (tag, tag.split("-", 1)[0]) if tag else ():
+            if candidate in by_norm:
+                return by_norm[candidate]
     return next(iter(text.values()))
 
 
@@ -348,12 +336,8 @@ def locale_allowed(only: Iterable[str] | None, visitor_locale: str | None) -> bo
 
     A visitor whose locale is unknown is not shown a locale-restricted guide.
     """
-    if only is None:
-        return True
-    allowed = {_norm(x) for x in only}
+    allowed = {_norm(x) for x in only or ()}
     if not allowed:
         return True
-    if not visitor_locale:
-        return False
-    tag = _norm(visitor_locale)
+    tag = _norm(visitor_locale or "")
     return tag in allowed or tag.split("-", 1)[0] in allowed

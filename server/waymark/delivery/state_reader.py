@@ -1,0 +1,96 @@
+"""Reading one visitor's guide state on the delivery hot path, with the cheapest driver per database.
+
+On SQLite a plain ``sqlite3`` connection per worker reads in WAL mode without
+waiting for writers; an indexed lookup takes tens of microseconds, far less than a
+hop through SQLAlchemy's async layer and aiosqlite's thread (about 1.3 ms here),
+so it runs inline. On PostgreSQL the query goes through the async engine.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import null, select, union_all
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from waymark.db.models import GuideState as StateRow
+from waymark.db.models import Visitor
+from waymark.guides.frequency import GuideState
+
+__all__ = ["StateReader", "make_state_reader"]
+
+VisitorState = tuple[dict[str, GuideState], datetime | None]
+
+_SQLITE_QUERY = (
+    "SELECT guide_id, status, step, last_seen_at, snoozed_until, completed_at FROM guide_states"
+    " WHERE app_id = ? AND visitor_id = ?"
+    " UNION ALL SELECT NULL, NULL, NULL, last_auto_guide_at, NULL, NULL FROM visitors WHERE app_id = ? AND id = ?"
+)
+
+
+class StateReader(Protocol):
+    async def read(self, app_id: str, visitor_id: str) -> VisitorState: ...
+
+
+def _when(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value)
+
+
+def _fold(rows: Any) -> VisitorState:
+    states: dict[str, GuideState] = {}
+    last_auto: datetime | None = None
+    for guide_id, status, step, last_seen, snoozed, completed in rows:
+        if guide_id is None:
+            last_auto = _when(last_seen)
+            continue
+        states[guide_id] = GuideState(
+            status=status, step=step, last_seen_at=_when(last_seen), snoozed_until=_when(snoozed),
+            completed_at=_when(completed),
+        )
+    return states, last_auto
+
+
+class SqliteStateReader:
+    __slots__ = ("_conn", "_path")
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._conn: sqlite3.Connection | None = None
+
+    async def read(self, app_id: str, visitor_id: str) -> VisitorState:
+        if self._conn is None:  # opened lazily: after the worker process has forked
+            self._conn = sqlite3.connect(self._path, check_same_thread=False, timeout=5)
+            self._conn.execute("PRAGMA query_only = 1")
+        return _fold(self._conn.execute(_SQLITE_QUERY, (app_id, visitor_id, app_id, visitor_id)))
+
+
+class EngineStateReader:
+    __slots__ = ("_engine",)
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def read(self, app_id: str, visitor_id: str) -> VisitorState:
+        query = union_all(
+            select(
+                StateRow.guide_id, StateRow.status, StateRow.step, StateRow.last_seen_at, StateRow.snoozed_until,
+                StateRow.completed_at,
+            ).where(StateRow.app_id == app_id, StateRow.visitor_id == visitor_id),
+            select(null(), null(), null(), Visitor.last_auto_guide_at, null(), null()).where(
+                Visitor.app_id == app_id, Visitor.id == visitor_id
+            ),
+        )
+        async with self._engine.connect() as conn:
+            return _fold(await conn.execute(query))
+
+
+def make_state_reader(database_url: str, engine: AsyncEngine) -> StateReader:
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return SqliteStateReader(url.database)
+    return EngineStateReader(engine)
