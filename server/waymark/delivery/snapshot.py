@@ -65,8 +65,11 @@ class SnapshotStore:
         current = self._snapshots.get(app_id)
         if current is None:
             return await self._refresh(app_id)
-        if time.monotonic() - self._checked.get(app_id, 0.0) >= self._check_seconds:
-            if self._check_seconds <= 0:
+        age = time.monotonic() - self._checked.get(app_id, 0.0)
+        if age >= self._check_seconds:
+            if age >= 2 * self._check_seconds:
+                # Not checked for a while (an idle worker): check before answering, so that
+                # no answer is ever staler than about two check intervals.
                 return await self._refresh(app_id)
             if app_id not in self._tasks:
                 task = asyncio.get_running_loop().create_task(self._refresh(app_id))
