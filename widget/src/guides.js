@@ -23,9 +23,18 @@ const slotOf = (g) => (g.kind == 'announcement' && g.steps[0].type == 'banner' ?
 
 export const setEmitter = (fn) => (emit = fn)
 
+// For the host's RUM and our benchmark: a User Timing mark as each step's view goes on screen.
+const mark = (id, step) => {
+  try {
+    performance.mark('waymark:guide-shown', { detail: { id, step } })
+  } catch (e) {} // no User Timing, or a detail that cannot be cloned: measuring must never break a guide
+}
+
 export function setGuides(d) {
   data = d
   d.guides = (d.guides || []).filter((g) => g.steps && g.steps.length)
+  // The answer lists what this page may show: a guide no longer in it was for the page we left.
+  for (const k in slots) if (slots[k] && !d.guides.some((g) => g.id == slots[k].g.id)) hide(slots[k])
   if (wanted) showGuide(wanted, 'api')
   wanted = null
   evaluate()
@@ -49,7 +58,7 @@ export function evaluate() {
     let step = -1
     let trigger = 'resume'
     if (known && local.status == 'in_progress') step = local.step
-    else if (known && /^(seen|completed|dismissed)$/.test(local.status)) continue
+    else if (known && (local.status == 'completed' || (/^(seen|dismissed)$/.test(local.status) && !again(g)))) continue
     else if (g.auto) {
       if (server.status == 'in_progress') step = server.step || 0
       else if (!throttled || g.ignore_throttle) (step = 0), (trigger = 'auto')
@@ -64,6 +73,9 @@ export function evaluate() {
   // Starting one may already have started another (a walkthrough step elsewhere frees its slot).
   for (const k in picks) if (!slots[k]) start(picks[k].g, picks[k].step, picks[k].trigger, picks[k].from)
 }
+
+// "Until completed" guides come back after being seen or closed; the others wait for the server to say so.
+const again = (g) => (g.frequency || {}).mode == 'until_completed'
 
 // "Open an invoice to continue": a visitor who left step k's page for step k+1's has advanced.
 const followed = (g, k) => {
@@ -134,6 +146,7 @@ async function show(run, step) {
     dismiss: () => finish(run, 'dismissed'),
     lost: () => show(run, run.step) // the host re-rendered the anchor: find it again
   })
+  mark(g.id, step)
   const first = !run.seen
   if (first) emit('guide_seen', run, { trigger: run.trigger })
   run.seen = 1

@@ -142,6 +142,7 @@ class CompiledGuide:
             "name": guide.name,
             "priority": guide.priority,
             "activation": {"mode": guide.activation.mode, "selector": guide.activation.selector},
+            "frequency": {"mode": guide.frequency.mode, "days": guide.frequency.days},
             "ignore_throttle": guide.ignore_throttle,
             "snooze_days": guide.snooze_days,
             "buttons": buttons,
