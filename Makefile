@@ -39,10 +39,12 @@ test: setup chromium
 lint: python
 	$(BIN)/ruff check server tests e2e benchmarks
 
+## make bench: print every figure quoted in the README (needs wrk: apt-get install wrk)
 bench: setup chromium
-	$(BIN)/python benchmarks/widget_size.py
-	$(BIN)/python benchmarks/delivery.py
-	$(BIN)/python benchmarks/first_guide.py
+	@command -v wrk >/dev/null 2>&1 || { $(SUDO) apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python -m benchmarks.widget_size
+	$(BIN)/python -m benchmarks.delivery
+	$(BIN)/python -m benchmarks.first_guide
 
 clean:
 	rm -rf $(VENV) widget/node_modules widget/dist var

@@ -2,7 +2,7 @@
 
 50 published guides with mixed rules (page globs, segments, schedules, locales,
 click activation), 2,000 visitors with stored guide state; wrk asks as random
-visitors on random pages. Run: ``.venv/bin/python benchmarks/delivery.py``.
+visitors on random pages. Run: ``.venv/bin/python -m benchmarks.delivery [rounds]``.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Writes 1200×760 PNGs to ``docs/screenshots/``; each shot is a fresh browser
 context (a new visitor unless ``?visitor=`` names one). Palette-reduced with
-Pillow when it is installed (it is not a dependency). Run:
+Pillow when it can be imported (it is not a dependency: ``pip install --target
+DIR pillow`` and ``PYTHONPATH=DIR`` will do). Run:
 ``.venv/bin/python -m benchmarks.screenshots``.
 """
 
@@ -104,7 +105,7 @@ SHOTS: dict[str, Callable[[Page], None]] = {
 
 
 def _reduce(path: Path) -> None:
-    """Down to a 256-colour palette when Pillow is there: a third of the size, no visible change."""
+    """Down to a 256-colour palette when Pillow is there: under half the size, no visible change."""
     try:
         from PIL import Image
     except ImportError:

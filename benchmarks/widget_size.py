@@ -1,6 +1,6 @@
 """Widget size, minified and gzipped (-9), beside driver.js and Shepherd as published on npm.
 
-Run: ``.venv/bin/python benchmarks/widget_size.py`` (needs the npm registry for the peers).
+Run: ``.venv/bin/python -m benchmarks.widget_size`` (needs the npm registry for the peers).
 """
 
 from __future__ import annotations

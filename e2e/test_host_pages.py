@@ -42,6 +42,30 @@ def test_banner_shows_only_on_its_page(page: Page, server: Server) -> None:
     expect(banner).to_have_count(0)
 
 
+def test_closed_banner_stays_closed_and_got_it_completes_it(page: Page, server: Server) -> None:
+    visitor = new_visitor()
+    sent = SentEvents(page)
+    banner = page.get_by_role("region", name="New: invite your team")
+    page.goto(f"{server.url}/demo/settings?visitor={visitor}")
+    banner.get_by_role("button", name="Close").click()
+    page.wait_for_timeout(500)
+    expect(banner).to_have_count(0)  # not straight back on the same page
+    page.reload()
+    expect(banner).to_be_visible()  # "until completed": it comes back on the next visit
+    banner.get_by_role("button", name="Got it").click()
+    expect(banner).to_have_count(0)
+    sent.wait_for(4)
+    assert [(e[0], e[1]) for e in sent.summary()] == [
+        ("guide_seen", "settings-banner"), ("guide_dismissed", "settings-banner"),
+        ("guide_seen", "settings-banner"), ("guide_completed", "settings-banner"),
+    ]
+    page.wait_for_timeout(300)
+    page.evaluate("localStorage.clear()")  # the server alone remembers it is completed
+    page.goto(f"{server.url}/demo/settings?visitor={visitor}")
+    page.wait_for_timeout(800)
+    expect(banner).to_have_count(0)
+
+
 def test_tooltip_stays_attached_when_the_page_scrolls(page: Page, server: Server) -> None:
     page.set_viewport_size({"width": 1100, "height": 700})
     page.goto(f"{server.url}/demo/invoices?visitor={new_visitor()}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ _JS = "application/javascript; charset=utf-8"
 @dataclass(frozen=True, slots=True)
 class WidgetAssets:
     body: bytes
+    gzipped: bytes
+    """Compressed once at start-up: the bundle is served to every page view of every host app."""
     digest: str
     """First 12 hex characters of the bundle's SHA-256: its immutable URL."""
 
@@ -28,11 +31,18 @@ class WidgetAssets:
     def load(cls) -> WidgetAssets:
         path = Path(os.environ.get("WAYMARK_WIDGET_PATH", _DEFAULT_PATH))
         body = path.read_bytes() if path.exists() else b""
-        return cls(body=body, digest=hashlib.sha256(body).hexdigest()[:12])
+        return cls(body=body, gzipped=gzip.compress(body, 9), digest=hashlib.sha256(body).hexdigest()[:12])
 
     @property
     def hashed_path(self) -> str:
         return f"/widget/waymark.{self.digest}.js"
+
+
+def _send(request: Request, assets: WidgetAssets, headers: dict[str, str]) -> Response[bytes]:
+    headers = {**headers, "Vary": "Accept-Encoding"}
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(assets.gzipped, media_type=_JS, headers={**headers, "Content-Encoding": "gzip"})
+    return Response(assets.body, media_type=_JS, headers=headers)
 
 
 def _assets(request: Request) -> WidgetAssets:
@@ -49,7 +59,7 @@ async def widget_current(request: Request) -> Response[bytes]:
     headers = {"ETag": etag, "Cache-Control": "public, max-age=300, must-revalidate"}
     if request.headers.get("if-none-match") == etag:
         return Response(b"", status_code=304, headers=headers)
-    return Response(assets.body, media_type=_JS, headers=headers)
+    return _send(request, assets, headers)
 
 
 @get("/widget/{file:str}", include_in_schema=False)
@@ -57,9 +67,7 @@ async def widget_hashed(request: Request, file: FromPath[str]) -> Response[bytes
     assets = _assets(request)
     if f"/widget/{file}" != assets.hashed_path:
         raise NotFoundException(f"no widget build {file}; the current one is {assets.hashed_path}")
-    return Response(
-        assets.body, media_type=_JS, headers={"Cache-Control": "public, max-age=31536000, immutable"}
-    )
+    return _send(request, assets, {"Cache-Control": "public, max-age=31536000, immutable"})
 
 
 def widget_routes() -> list[HTTPRouteHandler]:

@@ -17,6 +17,7 @@ let emit // (type, run, props, step)
 const slots = { main: null, banner: null } // the run on screen (or waiting for its anchor) per slot
 const runs = {} // guide id -> run begun in this page load: keeps its trigger and whether seen was sent
 const skipped = {} // guide id -> page whose anchor never appeared
+const closed = {} // guide id -> page where the visitor closed it: not started again on that page
 
 // Banner announcements may show alongside the one other guide.
 const slotOf = (g) => (g.kind == 'announcement' && g.steps[0].type == 'banner' ? 'banner' : 'main')
@@ -50,7 +51,7 @@ export function evaluate() {
   const picks = {}
   for (const g of data.guides) {
     const slot = slotOf(g)
-    if (slots[slot] || skipped[g.id] == pageKey()) continue
+    if (slots[slot] || skipped[g.id] == pageKey() || closed[g.id] == pageKey()) continue
     const local = st.guides[g.id]
     const server = g.state || {}
     if (local && local.snoozedUntil > now) continue
@@ -128,12 +129,11 @@ async function show(run, step) {
   const buttons = []
   if (g.snooze_days) buttons.push({ label: b.snooze || 'Remind me later', click: () => finish(run, 'snoozed') })
   if (step > 0) buttons.push({ label: b.back || 'Back', click: () => go(run, step - 1) })
-  if (many || s.type != 'banner')
-    buttons.push({
-      label: last ? b.done || 'Done' : b.next || 'Next',
-      primary: 1,
-      click: () => (last ? finish(run, 'completed') : go(run, step + 1))
-    })
+  buttons.push({
+    label: last ? b.done || 'Done' : b.next || 'Next',
+    primary: 1,
+    click: () => (last ? finish(run, 'completed') : go(run, step + 1))
+  })
   run.close = open({
     type: s.type,
     title: s.title,
@@ -163,6 +163,7 @@ function finish(run, status) {
   const days = run.g.snooze_days
   emit('guide_' + status, run, status == 'snoozed' ? { days } : {})
   save(run.g.id, status, run.step, status == 'snoozed' && Date.now() + days * 864e5)
+  closed[run.g.id] = pageKey()
   hide(run)
   delete runs[run.g.id]
   evaluate()

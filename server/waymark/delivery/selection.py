@@ -11,7 +11,7 @@ import msgspec
 from waymark.delivery.snapshot import Snapshot
 from waymark.guides.compiler import CompiledGuide
 from waymark.guides.frequency import GuideState, may_auto_show, throttle_allows
-from waymark.guides.targeting import UrlParts, schedule_allows
+from waymark.guides.targeting import schedule_allows
 
 __all__ = ["VisitorContext", "render_delivery"]
 
@@ -35,26 +35,33 @@ def _resumable(guide: CompiledGuide, state: GuideState) -> bool:
     return state.status == "seen" and guide.kind == "walkthrough" and len(guide.definition.steps) > 1
 
 
-def render_delivery(snapshot: Snapshot, ctx: VisitorContext, url: UrlParts, now: datetime) -> bytes:
+def render_delivery(snapshot: Snapshot, ctx: VisitorContext, url: str, now: datetime) -> bytes:
     """The delivery answer as JSON bytes (see docs/CONTRACT.md).
 
     Listed: every guide this visitor may see on this page (segment, schedule,
-    locale, page), guides started from the JS API whatever the page, and walkthroughs
-    to resume, so that click and API activation work; ``auto`` marks those that
-    start now. The
-    throttle lets one automatic guide a visitor per interval, not counting guides
-    that ignore it; a walkthrough being resumed takes the slot and is never
-    throttled itself.
+    locale, page), guides started from the JS API whatever the page, and
+    walkthroughs to resume, so that click and API activation work; ``auto`` marks
+    those that start now. The throttle lets one automatic guide a visitor per
+    interval, not counting guides that ignore it; a walkthrough being resumed takes
+    the slot and is never throttled itself.
+
+    Built by joining pre-encoded pieces once: this runs for every page view.
     """
-    interval = timedelta(seconds=snapshot.throttle_seconds)
-    eligible: list[tuple[CompiledGuide, GuideState]] = []
-    for guide in snapshot.guides:
-        state = ctx.states.get(guide.id, _NEW)
-        resumable = _resumable(guide, state)
-        # Only what this page can show: the widget asks again on every route change.
-        if not resumable and guide.mode != "api" and not guide.on_start_page(url):
-            continue
-        if not guide.allows_locale(ctx.locale):
+    states, locale = ctx.states, ctx.locale
+    eligible: list[tuple[CompiledGuide, GuideState, bool]] = []
+    resuming = False
+    # Only what this page can show (the widget asks again on every route change), and
+    # walkthroughs to resume wherever the visitor is.
+    candidates = {g.id: g for g in snapshot.on_page(url)}
+    for guide_id, state in states.items():
+        guide = snapshot.by_id.get(guide_id)
+        if guide is not None and _resumable(guide, state):
+            candidates[guide_id] = guide
+    order = snapshot.order
+    for guide in sorted(candidates.values(), key=lambda g: order[g.id]):
+        state = states.get(guide.id, _NEW)
+        resumable = state is not _NEW and _resumable(guide, state)
+        if guide.only_locales is not None and not guide.allows_locale(locale):
             continue
         if (guide.schedule_start or guide.schedule_end) and not schedule_allows(
             guide.schedule_start, guide.schedule_end, now
@@ -62,30 +69,27 @@ def render_delivery(snapshot: Snapshot, ctx: VisitorContext, url: UrlParts, now:
             continue
         if guide.segment is not None and not guide.segment(ctx.visitor, ctx.tenant):
             continue
-        eligible.append((guide, state))
+        eligible.append((guide, state, resumable))
+        resuming = resuming or resumable
 
-    resuming = any(_resumable(g, s) for g, s in eligible)
-    slot_free = not resuming and throttle_allows(ctx.last_auto_at, now, interval)
-    parts: list[bytes] = []
-    for guide, state in eligible:
+    slot_free = not resuming and throttle_allows(
+        ctx.last_auto_at, now, timedelta(seconds=snapshot.throttle_seconds)
+    )
+    out = [b'{"app_version":%d,"throttle_ms":%d,"guides":[' % (snapshot.version, snapshot.throttle_seconds * 1000)]
+    for guide, state, resumable in eligible:
         auto = False
-        status, step = state.status, state.step
-        if _resumable(guide, state):
+        status = state.status
+        if resumable:
             auto, status = True, "in_progress"
-        elif guide.mode == "automatic" and may_auto_show(
-            guide.frequency_mode, guide.frequency_days, state, now
-        ):
+        elif guide.mode == "automatic" and may_auto_show(guide.frequency_mode, guide.frequency_days, state, now):
             if guide.ignore_throttle:
                 auto = True
             elif slot_free:
                 auto, slot_free = True, False
-        parts.append(
-            guide.encoded(ctx.locale)
-            + b',"auto":' + (b"true" if auto else b"false")
-            + b',"state":{"status":"' + status.encode() + b'","step":' + str(step).encode() + b"}}"
-        )
-    return (
-        b'{"app_version":' + str(snapshot.version).encode()
-        + b',"throttle_ms":' + str(snapshot.throttle_seconds * 1000).encode()
-        + b',"guides":[' + b",".join(parts) + b"]}"
-    )
+        if len(out) > 1:
+            out.append(b",")
+        out.append(guide.encoded(locale))
+        out.append(b',"auto":true,"state":{"status":"' if auto else b',"auto":false,"state":{"status":"')
+        out.append(b'%s","step":%d}}' % (status.encode(), state.step))
+    out.append(b"]}")
+    return b"".join(out)

@@ -16,16 +16,29 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from waymark.db.models import App, Guide, GuideVersion
 from waymark.guides.compiler import CompiledGuide, compile_guide
+from waymark.guides.targeting import split_url
 
 __all__ = ["Snapshot", "SnapshotStore"]
 
 log = logging.getLogger("waymark.snapshot")
+_PAGE_CACHE_SIZE = 4096
 
 
 class Snapshot:
     """The published guides of one app at one version, highest priority first."""
 
-    __slots__ = ("app_id", "by_id", "guides", "throttle_seconds", "version")
+    __slots__ = (
+        "api_guides",
+        "app_id",
+        "by_id",
+        "by_page",
+        "guides",
+        "order",
+        "page_cache",
+        "page_tests",
+        "throttle_seconds",
+        "version",
+    )
 
     def __init__(self, app_id: str, version: int, throttle_seconds: int, guides: list[CompiledGuide]) -> None:
         self.app_id = app_id
@@ -33,6 +46,34 @@ class Snapshot:
         self.throttle_seconds = throttle_seconds
         self.guides = sorted(guides, key=lambda g: (-g.priority, g.id))
         self.by_id = {g.id: g for g in self.guides}
+        self.order = {g.id: i for i, g in enumerate(self.guides)}
+        # Guides that start on the same pages share one test, run once per request.
+        slots: dict[bytes, int] = {}
+        self.page_tests: list[CompiledGuide] = []
+        self.by_page: list[list[CompiledGuide]] = []
+        for guide in self.guides:
+            slot = slots.setdefault(guide.page_key, len(slots))
+            if slot == len(self.page_tests):
+                self.page_tests.append(guide)
+                self.by_page.append([])
+            self.by_page[slot].append(guide)
+        self.api_guides = [g for g in self.guides if g.mode == "api"]
+        self.page_cache: dict[str, list[CompiledGuide]] = {}
+        """URL → guides for it: a product has few distinct URLs, each asked for again and again."""
+
+    def on_page(self, url: str) -> list[CompiledGuide]:
+        """The guides that may start on ``url``, plus those started from the JS API (any page)."""
+        found = self.page_cache.get(url)
+        if found is None:
+            parts = split_url(url)
+            found = list(self.api_guides)
+            for test, guides in zip(self.page_tests, self.by_page, strict=True):
+                if test.on_start_page(parts):
+                    found.extend(g for g in guides if g.mode != "api")
+            if len(self.page_cache) >= _PAGE_CACHE_SIZE:
+                self.page_cache.clear()
+            self.page_cache[url] = found
+        return found
 
     def counts_for_throttle(self, guide_id: str) -> bool:
         guide = self.by_id.get(guide_id)

@@ -48,6 +48,7 @@ class CompiledGuide:
         "kind",
         "mode",
         "only_locales",
+        "page_key",
         "pages",
         "priority",
         "schedule_end",
@@ -76,6 +77,8 @@ class CompiledGuide:
         )
         first_page = guide.steps[0].page
         self.start_page: PageMatcher | None = compile_page_rule(first_page) if first_page else None
+        self.page_key = msgspec.json.encode([targeting.pages, first_page])
+        """Equal for guides that start on the same pages: delivery tests each distinct rule once."""
         self.segment: Predicate | None = compile_rule(targeting.segment) if targeting.segment else None
         schedule = targeting.schedule
         self.schedule_start: datetime | None = schedule.start if schedule else None

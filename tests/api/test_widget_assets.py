@@ -1,0 +1,49 @@
+"""Serving the widget bundle: current at /widget.js, immutable at its hashed URL, gzipped when asked."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from waymark.app import create_app
+from waymark.settings import Settings
+
+BUNDLE = b"(()=>{window.waymark_test=1})();\n" * 50
+
+
+@pytest.fixture
+async def widget_client(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[
+    AsyncTestClient
+]:
+    bundle = tmp_path / "waymark.js"
+    bundle.write_bytes(BUNDLE)
+    monkeypatch.setenv("WAYMARK_WIDGET_PATH", str(bundle))
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        yield client
+
+
+async def test_current_widget_with_etag(widget_client: AsyncTestClient) -> None:
+    response = await widget_client.get("/widget.js", headers={"Accept-Encoding": "identity"})
+    assert response.status_code == 200
+    assert response.content == BUNDLE
+    assert response.headers["content-type"].startswith("application/javascript")
+    assert "immutable" not in response.headers["cache-control"]
+    again = await widget_client.get("/widget.js", headers={"If-None-Match": response.headers["etag"]})
+    assert again.status_code == 304
+
+
+async def test_hashed_url_is_immutable_and_gzipped(widget_client: AsyncTestClient) -> None:
+    digest = hashlib.sha256(BUNDLE).hexdigest()[:12]
+    response = await widget_client.get(f"/widget/waymark.{digest}.js", headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200
+    assert response.headers["content-encoding"] == "gzip"
+    assert response.content == BUNDLE  # decompressed by the client
+    assert "immutable" in response.headers["cache-control"]
+    assert int(response.headers["content-length"]) < len(BUNDLE) / 4
+    stale = await widget_client.get("/widget/waymark.000000000000.js")
+    assert stale.status_code == 404
+    assert f"waymark.{digest}.js" in stale.json()["detail"]
