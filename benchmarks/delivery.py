@@ -1,13 +1,15 @@
 """Guide delivery throughput and latency for a realistic app, beside an empty route of the same server.
 
 50 published guides with mixed rules (page globs, segments, schedules, locales,
-click activation), 2,000 visitors with stored guide state; wrk asks as random
+click activation), 2,000 visitors with stored guide state and metadata; wrk asks as random
 visitors on random pages. Run: ``.venv/bin/python -m benchmarks.delivery [rounds]``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import random
 import statistics
 import sys
@@ -78,16 +80,27 @@ async def seed(database_url: str) -> str:
     return app.public_key
 
 
+def _meta(v: int) -> str:
+    """What the widget sends: the visitor's and the tenant's metadata, base64url JSON."""
+    body = {
+        "visitor": {"id": f"v{v}", "role": ("admin", "member", "viewer")[v % 3], "locale": ("en", "fr")[v % 2]},
+        "tenant": {"id": f"t{v % 50}", "plan": ("free", "pro", "enterprise")[v % 3], "size": v % 200},
+    }
+    return base64.urlsafe_b64encode(json.dumps(body).encode()).decode().rstrip("=")
+
+
 def lua_script(path: Path, public_key: str) -> Path:
     urls = ",".join(f'"{p}"' for p in PAGES)
+    metas = ",".join(f'"{_meta(v)}"' for v in range(VISITORS))
     path.write_text(
-        f'local urls = {{{urls}}}\n'
+        f"local urls = {{{urls}}}\n"
+        f"local metas = {{{metas}}}\n"
         "math.randomseed(7)\n"
         "request = function()\n"
         f"  local v = math.random(0, {VISITORS - 1})\n"
         "  local u = urls[math.random(#urls)]\n"
         f'  return wrk.format("GET", "/api/v1/guides?key={public_key}&visitor=v" .. v ..'
-        ' "&tenant=t" .. (v % 50) .. "&locale=en&url=http%3A%2F%2Fhost" .. u)\n'
+        ' "&tenant=t" .. (v % 50) .. "&locale=en&url=http%3A%2F%2Fhost" .. u .. "&meta=" .. metas[v + 1])\n'
         "end\n"
     )
     return path

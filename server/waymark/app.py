@@ -12,7 +12,8 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from waymark.apps.services import KeyResolver
 from waymark.db.engine import create_engine, make_sessionmaker
-from waymark.delivery.controllers import DeliveryController
+from waymark.delivery.controllers import deliver
+from waymark.delivery.openapi import document_delivery
 from waymark.delivery.snapshot import SnapshotStore
 from waymark.delivery.state_reader import make_state_reader
 from waymark.demo.controllers import DemoController, demo_static_router
@@ -69,7 +70,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             health,
             live,
-            DeliveryController,
+            deliver,
             EventController,
             GuideController,
             DemoController,
@@ -89,4 +90,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.state.snapshots = SnapshotStore(sessionmaker, settings.snapshot_check_seconds)
     app.state.state_reader = make_state_reader(settings.database_url, engine)
     app.state.widget = WidgetAssets.load()
+    document_delivery(app)
     return app

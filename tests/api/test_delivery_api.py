@@ -234,3 +234,13 @@ async def test_bad_requests_get_clear_errors(
     response = await client.get("/api/v1/guides", params=params)
     assert response.status_code == status, response.text
     assert says in response.json()["detail"]
+
+
+async def test_delivery_is_get_only_and_documented(client: AsyncTestClient, app: NewApp) -> None:
+    wrong = await client.post(f"/api/v1/guides?key={app.public_key}", content=b"{}")
+    assert wrong.status_code == 405
+    assert wrong.json()["detail"] == "use GET"
+    document = (await client.get("/schema/openapi.json")).json()
+    operation = document["paths"]["/api/v1/guides"]["get"]
+    assert operation["operationId"] == "DeliverGuides"
+    assert {p["name"] for p in operation["parameters"]} == {"key", "visitor", "url", "tenant", "locale", "meta"}

@@ -1,4 +1,11 @@
-"""``GET /api/v1/guides``: the guides to show this visitor on this page (the widget's hot path)."""
+"""``GET /api/v1/guides``: the guides to show this visitor on this page (the widget's hot path).
+
+A bare ASGI handler: it runs on every page view of every host app, and Litestar's
+parameter parsing, dependency injection and response classes cost more than the
+work itself. The query is still validated by a msgspec Struct, with 400s that name
+the field; the operation is added to the OpenAPI document by
+:func:`waymark.delivery.openapi.document_delivery`.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +15,33 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, get
-from litestar.di import NamedDependency, Provide
+from litestar import Request, asgi
 from litestar.exceptions import ClientException
-from litestar.params import QueryParameter
 from litestar.response.base import ASGIResponse
+from litestar.types import Receive, Scope, Send
 
 from waymark.apps.auth import public_app_id
 from waymark.delivery.selection import VisitorContext, render_delivery
 from waymark.delivery.snapshot import SnapshotStore
 from waymark.guides.frequency import GuideState
 
-__all__ = ["DeliveryController"]
+__all__ = ["DeliveryQuery", "deliver"]
+
+
+class DeliveryQuery(msgspec.Struct, forbid_unknown_fields=False):
+    """The query string of a delivery request."""
+
+    key: str
+    """The app's public key."""
+    visitor: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    """The visitor's id."""
+    url: Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
+    """The page's full URL."""
+    tenant: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    """The tenant's id."""
+    locale: Annotated[str, msgspec.Meta(max_length=35)] | None = None
+    meta: Annotated[str, msgspec.Meta(max_length=8192)] | None = None
+    """base64url JSON ``{visitor: {...}, tenant: {...}}``: metadata for segments."""
 
 
 class _Meta(msgspec.Struct):
@@ -33,50 +55,48 @@ _meta_decoder = msgspec.json.Decoder(_Meta)
 def _decode_meta(raw: str | None) -> _Meta:
     if not raw:
         return _Meta()
-    if len(raw) > 8192:
-        raise ClientException("meta is longer than 8192 characters")
     try:
         return _meta_decoder.decode(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
     except (ValueError, msgspec.DecodeError) as exc:
         raise ClientException(f"meta must be base64url-encoded JSON {{visitor, tenant}}: {exc}") from exc
 
 
-class DeliveryController(Controller):
-    path = "/api/v1/guides"
-    tags = ["delivery"]
-    dependencies = {"app_id": Provide(public_app_id)}
+def _query(request: Request) -> DeliveryQuery:
+    try:
+        return msgspec.convert(dict(request.query_params), DeliveryQuery)
+    except msgspec.ValidationError as exc:
+        raise ClientException(f"bad query parameter: {exc}") from exc
 
-    @get("/", operation_id="DeliverGuides", cache=False)
-    async def deliver(
-        self,
-        request: Request,
-        app_id: NamedDependency[str],
-        visitor: Annotated[str, QueryParameter(min_length=1, max_length=200, description="The visitor's id.")],
-        url: Annotated[str, QueryParameter(min_length=1, max_length=4096, description="The page's full URL.")],
-        tenant: Annotated[str | None, QueryParameter(max_length=200, description="The tenant's id.")] = None,
-        locale: Annotated[str | None, QueryParameter(max_length=35)] = None,
-        meta: Annotated[
-            str | None, QueryParameter(description="base64url JSON {visitor: {...}, tenant: {...}} for segments.")
-        ] = None,
-    ) -> ASGIResponse:
-        """Guides for (visitor, page), with the visitor's state; ETag and 304."""
-        snapshots: SnapshotStore = request.app.state.snapshots
-        snapshot = await snapshots.get(app_id)
-        extra = _decode_meta(meta)
-        visitor_meta = {**extra.visitor, "id": visitor}
-        if locale:
-            visitor_meta.setdefault("locale", locale)
-        tenant_meta = {**extra.tenant, "id": tenant} if tenant else dict(extra.tenant)
-        states: dict[str, GuideState] = {}
-        last_auto: datetime | None = None
-        if snapshot.guides:
-            states, last_auto = await request.app.state.state_reader.read(app_id, visitor)
-        ctx = VisitorContext(visitor=visitor_meta, tenant=tenant_meta, locale=locale or visitor_meta.get("locale"),
-                             states=states, last_auto_at=last_auto)
-        body = render_delivery(snapshot, ctx, url, datetime.now(UTC))
-        etag = '"' + hashlib.blake2b(body, digest_size=10).hexdigest() + '"'
-        headers = {"etag": etag, "cache-control": "private, no-cache"}
-        # A bare ASGI response: the framework's Response costs more than the rest of this handler.
-        if request.headers.get("if-none-match") == etag:
-            return ASGIResponse(status_code=304, headers=headers)
-        return ASGIResponse(body=body, media_type="application/json", headers=headers)
+
+@asgi("/api/v1/guides", copy_scope=False)
+async def deliver(scope: Scope, receive: Receive, send: Send) -> None:
+    """Guides for (visitor, page), with the visitor's state; ETag and 304."""
+    request: Request = Request(scope, receive, send)
+    if request.method not in ("GET", "HEAD"):
+        await ASGIResponse(status_code=405, headers={"allow": "GET"}, body=b'{"status_code":405,"detail":"use GET"}')(
+            scope, receive, send
+        )
+        return
+    app_id = await public_app_id(request)
+    q = _query(request)
+    snapshots: SnapshotStore = request.app.state.snapshots
+    snapshot = await snapshots.get(app_id)
+    extra = _decode_meta(q.meta)
+    visitor_meta = {**extra.visitor, "id": q.visitor}
+    if q.locale:
+        visitor_meta.setdefault("locale", q.locale)
+    tenant_meta = {**extra.tenant, "id": q.tenant} if q.tenant else dict(extra.tenant)
+    states: dict[str, GuideState] = {}
+    last_auto: datetime | None = None
+    if snapshot.guides:
+        states, last_auto = await request.app.state.state_reader.read(app_id, q.visitor)
+    ctx = VisitorContext(visitor=visitor_meta, tenant=tenant_meta, locale=q.locale or visitor_meta.get("locale"),
+                         states=states, last_auto_at=last_auto)
+    body = render_delivery(snapshot, ctx, q.url, datetime.now(UTC))
+    etag = '"' + hashlib.blake2b(body, digest_size=10).hexdigest() + '"'
+    headers = {"etag": etag, "cache-control": "private, no-cache"}
+    if request.headers.get("if-none-match") == etag:
+        response = ASGIResponse(status_code=304, headers=headers)
+    else:
+        response = ASGIResponse(body=body, media_type="application/json", headers=headers)
+    await response(scope, receive, send)

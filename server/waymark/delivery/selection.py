@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 import msgspec
@@ -35,6 +36,12 @@ def _resumable(guide: CompiledGuide, state: GuideState) -> bool:
     return state.status == "seen" and guide.kind == "walkthrough" and len(guide.definition.steps) > 1
 
 
+@cache
+def _tail(auto: bool, status: str, step: int) -> bytes:
+    """The per-visitor end of a guide's JSON; few distinct values, so built once each."""
+    return b',"auto":%s,"state":{"status":"%s","step":%d}}' % (b"true" if auto else b"false", status.encode(), step)
+
+
 def render_delivery(snapshot: Snapshot, ctx: VisitorContext, url: str, now: datetime) -> bytes:
     """The delivery answer as JSON bytes (see docs/CONTRACT.md).
 
@@ -52,13 +59,16 @@ def render_delivery(snapshot: Snapshot, ctx: VisitorContext, url: str, now: date
     resuming = False
     # Only what this page can show (the widget asks again on every route change), and
     # walkthroughs to resume wherever the visitor is.
-    candidates = {g.id: g for g in snapshot.on_page(url)}
-    for guide_id, state in states.items():
-        guide = snapshot.by_id.get(guide_id)
-        if guide is not None and _resumable(guide, state):
-            candidates[guide_id] = guide
-    order = snapshot.order
-    for guide in sorted(candidates.values(), key=lambda g: order[g.id]):
+    candidates = snapshot.on_page(url)  # already in priority order
+    elsewhere = [
+        g for gid, st in states.items() if (g := snapshot.by_id.get(gid)) is not None and _resumable(g, st)
+    ]
+    if elsewhere:
+        order = snapshot.order
+        merged = {g.id: g for g in candidates}
+        merged.update((g.id, g) for g in elsewhere)
+        candidates = sorted(merged.values(), key=lambda g: order[g.id])
+    for guide in candidates:
         state = states.get(guide.id, _NEW)
         resumable = state is not _NEW and _resumable(guide, state)
         if guide.only_locales is not None and not guide.allows_locale(locale):
@@ -89,7 +99,6 @@ def render_delivery(snapshot: Snapshot, ctx: VisitorContext, url: str, now: date
         if len(out) > 1:
             out.append(b",")
         out.append(guide.encoded(locale))
-        out.append(b',"auto":true,"state":{"status":"' if auto else b',"auto":false,"state":{"status":"')
-        out.append(b'%s","step":%d}}' % (status.encode(), state.step))
+        out.append(_tail(auto, status, state.step))
     out.append(b"]}")
     return b"".join(out)

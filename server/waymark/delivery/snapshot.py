@@ -70,6 +70,7 @@ class Snapshot:
             for test, guides in zip(self.page_tests, self.by_page, strict=True):
                 if test.on_start_page(parts):
                     found.extend(g for g in guides if g.mode != "api")
+            found.sort(key=lambda g: self.order[g.id])
             if len(self.page_cache) >= _PAGE_CACHE_SIZE:
                 self.page_cache.clear()
             self.page_cache[url] = found
