@@ -6,6 +6,7 @@ import base64
 import json
 import textwrap
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from litestar.testing import AsyncTestClient
@@ -14,7 +15,7 @@ from waymark.apps.services import NewApp, create_app_with_keys
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.settings import Settings
 
-__all__ = ["event", "guide_yaml", "make_app", "meta", "push"]
+__all__ = ["at", "event", "guide_yaml", "make_app", "meta", "push"]
 
 
 async def make_app(settings: Settings, name: str = "Test app") -> NewApp:
@@ -44,11 +45,17 @@ def meta(visitor: dict[str, Any] | None = None, tenant: dict[str, Any] | None = 
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def at(seconds: float = 0) -> str:
+    """A timestamp a minute ago, plus ``seconds``: event times relative to now keep tests true on any day."""
+    moment = datetime.now(UTC) - timedelta(minutes=1) + timedelta(seconds=seconds)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def event(kind: str, guide: str, visitor: str = "v1", step: int = 0, **extra: Any) -> dict[str, Any]:
     return {
         "id": extra.pop("id", None) or uuid.uuid4().hex,
         "type": kind,
-        "ts": extra.pop("ts", "2026-11-22T10:00:00.000Z"),
+        "ts": extra.pop("ts", None) or at(0),
         "visitor": visitor,
         "guide": guide,
         "step": step,

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
-from tests.support import event, guide_yaml, make_app, meta, push
+from tests.support import at, event, guide_yaml, make_app, meta, push
 from waymark.apps.services import NewApp
 from waymark.settings import Settings
 
@@ -152,7 +152,7 @@ async def test_throttle_allows_one_automatic_guide(client: AsyncTestClient, app:
     assert auto_ids(first) == ["tour"]  # higher priority takes the one slot; admin-news waits
     assert "admin-news" in listed(first)
     await send(client, app, event("guide_seen", "tour", visitor="boss", props={"trigger": "auto"}),
-               event("guide_dismissed", "tour", visitor="boss", ts="2026-11-22T10:00:05Z"))
+               event("guide_dismissed", "tour", visitor="boss", ts=at(5)))
     later = await deliver(client, app, visitor="boss", **admin)
     assert auto_ids(later) == []  # tour is done (once) and the throttle holds admin-news until tomorrow
     # a guide that ignores the throttle still shows
@@ -163,28 +163,28 @@ async def test_walkthrough_resumes_on_any_page_at_its_step(client: AsyncTestClie
     await send(
         client, app,
         event("guide_seen", "tour", step=0, props={"trigger": "auto"}),
-        event("guide_step_advanced", "tour", step=1, ts="2026-11-22T10:00:03Z", props={"from": 0}),
-        event("guide_step_advanced", "tour", step=2, ts="2026-11-22T10:00:06Z", props={"from": 1}),
+        event("guide_step_advanced", "tour", step=1, ts=at(3), props={"from": 0}),
+        event("guide_step_advanced", "tour", step=2, ts=at(6), props={"from": 1}),
     )
     answer = await deliver(client, app, path="/app/invoices/INV-1")
     tour = next(g for g in answer["guides"] if g["id"] == "tour")
     assert tour["auto"] is True
     assert tour["state"] == {"status": "in_progress", "step": 2}
-    await send(client, app, event("guide_completed", "tour", step=2, ts="2026-11-22T10:00:09Z"))
+    await send(client, app, event("guide_completed", "tour", step=2, ts=at(9)))
     after = await deliver(client, app)
     tour = next(g for g in after["guides"] if g["id"] == "tour")
     assert (tour["auto"], tour["state"]["status"]) == (False, "completed")
 
 
 async def test_late_events_do_not_undo_completion(client: AsyncTestClient, app: NewApp) -> None:
-    await send(client, app, event("guide_completed", "tour", step=2, ts="2026-11-22T10:00:09Z"))
-    await send(client, app, event("guide_step_advanced", "tour", step=1, ts="2026-11-22T10:00:03Z"))
+    await send(client, app, event("guide_completed", "tour", step=2, ts=at(9)))
+    await send(client, app, event("guide_step_advanced", "tour", step=1, ts=at(3)))
     tour = next(g for g in (await deliver(client, app))["guides"] if g["id"] == "tour")
     assert tour["state"]["status"] == "completed"
 
 
 async def test_snooze_hides_until_it_runs_out(client: AsyncTestClient, app: NewApp) -> None:
-    await send(client, app, event("guide_snoozed", "tour", step=0, ts="2099-01-01T00:00:00Z", props={"days": 1}))
+    await send(client, app, event("guide_snoozed", "tour", step=0, ts=at(0), props={"days": 1}))
     assert auto_ids(await deliver(client, app)) == []
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
-from tests.support import event, make_app
+from tests.support import at, event, make_app
 from waymark.db.engine import create_engine
 from waymark.db.models import Event, GuideState
 from waymark.settings import Settings
@@ -34,9 +34,9 @@ async def post(client: AsyncTestClient, key: str, body: Any, content_type: str =
 
 async def test_batch_is_stored_once_however_often_it_is_sent(client: AsyncTestClient, settings: Settings) -> None:
     app = await make_app(settings)
-    batch = {"sent_at": "2026-11-22T10:00:01Z", "events": [
+    batch = {"sent_at": at(1), "events": [
         event("guide_seen", "tour", id="e-1", props={"trigger": "auto"}),
-        event("guide_step_advanced", "tour", id="e-2", step=1, ts="2026-11-22T10:00:02Z"),
+        event("guide_step_advanced", "tour", id="e-2", step=1, ts=at(2)),
     ]}
     first = await post(client, app.public_key, batch)
     assert first.status_code == 202
@@ -68,13 +68,13 @@ async def test_partial_batch_keeps_good_events_and_names_bad_ones(
     app = await make_app(settings)
     batch = {"events": [
         event("guide_seen", "tour", id="good-1"),
-        {"id": "bad-type", "type": "guide_exploded", "ts": "2026-11-22T10:00:00Z", "visitor": "v", "guide": "g"},
-        {"id": "no-visitor", "type": "guide_seen", "ts": "2026-11-22T10:00:00Z", "guide": "g"},
+        {"id": "bad-type", "type": "guide_exploded", "ts": at(0), "visitor": "v", "guide": "g"},
+        {"id": "no-visitor", "type": "guide_seen", "ts": at(0), "guide": "g"},
         {"id": "bad-ts", "type": "guide_seen", "ts": "yesterday", "visitor": "v", "guide": "g"},
-        {"id": "neg-step", "type": "guide_seen", "ts": "2026-11-22T10:00:00Z", "visitor": "v", "guide": "g",
+        {"id": "neg-step", "type": "guide_seen", "ts": at(0), "visitor": "v", "guide": "g",
          "step": -1},
         "not an object",
-        event("guide_completed", "tour", id="good-2", step=2, ts="2026-11-22T10:01:00Z"),
+        event("guide_completed", "tour", id="good-2", step=2, ts=at(60)),
     ]}
     answer = await post(client, app.public_key, batch)
     assert answer.status_code == 202
@@ -93,7 +93,7 @@ async def test_guide_state_follows_the_events(client: AsyncTestClient, settings:
     app = await make_app(settings)
     await post(client, app.public_key, {"events": [
         event("guide_seen", "tour", id="s1", visitor="ann"),
-        event("guide_step_advanced", "tour", id="s2", visitor="ann", step=1, ts="2026-11-22T10:00:01Z"),
+        event("guide_step_advanced", "tour", id="s2", visitor="ann", step=1, ts=at(1)),
     ]})
     engine = create_engine(settings.database_url)
     try:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -22,6 +24,7 @@ __all__ = [
     "App",
     "AppScoped",
     "Base",
+    "Erasure",
     "Event",
     "Guide",
     "GuideState",
@@ -29,6 +32,7 @@ __all__ = [
     "SecretKey",
     "Tenant",
     "Visitor",
+    "VisitorAlias",
     "utcnow",
 ]
 
@@ -63,6 +67,10 @@ class App(Base):
     """Bumped on every push or rollback: tells every worker that its guide snapshot is stale."""
     throttle_seconds: Mapped[int] = mapped_column(Integer, default=86400)
     """At most one automatic guide per visitor per this interval."""
+    honor_dnt: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Visitors whose browser sends Do Not Track send no events."""
+    retention_days: Mapped[int | None] = mapped_column(Integer, default=None)
+    """Events older than this are purged; ``None`` keeps them."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -87,6 +95,10 @@ class Tenant(AppScoped, Base):
     meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
     first_seen: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """The tenant stopped collection: its visitors' events are dropped, the widget sends none."""
+    drop_fields: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    """Visitor fields never stored for this tenant's visitors (``email`` …)."""
 
 
 class Visitor(AppScoped, Base):
@@ -168,3 +180,26 @@ class Event(AppScoped, Base):
     ts: Mapped[datetime] = mapped_column()
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     props: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class VisitorAlias(AppScoped, Base):
+    """An id a visitor had before (anonymous), resolved to the id they have now."""
+
+    __tablename__ = "visitor_aliases"
+
+    app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True)
+    alias: Mapped[str] = mapped_column(String(200), primary_key=True)
+    visitor_id: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Erasure(AppScoped, Base):
+    """The record that a visitor's data was erased (kept; holds no personal data beyond the id)."""
+
+    __tablename__ = "erasures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), index=True)
+    visitor_id: Mapped[str] = mapped_column(String(200))
+    events_deleted: Mapped[int] = mapped_column(Integer)
+    erased_at: Mapped[datetime] = mapped_column(default=utcnow)

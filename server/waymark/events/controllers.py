@@ -9,46 +9,26 @@ from litestar.exceptions import ClientException, HTTPException
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_413_REQUEST_ENTITY_TOO_LARGE
 
 from waymark.apps.auth import public_app_id
-from waymark.delivery.snapshot import SnapshotStore
-from waymark.events.schemas import (
-    GUIDE_EVENT_TYPES,
-    MAX_BATCH_BYTES,
-    MAX_EVENT_BYTES,
-    GuideEvent,
-    IngestResult,
-    Rejected,
-    batch_decoder,
-    event_decoder,
-)
-from waymark.events.services import write_events
+from waymark.db.models import utcnow
+from waymark.events.ingest import ingest
+from waymark.events.schemas import MAX_BATCH_BYTES, IngestResult, batch_decoder
 
-__all__ = ["EventController"]
-
-_peek_decoder = msgspec.json.Decoder(dict[str, object])
+__all__ = ["EventController", "PayloadTooLarge", "read_limited_body"]
 
 
 class PayloadTooLarge(HTTPException):
     status_code = HTTP_413_REQUEST_ENTITY_TOO_LARGE
 
 
-def _judge(index: int, raw: msgspec.Raw) -> GuideEvent | Rejected:
-    """Decode one event, or say exactly why it is refused."""
-    if len(raw) > MAX_EVENT_BYTES:
-        return Rejected(index=index, reason=f"event is {len(raw)} bytes; the limit is {MAX_EVENT_BYTES}")
-    try:
-        return event_decoder.decode(raw)
-    except msgspec.ValidationError as exc:
-        event_id: str | None = None
-        reason = str(exc)
-        try:
-            peek = _peek_decoder.decode(raw)
-            event_id = peek.get("id") if isinstance(peek.get("id"), str) else None  # type: ignore[assignment]
-            kind = peek.get("type")
-            if isinstance(kind, str) and kind not in GUIDE_EVENT_TYPES:
-                reason = f"unknown event type {kind!r}"
-        except msgspec.DecodeError:
-            reason = "event is not a JSON object"
-        return Rejected(index=index, id=event_id, reason=reason)
+async def read_limited_body(request: Request, limit: int = MAX_BATCH_BYTES) -> bytes:
+    """The body, refused with 413 past ``limit`` (checked on the header first, then on what arrived)."""
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > limit:
+        raise PayloadTooLarge(f"batch is {length} bytes; the limit is {limit}")
+    body = await request.body()
+    if len(body) > limit:
+        raise PayloadTooLarge(f"batch is {len(body)} bytes; the limit is {limit}")
+    return body
 
 
 class EventController(Controller):
@@ -62,28 +42,11 @@ class EventController(Controller):
 
         Answered only after commit; resending a batch stores nothing twice.
         """
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_BATCH_BYTES:
-            raise PayloadTooLarge(f"batch is {length} bytes; the limit is {MAX_BATCH_BYTES}")
-        body = await request.body()
-        if len(body) > MAX_BATCH_BYTES:
-            raise PayloadTooLarge(f"batch is {len(body)} bytes; the limit is {MAX_BATCH_BYTES}")
+        received_at = utcnow()
+        body = await read_limited_body(request)
         try:
             batch = batch_decoder.decode(body)
         except msgspec.DecodeError as exc:
             raise ClientException(f"body is not a valid event batch: {exc}") from exc
-        judged = [_judge(i, raw) for i, raw in enumerate(batch.events)]
-        good = [j for j in judged if isinstance(j, GuideEvent)]
-        rejected = [j for j in judged if isinstance(j, Rejected)]
-        snapshots: SnapshotStore = request.app.state.snapshots
-        snapshot = await snapshots.get(app_id)
-        async with request.app.state.sessionmaker() as session:
-            stored, duplicates = await write_events(
-                session, app_id, good, throttled=snapshot.counts_for_throttle,
-                snooze_days=snapshot.snooze_days,
-            )
-            await session.commit()
-        return Response(
-            IngestResult(accepted=stored, duplicates=duplicates, rejected=rejected),
-            status_code=HTTP_202_ACCEPTED,
-        )
+        result = await ingest(request.app.state, app_id, list(enumerate(batch.events)), batch.sent_at, received_at)
+        return Response(result, status_code=HTTP_202_ACCEPTED)

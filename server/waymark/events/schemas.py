@@ -1,54 +1,146 @@
-"""Wire shapes of event batches; decoders are built once and reused on the hot path."""
+"""Wire shapes of events: one tagged union for every source; decoders built once, reused on the hot path."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import msgspec
 
 __all__ = [
     "GUIDE_EVENT_TYPES",
     "MAX_BATCH_BYTES",
+    "MAX_BATCH_EVENTS",
     "MAX_EVENT_BYTES",
+    "AliasEvent",
+    "AnyEvent",
     "Batch",
+    "ClickEvent",
+    "Element",
+    "EventBase",
+    "GroupEvent",
     "GuideEvent",
+    "IdentifyEvent",
     "IngestResult",
+    "PageEvent",
     "Rejected",
+    "TimeEvent",
+    "TrackEvent",
     "batch_decoder",
     "event_decoder",
 ]
 
 MAX_EVENT_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024
-
-GuideEventType = Literal[
-    "guide_seen",
-    "guide_step_advanced",
-    "guide_dismissed",
-    "guide_completed",
-    "guide_snoozed",
-    "guide_anchor_missing",
-]
-GUIDE_EVENT_TYPES: frozenset[str] = frozenset(GuideEventType.__args__)  # type: ignore[attr-defined]
+MAX_BATCH_EVENTS = 2500
 
 EventId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Id = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Url = Annotated[str, msgspec.Meta(max_length=4096)]
+Short = Annotated[str, msgspec.Meta(max_length=1000)]
 
 
-class GuideEvent(msgspec.Struct, frozen=True):
-    """One guide event as the widget sends it."""
+class EventBase(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+    """What every event carries."""
 
     id: EventId
-    type: GuideEventType
+    """Made by the client: a resend of the same event is stored once."""
     ts: datetime
     visitor: Id
-    guide: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     tenant: Id | None = None
-    url: Annotated[str, msgspec.Meta(max_length=4096)] | None = None
+    url: Url | None = None
+
+
+class PageEvent(EventBase, frozen=True, tag="page"):
+    title: Short | None = None
+    referrer: Url | None = None
+
+
+class Element(msgspec.Struct, frozen=True, kw_only=True):
+    """A compact description of a clicked element, enough to tag features later."""
+
+    tag: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+    id: Short | None = None
+    classes: Annotated[list[Short], msgspec.Meta(max_length=20)] = msgspec.field(default_factory=list)
+    attrs: dict[str, Short] = msgspec.field(default_factory=dict)
+    text: Short | None = None
+    path: Short | None = None
+
+
+class ClickEvent(EventBase, frozen=True, tag="click"):
+    element: Element
+
+
+class TimeEvent(EventBase, frozen=True, tag="time"):
+    ms: Annotated[int, msgspec.Meta(ge=0, le=86_400_000)]
+    """Visible time on ``url`` since the previous time or page event."""
+
+
+class TrackEvent(EventBase, frozen=True, tag="track"):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    props: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class IdentifyEvent(EventBase, frozen=True, tag="identify"):
+    traits: dict[str, Any] = msgspec.field(default_factory=dict)
+    """Visitor metadata, merged into what is known."""
+
+
+class GroupEvent(EventBase, frozen=True, tag="group"):
+    tenant: Id
+    traits: dict[str, Any] = msgspec.field(default_factory=dict)
+    """Tenant metadata, merged into what is known."""
+
+
+class AliasEvent(EventBase, frozen=True, tag="alias"):
+    previous: Id
+    """The id the visitor had before (an anonymous id): its events become this visitor's."""
+
+
+class GuideEvent(EventBase, frozen=True):
+    """A guide event as the widget sends it."""
+
+    guide: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     guide_version: Annotated[int, msgspec.Meta(ge=0)] | None = None
     step: Annotated[int, msgspec.Meta(ge=0, le=1000)] | None = None
     props: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class GuideSeen(GuideEvent, frozen=True, tag="guide_seen"):
+    pass
+
+
+class GuideStepAdvanced(GuideEvent, frozen=True, tag="guide_step_advanced"):
+    pass
+
+
+class GuideDismissed(GuideEvent, frozen=True, tag="guide_dismissed"):
+    pass
+
+
+class GuideCompleted(GuideEvent, frozen=True, tag="guide_completed"):
+    pass
+
+
+class GuideSnoozed(GuideEvent, frozen=True, tag="guide_snoozed"):
+    pass
+
+
+class GuideAnchorMissing(GuideEvent, frozen=True, tag="guide_anchor_missing"):
+    pass
+
+
+AnyEvent = (
+    PageEvent | ClickEvent | TimeEvent | TrackEvent | IdentifyEvent | GroupEvent | AliasEvent
+    | GuideSeen | GuideStepAdvanced | GuideDismissed | GuideCompleted | GuideSnoozed | GuideAnchorMissing
+)
+GUIDE_EVENT_TYPES: frozenset[str] = frozenset(
+    t.__struct_config__.tag  # type: ignore[attr-defined]
+    for t in (GuideSeen, GuideStepAdvanced, GuideDismissed, GuideCompleted, GuideSnoozed, GuideAnchorMissing)
+)
+EVENT_TYPES: frozenset[str] = frozenset(
+    t.__struct_config__.tag for t in AnyEvent.__args__  # type: ignore[attr-defined]
+)
 
 
 class Batch(msgspec.Struct):
@@ -71,4 +163,4 @@ class IngestResult(msgspec.Struct):
 
 
 batch_decoder = msgspec.json.Decoder(Batch)
-event_decoder = msgspec.json.Decoder(GuideEvent)
+event_decoder: msgspec.json.Decoder[AnyEvent] = msgspec.json.Decoder(AnyEvent)  # type: ignore[arg-type]

@@ -1,23 +1,35 @@
-"""Writing event batches: deduplicated by event id, guide state folded in, one transaction."""
+"""Writing events: each stored once by its id, people and guide state updated, all in one transaction."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select, tuple_
+import msgspec
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from waymark.db.models import Event, GuideState, Tenant, Visitor, utcnow
-from waymark.events.schemas import GuideEvent
+from waymark.db.models import Event, GuideState, Tenant, Visitor, VisitorAlias, utcnow
+from waymark.events.schemas import (
+    AliasEvent,
+    AnyEvent,
+    ClickEvent,
+    GroupEvent,
+    GuideEvent,
+    IdentifyEvent,
+    PageEvent,
+    TimeEvent,
+    TrackEvent,
+)
 from waymark.guides.frequency import GuideState as StateValue
 from waymark.guides.frequency import apply_event
 
-__all__ = ["write_events"]
+__all__ = ["event_row", "event_type", "write_events"]
 
 
-def _insert(session: AsyncSession, table: type) -> object:
+def _insert(session: AsyncSession, table: type) -> Any:
     dialect = session.bind.dialect.name
     return (postgresql if dialect == "postgresql" else sqlite).insert(table)
 
@@ -26,77 +38,163 @@ def _utc(ts: datetime) -> datetime:
     return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
 
 
+def event_type(ev: AnyEvent) -> str:
+    return type(ev).__struct_config__.tag  # type: ignore[return-value]
+
+
+def _props(ev: AnyEvent) -> dict[str, Any]:
+    if isinstance(ev, GuideEvent | TrackEvent):
+        return ev.props
+    if isinstance(ev, PageEvent):
+        return {k: v for k, v in (("title", ev.title), ("referrer", ev.referrer)) if v is not None}
+    if isinstance(ev, ClickEvent):
+        return {"element": msgspec.to_builtins(ev.element)}
+    if isinstance(ev, TimeEvent):
+        return {"ms": ev.ms}
+    if isinstance(ev, IdentifyEvent | GroupEvent):
+        return {"traits": ev.traits}
+    if isinstance(ev, AliasEvent):
+        return {"previous": ev.previous}
+    return {}
+
+
+def event_row(app_id: str, ev: AnyEvent, received_at: datetime) -> dict[str, Any]:
+    guide = ev if isinstance(ev, GuideEvent) else None
+    return {
+        "app_id": app_id, "event_id": ev.id, "type": event_type(ev),
+        "name": ev.name if isinstance(ev, TrackEvent) else None,
+        "visitor_id": ev.visitor, "tenant_id": ev.tenant,
+        "guide_id": guide.guide if guide else None, "guide_version": guide.guide_version if guide else None,
+        "step": guide.step if guide else None, "url": ev.url, "ts": _utc(ev.ts), "received_at": received_at,
+        "props": _props(ev),
+    }
+
+
 async def write_events(
     session: AsyncSession,
     app_id: str,
-    events: Sequence[GuideEvent],
+    events: Sequence[AnyEvent],
     throttled: Callable[[str], bool],
     snooze_days: Callable[[str], int],
 ) -> tuple[int, int]:
-    """Store ``events`` once each and update visitor guide state; returns (stored, duplicates).
+    """Store ``events`` once each and update people and guide state; returns (stored, duplicates).
 
     ``throttled(guide_id)`` says whether showing that guide counts against the visitor's
     throttle; ``snooze_days(guide_id)`` is the guide's snooze length. The caller commits.
     """
-    unique: dict[str, GuideEvent] = {}
+    unique: dict[str, AnyEvent] = {}
     for ev in events:
         unique.setdefault(ev.id, ev)
     if not unique:
         return 0, len(events)
     now = utcnow()
-    rows = [
-        {
-            "app_id": app_id, "event_id": ev.id, "type": ev.type, "visitor_id": ev.visitor,
-            "tenant_id": ev.tenant, "guide_id": ev.guide, "guide_version": ev.guide_version,
-            "step": ev.step, "url": ev.url, "ts": _utc(ev.ts), "received_at": now, "props": ev.props,
-        }
-        for ev in unique.values()
-    ]
-    stmt = (
-        _insert(session, Event)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["app_id", "event_id"])
-        .returning(Event.event_id)
-    )
-    stored_ids = set((await session.scalars(stmt)).all())
-    stored = [ev for ev in unique.values() if ev.id in stored_ids]
+    rows = [event_row(app_id, ev, now) for ev in unique.values()]
+    stored_ids: set[str] = set()
+    for start in range(0, len(rows), 500):  # bound the statement's parameter count
+        stmt = (
+            _insert(session, Event)
+            .values(rows[start:start + 500])
+            .on_conflict_do_nothing(index_elements=["app_id", "event_id"])
+            .returning(Event.event_id)
+        )
+        stored_ids.update((await session.scalars(stmt)).all())
+    stored = sorted((ev for ev in unique.values() if ev.id in stored_ids), key=lambda e: e.ts)
     if stored:
         await _touch_people(session, app_id, stored, now, throttled)
-        await _fold_guide_state(session, app_id, stored, now, snooze_days)
+        await _link_aliases(session, app_id, [e for e in stored if isinstance(e, AliasEvent)])
+        guide_events = [e for e in stored if isinstance(e, GuideEvent)]
+        if guide_events:
+            await _fold_guide_state(session, app_id, guide_events, now, snooze_days)
     return len(stored), len(events) - len(stored)
 
 
+async def _merged_meta(
+    session: AsyncSession, model: type[Visitor] | type[Tenant], app_id: str, traits: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """Known metadata with the new traits merged in (a trait set to null is removed)."""
+    if not traits:
+        return {}
+    known = dict(
+        (await session.execute(
+            select(model.id, model.meta).where(model.app_id == app_id, model.id.in_(list(traits)))
+        )).tuples().all()
+    )
+    merged: dict[str, dict[str, Any]] = {}
+    for key, new in traits.items():
+        meta = dict(known.get(key) or {})
+        for k, v in new.items():
+            if k == "id":
+                continue
+            if v is None:
+                meta.pop(k, None)
+            else:
+                meta[k] = v
+        merged[key] = meta
+    return merged
+
+
 async def _touch_people(
-    session: AsyncSession, app_id: str, events: list[GuideEvent], now: datetime,
-    throttled: Callable[[str], bool],
+    session: AsyncSession, app_id: str, events: list[AnyEvent], now: datetime, throttled: Callable[[str], bool],
 ) -> None:
-    visitors: dict[str, dict[str, object]] = {}
+    visitors: dict[str, dict[str, Any]] = {}
     tenants: set[str] = set()
-    for ev in sorted(events, key=lambda e: e.ts):
+    visitor_traits: dict[str, dict[str, Any]] = {}
+    tenant_traits: dict[str, dict[str, Any]] = {}
+    for ev in events:
         row = visitors.setdefault(ev.visitor, {"tenant_id": None, "last_auto": None})
         if ev.tenant:
             row["tenant_id"] = ev.tenant
             tenants.add(ev.tenant)
-        if ev.type == "guide_seen" and ev.props.get("trigger") == "auto" and throttled(ev.guide):
+        if isinstance(ev, IdentifyEvent):
+            visitor_traits.setdefault(ev.visitor, {}).update(ev.traits)
+        elif isinstance(ev, GroupEvent):
+            tenant_traits.setdefault(ev.tenant, {}).update(ev.traits)
+        elif (event_type(ev) == "guide_seen" and isinstance(ev, GuideEvent)
+              and ev.props.get("trigger") == "auto" and throttled(ev.guide)):
             row["last_auto"] = _utc(ev.ts)
-    if tenants:
+    tenant_meta = await _merged_meta(session, Tenant, app_id, tenant_traits)
+    for tenant_id in sorted(tenants):
         ins = _insert(session, Tenant).values(
-            [{"app_id": app_id, "id": t, "meta": {}, "first_seen": now, "last_seen": now} for t in tenants]
+            app_id=app_id, id=tenant_id, meta=tenant_meta.get(tenant_id, {}), first_seen=now, last_seen=now,
+            opted_out=False, drop_fields=[],
+        )
+        update_set: dict[str, Any] = {"last_seen": now}
+        if tenant_id in tenant_meta:
+            update_set["meta"] = tenant_meta[tenant_id]
+        await session.execute(ins.on_conflict_do_update(index_elements=["app_id", "id"], set_=update_set))
+    visitor_meta = await _merged_meta(session, Visitor, app_id, visitor_traits)
+    for visitor_id in sorted(visitors):
+        row = visitors[visitor_id]
+        ins = _insert(session, Visitor).values(
+            app_id=app_id, id=visitor_id, tenant_id=row["tenant_id"], meta=visitor_meta.get(visitor_id, {}),
+            first_seen=now, last_seen=now, last_auto_guide_at=row["last_auto"],
+        )
+        update_set = {"last_seen": now}
+        if row["tenant_id"]:
+            update_set["tenant_id"] = row["tenant_id"]
+        if row["last_auto"]:
+            update_set["last_auto_guide_at"] = row["last_auto"]
+        if visitor_id in visitor_meta:
+            update_set["meta"] = visitor_meta[visitor_id]
+        await session.execute(ins.on_conflict_do_update(index_elements=["app_id", "id"], set_=update_set))
+
+
+async def _link_aliases(session: AsyncSession, app_id: str, aliases: list[AliasEvent]) -> None:
+    """Identity resolution: the previous id's events, past and future, become the visitor's."""
+    for ev in aliases:
+        if ev.previous == ev.visitor:
+            continue
+        await session.execute(
+            _insert(session, VisitorAlias)
+            .values(app_id=app_id, alias=ev.previous, visitor_id=ev.visitor, created_at=utcnow())
+            .on_conflict_do_update(index_elements=["app_id", "alias"], set_={"visitor_id": ev.visitor})
         )
         await session.execute(
-            ins.on_conflict_do_update(index_elements=["app_id", "id"], set_={"last_seen": now})
+            update(Event)
+            .where(Event.app_id == app_id, Event.visitor_id == ev.previous)
+            .values(visitor_id=ev.visitor)
+            .execution_options(synchronize_session=False)
         )
-    for visitor_id, row in visitors.items():
-        ins = _insert(session, Visitor).values(
-            app_id=app_id, id=visitor_id, tenant_id=row["tenant_id"], meta={}, first_seen=now,
-            last_seen=now, last_auto_guide_at=row["last_auto"],
-        )
-        update: dict[str, object] = {"last_seen": now}
-        if row["tenant_id"]:
-            update["tenant_id"] = row["tenant_id"]
-        if row["last_auto"]:
-            update["last_auto_guide_at"] = row["last_auto"]
-        await session.execute(ins.on_conflict_do_update(index_elements=["app_id", "id"], set_=update))
 
 
 async def _fold_guide_state(
@@ -119,14 +217,14 @@ async def _fold_guide_state(
         )
         for s in existing
     }
-    for ev in sorted(events, key=lambda e: e.ts):
+    for ev in events:
         key = (ev.visitor, ev.guide)
         current = states.get(key) or StateValue(status="new", step=0)
         if current.last_seen_at is not None and _utc(ev.ts) < _utc(current.last_seen_at):
             continue  # arrived late (page-hide flush racing the next page): newer state wins
         days = ev.props.get("days")
         states[key] = apply_event(
-            current, ev.type, ev.step or 0, _utc(ev.ts),
+            current, event_type(ev), ev.step or 0, _utc(ev.ts),
             days if isinstance(days, int) and days > 0 else snooze_days(ev.guide),
         )
     rows = [
