@@ -18,7 +18,9 @@ from waymark.delivery.snapshot import SnapshotStore
 from waymark.delivery.state_reader import make_state_reader
 from waymark.demo.controllers import DemoController, demo_static_router
 from waymark.events.controllers import EventController
+from waymark.events.export import ExportController
 from waymark.guides.controllers import GuideController
+from waymark.segment.controllers import SegmentController
 from waymark.settings import Settings, get_settings
 from waymark.widget_assets import WidgetAssets, widget_routes
 
@@ -72,6 +74,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             live,
             deliver,
             EventController,
+            ExportController,
+            SegmentController,
             GuideController,
             DemoController,
             demo_static_router,

@@ -28,6 +28,9 @@ ISOLATION_CHECKS = {
     ("POST", "/api/v1/guide-definitions/push"): "test_management_routes_are_per_app",
     ("POST", "/api/v1/guide-definitions/{guide_id:str}/rollback"): "test_management_routes_are_per_app",
     ("GET", "/api/v1/guide-definitions/{guide_id:str}/versions"): "test_management_routes_are_per_app",
+    ("GET", "/api/v1/events/export"): "test_events_and_export_are_per_app",
+    **{("POST", f"/v1/{call}"): "test_events_and_export_are_per_app"
+       for call in ("batch", "track", "identify", "page", "screen", "group", "alias")},
 }
 
 
@@ -35,7 +38,7 @@ def test_every_api_route_has_an_isolation_check(client: AsyncTestClient) -> None
     routes = {
         (method, route.path)
         for route in client.app.routes
-        if route.path.startswith("/api/")
+        if route.path.startswith(("/api/", "/v1/"))
         # the delivery route is a bare ASGI handler: it answers GET only
         for method in getattr(route, "methods", None) or ("GET",)
         if method not in ("OPTIONS", "HEAD")
@@ -91,3 +94,22 @@ async def test_app_bound_session_sees_only_its_app(settings: Settings, client: A
                 await session.flush()
     finally:
         await engine.dispose()
+
+
+async def test_events_and_export_are_per_app(client: AsyncTestClient, settings: Settings) -> None:
+    a, b = await make_app(settings, "A"), await make_app(settings, "B")
+    await client.post(f"/api/v1/events?key={a.public_key}", json={"events": [event("guide_seen", "g", visitor="v")]})
+    for call, body in (("track", {"event": "x"}), ("identify", {"traits": {"role": "admin"}}),
+                       ("page", {"name": "P"}), ("screen", {"name": "S"}), ("group", {"groupId": "acme"}),
+                       ("alias", {"previousId": "old"})):
+        sent = await client.post(f"/v1/{call}", json={"userId": "v", **body}, auth=(b.public_key, ""))
+        assert sent.status_code == 200, sent.text
+    await client.post("/v1/batch", json={"batch": [{"type": "track", "userId": "v", "event": "y"}]},
+                      auth=(b.public_key, ""))
+
+    async def exported(secret: str) -> list[str]:
+        response = await client.get("/api/v1/events/export", headers={"Authorization": f"Bearer {secret}"})
+        return sorted(line.split('"type":"')[1].split('"')[0] for line in response.text.splitlines())
+
+    assert await exported(a.secret_key) == ["guide_seen"]
+    assert await exported(b.secret_key) == ["alias", "group", "identify", "page", "page", "track", "track"]

@@ -1,10 +1,11 @@
 // The public API on window.waymark: calls queued before the script loaded are replayed in order.
 
+import * as capture from './capture.js'
 import { config, configure } from './config.js'
 import * as guides from './guides.js'
 import { onRoute } from './router.js'
 import { load, read, setVisitor, write } from './state.js'
-import { OPT_OUT, clearQueue, enqueue, queue, schedule, uid } from './transport.js'
+import { OPT_OUT, clearQueue, enqueue, keyOf, optedOut, queue, schedule, setPrivacy, uid } from './transport.js'
 import { supported } from './styles.js'
 
 const w = (window.waymark = window.waymark || {})
@@ -21,13 +22,32 @@ const base64url = (o) =>
     .replace(/=+$/, '')
 
 function send(e) {
+  if (optedOut()) return
   e.id = e.id || uid()
   e.ts = e.ts || new Date().toISOString()
   e.url = e.url || location.href
   if (!visitor) return early.push(e)
   e.visitor = visitor.id
   if (tenant) e.tenant = tenant.id
-  enqueue(e)
+  return enqueue(e)
+}
+
+// FNV-1a: remembers which traits were sent without keeping them.
+const hash = (s) => {
+  let h = 2166136261
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619)
+  return (h >>> 0).toString(36)
+}
+
+/** `identify` (visitor) or `group` (tenant) with the metadata but the id, when it changed. */
+function traits(type, o) {
+  const t = Object.assign({}, o)
+  delete t.id
+  const h = hash(o.id + JSON.stringify(t))
+  const sent = read(keyOf('sent')) || {}
+  if (!Object.keys(t).length || sent[type] == h || !send({ type, traits: t })) return
+  sent[type] = h
+  write(keyOf('sent'), sent)
 }
 
 guides.setEmitter((type, run, props, step) =>
@@ -36,7 +56,7 @@ guides.setEmitter((type, run, props, step) =>
 
 /** Ask the server what this visitor may see on this page. */
 function refresh() {
-  if (!started || !visitor || !config.key || !supported()) return
+  if (!started || !visitor || !config.key) return
   const n = ++asked
   const p = new URLSearchParams({ key: config.key, visitor: visitor.id })
   if (tenant) p.set('tenant', tenant.id)
@@ -46,23 +66,26 @@ function refresh() {
   // No custom headers (a CORS simple request); revalidation is left to the HTTP cache and its ETag.
   fetch(config.base + '/api/v1/guides?' + p, { credentials: 'omit' })
     .then((r) => (r.ok ? r.json() : null))
-    .then((d) => n == asked && d && guides.setGuides(d))
-    .catch(() => {})
+    .then((d) => {
+      setPrivacy(d) // first: it decides whether the guides' events are kept
+      n == asked && d && supported() && guides.setGuides(d)
+    })
+    .catch(() => setPrivacy(null))
 }
 
 function identify(v) {
   v = v && typeof v == 'object' ? v : { id: v }
   let id = v.id != null && v.id !== '' ? String(v.id) : visitor && visitor.id
-  if (!id) {
-    // No id from the host: an anonymous one, stable on this browser.
-    const k = 'waymark:' + config.key + ':anon'
-    id = read(k) || 'anon-' + uid()
-    write(k, id)
-  }
+  const anon = read(keyOf('anon'))
+  // No id from the host: an anonymous one, stable on this browser.
+  if (!id) write(keyOf('anon'), (id = anon || 'anon-' + uid()))
   if (visitor && visitor.id != id) guides.reset()
   visitor = Object.assign(visitor && visitor.id == id ? visitor : {}, v, { id })
   setVisitor(id)
   early.splice(0).forEach(send)
+  // Known at last: what this browser did anonymously was this visitor.
+  if (anon && anon != id && send({ type: 'alias', previous: anon })) write(keyOf('anon'), null)
+  traits('identify', visitor)
   refresh()
 }
 
@@ -73,21 +96,26 @@ const api = {
     o = o || {}
     configure(o)
     if (o.tenant && o.tenant.id != null) tenant = Object.assign({}, o.tenant, { id: String(o.tenant.id) })
+    identify(o.visitor || visitor || {})
+    if (tenant) traits('group', tenant)
     if (!started) {
       started = true
       onRoute(() => {
+        capture.routeChanged()
         guides.routeChanged()
         refresh()
       })
+      capture.start(send)
       schedule(1000) // events a previous page queued but could not send
+      refresh()
     }
-    identify(o.visitor || visitor || {})
   },
 
   identify,
 
   track(name, props) {
-    send({ type: 'track', name: String(name), props: props || {} })
+    name = String(name).slice(0, 200)
+    if (name) send({ type: 'track', name, props: props && typeof props == 'object' && !Array.isArray(props) ? props : {} })
   },
 
   showGuide(id) {
@@ -107,7 +135,7 @@ const api = {
   /** Forget the visitor (logout): guides close, the next initialize/identify starts afresh. */
   reset() {
     guides.reset()
-    write('waymark:' + config.key + ':anon', null)
+    write(keyOf('anon'), null)
     visitor = tenant = null
   },
 

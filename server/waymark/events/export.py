@@ -1,0 +1,97 @@
+"""``GET /api/v1/events/export``: every stored event of the app as NDJSON, streamed (secret key)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, Request, get
+from litestar.di import NamedDependency, Provide
+from litestar.params import QueryParameter
+from litestar.response import Stream
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from waymark.apps.auth import secret_app_id
+from waymark.db.models import Event
+
+__all__ = ["ExportController", "ExportedEvent"]
+
+_CHUNK = 1000
+
+
+class ExportedEvent(msgspec.Struct, omit_defaults=True):
+    """One line of the export."""
+
+    id: str
+    type: str
+    visitor: str
+    ts: datetime
+    received_at: datetime
+    tenant: str | None = None
+    name: str | None = None
+    url: str | None = None
+    guide: str | None = None
+    guide_version: int | None = None
+    step: int | None = None
+    props: dict[str, object] = msgspec.field(default_factory=dict)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def _lines(
+    sessionmaker: async_sessionmaker[AsyncSession], query: Select[tuple[Event]]
+) -> AsyncIterator[bytes]:
+    """Keyset pages of a thousand rows: no long-held transaction, constant memory."""
+    encoder = msgspec.json.Encoder()
+    after = 0
+    while True:
+        async with sessionmaker() as session:
+            rows = (await session.scalars(query.where(Event.id > after).order_by(Event.id).limit(_CHUNK))).all()
+        if not rows:
+            return
+        chunk = bytearray()
+        for e in rows:
+            chunk += encoder.encode(ExportedEvent(
+                id=e.event_id, type=e.type, visitor=e.visitor_id, ts=_utc(e.ts), received_at=_utc(e.received_at),
+                tenant=e.tenant_id, name=e.name, url=e.url, guide=e.guide_id, guide_version=e.guide_version,
+                step=e.step, props=e.props or {},
+            ))
+            chunk += b"\n"
+        yield bytes(chunk)
+        after = rows[-1].id
+
+
+class ExportController(Controller):
+    path = "/api/v1/events/export"
+    tags = ["events"]
+    dependencies = {"app_id": Provide(secret_app_id)}
+
+    @get("/", operation_id="ExportEvents", cache=False)
+    async def export(
+        self,
+        request: Request,
+        app_id: NamedDependency[str],
+        since: Annotated[datetime | None, QueryParameter(description="Events at or after this time.")] = None,
+        until: Annotated[datetime | None, QueryParameter(description="Events before this time.")] = None,
+        tenant: Annotated[str | None, QueryParameter(description="Only this tenant's events.")] = None,
+        visitor: Annotated[str | None, QueryParameter(description="Only this visitor's events.")] = None,
+        type: Annotated[str | None, QueryParameter(description="Only events of this type.")] = None,
+    ) -> Stream:
+        """Every stored event of the app, one JSON object a line, oldest stored first."""
+        query = select(Event).where(Event.app_id == app_id)
+        if since is not None:
+            query = query.where(Event.ts >= since)
+        if until is not None:
+            query = query.where(Event.ts < until)
+        if tenant is not None:
+            query = query.where(Event.tenant_id == tenant)
+        if visitor is not None:
+            query = query.where(Event.visitor_id == visitor)
+        if type is not None:
+            query = query.where(Event.type == type)
+        return Stream(_lines(request.app.state.sessionmaker, query), media_type="application/x-ndjson")
