@@ -15,12 +15,13 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from waymark.app import create_app
 from waymark.db.migrate import upgrade
+from waymark.db.models import Base
 from waymark.settings import Settings
 
 POSTGRES_URL = os.environ.get(
     "WAYMARK_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
-_TABLES = ("events", "guide_states", "guide_versions", "guides", "visitors", "tenants", "secret_keys", "apps")
+_TABLES = tuple(t.name for t in Base.metadata.sorted_tables)
 
 
 async def _reset_postgres(url: str) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -24,11 +25,14 @@ __all__ = [
     "App",
     "AppScoped",
     "Base",
+    "DailyUsage",
     "Erasure",
     "Event",
+    "FeatureDefinition",
     "Guide",
     "GuideState",
     "GuideVersion",
+    "PageDefinition",
     "SecretKey",
     "Tenant",
     "Visitor",
@@ -203,3 +207,47 @@ class Erasure(AppScoped, Base):
     visitor_id: Mapped[str] = mapped_column(String(200))
     events_deleted: Mapped[int] = mapped_column(Integer)
     erased_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PageDefinition(AppScoped, Base):
+    """A named page: a URL rule (``/invoices/*``) applied to every page event, past ones too."""
+
+    __tablename__ = "page_definitions"
+
+    app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    rule: Mapped[dict[str, Any]] = mapped_column()
+    """A page rule as in guide files: ``{"path": …, "host": …, "query": {…}}``."""
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FeatureDefinition(AppScoped, Base):
+    """A named feature: a CSS selector (subset) matched against stored click descriptors, optionally on a page."""
+
+    __tablename__ = "feature_definitions"
+
+    app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    selector: Mapped[str] = mapped_column(String(500))
+    page: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DailyUsage(AppScoped, Base):
+    """The roll-up reports read: per day × tenant × visitor × (page | feature | event | guide)."""
+
+    __tablename__ = "daily_usage"
+
+    app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    """``""`` for events without a tenant (primary keys cannot be null)."""
+    visitor_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    """``page`` | ``feature`` | ``event`` (track name) | ``guide`` | ``active`` (any event)."""
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    """Visible time, for pages."""
