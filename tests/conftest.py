@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from waymark.app import create_app
@@ -24,12 +26,11 @@ POSTGRES_URL = os.environ.get(
 _TABLES = tuple(t.name for t in Base.metadata.sorted_tables)
 
 
-async def _reset_postgres(url: str) -> None:
-    engine = create_async_engine(url)
+async def _admin(url: str, statement: str) -> None:
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
     try:
-        async with engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
+        async with engine.connect() as conn:
+            await conn.execute(text(statement))
     except OSError as exc:  # refused connection: fail loudly, never skip
         raise RuntimeError(f"PostgreSQL is required for these tests and is not reachable at {url}: {exc}") from exc
     finally:
@@ -54,10 +55,16 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_migrated() -> str:
-    asyncio.run(_reset_postgres(POSTGRES_URL))
-    upgrade(POSTGRES_URL)
-    return POSTGRES_URL
+def postgres_migrated() -> Iterator[str]:
+    """A database of its own for this test session, so that concurrent runs (CI, people) never collide."""
+    name = f"waymark_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(POSTGRES_URL, f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        asyncio.run(_admin(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
