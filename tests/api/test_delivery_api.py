@@ -6,9 +6,12 @@ from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
+from sqlalchemy import insert, update
 
 from tests.support import at, event, guide_yaml, make_app, meta, push
 from waymark.apps.services import NewApp
+from waymark.db.engine import create_engine
+from waymark.db.models import App, Tenant
 from waymark.settings import Settings
 
 TOUR = guide_yaml("""
@@ -244,3 +247,20 @@ async def test_delivery_is_get_only_and_documented(client: AsyncTestClient, app:
     operation = document["paths"]["/api/v1/guides"]["get"]
     assert operation["operationId"] == "DeliverGuides"
     assert {p["name"] for p in operation["parameters"]} == {"key", "visitor", "url", "tenant", "locale", "meta"}
+
+
+async def test_privacy_flags_tell_the_widget_to_send_nothing(
+    client: AsyncTestClient, app: NewApp, settings: Settings
+) -> None:
+    answer = await deliver(client, app, tenant="quiet-co")
+    assert answer["privacy"] == {"opted_out": False, "honor_dnt": False}
+    engine = create_engine(settings.database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(update(App).where(App.id == app.id).values(honor_dnt=True))
+            await conn.execute(insert(Tenant).values(app_id=app.id, id="quiet-co", meta={}, opted_out=True,
+                                                     drop_fields=[]))
+    finally:
+        await engine.dispose()
+    assert (await deliver(client, app, tenant="quiet-co"))["privacy"] == {"opted_out": True, "honor_dnt": True}
+    assert (await deliver(client, app, tenant="loud-co"))["privacy"] == {"opted_out": False, "honor_dnt": True}

@@ -36,6 +36,9 @@ def _resumable(guide: CompiledGuide, state: GuideState) -> bool:
     return state.status == "seen" and guide.kind == "walkthrough" and len(guide.definition.steps) > 1
 
 
+_BOOL = {True: b"true", False: b"false"}
+
+
 @cache
 def _tail(auto: bool, status: str, step: int) -> bytes:
     """The per-visitor end of a guide's JSON; few distinct values, so built once each."""
@@ -85,7 +88,11 @@ def render_delivery(snapshot: Snapshot, ctx: VisitorContext, url: str, now: date
     slot_free = not resuming and throttle_allows(
         ctx.last_auto_at, now, timedelta(seconds=snapshot.throttle_seconds)
     )
-    out = [b'{"app_version":%d,"throttle_ms":%d,"guides":[' % (snapshot.version, snapshot.throttle_seconds * 1000)]
+    opted_out = ctx.tenant.get("id") in snapshot.opted_out_tenants
+    out = [
+        b'{"app_version":%d,"throttle_ms":%d,"privacy":{"opted_out":%s,"honor_dnt":%s},"guides":['
+        % (snapshot.version, snapshot.throttle_seconds * 1000, _BOOL[opted_out], _BOOL[snapshot.honor_dnt])
+    ]
     for guide, state, resumable in eligible:
         auto = False
         status = state.status

@@ -14,7 +14,7 @@ import time
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from waymark.db.models import App, Guide, GuideVersion
+from waymark.db.models import App, Guide, GuideVersion, Tenant
 from waymark.guides.compiler import CompiledGuide, compile_guide
 from waymark.guides.targeting import split_url
 
@@ -33,6 +33,8 @@ class Snapshot:
         "by_id",
         "by_page",
         "guides",
+        "honor_dnt",
+        "opted_out_tenants",
         "order",
         "page_cache",
         "page_tests",
@@ -44,6 +46,10 @@ class Snapshot:
         self.app_id = app_id
         self.version = version
         self.throttle_seconds = throttle_seconds
+        self.honor_dnt = False
+        """The widget sends nothing for visitors whose browser asks not to be tracked."""
+        self.opted_out_tenants: frozenset[str] = frozenset()
+        """Tenants that stopped collection: the widget sends nothing for their visitors."""
         self.guides = sorted(guides, key=lambda g: (-g.priority, g.id))
         self.by_id = {g.id: g for g in self.guides}
         self.order = {g.id: i for i, g in enumerate(self.guides)}
@@ -128,12 +134,19 @@ class SnapshotStore:
             async with self._sessionmaker() as session:
                 row = (
                     await session.execute(
-                        select(App.guides_version, App.throttle_seconds).where(App.id == app_id)
+                        select(App.guides_version, App.throttle_seconds, App.honor_dnt).where(App.id == app_id)
                     )
                 ).one()
                 if current is None or current.version != row.guides_version:
                     current = await self._build(session, app_id, row.guides_version, row.throttle_seconds)
                     self._snapshots[app_id] = current
+                # Privacy settings change without a publish: read them at every check.
+                current.honor_dnt = bool(row.honor_dnt)
+                current.opted_out_tenants = frozenset(
+                    (await session.scalars(
+                        select(Tenant.id).where(Tenant.app_id == app_id, Tenant.opted_out.is_(True))
+                    )).all()
+                )
             self._checked[app_id] = time.monotonic()
             return current
 
