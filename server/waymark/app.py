@@ -9,6 +9,7 @@ from litestar.config.cors import CORSConfig
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.stores.redis import RedisStore
 
 from waymark.apps.services import KeyResolver
 from waymark.db.engine import create_engine, make_sessionmaker
@@ -20,6 +21,9 @@ from waymark.demo.controllers import DemoController, demo_static_router
 from waymark.events.controllers import EventController
 from waymark.events.export import ExportController
 from waymark.guides.controllers import GuideController
+from waymark.privacy.controllers import PrivacyController
+from waymark.privacy.retention import PeriodicPurge
+from waymark.ratelimit import RateLimiter
 from waymark.segment.controllers import SegmentController
 from waymark.settings import Settings, get_settings
 from waymark.widget_assets import WidgetAssets, widget_routes
@@ -64,6 +68,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     engine = create_engine(settings.database_url, settings.pool_size)
     sessionmaker = make_sessionmaker(engine)
+    retention = PeriodicPurge(sessionmaker, settings.retention_interval_seconds)
 
     async def _dispose() -> None:
         await engine.dispose()
@@ -77,6 +82,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ExportController,
             SegmentController,
             GuideController,
+            PrivacyController,
             DemoController,
             demo_static_router,
             *widget_routes(),
@@ -84,15 +90,21 @@ def create_app(settings: Settings | None = None) -> Litestar:
         cors_config=CORSConfig(allow_origins=["*"], allow_methods=["GET", "POST"], max_age=86400),
         openapi_config=OpenAPIConfig(title="Waymark", version="0.1.0", use_handler_docstrings=True),
         exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},
-        on_shutdown=[_dispose],
+        on_startup=[retention.start],
+        on_shutdown=[retention.stop, _dispose],
         debug=settings.debug,
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker
+    app.state.retention = retention
     app.state.key_resolver = KeyResolver(sessionmaker)
     app.state.snapshots = SnapshotStore(sessionmaker, settings.snapshot_check_seconds)
     app.state.state_reader = make_state_reader(settings.database_url, engine)
+    app.state.rate_limiter = RateLimiter(
+        settings.rate_limit_per_minute,
+        RedisStore.with_client(url=settings.redis_url, namespace="waymark") if settings.redis_url else None,
+    )
     app.state.widget = WidgetAssets.load()
     document_delivery(app)
     return app

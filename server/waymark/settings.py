@@ -30,6 +30,14 @@ class Settings:
     """How often a worker asks the database whether its guide snapshot is stale."""
     pool_size: int = field(default_factory=lambda: int(_env("POOL_SIZE", "0")))
     """Connection pool size; 0 picks a default per database (1 for SQLite: writers serialise)."""
+    rate_limit_per_minute: int = field(default_factory=lambda: int(_env("RATE_LIMIT_PER_MINUTE", "6000")))
+    """Event requests a minute per key before 429 (0: no limit)."""
+    redis_url: str = field(default_factory=lambda: _env("REDIS_URL", ""))
+    """``redis://…``: share rate limits between workers; empty keeps them per process."""
+    retention_interval_seconds: float = field(
+        default_factory=lambda: float(_env("RETENTION_INTERVAL_SECONDS", "3600"))
+    )
+    """How often each worker purges events older than their app's retention period (0: never)."""
     debug: bool = field(default_factory=lambda: _env("DEBUG", "") not in ("", "0", "false"))
     """Litestar debug mode (stack traces in responses): never in production."""
 

@@ -7,29 +7,27 @@ const BEAT = 30000 // a `time` event at most this often while the page stays vis
 
 let emit = null // (event) => void, set by start()
 let url = '' // the page as last reported
-let since = 0 // when the visible time not yet reported began (0: hidden)
-let spent = 0 // visible ms on `url` before `since`
+let since = 0 // when the visible time not yet reported began (0: hidden, nothing to report)
 let beat = 0
 
 const visible = () => document.visibilityState != 'hidden'
 
-function clock() {
-  since = visible() ? Date.now() : 0
+// Count visible time from now (unless hidden, or `stop`: the page is being hidden or left).
+function clock(stop) {
+  since = !stop && visible() ? Date.now() : 0
   clearTimeout(beat)
   beat = since && setTimeout(time, BEAT)
 }
 
 /** Report the visible time on `url` since the last `time` or `page` event. */
-function time() {
-  const ms = Math.round(spent + (since && Date.now() - since))
-  spent = 0
-  clock()
+function time(stop) {
+  const ms = since && Date.now() - since
+  clock(stop)
   if (ms > 0) emit({ type: 'time', url, ms })
 }
 
 function page(referrer) {
   url = location.href
-  spent = 0
   clock()
   emit({ type: 'page', url, title: document.title, referrer })
 }
@@ -38,7 +36,7 @@ function page(referrer) {
 export function start(fn) {
   emit = fn
   page(document.referrer)
-  onHide(time)
+  onHide(() => time(1))
   document.addEventListener('visibilitychange', () => visible() && !since && clock())
   document.addEventListener(
     'click',

@@ -12,6 +12,7 @@ from waymark.apps.auth import public_app_id
 from waymark.db.models import utcnow
 from waymark.events.ingest import ingest
 from waymark.events.schemas import MAX_BATCH_BYTES, IngestResult, batch_decoder
+from waymark.ratelimit import enforce_rate_limit
 
 __all__ = ["EventController", "PayloadTooLarge", "read_limited_body"]
 
@@ -35,6 +36,7 @@ class EventController(Controller):
     path = "/api/v1/events"
     tags = ["events"]
     dependencies = {"app_id": Provide(public_app_id)}
+    before_request = enforce_rate_limit(lambda request: request.query_params.get("key"))
 
     @post("/", operation_id="PostEvents", status_code=HTTP_202_ACCEPTED)
     async def post_events(self, request: Request, app_id: NamedDependency[str]) -> Response[IngestResult]:

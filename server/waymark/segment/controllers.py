@@ -18,6 +18,7 @@ from waymark.events.controllers import PayloadTooLarge, read_limited_body
 from waymark.events.ingest import ingest_events
 from waymark.events.pipeline import judge
 from waymark.events.schemas import MAX_BATCH_BYTES, Rejected
+from waymark.ratelimit import enforce_rate_limit
 from waymark.segment.mapping import SegmentProblem, to_events
 
 __all__ = ["SegmentController", "SegmentResult"]
@@ -60,9 +61,20 @@ def _write_key(request: Request, body: dict[str, Any]) -> str:
     raise NotAuthorizedException("missing write key: send it as the HTTP Basic user (or writeKey in the body)")
 
 
+def _basic_user(request: Request) -> str | None:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        return base64.b64decode(value.strip(), validate=True).decode().partition(":")[0] or None
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+
+
 class SegmentController(Controller):
     path = "/v1"
     tags = ["segment"]
+    before_request = enforce_rate_limit(_basic_user)
 
     async def _handle(self, request: Request, kind: str | None) -> SegmentResult:
         received_at = utcnow()

@@ -1,0 +1,116 @@
+"""REST for privacy (secret key): app settings, tenant privacy, a visitor's export and erasure, erasures."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Request, delete, get, put
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import ClientException, NotFoundException
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK
+
+from waymark.apps.auth import secret_app_id
+from waymark.db.scope import app_session
+from waymark.privacy.schemas import AppPrivacy, ErasureRecord, TenantPrivacy, VisitorExport
+from waymark.privacy.services import (
+    PrivacyProblem,
+    get_app_privacy,
+    get_tenant_privacy,
+    set_app_privacy,
+    set_tenant_privacy,
+)
+from waymark.privacy.visitors import erase_visitor, export_visitor, list_erasures
+
+__all__ = ["PrivacyController"]
+
+
+def _unknown_visitor(visitor_id: str) -> NotFoundException:
+    return NotFoundException(f"no data is stored for visitor {visitor_id!r}, and it was never erased")
+
+
+class PrivacyController(Controller):
+    path = "/api/v1"
+    tags = ["privacy"]
+    dependencies = {"app_id": Provide(secret_app_id)}
+
+    @get("/settings", operation_id="GetAppSettings", cache=False)
+    async def get_settings(self, request: Request, app_id: NamedDependency[str]) -> AppPrivacy:
+        """The app's privacy settings: Do Not Track and the retention period of events."""
+        async with app_session(request.app.state.sessionmaker, app_id) as session:
+            return await get_app_privacy(session, app_id)
+
+    @put("/settings", operation_id="SetAppSettings")
+    async def set_settings(
+        self, request: Request, app_id: NamedDependency[str], data: JSONBody[AppPrivacy]
+    ) -> AppPrivacy:
+        """Replace the app's privacy settings (both fields; ``retention_days: null`` keeps events forever)."""
+        async with app_session(request.app.state.sessionmaker, app_id) as session:
+            stored = await set_app_privacy(session, app_id, data)
+            await session.commit()
+        return stored
+
+    @get("/tenants/{tenant_id:str}/privacy", operation_id="GetTenantPrivacy", cache=False)
+    async def get_tenant(
+        self, request: Request, app_id: NamedDependency[str], tenant_id: FromPath[str]
+    ) -> TenantPrivacy:
+        """A tenant's privacy settings: opted out of collection, visitor fields never stored."""
+        async with app_session(request.app.state.sessionmaker, app_id) as session:
+            found = await get_tenant_privacy(session, app_id, tenant_id)
+        if found is None:
+            raise NotFoundException(f"unknown tenant {tenant_id!r} (a PUT creates it)")
+        return found
+
+    @put("/tenants/{tenant_id:str}/privacy", operation_id="SetTenantPrivacy")
+    async def set_tenant(
+        self, request: Request, app_id: NamedDependency[str], tenant_id: FromPath[str],
+        data: JSONBody[TenantPrivacy],
+    ) -> TenantPrivacy:
+        """Replace a tenant's privacy settings, creating the tenant if it is not known yet.
+
+        Opting out refuses the tenant's events from now on. Dropped fields are removed from
+        the tenant's visitors' stored metadata and identify events before this answers.
+        """
+        try:
+            return await set_tenant_privacy(request.app.state.sessionmaker, app_id, tenant_id, data)
+        except PrivacyProblem as exc:
+            raise ClientException(str(exc)) from exc
+
+    @get("/visitors/{visitor_id:str}/export", operation_id="ExportVisitor", cache=False)
+    async def export(
+        self, request: Request, app_id: NamedDependency[str], visitor_id: FromPath[str]
+    ) -> VisitorExport:
+        """Everything stored about one visitor (and the ids linked to them): profile, aliases, guide
+        states, events, roll-ups, and earlier erasures."""
+        async with app_session(request.app.state.sessionmaker, app_id) as session:
+            found = await export_visitor(session, app_id, visitor_id)
+        if found is None:
+            raise _unknown_visitor(visitor_id)
+        return found
+
+    @delete("/visitors/{visitor_id:str}", operation_id="EraseVisitor", status_code=HTTP_200_OK)
+    async def erase(
+        self, request: Request, app_id: NamedDependency[str], visitor_id: FromPath[str]
+    ) -> ErasureRecord:
+        """Erase everything stored about one visitor and record the erasure.
+
+        Erasing again is allowed: it deletes whatever arrived since (``events_deleted: 0``
+        when nothing did) and is recorded again.
+        """
+        async with app_session(request.app.state.sessionmaker, app_id) as session:
+            record = await erase_visitor(session, app_id, visitor_id)
+            if record is None:
+                raise _unknown_visitor(visitor_id)
+            await session.commit()
+        return record
+
+    @get("/erasures", operation_id="ListErasures", cache=False)
+    async def erasures(
+        self, request: Request, app_id: NamedDependency[str],
+        visitor: Annotated[str | None, QueryParameter(description="Only erasures of this visitor id.")] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=10_000, description="At most this many, newest first.")]
+        = 1000,
+    ) -> list[ErasureRecord]:
+        """The record of erasures, newest first."""
+        async with app_session(request.app.state.sessionmaker, app_id) as session:
+            return await list_erasures(session, app_id, visitor, limit)

@@ -1,0 +1,170 @@
+"""One visitor's data: everything stored about them (export) and its erasure, with a record that it happened.
+
+A visitor is their id plus the earlier (anonymous) ids linked to it by identity
+resolution: those ids are the same person, so their rows are exported and erased too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from waymark.db.models import DailyUsage, Erasure, Event, GuideState, Visitor, VisitorAlias, utcnow
+from waymark.events.export import ExportedEvent
+from waymark.privacy.schemas import (
+    AliasExport,
+    ErasureRecord,
+    GuideStateExport,
+    UsageExport,
+    VisitorExport,
+    VisitorProfile,
+)
+
+__all__ = ["erase_visitor", "export_visitor", "list_erasures"]
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _utc_or_none(moment: datetime | None) -> datetime | None:
+    return None if moment is None else _utc(moment)
+
+
+def _profile(v: Visitor) -> VisitorProfile:
+    return VisitorProfile(
+        id=v.id, tenant=v.tenant_id, meta=dict(v.meta or {}), first_seen=_utc(v.first_seen),
+        last_seen=_utc(v.last_seen), last_auto_guide_at=_utc_or_none(v.last_auto_guide_at),
+    )
+
+
+def _event(e: Event) -> ExportedEvent:
+    return ExportedEvent(
+        id=e.event_id, type=e.type, visitor=e.visitor_id, ts=_utc(e.ts), received_at=_utc(e.received_at),
+        tenant=e.tenant_id, name=e.name, url=e.url, guide=e.guide_id, guide_version=e.guide_version,
+        step=e.step, props=e.props or {},
+    )
+
+
+def _record(e: Erasure) -> ErasureRecord:
+    return ErasureRecord(visitor=e.visitor_id, events_deleted=e.events_deleted, erased_at=_utc(e.erased_at))
+
+
+async def _aliases(session: AsyncSession, app_id: str, visitor_id: str) -> Sequence[VisitorAlias]:
+    return (await session.scalars(
+        select(VisitorAlias)
+        .where(VisitorAlias.app_id == app_id, VisitorAlias.visitor_id == visitor_id)
+        .order_by(VisitorAlias.created_at, VisitorAlias.alias)
+    )).all()
+
+
+async def _erasures(session: AsyncSession, app_id: str, visitor_id: str) -> list[ErasureRecord]:
+    rows = (await session.scalars(
+        select(Erasure).where(Erasure.app_id == app_id, Erasure.visitor_id == visitor_id).order_by(Erasure.id)
+    )).all()
+    return [_record(e) for e in rows]
+
+
+async def export_visitor(session: AsyncSession, app_id: str, visitor_id: str) -> VisitorExport | None:
+    """Everything stored about ``visitor_id``; ``None`` when the id is unknown and was never erased."""
+    aliases = await _aliases(session, app_id, visitor_id)
+    ids = [visitor_id, *(a.alias for a in aliases)]
+    profiles = {
+        v.id: v for v in (await session.scalars(
+            select(Visitor).where(Visitor.app_id == app_id, Visitor.id.in_(ids))
+        )).all()
+    }
+    alias_of = (await session.scalars(
+        select(VisitorAlias.visitor_id).where(VisitorAlias.app_id == app_id, VisitorAlias.alias == visitor_id)
+    )).one_or_none()
+    states = (await session.scalars(
+        select(GuideState).where(GuideState.app_id == app_id, GuideState.visitor_id.in_(ids))
+        .order_by(GuideState.visitor_id, GuideState.guide_id)
+    )).all()
+    events = (await session.scalars(
+        select(Event).where(Event.app_id == app_id, Event.visitor_id.in_(ids)).order_by(Event.ts, Event.id)
+    )).all()
+    usage = (await session.scalars(
+        select(DailyUsage).where(DailyUsage.app_id == app_id, DailyUsage.visitor_id.in_(ids))
+        .order_by(DailyUsage.day, DailyUsage.visitor_id, DailyUsage.kind, DailyUsage.key, DailyUsage.tenant_id)
+    )).all()
+    erasures = await _erasures(session, app_id, visitor_id)
+    if not (profiles or aliases or alias_of or states or events or usage or erasures):
+        return None
+    own = profiles.get(visitor_id)
+    return VisitorExport(
+        visitor=visitor_id,
+        profile=_profile(own) if own is not None else None,
+        aliases=[
+            AliasExport(alias=a.alias, created_at=_utc(a.created_at),
+                        profile=_profile(profiles[a.alias]) if a.alias in profiles else None)
+            for a in aliases
+        ],
+        alias_of=alias_of,
+        guide_states=[
+            GuideStateExport(
+                visitor=s.visitor_id, guide=s.guide_id, status=s.status, step=s.step,
+                last_seen_at=_utc_or_none(s.last_seen_at), snoozed_until=_utc_or_none(s.snoozed_until),
+                completed_at=_utc_or_none(s.completed_at), updated_at=_utc(s.updated_at),
+            )
+            for s in states
+        ],
+        events=[_event(e) for e in events],
+        daily_usage=[
+            UsageExport(day=u.day, tenant=u.tenant_id or None, visitor=u.visitor_id, kind=u.kind, key=u.key,
+                        count=u.count, ms=u.ms)
+            for u in usage
+        ],
+        erasures=erasures,
+    )
+
+
+async def _delete(session: AsyncSession, statement: Any) -> int:
+    result = await session.execute(statement.execution_options(synchronize_session=False))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def erase_visitor(session: AsyncSession, app_id: str, visitor_id: str) -> ErasureRecord | None:
+    """Delete everything stored about ``visitor_id`` and record that it was done (the caller commits).
+
+    Every call that finds the id (stored data, or an earlier erasure) is recorded, with
+    what it deleted: a second erasure deletes what arrived since (``0`` events when
+    nothing did). ``None`` when the id is unknown and was never erased.
+    """
+    ids = [visitor_id, *(a.alias for a in await _aliases(session, app_id, visitor_id))]
+    events = await _delete(session, delete(Event).where(Event.app_id == app_id, Event.visitor_id.in_(ids)))
+    others = sum([
+        await _delete(session, delete(GuideState).where(
+            GuideState.app_id == app_id, GuideState.visitor_id.in_(ids))),
+        await _delete(session, delete(DailyUsage).where(
+            DailyUsage.app_id == app_id, DailyUsage.visitor_id.in_(ids))),
+        await _delete(session, delete(VisitorAlias).where(
+            VisitorAlias.app_id == app_id,
+            or_(VisitorAlias.visitor_id == visitor_id, VisitorAlias.alias.in_(ids)))),
+        await _delete(session, delete(Visitor).where(Visitor.app_id == app_id, Visitor.id.in_(ids))),
+    ])
+    if not events and not others:
+        known = (await session.scalars(
+            select(Erasure.id).where(Erasure.app_id == app_id, Erasure.visitor_id == visitor_id).limit(1)
+        )).first()
+        if known is None:
+            return None
+    record = Erasure(app_id=app_id, visitor_id=visitor_id, events_deleted=events, erased_at=utcnow())
+    session.add(record)
+    await session.flush()
+    return _record(record)
+
+
+async def list_erasures(
+    session: AsyncSession, app_id: str, visitor_id: str | None = None, limit: int = 1000
+) -> list[ErasureRecord]:
+    """The record of erasures, newest first."""
+    query = select(Erasure).where(Erasure.app_id == app_id)
+    if visitor_id is not None:
+        query = query.where(Erasure.visitor_id == visitor_id)
+    rows = (await session.scalars(query.order_by(Erasure.erased_at.desc(), Erasure.id.desc()).limit(limit))).all()
+    return [_record(e) for e in rows]
