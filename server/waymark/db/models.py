@@ -32,6 +32,7 @@ __all__ = [
     "Guide",
     "GuideState",
     "GuideVersion",
+    "IdentitySecret",
     "PageDefinition",
     "SecretKey",
     "Tenant",
@@ -75,6 +76,8 @@ class App(Base):
     """Visitors whose browser sends Do Not Track send no events."""
     retention_days: Mapped[int | None] = mapped_column(Integer, default=None)
     """Events older than this are purged; ``None`` keeps them."""
+    require_identity: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Only visitors whose identity the host app signed may get guides or send events."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -251,3 +254,16 @@ class DailyUsage(AppScoped, Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
     ms: Mapped[int] = mapped_column(BigInteger, default=0)
     """Visible time, for pages."""
+
+
+class IdentitySecret(AppScoped, Base):
+    """A key the host app signs visitor identities with (HS256); two may be active while rotating."""
+
+    __tablename__ = "identity_secrets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), index=True)
+    secret: Mapped[str] = mapped_column(String(128))
+    """Kept as is: verifying an HMAC needs the key itself."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, asgi
-from litestar.exceptions import ClientException
+from litestar.exceptions import ClientException, PermissionDeniedException
 from litestar.response.base import ASGIResponse
 from litestar.types import Receive, Scope, Send
 
@@ -24,6 +24,7 @@ from waymark.apps.auth import public_app_id
 from waymark.delivery.selection import VisitorContext, render_delivery
 from waymark.delivery.snapshot import SnapshotStore
 from waymark.guides.frequency import GuideState
+from waymark.identity.verify import IdentityRefused, verify_identity
 
 __all__ = ["DeliveryQuery", "deliver"]
 
@@ -42,6 +43,8 @@ class DeliveryQuery(msgspec.Struct, forbid_unknown_fields=False):
     locale: Annotated[str, msgspec.Meta(max_length=35)] | None = None
     meta: Annotated[str, msgspec.Meta(max_length=8192)] | None = None
     """base64url JSON ``{visitor: {...}, tenant: {...}}``: metadata for segments."""
+    identity: Annotated[str, msgspec.Meta(max_length=4096)] | None = None
+    """The visitor's identity signed by the host app (HS256 JWT), when the app requires it."""
 
 
 class _Meta(msgspec.Struct):
@@ -81,6 +84,11 @@ async def deliver(scope: Scope, receive: Receive, send: Send) -> None:
     q = _query(request)
     snapshots: SnapshotStore = request.app.state.snapshots
     snapshot = await snapshots.get(app_id)
+    if snapshot.require_identity:
+        try:
+            verify_identity(q.identity, snapshot.identity_secrets, q.visitor, q.tenant)
+        except IdentityRefused as exc:
+            raise PermissionDeniedException(str(exc)) from exc
     extra = _decode_meta(q.meta)
     visitor_meta = {**extra.visitor, "id": q.visitor}
     if q.locale:

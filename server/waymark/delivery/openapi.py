@@ -15,6 +15,7 @@ _PARAMETERS = (
     ("tenant", False, "The tenant's id."),
     ("locale", False, "The visitor's locale, e.g. fr-CA."),
     ("meta", False, "base64url JSON {visitor: {...}, tenant: {...}}: metadata for segments."),
+    ("identity", False, "The visitor signed by the host app (HS256 JWT), when the app requires it."),
 )
 
 

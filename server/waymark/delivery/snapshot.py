@@ -14,7 +14,7 @@ import time
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from waymark.db.models import App, Guide, GuideVersion, Tenant
+from waymark.db.models import App, Guide, GuideVersion, IdentitySecret, Tenant
 from waymark.guides.compiler import CompiledGuide, compile_guide
 from waymark.guides.targeting import split_url
 
@@ -34,10 +34,12 @@ class Snapshot:
         "by_page",
         "guides",
         "honor_dnt",
+        "identity_secrets",
         "opted_out_tenants",
         "order",
         "page_cache",
         "page_tests",
+        "require_identity",
         "throttle_seconds",
         "version",
     )
@@ -49,6 +51,9 @@ class Snapshot:
         self.honor_dnt = False
         """The widget sends nothing for visitors whose browser asks not to be tracked."""
         self.opted_out_tenants: frozenset[str] = frozenset()
+        self.require_identity = False
+        """Only visitors signed by the host app (see waymark.identity) get guides or send events."""
+        self.identity_secrets: tuple[str, ...] = ()
         """Tenants that stopped collection: the widget sends nothing for their visitors."""
         self.guides = sorted(guides, key=lambda g: (-g.priority, g.id))
         self.by_id = {g.id: g for g in self.guides}
@@ -134,7 +139,8 @@ class SnapshotStore:
             async with self._sessionmaker() as session:
                 row = (
                     await session.execute(
-                        select(App.guides_version, App.throttle_seconds, App.honor_dnt).where(App.id == app_id)
+                        select(App.guides_version, App.throttle_seconds, App.honor_dnt, App.require_identity)
+                        .where(App.id == app_id)
                     )
                 ).one()
                 if current is None or current.version != row.guides_version:
@@ -142,6 +148,14 @@ class SnapshotStore:
                     self._snapshots[app_id] = current
                 # Privacy settings change without a publish: read them at every check.
                 current.honor_dnt = bool(row.honor_dnt)
+                current.require_identity = bool(row.require_identity)
+                current.identity_secrets = tuple(
+                    (await session.scalars(
+                        select(IdentitySecret.secret)
+                        .where(IdentitySecret.app_id == app_id, IdentitySecret.revoked_at.is_(None))
+                        .order_by(IdentitySecret.id.desc())
+                    )).all()
+                ) if row.require_identity else ()
                 current.opted_out_tenants = frozenset(
                     (await session.scalars(
                         select(Tenant.id).where(Tenant.app_id == app_id, Tenant.opted_out.is_(True))

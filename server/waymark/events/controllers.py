@@ -50,5 +50,6 @@ class EventController(Controller):
             batch = batch_decoder.decode(body)
         except msgspec.DecodeError as exc:
             raise ClientException(f"body is not a valid event batch: {exc}") from exc
-        result = await ingest(request.app.state, app_id, list(enumerate(batch.events)), batch.sent_at, received_at)
+        result = await ingest(request.app.state, app_id, list(enumerate(batch.events)), batch.sent_at, received_at,
+                              identity=batch.identity)
         return Response(result, status_code=HTTP_202_ACCEPTED)

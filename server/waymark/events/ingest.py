@@ -12,16 +12,32 @@ from waymark.delivery.snapshot import SnapshotStore
 from waymark.events.pipeline import judge, prepare
 from waymark.events.schemas import AnyEvent, IngestResult, Rejected
 from waymark.events.services import write_events
+from waymark.identity.verify import IdentityRefused, verify_identity
 
 __all__ = ["ingest", "ingest_events"]
 
 
 async def ingest(
     state: State, app_id: str, raws: Sequence[tuple[int, msgspec.Raw | bytes]], sent_at: datetime | None,
-    received_at: datetime,
+    received_at: datetime, identity: str | None = None,
 ) -> IngestResult:
-    """Judge raw events one by one, then enrich, filter and write the good ones."""
-    return await ingest_events(state, app_id, [(i, judge(i, raw)) for i, raw in raws], sent_at, received_at)
+    """Judge raw events one by one, then check identity, enrich, filter and write the good ones."""
+    judged = [(i, judge(i, raw)) for i, raw in raws]
+    snapshots: SnapshotStore = state.snapshots
+    snapshot = await snapshots.get(app_id)
+    if snapshot.require_identity:
+        judged = [(i, _verified(i, ev, identity, snapshot.identity_secrets)) for i, ev in judged]
+    return await ingest_events(state, app_id, judged, sent_at, received_at)
+
+
+def _verified(index: int, ev: AnyEvent | Rejected, token: str | None, secrets: tuple[str, ...]) -> AnyEvent | Rejected:
+    if isinstance(ev, Rejected):
+        return ev
+    try:
+        verify_identity(token, secrets, ev.visitor, ev.tenant)
+    except IdentityRefused as exc:
+        return Rejected(index=index, id=ev.id, reason=str(exc))
+    return ev
 
 
 async def ingest_events(

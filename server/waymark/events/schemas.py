@@ -148,6 +148,8 @@ class Batch(msgspec.Struct):
 
     events: list[msgspec.Raw]
     sent_at: datetime | None = None
+    identity: str | None = None
+    """The visitor signed by the host app, for apps that require verified identities."""
 
 
 class Rejected(msgspec.Struct):

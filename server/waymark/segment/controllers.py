@@ -87,9 +87,16 @@ class SegmentController(Controller):
             raise ClientException(f"body is not JSON: {exc}") from exc
         if not isinstance(payload, dict):
             raise ClientException("body must be a JSON object")
-        app_id = await request.app.state.key_resolver.public(_write_key(request, payload))
+        write_key = _write_key(request, payload)
+        resolver = request.app.state.key_resolver
+        from_server = write_key.startswith("sk_")
+        app_id = await (resolver.secret(write_key) if from_server else resolver.public(write_key))
         if app_id is None:
             raise PermissionDeniedException("unknown write key")
+        if not from_server and (await request.app.state.snapshots.get(app_id)).require_identity:
+            raise PermissionDeniedException(
+                "this app requires verified identities: send server-side events with a secret key (sk_…)"
+            )
         messages = payload.get("batch") if kind is None else [payload]
         if not isinstance(messages, list):
             raise ClientException("a batch call needs a 'batch' list of messages")
