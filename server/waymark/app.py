@@ -21,6 +21,7 @@ from waymark.demo.controllers import DemoController, demo_static_router
 from waymark.events.controllers import EventController
 from waymark.events.export import ExportController
 from waymark.guides.controllers import GuideController
+from waymark.identity.controllers import IdentityController
 from waymark.privacy.controllers import PrivacyController
 from waymark.privacy.retention import PeriodicPurge
 from waymark.ratelimit import RateLimiter
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ExportController,
             SegmentController,
             GuideController,
+            IdentityController,
             PrivacyController,
             DemoController,
             demo_static_router,

@@ -31,6 +31,10 @@ ISOLATION_CHECKS = {
     ("GET", "/api/v1/events/export"): "test_events_and_export_are_per_app",
     **{("POST", f"/v1/{call}"): "test_events_and_export_are_per_app"
        for call in ("batch", "track", "identify", "page", "screen", "group", "alias")},
+    ("GET", "/api/v1/identity"): "test_identity_settings_are_per_app",
+    ("PUT", "/api/v1/identity"): "test_identity_settings_are_per_app",
+    ("POST", "/api/v1/identity/secrets"): "test_identity_settings_are_per_app",
+    ("DELETE", "/api/v1/identity/secrets/{secret_id:int}"): "test_identity_settings_are_per_app",
 }
 
 
@@ -113,3 +117,17 @@ async def test_events_and_export_are_per_app(client: AsyncTestClient, settings: 
 
     assert await exported(a.secret_key) == ["guide_seen"]
     assert await exported(b.secret_key) == ["alias", "group", "identify", "page", "page", "track", "track"]
+
+
+async def test_identity_settings_are_per_app(client: AsyncTestClient, settings: Settings) -> None:
+    a, b = await make_app(settings, "A"), await make_app(settings, "B")
+    a_auth, b_auth = ({"Authorization": f"Bearer {k.secret_key}"} for k in (a, b))
+    secret = (await client.post("/api/v1/identity/secrets", headers=a_auth)).json()
+    await client.put("/api/v1/identity", json={"required": True}, headers=a_auth)
+    assert (await client.get("/api/v1/identity", headers=b_auth)).json() == {"required": False, "active_secret_ids": []}
+    assert (await client.delete(f"/api/v1/identity/secrets/{secret['id']}", headers=b_auth)).status_code == 404
+    assert (await client.get("/api/v1/identity", headers=a_auth)).json()["active_secret_ids"] == [secret["id"]]
+    # B requiring identities does not touch A, and A's requirement does not touch B's delivery
+    params = {"visitor": "v", "url": "https://h/"}
+    assert (await client.get("/api/v1/guides", params={"key": b.public_key, **params})).status_code == 200
+    assert (await client.get("/api/v1/guides", params={"key": a.public_key, **params})).status_code == 403
