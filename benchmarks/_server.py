@@ -24,10 +24,10 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, database_url: str, workers: int = 1) -> None:
+    def __init__(self, database_url: str, workers: int = 1, env: dict[str, str] | None = None) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "WAYMARK_DATABASE_URL": database_url}
+        env = {**os.environ, "WAYMARK_DATABASE_URL": database_url, **(env or {})}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "waymark.cli", "serve", "--port", str(self.port), "--workers", str(workers)],
             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

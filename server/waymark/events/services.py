@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from waymark.analytics.rollups import roll_up
 from waymark.db.models import Event, GuideState, Tenant, Visitor, VisitorAlias, utcnow
 from waymark.events.schemas import (
     AliasEvent,
@@ -89,15 +90,13 @@ async def write_events(
         return 0, len(events)
     now = utcnow()
     rows = [event_row(app_id, ev, now) for ev in unique.values()]
-    stored_ids: set[str] = set()
-    for start in range(0, len(rows), 500):  # bound the statement's parameter count
-        stmt = (
-            _insert(session, Event)
-            .values(rows[start:start + 500])
-            .on_conflict_do_nothing(index_elements=["app_id", "event_id"])
-            .returning(Event.event_id)
-        )
-        stored_ids.update((await session.scalars(stmt)).all())
+    # executemany with RETURNING ("insertmanyvalues"): one cached statement, however many rows
+    stmt = (
+        _insert(session, Event)
+        .on_conflict_do_nothing(index_elements=["app_id", "event_id"])
+        .returning(Event.event_id, sort_by_parameter_order=True)
+    )
+    stored_ids = {r for r in (await session.scalars(stmt, rows)).all() if r is not None}
     stored = sorted((ev for ev in unique.values() if ev.id in stored_ids), key=lambda e: e.ts)
     if stored:
         await _touch_people(session, app_id, stored, now, throttled)
@@ -105,6 +104,7 @@ async def write_events(
         guide_events = [e for e in stored if isinstance(e, GuideEvent)]
         if guide_events:
             await _fold_guide_state(session, app_id, guide_events, now, snooze_days)
+        await roll_up(session, app_id, stored)
     return len(stored), len(events) - len(stored)
 
 
@@ -153,30 +153,43 @@ async def _touch_people(
               and ev.props.get("trigger") == "auto" and throttled(ev.guide)):
             row["last_auto"] = _utc(ev.ts)
     tenant_meta = await _merged_meta(session, Tenant, app_id, tenant_traits)
-    for tenant_id in sorted(tenants):
-        ins = _insert(session, Tenant).values(
-            app_id=app_id, id=tenant_id, meta=tenant_meta.get(tenant_id, {}), first_seen=now, last_seen=now,
-            opted_out=False, drop_fields=[],
+    if tenants:
+        ins = _insert(session, Tenant)
+        await session.execute(
+            ins.on_conflict_do_update(index_elements=["app_id", "id"], set_={"last_seen": ins.excluded.last_seen}),
+            [{"app_id": app_id, "id": t, "meta": tenant_meta.get(t, {}), "first_seen": now, "last_seen": now,
+              "opted_out": False, "drop_fields": []} for t in sorted(tenants)],
         )
-        update_set: dict[str, Any] = {"last_seen": now}
-        if tenant_id in tenant_meta:
-            update_set["meta"] = tenant_meta[tenant_id]
-        await session.execute(ins.on_conflict_do_update(index_elements=["app_id", "id"], set_=update_set))
+    if tenant_meta:
+        ins = _insert(session, Tenant)
+        await session.execute(
+            ins.on_conflict_do_update(index_elements=["app_id", "id"], set_={"meta": ins.excluded.meta}),
+            [{"app_id": app_id, "id": t, "meta": m, "first_seen": now, "last_seen": now, "opted_out": False,
+              "drop_fields": []} for t, m in sorted(tenant_meta.items())],
+        )
     visitor_meta = await _merged_meta(session, Visitor, app_id, visitor_traits)
-    for visitor_id in sorted(visitors):
-        row = visitors[visitor_id]
-        ins = _insert(session, Visitor).values(
-            app_id=app_id, id=visitor_id, tenant_id=row["tenant_id"], meta=visitor_meta.get(visitor_id, {}),
-            first_seen=now, last_seen=now, last_auto_guide_at=row["last_auto"],
+    # One statement for every visitor of the batch: known values are kept where the batch says nothing.
+    ins = _insert(session, Visitor)
+    await session.execute(
+        ins.on_conflict_do_update(
+            index_elements=["app_id", "id"],
+            set_={
+                "last_seen": ins.excluded.last_seen,
+                "tenant_id": func.coalesce(ins.excluded.tenant_id, Visitor.tenant_id),
+                "last_auto_guide_at": func.coalesce(ins.excluded.last_auto_guide_at, Visitor.last_auto_guide_at),
+            },
+        ),
+        [{"app_id": app_id, "id": v, "tenant_id": row["tenant_id"], "meta": visitor_meta.get(v, {}),
+          "first_seen": now, "last_seen": now, "last_auto_guide_at": row["last_auto"]}
+         for v, row in sorted(visitors.items())],
+    )
+    if visitor_meta:
+        ins = _insert(session, Visitor)
+        await session.execute(
+            ins.on_conflict_do_update(index_elements=["app_id", "id"], set_={"meta": ins.excluded.meta}),
+            [{"app_id": app_id, "id": v, "tenant_id": None, "meta": m, "first_seen": now, "last_seen": now,
+              "last_auto_guide_at": None} for v, m in sorted(visitor_meta.items())],
         )
-        update_set = {"last_seen": now}
-        if row["tenant_id"]:
-            update_set["tenant_id"] = row["tenant_id"]
-        if row["last_auto"]:
-            update_set["last_auto_guide_at"] = row["last_auto"]
-        if visitor_id in visitor_meta:
-            update_set["meta"] = visitor_meta[visitor_id]
-        await session.execute(ins.on_conflict_do_update(index_elements=["app_id", "id"], set_=update_set))
 
 
 async def _link_aliases(session: AsyncSession, app_id: str, aliases: list[AliasEvent]) -> None:
@@ -235,10 +248,11 @@ async def _fold_guide_state(
         }
         for (v, g), s in states.items()
     ]
-    ins = _insert(session, GuideState).values(rows)
+    ins = _insert(session, GuideState)
     cols = ("status", "step", "last_seen_at", "snoozed_until", "completed_at", "updated_at")
     await session.execute(
         ins.on_conflict_do_update(
             index_elements=["app_id", "visitor_id", "guide_id"], set_={c: ins.excluded[c] for c in cols}
-        )
+        ),
+        rows,
     )
