@@ -11,6 +11,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.stores.redis import RedisStore
 
+from waymark.analytics.controllers import FeatureController, PageController, ReportController
 from waymark.apps.services import KeyResolver
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.delivery.controllers import deliver
@@ -85,6 +86,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             GuideController,
             IdentityController,
             PrivacyController,
+            PageController,
+            FeatureController,
+            ReportController,
             DemoController,
             demo_static_router,
             *widget_routes(),

@@ -6,7 +6,7 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -81,10 +81,12 @@ def serve(host: str | None, port: int | None, workers: int | None, migrate: bool
 @click.option("--guides", "guides_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               default=Path("guides"), show_default=True, help="Folder of the demo app's guides.")
 @click.option("--no-serve", is_flag=True, help="Seed only.")
-def demo(host: str | None, port: int | None, guides_dir: Path, no_serve: bool) -> None:
-    """Seed the demo app and its guides, then serve the demo host page at /demo/."""
+@click.option("--events", "event_count", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Also store this many synthetic events of the demo's tenants over the last 90 days.")
+def demo(host: str | None, port: int | None, guides_dir: Path, no_serve: bool, event_count: int) -> None:
+    """Seed the demo app, its guides, pages and features, then serve the demo host page at /demo/."""
     from waymark.db.migrate import upgrade
-    from waymark.demo.seed import seed_demo
+    from waymark.demo.seed import seed_demo, seed_demo_events
 
     settings = get_settings()
     upgrade(settings.database_url)
@@ -93,6 +95,9 @@ def demo(host: str | None, port: int | None, guides_dir: Path, no_serve: bool) -
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(summary)
+    if event_count:
+        with click.progressbar(length=event_count, label="synthetic events", show_pos=True) as bar:
+            click.echo(_run(lambda s: seed_demo_events(s, event_count, bar.update)))
     if not no_serve:
         host, port = host or settings.host, port or settings.port
         click.echo(f"demo host app: http://{host}:{port}/demo/")
@@ -201,6 +206,83 @@ def guides_rollback(guide_id: str, key: str, server: str | None) -> None:
     from waymark.cli_support import rollback_guide
 
     click.echo(rollback_guide(guide_id, key, server))
+
+
+# --- retention ------------------------------------------------------------------------------
+
+
+@main.group()
+def retention() -> None:
+    """Event retention: events older than an app's retention period are purged."""
+
+
+@retention.command("purge")
+@click.option("--dry-run", is_flag=True, help="Count the expired events; delete nothing.")
+def retention_purge(dry_run: bool) -> None:
+    """Delete events older than each app's retention period now (the server also does it periodically)."""
+    from waymark.db.models import utcnow
+    from waymark.privacy.retention import run_purge
+
+    lines = _run(lambda s: run_purge(s.database_url, utcnow(), dry_run=dry_run))
+    if not lines:
+        click.echo("no app has a retention period; nothing to purge")
+        return
+    verb = "would delete" if dry_run else "deleted"
+    for line in lines:
+        p = line.policy
+        click.echo(f"{p.app_id} ({p.name}): {verb} {line.deleted} event(s) older than {p.days} day(s) "
+                   f"(before {line.cutoff.isoformat(timespec='seconds')})")
+    click.echo(f"{verb} {sum(line.deleted for line in lines)} event(s) in total")
+
+
+# --- pages and features ---------------------------------------------------------------------
+
+
+@main.group()
+def definitions() -> None:
+    """Pages and features as code: validate and push definition files (see guides/analytics/)."""
+
+
+def _definitions_or_exit(loaded: T, errors: Sequence[object]) -> T:
+    for error in errors:
+        click.echo(str(error), err=True)
+    if errors:
+        click.echo(f"{len(errors)} problem(s) found; nothing was changed.", err=True)
+        sys.exit(1)
+    return loaded
+
+
+@definitions.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+def definitions_validate(paths: tuple[Path, ...]) -> None:
+    """Check definition files; prints every problem as file:line: field: message."""
+    from waymark.analytics.definitions import validate_definition_paths
+
+    files = _definitions_or_exit(*validate_definition_paths(list(paths)))
+    click.echo(f"{len(files.pages)} page(s) and {len(files.features)} feature(s) valid")
+
+
+@definitions.command("push")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--app", "key", required=True, envvar="WAYMARK_SECRET_KEY", help="The app's secret key (sk_…).")
+@click.option("--server", default=None, help="Push over HTTP to this Waymark (default: the local database).")
+@click.option("--prune", is_flag=True, help="Also delete the pages (features) that the files do not list.")
+def definitions_push(paths: tuple[Path, ...], key: str, server: str | None, prune: bool) -> None:
+    """Create or replace pages and features; a new or changed rule is counted over every stored event."""
+    from waymark.analytics.definitions import validate_definition_paths
+    from waymark.analytics.push import PushError, push_definitions, push_definitions_remote
+    from waymark.cli_support import _local
+
+    files = _definitions_or_exit(*validate_definition_paths(list(paths)))
+    try:
+        if server:
+            lines = push_definitions_remote(server, key, files, prune)
+        else:
+            lines = _local(key, lambda session, app_id: push_definitions(session, app_id, files, prune))
+    except PushError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for line in lines:
+        click.echo(line)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,13 @@ ISOLATION_CHECKS = {
     ("PUT", "/api/v1/identity"): "test_identity_settings_are_per_app",
     ("POST", "/api/v1/identity/secrets"): "test_identity_settings_are_per_app",
     ("DELETE", "/api/v1/identity/secrets/{secret_id:int}"): "test_identity_settings_are_per_app",
+    ("GET", "/api/v1/settings"): "test_privacy_routes_are_per_app",
+    ("PUT", "/api/v1/settings"): "test_privacy_routes_are_per_app",
+    ("GET", "/api/v1/tenants/{tenant_id:str}/privacy"): "test_privacy_routes_are_per_app",
+    ("PUT", "/api/v1/tenants/{tenant_id:str}/privacy"): "test_privacy_routes_are_per_app",
+    ("GET", "/api/v1/visitors/{visitor_id:str}/export"): "test_privacy_routes_are_per_app",
+    ("DELETE", "/api/v1/visitors/{visitor_id:str}"): "test_privacy_routes_are_per_app",
+    ("GET", "/api/v1/erasures"): "test_privacy_routes_are_per_app",
 }
 
 
@@ -131,3 +138,29 @@ async def test_identity_settings_are_per_app(client: AsyncTestClient, settings: 
     params = {"visitor": "v", "url": "https://h/"}
     assert (await client.get("/api/v1/guides", params={"key": b.public_key, **params})).status_code == 200
     assert (await client.get("/api/v1/guides", params={"key": a.public_key, **params})).status_code == 403
+
+
+async def test_privacy_routes_are_per_app(client: AsyncTestClient, settings: Settings) -> None:
+    a, b = await make_app(settings, "A"), await make_app(settings, "B")
+    a_auth, b_auth = ({"Authorization": f"Bearer {k.secret_key}"} for k in (a, b))
+    ann = {"id": "e-ann", "type": "identify", "ts": event("guide_seen", "g")["ts"], "visitor": "ann",
+           "tenant": "acme", "traits": {"email": "ann@a.test"}}
+    await client.post(f"/api/v1/events?key={a.public_key}", json={"events": [ann]})
+    # B's key can neither read nor erase A's visitor, nor see or change A's tenant
+    assert (await client.get("/api/v1/visitors/ann/export", headers=b_auth)).status_code == 404
+    assert (await client.delete("/api/v1/visitors/ann", headers=b_auth)).status_code == 404
+    assert (await client.get("/api/v1/tenants/acme/privacy", headers=b_auth)).status_code == 404
+    await client.put("/api/v1/tenants/acme/privacy", json={"opted_out": True, "drop_fields": ["email"]},
+                     headers=b_auth)
+    await client.put("/api/v1/settings", json={"honor_dnt": True, "retention_days": 1}, headers=b_auth)
+    assert (await client.get("/api/v1/erasures", headers=b_auth)).json() == []
+    a_export = (await client.get("/api/v1/visitors/ann/export", headers=a_auth)).json()
+    assert a_export["profile"]["meta"] == {"email": "ann@a.test"}
+    assert [e["id"] for e in a_export["events"]] == ["e-ann"]
+    assert (await client.get("/api/v1/tenants/acme/privacy", headers=a_auth)).json() == {
+        "opted_out": False, "drop_fields": []}
+    assert (await client.get("/api/v1/settings", headers=a_auth)).json() == {"honor_dnt": False, "retention_days": None}
+    # A's erasure is A's record only
+    assert (await client.delete("/api/v1/visitors/ann", headers=a_auth)).json()["events_deleted"] == 1
+    assert (await client.get("/api/v1/erasures", headers=b_auth)).json() == []
+    assert len((await client.get("/api/v1/erasures", headers=a_auth)).json()) == 1
