@@ -145,3 +145,18 @@ async def test_json_content_type_works_too(client: AsyncTestClient, settings: Se
     app = await make_app(settings)
     answer = await post(client, app.public_key, {"events": [event("guide_seen", "t")]}, "application/json")
     assert answer.json()["accepted"] == 1
+
+
+async def test_do_not_track_is_honoured_when_the_app_says_so(client: AsyncTestClient, settings: Settings) -> None:
+    app = await make_app(settings)
+    auth = {"Authorization": f"Bearer {app.secret_key}"}
+    batch = json.dumps({"events": [event("guide_seen", "g")]}).encode()
+    kept = await client.post(f"/api/v1/events?key={app.public_key}", content=batch, headers={"DNT": "1"})
+    assert kept.json()["accepted"] == 1  # the app does not honour DNT yet
+    await client.put("/api/v1/settings", json={"honor_dnt": True, "retention_days": None}, headers=auth)
+    again = json.dumps({"events": [event("guide_seen", "g")]}).encode()
+    refused = await client.post(f"/api/v1/events?key={app.public_key}", content=again, headers={"DNT": "1"})
+    assert refused.json()["accepted"] == 0
+    assert "Do Not Track" in refused.json()["rejected"][0]["reason"]
+    without = await client.post(f"/api/v1/events?key={app.public_key}", content=again)
+    assert without.json()["accepted"] == 1

@@ -51,5 +51,5 @@ class EventController(Controller):
         except msgspec.DecodeError as exc:
             raise ClientException(f"body is not a valid event batch: {exc}") from exc
         result = await ingest(request.app.state, app_id, list(enumerate(batch.events)), batch.sent_at, received_at,
-                              identity=batch.identity)
+                              identity=batch.identity, do_not_track=request.headers.get("dnt") == "1")
         return Response(result, status_code=HTTP_202_ACCEPTED)

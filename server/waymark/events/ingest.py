@@ -19,12 +19,18 @@ __all__ = ["ingest", "ingest_events"]
 
 async def ingest(
     state: State, app_id: str, raws: Sequence[tuple[int, msgspec.Raw | bytes]], sent_at: datetime | None,
-    received_at: datetime, identity: str | None = None,
+    received_at: datetime, identity: str | None = None, do_not_track: bool = False,
 ) -> IngestResult:
     """Judge raw events one by one, then check identity, enrich, filter and write the good ones."""
     judged = [(i, judge(i, raw)) for i, raw in raws]
     snapshots: SnapshotStore = state.snapshots
     snapshot = await snapshots.get(app_id)
+    if do_not_track and snapshot.honor_dnt:
+        return IngestResult(accepted=0, duplicates=0, rejected=[
+            Rejected(index=i, id=None if isinstance(ev, Rejected) else ev.id,
+                     reason="the browser asks not to be tracked (Do Not Track) and this app honours it")
+            for i, ev in judged
+        ])
     if snapshot.require_identity:
         judged = [(i, _verified(i, ev, identity, snapshot.identity_secrets)) for i, ev in judged]
     return await ingest_events(state, app_id, judged, sent_at, received_at)

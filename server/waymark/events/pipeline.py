@@ -105,7 +105,7 @@ async def prepare(
             select(VisitorAlias.alias, VisitorAlias.visitor_id).where(
                 VisitorAlias.app_id == app_id, VisitorAlias.alias.in_(visitor_ids)
             )
-        )).tuples().all()
+        )).all()
     )
     canonical = {v: aliases.get(v, v) for v in visitor_ids}
     known_tenant = dict(
@@ -113,7 +113,7 @@ async def prepare(
             select(Visitor.id, Visitor.tenant_id).where(
                 Visitor.app_id == app_id, Visitor.id.in_(set(canonical.values()))
             )
-        )).tuples().all()
+        )).all()
     )
     enriched: list[tuple[int, AnyEvent]] = []
     for index, ev in accepted:

@@ -117,7 +117,7 @@ async def _merged_meta(
     known = dict(
         (await session.execute(
             select(model.id, model.meta).where(model.app_id == app_id, model.id.in_(list(traits)))
-        )).tuples().all()
+        )).all()
     )
     merged: dict[str, dict[str, Any]] = {}
     for key, new in traits.items():
