@@ -21,6 +21,7 @@ from waymark.delivery.state_reader import make_state_reader
 from waymark.demo.controllers import DemoController, demo_static_router
 from waymark.events.controllers import EventController
 from waymark.events.export import ExportController
+from waymark.events.group_commit import GroupCommitter
 from waymark.guides.controllers import GuideController
 from waymark.identity.controllers import IdentityController
 from waymark.privacy.controllers import PrivacyController
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     engine = create_engine(settings.database_url, settings.pool_size)
     sessionmaker = make_sessionmaker(engine)
+    committer = GroupCommitter(sessionmaker)
     retention = PeriodicPurge(sessionmaker, settings.retention_interval_seconds)
 
     async def _dispose() -> None:
@@ -97,7 +99,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=OpenAPIConfig(title="Waymark", version="0.1.0", use_handler_docstrings=True),
         exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},
         on_startup=[retention.start],
-        on_shutdown=[retention.stop, _dispose],
+        on_shutdown=[retention.stop, committer.stop, _dispose],
         debug=settings.debug,
     )
     app.state.settings = settings
@@ -107,6 +109,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.state.key_resolver = KeyResolver(sessionmaker)
     app.state.snapshots = SnapshotStore(sessionmaker, settings.snapshot_check_seconds)
     app.state.state_reader = make_state_reader(settings.database_url, engine)
+    app.state.group_committer = committer
     app.state.rate_limiter = RateLimiter(
         settings.rate_limit_per_minute,
         RedisStore.with_client(url=settings.redis_url, namespace="waymark") if settings.redis_url else None,

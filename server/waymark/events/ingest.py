@@ -9,9 +9,9 @@ import msgspec
 from litestar.datastructures import State
 
 from waymark.delivery.snapshot import SnapshotStore
-from waymark.events.pipeline import judge, prepare
-from waymark.events.schemas import AnyEvent, IngestResult, Rejected
-from waymark.events.services import write_events
+from waymark.events.group_commit import GroupCommitter, Job
+from waymark.events.pipeline import correct_clock, judge
+from waymark.events.schemas import MAX_BATCH_EVENTS, AnyEvent, IngestResult, Rejected
 from waymark.identity.verify import IdentityRefused, verify_identity
 
 __all__ = ["ingest", "ingest_events"]
@@ -50,14 +50,20 @@ async def ingest_events(
     state: State, app_id: str, judged: Sequence[tuple[int, AnyEvent | Rejected]], sent_at: datetime | None,
     received_at: datetime,
 ) -> IngestResult:
+    """Correct each event's clock, enforce the batch limit, and hand the batch to the group committer."""
     snapshots: SnapshotStore = state.snapshots
     snapshot = await snapshots.get(app_id)
-    async with state.sessionmaker() as session:
-        prepared = await prepare(session, app_id, judged, sent_at, received_at)
-        stored, duplicates = await write_events(
-            session, app_id, prepared.events, throttled=snapshot.counts_for_throttle,
-            snooze_days=snapshot.snooze_days,
-        )
-        await session.commit()
-    rejected = sorted(prepared.rejected, key=lambda r: r.index)
-    return IngestResult(accepted=stored, duplicates=duplicates, rejected=rejected)
+    ready: list[tuple[int, AnyEvent | Rejected]] = []
+    kept = 0
+    for index, ev in judged:
+        if isinstance(ev, Rejected):
+            ready.append((index, ev))
+        elif kept >= MAX_BATCH_EVENTS:
+            ready.append((index, Rejected(index=index, id=ev.id,
+                                          reason=f"more than {MAX_BATCH_EVENTS} events in one batch")))
+        else:
+            kept += 1
+            ready.append((index, msgspec.structs.replace(ev, ts=correct_clock(ev.ts, sent_at, received_at))))
+    committer: GroupCommitter = state.group_committer
+    return await committer.submit(Job(app_id=app_id, judged=ready, received_at=received_at,
+                                      throttled=snapshot.counts_for_throttle, snooze_days=snapshot.snooze_days))

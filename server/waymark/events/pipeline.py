@@ -74,6 +74,8 @@ class Prepared:
     """Events ready to write, with what the pipeline learnt about their people."""
 
     events: list[AnyEvent] = field(default_factory=list)
+    indexes: list[int] = field(default_factory=list)
+    """The batch index of each of ``events``."""
     rejected: list[Rejected] = field(default_factory=list)
     drop_fields: dict[str, list[str]] = field(default_factory=dict)
     """Per tenant: visitor fields never to store."""
@@ -85,6 +87,7 @@ async def prepare(
     judged: Sequence[tuple[int, AnyEvent | Rejected]],
     sent_at: datetime | None,
     received_at: datetime,
+    max_events: int = MAX_BATCH_EVENTS,
 ) -> Prepared:
     """Enrich (clock, aliases, tenant) and filter (tenant opt-out, batch size) judged events."""
     out = Prepared()
@@ -92,7 +95,7 @@ async def prepare(
     for index, item in judged:
         if isinstance(item, Rejected):
             out.rejected.append(item)
-        elif len(accepted) >= MAX_BATCH_EVENTS:
+        elif len(accepted) >= max_events:
             out.rejected.append(Rejected(index=index, id=item.id,
                                          reason=f"more than {MAX_BATCH_EVENTS} events in one batch"))
         else:
@@ -140,8 +143,10 @@ async def prepare(
             out.rejected.append(Rejected(index=index, id=ev.id, reason="the tenant has opted out of collection"))
         elif isinstance(ev, AliasEvent) and canonical.get(ev.previous, ev.previous) == ev.visitor:
             out.events.append(ev)  # already linked: stored, changes nothing
+            out.indexes.append(index)
         else:
             out.events.append(_without_dropped(ev, out.drop_fields.get(ev.tenant or "", [])))
+            out.indexes.append(index)
     return out
 
 

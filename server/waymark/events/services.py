@@ -27,12 +27,14 @@ from waymark.events.schemas import (
 from waymark.guides.frequency import GuideState as StateValue
 from waymark.guides.frequency import apply_event
 
-__all__ = ["event_row", "event_type", "write_events"]
+__all__ = ["event_row", "event_type", "store_events", "write_events"]
 
 
-def _insert(session: AsyncSession, table: type) -> Any:
+def _insert(session: AsyncSession, model: type) -> Any:
+    """A Core INSERT on the model's table: the ORM's bulk path would add RETURNING and, on SQLite,
+    fall back to one statement per row."""
     dialect = session.bind.dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    return (postgresql if dialect == "postgresql" else sqlite).insert(model.__table__)  # type: ignore[attr-defined]
 
 
 def _utc(ts: datetime) -> datetime:
@@ -83,18 +85,30 @@ async def write_events(
     ``throttled(guide_id)`` says whether showing that guide counts against the visitor's
     throttle; ``snooze_days(guide_id)`` is the guide's snooze length. The caller commits.
     """
+    stored = await store_events(session, app_id, events, throttled, snooze_days)
+    return len(stored), len(events) - len(stored)
+
+
+async def store_events(
+    session: AsyncSession,
+    app_id: str,
+    events: Sequence[AnyEvent],
+    throttled: Callable[[str], bool],
+    snooze_days: Callable[[str], int],
+) -> set[str]:
+    """As :func:`write_events`, returning the ids that were new (the others were already stored)."""
     unique: dict[str, AnyEvent] = {}
     for ev in events:
         unique.setdefault(ev.id, ev)
     if not unique:
-        return 0, len(events)
+        return set()
     now = utcnow()
     rows = [event_row(app_id, ev, now) for ev in unique.values()]
     # executemany with RETURNING ("insertmanyvalues"): one cached statement, however many rows
     stmt = (
         _insert(session, Event)
         .on_conflict_do_nothing(index_elements=["app_id", "event_id"])
-        .returning(Event.event_id, sort_by_parameter_order=True)
+        .returning(Event.__table__.c.event_id)
     )
     stored_ids = {r for r in (await session.scalars(stmt, rows)).all() if r is not None}
     stored = sorted((ev for ev in unique.values() if ev.id in stored_ids), key=lambda e: e.ts)
@@ -105,7 +119,7 @@ async def write_events(
         if guide_events:
             await _fold_guide_state(session, app_id, guide_events, now, snooze_days)
         await roll_up(session, app_id, stored)
-    return len(stored), len(events) - len(stored)
+    return stored_ids
 
 
 async def _merged_meta(
@@ -175,8 +189,8 @@ async def _touch_people(
             index_elements=["app_id", "id"],
             set_={
                 "last_seen": ins.excluded.last_seen,
-                "tenant_id": func.coalesce(ins.excluded.tenant_id, Visitor.tenant_id),
-                "last_auto_guide_at": func.coalesce(ins.excluded.last_auto_guide_at, Visitor.last_auto_guide_at),
+                "tenant_id": func.coalesce(ins.excluded.tenant_id, ins.table.c.tenant_id),
+                "last_auto_guide_at": func.coalesce(ins.excluded.last_auto_guide_at, ins.table.c.last_auto_guide_at),
             },
         ),
         [{"app_id": app_id, "id": v, "tenant_id": row["tenant_id"], "meta": visitor_meta.get(v, {}),
