@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from urllib.parse import parse_qs, urlsplit
+
 import httpx
 from playwright.sync_api import Page, expect
 
@@ -97,3 +100,22 @@ def test_late_anchor_is_found_when_it_appears(page: Page, server: Server) -> Non
     gap = max(a["x"] - (t["x"] + t["width"]), t["x"] - (a["x"] + a["width"]),
               a["y"] - (t["y"] + t["height"]), t["y"] - (a["y"] + a["height"]))
     assert 0 <= gap <= 24, (t, a)  # beside its anchor, not detached
+
+
+def test_signed_identity_travels_with_every_request(page: Page, server: Server) -> None:
+    token = "header.payload.signature-for-e2e"
+    seen: dict[str, list[str]] = {"delivery": [], "events": []}
+
+    def record(request: object) -> None:
+        url, body = request.url, request.post_data  # type: ignore[attr-defined]
+        if "/api/v1/guides?" in url:
+            seen["delivery"].append(parse_qs(urlsplit(url).query).get("identity", [""])[0])
+        elif "/api/v1/events" in url and body:
+            seen["events"].append(json.loads(body).get("identity"))
+
+    page.on("request", record)
+    page.goto(f"{server.url}/demo/invoices?visitor={new_visitor()}&identity={token}")
+    page.get_by_role("dialog", name="Welcome to Ledgerly").get_by_role("button", name="Close").click()
+    page.wait_for_timeout(1500)
+    assert seen["delivery"] and set(seen["delivery"]) == {token}
+    assert seen["events"] and set(seen["events"]) == {token}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 
 from e2e.conftest import Server
-from e2e.support import SentEvents, new_visitor
+from e2e.support import GUIDE_TYPES, SentEvents, new_visitor
 
 TOUR = "welcome-tour"
 FULL_TOUR = [
@@ -20,7 +20,8 @@ FULL_TOUR = [
 
 
 def _stored(server: Server, visitor: str) -> list[tuple[str, str | None, int | None, dict[str, object]]]:
-    return [(e["type"], e["guide_id"], e["step"], e["props"]) for e in server.events(visitor)]
+    return [(e["type"], e["guide_id"], e["step"], e["props"]) for e in server.events(visitor)
+            if e["type"] in GUIDE_TYPES]
 
 
 def test_new_visitor_walks_through_by_mouse_across_two_pages(page: Page, server: Server) -> None:

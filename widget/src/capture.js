@@ -38,11 +38,19 @@ export function start(fn) {
   page(document.referrer)
   onHide(() => time(1))
   document.addEventListener('visibilitychange', () => visible() && !since && clock())
+  let forwarded = null
   document.addEventListener(
     'click',
     (e) => {
+      // The widget's own clicks are guide events.
       const el = e.target && e.target.closest && !e.target.closest('#waymark-root') && clicked(e.target)
-      if (el) emit({ type: 'click', element: describe(el) }) // the widget's own clicks are guide events
+      if (!el || el == forwarded) return
+      // A label passes its click on to its field, within this task: one click, recorded once.
+      if (el.control) {
+        forwarded = el.control
+        setTimeout(() => (forwarded = null))
+      }
+      emit({ type: 'click', element: describe(el) })
     },
     true
   )

@@ -16,8 +16,10 @@ export const config = {
   base: script.src ? origin(script.src) : ''
 }
 
-/** Apply `initialize({apiKey, apiHost})` overrides. */
+/** Apply `initialize({apiKey, apiHost, identity})` overrides. */
 export function configure(o) {
   if (o.apiKey) config.key = o.apiKey
+  // The visitor signed by the host app's server (an HS256 token), for apps that require it.
+  if (o.identity) config.identity = String(o.identity)
   if (o.apiHost) config.base = String(o.apiHost).replace(/\/+$/, '')
 }

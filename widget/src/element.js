@@ -4,7 +4,7 @@ const INTERACTIVE =
   'a,button,input,select,textarea,label,summary,[role=button],[role=link],[role=tab],[role=menuitem],[role=checkbox],[role=radio],[role=switch],[role=option],[onclick]'
 const FIELD = /^(input|select|textarea)$/
 
-// Generated class names (css-1k9f3x2, Button__root___x8a1Z, sc--a1b2) change with every build.
+// Generated class names (jsx-2893, Button_root__3xK9a, x--a1b2) change with every build.
 const stable = (c) => !/\d{3}|(__|--)[\w-]*\d/.test(c)
 const classes = (el) => [...el.classList].filter(stable)
 
@@ -19,6 +19,15 @@ export function clicked(t) {
   return top(t) ? null : t // a click on the page itself says nothing
 }
 
+// What the visitor can read on it, fields left out: a label's text, not its <select>'s options or what was typed.
+function visibleText(el) {
+  const fields = 'select,textarea,[contenteditable]'
+  if (!el.querySelector(fields)) return el.innerText == null ? el.textContent : el.innerText
+  const copy = el.cloneNode(true)
+  copy.querySelectorAll(fields).forEach((f) => f.remove())
+  return copy.textContent
+}
+
 /** `{tag, id, classes, attrs, text, path}`; text is ≤ 64 chars of visible text, none for form fields. */
 export function describe(el) {
   const tag = el.localName
@@ -26,7 +35,7 @@ export function describe(el) {
   data(el)
     .slice(0, 10)
     .forEach((a) => (attrs[a.name] = a.value.slice(0, 100)))
-  const text = FIELD.test(tag) || el.isContentEditable ? '' : el.innerText == null ? el.textContent : el.innerText
+  const text = FIELD.test(tag) || el.isContentEditable ? '' : visibleText(el)
   const path = []
   // getAttribute: a form's `id` property may be one of its fields (<input name="id">).
   for (let e = el; !top(e) && path.length < 8; e = e.parentElement) {

@@ -13,7 +13,7 @@ let visitor = null
 let tenant = null
 let started = false
 let asked = 0 // delivery requests: only the answer to the latest counts
-const early = [] // track() before initialize(): sent once there is a visitor
+const early = [] // events before there is a visitor (track() before initialize()): sent once there is one
 
 const base64url = (o) =>
   btoa(String.fromCharCode(...new TextEncoder().encode(JSON.stringify(o))))
@@ -21,7 +21,7 @@ const base64url = (o) =>
     .replace(/\//g, '_')
     .replace(/=+$/, '')
 
-function send(e) {
+function send(e, now) {
   if (optedOut()) return
   e.id = e.id || uid()
   e.ts = e.ts || new Date().toISOString()
@@ -29,7 +29,7 @@ function send(e) {
   if (!visitor) return early.push(e)
   e.visitor = visitor.id
   if (tenant) e.tenant = tenant.id
-  return enqueue(e)
+  return enqueue(e, now)
 }
 
 // FNV-1a: remembers which traits were sent without keeping them.
@@ -50,8 +50,9 @@ function traits(type, o) {
   write(keyOf('sent'), sent)
 }
 
+// Guide events leave at once: the next page's delivery answer should already know what the visitor did.
 guides.setEmitter((type, run, props, step) =>
-  send({ type, guide: run.g.id, guide_version: run.g.version, step: step == null ? run.step : step, props })
+  send({ type, guide: run.g.id, guide_version: run.g.version, step: step == null ? run.step : step, props }, 1)
 )
 
 /** Ask the server what this visitor may see on this page. */
@@ -63,6 +64,7 @@ function refresh() {
   p.set('url', location.href)
   p.set('locale', visitor.locale || navigator.language || '')
   p.set('meta', base64url({ visitor, tenant: tenant || {} }))
+  if (config.identity) p.set('identity', config.identity)
   // No custom headers (a CORS simple request); revalidation is left to the HTTP cache and its ETag.
   fetch(config.base + '/api/v1/guides?' + p, { credentials: 'omit' })
     .then((r) => (r.ok ? r.json() : null))

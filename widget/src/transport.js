@@ -37,8 +37,8 @@ export function uid() {
   return Array.from(c.getRandomValues(new Uint8Array(16)), (b) => (b + 256).toString(16).slice(1)).join('')
 }
 
-/** Queue an event; false when nothing may be collected. */
-export function enqueue(event) {
+/** Queue an event (`now`: send without waiting for a batch); false when nothing may be collected. */
+export function enqueue(event, now) {
   if (optedOut()) return false
   // Re-read before writing: another tab may have queued or sent events meanwhile.
   const q = queue()
@@ -48,7 +48,7 @@ export function enqueue(event) {
     write(keyOf('dropped'), read(keyOf('dropped'), 0) + over)
   }
   write(keyOf('queue'), q)
-  q.length >= BATCH ? flush() : schedule(1000)
+  q.length >= BATCH ? flush() : schedule(now ? 0 : 1000) // `now`: with what else this task queues
   return true
 }
 
@@ -103,7 +103,7 @@ export function flush(hidden) {
 
 function post(events, hidden) {
   if (!events.length) return
-  const body = JSON.stringify({ sent_at: new Date().toISOString(), events })
+  const body = JSON.stringify({ sent_at: new Date().toISOString(), events, identity: config.identity })
   const size = new Blob([body]).size
   const keepalive = kept + size <= KEEPALIVE
   if (hidden && !keepalive) return // left queued for the next page

@@ -40,6 +40,8 @@
     person = { visitor: { id: anon, role: "member", locale: (navigator.language || "en").slice(0, 2) },
                tenant: { id: "demo-co", plan: "trial" } };
   }
+  // ?identity=<token>: what a host whose server signs its visitors would pass (see the README).
+  if (params.has("identity")) person.identity = params.get("identity");
   w.initialize(person);
 
   function toast(text) {
