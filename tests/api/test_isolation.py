@@ -42,6 +42,12 @@ ISOLATION_CHECKS = {
     ("GET", "/api/v1/visitors/{visitor_id:str}/export"): "test_privacy_routes_are_per_app",
     ("DELETE", "/api/v1/visitors/{visitor_id:str}"): "test_privacy_routes_are_per_app",
     ("GET", "/api/v1/erasures"): "test_privacy_routes_are_per_app",
+    **{(method, f"/api/v1/{kind}s{suffix}"): "test_pages_features_and_reports_are_per_app"
+       for kind in ("page", "feature")
+       for method, suffix in (("GET", ""), ("GET", f"/{{{kind}_id:str}}"), ("PUT", f"/{{{kind}_id:str}}"),
+                              ("DELETE", f"/{{{kind}_id:str}}"))},
+    ("GET", "/api/v1/features/untagged"): "test_pages_features_and_reports_are_per_app",
+    ("GET", "/api/v1/reports/usage"): "test_pages_features_and_reports_are_per_app",
 }
 
 
@@ -164,3 +170,35 @@ async def test_privacy_routes_are_per_app(client: AsyncTestClient, settings: Set
     assert (await client.delete("/api/v1/visitors/ann", headers=a_auth)).json()["events_deleted"] == 1
     assert (await client.get("/api/v1/erasures", headers=b_auth)).json() == []
     assert len((await client.get("/api/v1/erasures", headers=a_auth)).json()) == 1
+
+
+async def test_pages_features_and_reports_are_per_app(client: AsyncTestClient, settings: Settings) -> None:
+    from tests.analytics.helpers import auth, click, event, put_feature, put_page, report, send
+
+    a, b = await make_app(settings, "A"), await make_app(settings, "B")
+    for app, selector in ((a, "#in-a"), (b, "#in-b")):
+        assert (await put_page(client, app.secret_key, "home", "/demo/invoices")).status_code == 201
+        assert (await put_feature(client, app.secret_key, "button", selector)).status_code == 201
+    assert (await put_feature(client, a.secret_key, "only-a", "#in-a")).status_code == 201
+    # the same tenant and visitor ids in both apps
+    await send(client, a.public_key, event("page", "v"), event("page", "v"), click("in-a", "v"), click("x", "v"))
+    await send(client, b.public_key, event("page", "v"), click("in-b", "v"), click("in-b", "v"))
+    in_a, in_b = await report(client, a.secret_key, tenant="acme"), await report(client, b.secret_key, tenant="acme")
+    assert [(p["id"], p["views"]) for p in in_a["pages"]] == [("home", 2)]
+    assert [(p["id"], p["views"]) for p in in_b["pages"]] == [("home", 1)]
+    assert {f["id"]: f["clicks"] for f in in_a["features"]} == {"button": 1, "only-a": 1}
+    assert {f["id"]: f["clicks"] for f in in_b["features"]} == {"button": 2}
+    assert in_a["visitors"][0]["events"] == 4 and in_b["visitors"][0]["events"] == 3
+    b_auth = auth(b.secret_key)
+    assert [f["id"] for f in (await client.get("/api/v1/features", headers=b_auth)).json()] == ["button"]
+    assert [p["id"] for p in (await client.get("/api/v1/pages", headers=b_auth)).json()] == ["home"]
+    assert (await client.get("/api/v1/features/only-a", headers=b_auth)).status_code == 404
+    assert (await client.delete("/api/v1/features/only-a", headers=b_auth)).status_code == 404
+    assert (await client.get("/api/v1/features/untagged", headers=b_auth)).json() == []
+    untagged_a = (await client.get("/api/v1/features/untagged", headers=auth(a.secret_key))).json()
+    assert [u["id"] for u in untagged_a] == ["x"]
+    # B redefining and deleting its own rules recounts B only
+    assert (await put_feature(client, b.secret_key, "button", "#x")).headers["x-waymark-rebuilt"] == "0"
+    assert (await client.delete("/api/v1/pages/home", headers=b_auth)).status_code == 204
+    assert await report(client, a.secret_key, tenant="acme") == in_a
+    assert (await client.get("/api/v1/pages/home", headers=auth(a.secret_key))).status_code == 200

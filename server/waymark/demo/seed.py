@@ -1,20 +1,30 @@
-"""Seeding the demo app: a fixed public key (it is public anyway) and the guides in ``guides/``."""
+"""Seeding the demo app: a fixed public key (it is public anyway), the guides in ``guides/``, its pages and
+features in ``guides/analytics/``, and on request synthetic usage."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from itertools import islice
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
+from waymark.analytics.bulk import bulk_load_sqlite
+from waymark.analytics.definitions import validate_definition_paths
+from waymark.analytics.push import push_definitions
+from waymark.analytics.synthetic import demo_events, to_event
 from waymark.apps.keys import hash_secret, new_secret_key
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.db.models import App, SecretKey
+from waymark.events.services import write_events
 from waymark.guides.loader import validate_paths
 from waymark.guides.publishing import items_from_loaded
 from waymark.guides.services import publish
 from waymark.settings import Settings
 
-__all__ = ["DEMO_APP_ID", "DEMO_PUBLIC_KEY", "seed_demo"]
+__all__ = ["DEMO_APP_ID", "DEMO_PUBLIC_KEY", "seed_demo", "seed_demo_events"]
 
 DEMO_APP_ID = "demo"
 DEMO_PUBLIC_KEY = "pk_demo_ledgerly"
@@ -25,6 +35,10 @@ async def seed_demo(settings: Settings, guides_dir: Path) -> str:
     loaded, errors = validate_paths([str(guides_dir)])
     if errors:
         raise ValueError("demo guides are invalid:\n" + "\n".join(str(e) for e in errors))
+    analytics_dir = guides_dir / "analytics"
+    definitions, errors = validate_definition_paths([analytics_dir]) if analytics_dir.is_dir() else (None, [])
+    if errors:
+        raise ValueError("demo pages and features are invalid:\n" + "\n".join(str(e) for e in errors))
     engine = create_engine(settings.database_url)
     lines: list[str] = []
     try:
@@ -38,9 +52,40 @@ async def seed_demo(settings: Settings, guides_dir: Path) -> str:
                 session.add(SecretKey(app_id=DEMO_APP_ID, prefix=secret[:10], key_hash=hash_secret(secret)))
                 lines.append(f"created demo app; secret key (shown once): {secret}")
             results = await publish(session, DEMO_APP_ID, items_from_loaded(loaded))
+            defined = await push_definitions(session, DEMO_APP_ID, definitions, prune=False) if definitions else []
             await session.commit()
     finally:
         await engine.dispose()
     for r in results:
         lines.append(f"  {r.id}: v{r.version}{'' if r.changed else ' (unchanged)'}")
+    if defined:
+        lines += ["demo pages and features:", *(f"  {line}" for line in defined)]
     return "\n".join(["demo guides published:", *lines])
+
+
+async def seed_demo_events(settings: Settings, count: int, on_progress: Callable[[int], None], days: int = 90) -> str:
+    """Add ``count`` synthetic events of the demo's tenants over the last ``days`` days, roll-ups included.
+
+    SQLite: the bulk path (``executemany`` in large transactions, same roll-up code as ingestion).
+    PostgreSQL: the real write path, a thousand events per transaction.
+    """
+    events = demo_events(count, days=days, id_prefix=f"demo-{new_secret_key()[3:15]}")
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        stored = await asyncio.to_thread(bulk_load_sqlite, url.database, DEMO_APP_ID, events, batch=50_000,
+                                         on_batch=on_progress)
+        return f"{stored} synthetic events stored (bulk path)"
+    engine = create_engine(settings.database_url)
+    stored = 0
+    try:
+        maker = make_sessionmaker(engine)
+        while batch := [to_event(e) for e in islice(events, 1000)]:
+            async with maker() as session:
+                written, _ = await write_events(session, DEMO_APP_ID, batch, throttled=lambda _: True,
+                                                snooze_days=lambda _: 1)
+                await session.commit()
+            stored += written
+            on_progress(len(batch))
+    finally:
+        await engine.dispose()
+    return f"{stored} synthetic events stored"

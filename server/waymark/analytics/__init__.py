@@ -1,0 +1,1 @@
+"""Product analytics: pages and features (retroactive rules), daily roll-ups and the reports that read them."""

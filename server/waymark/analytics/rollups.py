@@ -1,0 +1,259 @@
+"""Daily roll-ups (day × tenant × visitor × page | feature | event | guide | active): kept up to date
+by every ingest, and rebuilt for one rule from stored events when that rule is defined or changed.
+
+Rows only ever grow by addition (``count = count + n``), so concurrent ingests of the same
+visitor-day commute; a rebuild deletes one rule's rows and recounts them under
+:func:`waymark.analytics.rules.hold_rules`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Text, cast, delete, literal, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from waymark.analytics.rules import RuleBook, hold_rules, load_rule_book, rule_cache
+from waymark.db.models import DailyUsage, Event
+from waymark.events.schemas import AliasEvent, AnyEvent, ClickEvent, GuideEvent, TimeEvent, TrackEvent
+
+__all__ = [
+    "KINDS",
+    "RULE_KINDS",
+    "Tally",
+    "add_rows",
+    "event_day",
+    "rebuild_all",
+    "rebuild_rule",
+    "roll_up",
+]
+
+KINDS = frozenset({"page", "feature", "event", "guide", "active"})
+RULE_KINDS = frozenset({"page", "feature"})
+"""Kinds whose keys are rules people define, and which therefore get rebuilt."""
+_TYPES_FOR = {"page": ("page", "time"), "feature": ("click",)}
+_CHUNK = 5000
+_FLUSH_ROWS = 20_000
+_TABLE = DailyUsage.__table__
+_PK = ("app_id", "day", "tenant_id", "visitor_id", "kind", "key")
+
+Key = tuple[date, str, str, str, str]
+"""(day, tenant, visitor, kind, key)."""
+
+
+def event_day(ts: datetime) -> date:
+    """The UTC day an event counts for (SQLite hands back naive UTC datetimes)."""
+    return (ts.astimezone(UTC) if ts.tzinfo else ts).date()
+
+
+class Tally:
+    """Roll-up increments accumulated in memory: the one place that says what an event counts for."""
+
+    __slots__ = ("book", "counted", "kinds", "rows")
+
+    def __init__(self, book: RuleBook, kinds: Iterable[str] = KINDS) -> None:
+        self.book = book
+        self.kinds = frozenset(kinds)
+        self.rows: dict[Key, list[int]] = {}
+        self.counted = 0
+        """Increments of ``count`` made for the page and feature kinds (views and clicks)."""
+
+    def add(self, day: date, tenant: str, visitor: str, kind: str, key: str, count: int, ms: int = 0) -> None:
+        row = self.rows.get((day, tenant, visitor, kind, key))
+        if row is None:
+            self.rows[(day, tenant, visitor, kind, key)] = [count, ms]
+        else:
+            row[0] += count
+            row[1] += ms
+
+    def event(
+        self, kind: str, day: date, tenant: str | None, visitor: str, url: str | None,
+        detail: Any = None, ms: int = 0,
+    ) -> None:
+        """Count one stored event; ``detail`` is a track name, a guide id or a click's element."""
+        tenant = tenant or ""
+        kinds = self.kinds
+        if "active" in kinds:
+            self.add(day, tenant, visitor, "active", "", 1)
+        if kind == "page" or kind == "time":
+            if "page" in kinds:
+                views = 1 if kind == "page" else 0
+                for page_id in self.book.pages_for(url):
+                    self.add(day, tenant, visitor, "page", page_id, views, ms if kind == "time" else 0)
+                    self.counted += views
+        elif kind == "click":
+            if "feature" in kinds and detail is not None:
+                for feature_id in self.book.features_for(detail, url):
+                    self.add(day, tenant, visitor, "feature", feature_id, 1)
+                    self.counted += 1
+        elif kind == "track":
+            if "event" in kinds and detail:
+                self.add(day, tenant, visitor, "event", detail, 1)
+        elif kind == "guide_seen" and "guide" in kinds and detail:
+            self.add(day, tenant, visitor, "guide", detail, 1)
+
+    def stored_event(self, kind: str, visitor: str, tenant: str | None, url: str | None, ts: datetime,
+                     name: str | None, guide: str | None, props: Mapping[str, Any] | None) -> None:
+        """Count one event as stored in the ``events`` table."""
+        props = props or {}
+        if kind == "click":
+            detail: Any = props.get("element")
+        elif kind == "track":
+            detail = name
+        else:
+            detail = guide
+        ms = props.get("ms", 0) if kind == "time" else 0
+        self.event(kind, event_day(ts), tenant, visitor, url, detail, ms if isinstance(ms, int) else 0)
+
+
+@cache
+def _upsert_for(dialect_name: str) -> tuple[Any, Any]:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    ins = dialect.insert(_TABLE)
+    grow = {"count": _TABLE.c.count + ins.excluded.count, "ms": _TABLE.c.ms + ins.excluded.ms}
+    return ins, ins.on_conflict_do_update(index_elements=list(_PK), set_=grow)
+
+
+def _upsert(session: AsyncSession) -> tuple[Any, Any]:
+    """(the insert, the insert that adds to an existing row): built once per dialect, they run on every batch."""
+    return _upsert_for(session.bind.dialect.name)
+
+
+async def add_rows(session: AsyncSession, app_id: str, rows: Mapping[Key, list[int]]) -> None:
+    """Add the increments to the stored rows (creating them); in key order, so concurrent writers never deadlock."""
+    if not rows:
+        return
+    items = [
+        {"app_id": app_id, "day": day, "tenant_id": tenant, "visitor_id": visitor, "kind": kind, "key": key,
+         "count": count, "ms": ms}
+        for (day, tenant, visitor, kind, key), (count, ms) in sorted(rows.items())
+    ]
+    # One statement, many parameter sets: compiled once, where a multi-row VALUES is compiled per size.
+    await session.execute(_upsert(session)[1], items)
+
+
+async def _merge_visitor(session: AsyncSession, app_id: str, previous: str, visitor: str) -> None:
+    """Identity resolution: the rows of the anonymous id become the visitor's (a day active stays one day)."""
+    ins = _upsert(session)[0]
+    grow = {"count": _TABLE.c.count + ins.excluded.count, "ms": _TABLE.c.ms + ins.excluded.ms}
+    source = select(
+        _TABLE.c.app_id, _TABLE.c.day, _TABLE.c.tenant_id, literal(visitor, type_=_TABLE.c.visitor_id.type),
+        _TABLE.c.kind, _TABLE.c.key, _TABLE.c.count, _TABLE.c.ms,
+    ).where(_TABLE.c.app_id == app_id, _TABLE.c.visitor_id == previous)
+    await session.execute(
+        ins.from_select([*list(_PK), "count", "ms"], source).on_conflict_do_update(
+            index_elements=list(_PK), set_=grow
+        )
+    )
+    await session.execute(delete(_TABLE).where(_TABLE.c.app_id == app_id, _TABLE.c.visitor_id == previous))
+
+
+async def roll_up(session: AsyncSession, app_id: str, events: Sequence[AnyEvent]) -> None:
+    """Fold newly stored events into the roll-ups, in the caller's transaction (called by ``write_events``)."""
+    if not events:
+        return
+    await hold_rules(session, app_id, change=False)
+    book = await rule_cache.get(session, app_id)
+    renamed = {ev.previous: ev.visitor for ev in events if isinstance(ev, AliasEvent) and ev.previous != ev.visitor}
+    tally = Tally(book)
+    for ev in events:
+        kind = type(ev).__struct_config__.tag
+        detail: Any = None
+        ms = 0
+        if isinstance(ev, ClickEvent):
+            detail = ev.element
+        elif isinstance(ev, TrackEvent):
+            detail = ev.name
+        elif isinstance(ev, GuideEvent):
+            detail = ev.guide
+        elif isinstance(ev, TimeEvent):
+            ms = ev.ms
+        tally.event(kind, event_day(ev.ts), ev.tenant, renamed.get(ev.visitor, ev.visitor), ev.url, detail, ms)
+    for previous, visitor in renamed.items():
+        await _merge_visitor(session, app_id, previous, visitor)
+    await add_rows(session, app_id, tally.rows)
+
+
+# --- rebuilding from stored events ---------------------------------------------------------------
+
+
+def _like_literal(token: str) -> str | None:
+    """``%token%`` for a LIKE that JSON text of the token surely contains, or None if escaping could differ."""
+    if not token or not token.isascii() or not token.isprintable() or '"' in token or "\\" in token:
+        return None
+    return "%" + token.replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _prefilter(book: RuleBook) -> Any:
+    """A cheap SQL superset of the events one rule can match, so a rebuild reads few rows; None = read all."""
+    if book.features:
+        tokens = book.features[0][1].required_tokens()
+        patterns = [_like_literal(t) for t in tokens] if tokens else [None]
+        if None in patterns:
+            return None
+        return or_(*(cast(Event.props, Text).like(p, escape="\\") for p in patterns))
+    if book.pages:
+        path = book.pages[0][1].rule.path or ""
+        literal_part = path[:min((i for i in (path.find("*"), path.find("?")) if i >= 0), default=len(path))]
+        pattern = _like_literal(literal_part) if len(literal_part) > 1 else None
+        return Event.url.like(pattern, escape="\\") if pattern else None
+    return None
+
+
+async def _recount(
+    session: AsyncSession, app_id: str, tally: Tally, types: Sequence[str] | None, prefilter: Any
+) -> int:
+    """Read the app's stored events in id order, a chunk at a time, and add what they count for."""
+    query = select(
+        Event.id, Event.type, Event.visitor_id, Event.tenant_id, Event.url, Event.ts, Event.name,
+        Event.guide_id, Event.props,
+    ).where(Event.app_id == app_id)
+    if types:
+        query = query.where(Event.type.in_(types))
+    if prefilter is not None:
+        query = query.where(prefilter)
+    after = 0
+    while True:
+        rows = (await session.execute(query.where(Event.id > after).order_by(Event.id).limit(_CHUNK))).all()
+        if not rows:
+            break
+        for row in rows:
+            tally.stored_event(row.type, row.visitor_id, row.tenant_id, row.url, row.ts, row.name, row.guide_id,
+                               row.props)
+        after = rows[-1].id
+        if len(tally.rows) >= _FLUSH_ROWS:
+            await add_rows(session, app_id, tally.rows)
+            tally.rows.clear()
+    await add_rows(session, app_id, tally.rows)
+    tally.rows.clear()
+    return tally.counted
+
+
+async def rebuild_rule(session: AsyncSession, app_id: str, kind: str, rule_id: str) -> int:
+    """Delete one page's or feature's rows and recount them from every stored event (rules are retroactive).
+
+    Call it in the transaction that changed the definition; returns the views or clicks counted
+    (0 when the definition no longer exists: its rows are simply gone).
+    """
+    if kind not in RULE_KINDS:
+        raise ValueError(f"only page and feature roll-ups are rebuilt by rule, not {kind!r}")
+    await hold_rules(session, app_id, change=True)
+    await session.execute(
+        delete(_TABLE).where(_TABLE.c.app_id == app_id, _TABLE.c.kind == kind, _TABLE.c.key == rule_id)
+    )
+    book = await load_rule_book(session, app_id, only=(kind, rule_id))
+    if not book.pages and not book.features:
+        return 0
+    return await _recount(session, app_id, Tally(book, {kind}), _TYPES_FOR[kind], _prefilter(book))
+
+
+async def rebuild_all(session: AsyncSession, app_id: str) -> int:
+    """Recompute every roll-up row of the app from stored events (repair, or after a bulk import)."""
+    await hold_rules(session, app_id, change=True)
+    await session.execute(delete(_TABLE).where(_TABLE.c.app_id == app_id))
+    book = await load_rule_book(session, app_id)
+    return await _recount(session, app_id, Tally(book), None, None)
