@@ -271,14 +271,14 @@ def definitions_push(paths: tuple[Path, ...], key: str, server: str | None, prun
     """Create or replace pages and features; a new or changed rule is counted over every stored event."""
     from waymark.analytics.definitions import validate_definition_paths
     from waymark.analytics.push import PushError, push_definitions, push_definitions_remote
-    from waymark.cli_support import _local
+    from waymark.cli_support import on_app_database
 
     files = _definitions_or_exit(*validate_definition_paths(list(paths)))
     try:
         if server:
             lines = push_definitions_remote(server, key, files, prune)
         else:
-            lines = _local(key, lambda session, app_id: push_definitions(session, app_id, files, prune))
+            lines = on_app_database(key, lambda session, app_id: push_definitions(session, app_id, files, prune))
     except PushError as exc:
         raise click.ClickException(str(exc)) from exc
     for line in lines:

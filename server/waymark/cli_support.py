@@ -18,7 +18,7 @@ from waymark.guides.publishing import items_from_loaded
 from waymark.guides.services import NothingToRollBack, publish, rollback
 from waymark.settings import Settings, get_settings
 
-__all__ = ["push_files", "rollback_guide", "with_session"]
+__all__ = ["on_app_database", "push_files", "rollback_guide", "with_session"]
 
 T = TypeVar("T")
 
@@ -32,7 +32,7 @@ async def with_session(settings: Settings, work: Callable[[AsyncSession], Awaita
         await engine.dispose()
 
 
-def _local(key: str, work: Callable[[AsyncSession, str], Awaitable[T]]) -> T:
+def on_app_database(key: str, work: Callable[[AsyncSession, str], Awaitable[T]]) -> T:
     """Run ``work(session, app_id)`` on the local database for the app of secret ``key``."""
 
     async def run() -> T:
@@ -79,7 +79,7 @@ def push_files(loaded: list[LoadedGuide], key: str, server: str | None) -> list[
             f"{r['id']}: v{r['version']}{'' if r['changed'] else ' (unchanged)'}"
             for r in results  # type: ignore[union-attr]
         ]
-    results = _local(key, lambda session, app_id: publish(session, app_id, items_from_loaded(loaded)))
+    results = on_app_database(key, lambda session, app_id: publish(session, app_id, items_from_loaded(loaded)))
     return [f"{r.id}: v{r.version}{'' if r.changed else ' (unchanged)'}" for r in results]
 
 
@@ -95,4 +95,4 @@ def rollback_guide(guide_id: str, key: str, server: str | None) -> str:
             raise click.ClickException(str(exc)) from exc
         return f"{guide_id}: v{result.version} published again"
 
-    return _local(key, work)
+    return on_app_database(key, work)
