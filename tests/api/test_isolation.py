@@ -75,8 +75,8 @@ async def test_delivery_and_state_are_per_app(client: AsyncTestClient, settings:
 
     in_a = (await client.get("/api/v1/guides", params=params(a.public_key))).json()["guides"]
     in_b = (await client.get("/api/v1/guides", params=params(b.public_key))).json()["guides"]
-    assert [(g["name"], g["state"]["status"], g["auto"]) for g in in_a] == [("from A", "completed", False)]
-    assert [(g["name"], g["state"]["status"], g["auto"]) for g in in_b] == [("from B", "new", True)]
+    assert [(g["steps"][0]["title"], g["state"]["status"], g["auto"]) for g in in_a] == [("from A", "completed", False)]
+    assert [(g["steps"][0]["title"], g["state"]["status"], g["auto"]) for g in in_b] == [("from B", "new", True)]
 
 
 async def test_management_routes_are_per_app(client: AsyncTestClient, settings: Settings) -> None:

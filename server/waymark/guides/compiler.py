@@ -31,7 +31,7 @@ def _page_json(spec: PageRuleSpec | None) -> dict[str, Any] | None:
     if spec is None:
         return None
     rule = PageRule(path=spec) if isinstance(spec, str) else spec
-    return {"path": rule.path, "host": rule.host, "query": dict(rule.query)}
+    return _compact({"path": rule.path, "host": rule.host, "query": dict(rule.query)}, keep=())
 
 
 class CompiledGuide:
@@ -117,13 +117,18 @@ class CompiledGuide:
         return self._bodies[source]
 
     def _localised(self, locale: str | None) -> dict[str, Any]:
+        """The guide as the widget gets it: what it needs, nothing it would fill in itself.
+
+        Empty and default values are left out (the widget has the same defaults), which
+        keeps the per-page-view answer small.
+        """
         guide = self.definition
-        buttons = dict(_DEFAULT_BUTTONS)
+        buttons: dict[str, str] = {}
         if guide.buttons is not None:
             for name in _DEFAULT_BUTTONS:
                 value = getattr(guide.buttons, name)
-                if value is not None:
-                    buttons[name] = self._text(value, locale)
+                if value is not None and (label := self._text(value, locale)) != _DEFAULT_BUTTONS[name]:
+                    buttons[name] = label
         steps = []
         for step in guide.steps:
             out: dict[str, Any] = {
@@ -137,20 +142,24 @@ class CompiledGuide:
                 out.update(anchor=step.anchor, placement=step.placement, wait_ms=step.wait_ms)
             if isinstance(step, BannerStep):
                 out["position"] = step.position
-            steps.append(out)
-        return {
+            steps.append(_compact(out))
+        return _compact({
             "id": guide.id,
             "version": self.version,
             "kind": guide.kind,
-            "name": guide.name,
             "priority": guide.priority,
-            "activation": {"mode": guide.activation.mode, "selector": guide.activation.selector},
-            "frequency": {"mode": guide.frequency.mode, "days": guide.frequency.days},
+            "activation": _compact({"mode": guide.activation.mode, "selector": guide.activation.selector}),
+            "frequency": _compact({"mode": guide.frequency.mode, "days": guide.frequency.days}),
             "ignore_throttle": guide.ignore_throttle,
             "snooze_days": guide.snooze_days,
             "buttons": buttons,
             "steps": steps,
-        }
+        }, keep=("id", "version", "kind", "priority", "steps"))
+
+
+def _compact(values: dict[str, Any], keep: tuple[str, ...] = ("type", "title", "body")) -> dict[str, Any]:
+    """Leave out what is empty, null or false (except ``keep``): the widget reads those as absent."""
+    return {k: v for k, v in values.items() if k in keep or v not in (None, False, "", [], {})}
 
 
 def compile_guide(definition: dict[str, Any], version: int) -> CompiledGuide:
