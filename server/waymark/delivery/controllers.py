@@ -101,10 +101,12 @@ async def deliver(scope: Scope, receive: Receive, send: Send) -> None:
     ctx = VisitorContext(visitor=visitor_meta, tenant=tenant_meta, locale=q.locale or visitor_meta.get("locale"),
                          states=states, last_auto_at=last_auto)
     body = render_delivery(snapshot, ctx, q.url, datetime.now(UTC))
-    etag = '"' + hashlib.blake2b(body, digest_size=10).hexdigest() + '"'
-    headers = {"etag": etag, "cache-control": "private, no-cache"}
-    if request.headers.get("if-none-match") == etag:
-        response = ASGIResponse(status_code=304, headers=headers)
-    else:
-        response = ASGIResponse(body=body, media_type="application/json", headers=headers)
-    await response(scope, receive, send)
+    etag = b'"' + hashlib.blake2b(body, digest_size=10).hexdigest().encode() + b'"'
+    headers = [(b"etag", etag), (b"cache-control", b"private, no-cache")]
+    if request.headers.get("if-none-match", "").encode() == etag:
+        await send({"type": "http.response.start", "status": 304, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    headers += [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
