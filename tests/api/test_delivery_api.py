@@ -266,3 +266,15 @@ async def test_privacy_flags_tell_the_widget_to_send_nothing(
         await engine.dispose()
     assert (await deliver(client, app, tenant="quiet-co"))["privacy"] == {"opted_out": True, "honor_dnt": True}
     assert (await deliver(client, app, tenant="loud-co"))["privacy"] == {"opted_out": False, "honor_dnt": True}
+
+
+async def test_segment_answers_follow_changed_metadata(client: AsyncTestClient, app: NewApp) -> None:
+    """The per-visitor audience cache must never answer for metadata the visitor no longer has."""
+    admin = meta({"role": "admin"}, {"plan": "pro"})
+    member = meta({"role": "member"}, {"plan": "pro"})
+    assert "admin-news" in listed(await deliver(client, app, visitor="same", tenant="t", meta=admin))
+    assert "admin-news" not in listed(await deliver(client, app, visitor="same", tenant="t", meta=member))
+    assert "admin-news" in listed(await deliver(client, app, visitor="same", tenant="t", meta=admin))
+    bad = await client.get("/api/v1/guides", params={"key": app.public_key, "visitor": "same", "tenant": "t",
+                                                     "url": "https://h/", "meta": "%%%"})
+    assert bad.status_code == 400

@@ -89,17 +89,24 @@ async def deliver(scope: Scope, receive: Receive, send: Send) -> None:
             verify_identity(q.identity, snapshot.identity_secrets, q.visitor, q.tenant)
         except IdentityRefused as exc:
             raise PermissionDeniedException(str(exc)) from exc
-    extra = _decode_meta(q.meta)
-    visitor_meta = {**extra.visitor, "id": q.visitor}
-    if q.locale:
-        visitor_meta.setdefault("locale", q.locale)
-    tenant_meta = {**extra.tenant, "id": q.tenant} if q.tenant else dict(extra.tenant)
+    # Segment and locale answers are cached per (visitor, tenant, locale, metadata): on a hit the
+    # metadata need not even be decoded.
+    key = f"{q.visitor}\x00{q.tenant}\x00{q.locale}\x00{q.meta}"
+    audience = snapshot.audiences.get(key)
+    locale = q.locale
+    if audience is None or locale is None:
+        extra = _decode_meta(q.meta)
+        visitor_meta = {**extra.visitor, "id": q.visitor}
+        if q.locale:
+            visitor_meta.setdefault("locale", q.locale)
+        tenant_meta = {**extra.tenant, "id": q.tenant} if q.tenant else dict(extra.tenant)
+        locale = q.locale or visitor_meta.get("locale")
+        audience = snapshot.audience(key, visitor_meta, tenant_meta, locale)
     states: dict[str, GuideState] = {}
     last_auto: datetime | None = None
     if snapshot.guides:
         states, last_auto = await request.app.state.state_reader.read(app_id, q.visitor)
-    ctx = VisitorContext(visitor=visitor_meta, tenant=tenant_meta, locale=q.locale or visitor_meta.get("locale"),
-                         states=states, last_auto_at=last_auto)
+    ctx = VisitorContext(audience=audience, tenant_id=q.tenant, locale=locale, states=states, last_auto_at=last_auto)
     body = render_delivery(snapshot, ctx, q.url, datetime.now(UTC))
     etag = b'"' + hashlib.blake2b(body, digest_size=10).hexdigest().encode() + b'"'
     headers = [(b"etag", etag), (b"cache-control", b"private, no-cache")]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
 
 import msgspec
 
@@ -20,10 +19,11 @@ _NEW = GuideState()
 
 
 class VisitorContext(msgspec.Struct):
-    """Who is asking: ids, metadata for segments, locale, and their stored guide state."""
+    """Who is asking: what segments admit them, tenant, locale, and their stored guide state."""
 
-    visitor: Mapping[str, Any]
-    tenant: Mapping[str, Any]
+    audience: frozenset[str]
+    """The guides whose locale and segment rules admit this visitor (see ``Snapshot.audience``)."""
+    tenant_id: str | None
     locale: str | None
     states: Mapping[str, GuideState]
     last_auto_at: datetime | None
@@ -71,24 +71,23 @@ def render_delivery(snapshot: Snapshot, ctx: VisitorContext, url: str, now: date
         merged = {g.id: g for g in candidates}
         merged.update((g.id, g) for g in elsewhere)
         candidates = sorted(merged.values(), key=lambda g: order[g.id])
+    audience = ctx.audience
     for guide in candidates:
-        state = states.get(guide.id, _NEW)
-        resumable = state is not _NEW and _resumable(guide, state)
-        if guide.only_locales is not None and not guide.allows_locale(locale):
+        if guide.id not in audience:
             continue
         if (guide.schedule_start or guide.schedule_end) and not schedule_allows(
             guide.schedule_start, guide.schedule_end, now
         ):
             continue
-        if guide.segment is not None and not guide.segment(ctx.visitor, ctx.tenant):
-            continue
+        state = states.get(guide.id, _NEW)
+        resumable = state is not _NEW and _resumable(guide, state)
         eligible.append((guide, state, resumable))
         resuming = resuming or resumable
 
     slot_free = not resuming and throttle_allows(
         ctx.last_auto_at, now, timedelta(seconds=snapshot.throttle_seconds)
     )
-    opted_out = ctx.tenant.get("id") in snapshot.opted_out_tenants
+    opted_out = ctx.tenant_id in snapshot.opted_out_tenants
     out = [
         b'{"app_version":%d,"throttle_ms":%d,"privacy":{"opted_out":%s,"honor_dnt":%s},"guides":['
         % (snapshot.version, snapshot.throttle_seconds * 1000, _BOOL[opted_out], _BOOL[snapshot.honor_dnt])

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,6 +24,7 @@ __all__ = ["Snapshot", "SnapshotStore"]
 
 log = logging.getLogger("waymark.snapshot")
 _PAGE_CACHE_SIZE = 4096
+_AUDIENCE_CACHE_SIZE = 4096
 
 
 class Snapshot:
@@ -30,6 +33,7 @@ class Snapshot:
     __slots__ = (
         "api_guides",
         "app_id",
+        "audiences",
         "by_id",
         "by_page",
         "guides",
@@ -70,7 +74,25 @@ class Snapshot:
             self.by_page[slot].append(guide)
         self.api_guides = [g for g in self.guides if g.mode == "api"]
         self.page_cache: dict[str, list[CompiledGuide]] = {}
+        self.audiences: dict[str, frozenset[str]] = {}
+        """Who-may-see answers per (visitor, tenant, locale, metadata): a visitor's session repeats them."""
         """URL → guides for it: a product has few distinct URLs, each asked for again and again."""
+
+    def audience(
+        self, key: str, visitor: Mapping[str, Any], tenant: Mapping[str, Any], locale: str | None
+    ) -> frozenset[str]:
+        """The ids of the guides whose locale and segment rules let this visitor see them."""
+        found = self.audiences.get(key)
+        if found is None:
+            found = frozenset(
+                g.id for g in self.guides
+                if (g.only_locales is None or g.allows_locale(locale))
+                and (g.segment is None or g.segment(visitor, tenant))
+            )
+            if len(self.audiences) >= _AUDIENCE_CACHE_SIZE:
+                self.audiences.clear()
+            self.audiences[key] = found
+        return found
 
     def on_page(self, url: str) -> list[CompiledGuide]:
         """The guides that may start on ``url``, plus those started from the JS API (any page)."""
