@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
 
+from tests.server_process import running_server
 from tests.support import guide_yaml
 
 GUIDE = guide_yaml("""
@@ -23,35 +22,14 @@ GUIDE = guide_yaml("""
 """)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def test_push_reaches_every_worker(database_url: str, tmp_path: Path) -> None:
+def test_push_reaches_every_worker(database_url: str) -> None:
     env = {**os.environ, "WAYMARK_DATABASE_URL": database_url, "WAYMARK_SNAPSHOT_CHECK_SECONDS": "0.2"}
     created = subprocess.run(
         [sys.executable, "-m", "waymark.cli", "apps", "create", "multi", "--json"],
         env=env, capture_output=True, text=True, check=True,
     )
     app = json.loads(created.stdout)
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "waymark.cli", "serve", "--port", str(port), "--workers", "2"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(base + "/livez", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.1)
+    with running_server(database_url, workers=2, WAYMARK_SNAPSHOT_CHECK_SECONDS="0.2") as base:
         params = {"key": app["public_key"], "visitor": "v", "url": "https://h/"}
         auth = {"Authorization": f"Bearer {app['secret_key']}"}
 
@@ -73,6 +51,3 @@ def test_push_reaches_every_worker(database_url: str, tmp_path: Path) -> None:
         assert rolled.status_code == 200
         time.sleep(0.5)
         assert titles_seen(20) == {"first"}
-    finally:
-        server.terminate()
-        server.wait(10)

@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
-from pathlib import Path
 
 import httpx
 from sqlalchemy import select
 
+from tests.server_process import start_server
 from tests.support import at, make_app
 from waymark.db.engine import create_engine
 from waymark.db.models import Event
 from waymark.settings import Settings
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def _stored_ids(settings: Settings, app_id: str) -> set[str]:
@@ -36,15 +26,9 @@ async def _stored_ids(settings: Settings, app_id: str) -> set[str]:
         await engine.dispose()
 
 
-async def test_sigkill_under_load_loses_no_acknowledged_event(settings: Settings, tmp_path: Path) -> None:
+async def test_sigkill_under_load_loses_no_acknowledged_event(settings: Settings) -> None:
     app = await make_app(settings)
-    port = _free_port()
-    env = {**os.environ, "WAYMARK_DATABASE_URL": settings.database_url, "WAYMARK_RATE_LIMIT_PER_MINUTE": "0"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "waymark.cli", "serve", "--port", str(port), "--no-migrate"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server, base = start_server(settings.database_url, WAYMARK_RATE_LIMIT_PER_MINUTE="0")
     acknowledged: set[str] = set()
     lock = threading.Lock()
     stop = threading.Event()
@@ -65,14 +49,6 @@ async def test_sigkill_under_load_loses_no_acknowledged_event(settings: Settings
 
     try:
         deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(base + "/livez", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.1)
         threads = [threading.Thread(target=sender) for _ in range(4)]
         for t in threads:
             t.start()
