@@ -2,48 +2,23 @@
 
 from __future__ import annotations
 
-import os
 import re
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
+from waymark.testing import start_server, stop_server
 
 __all__ = ["ROOT", "Server", "WrkResult", "wrk"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Server:
     def __init__(self, database_url: str, workers: int = 1, env: dict[str, str] | None = None) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "WAYMARK_DATABASE_URL": database_url, **(env or {})}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "waymark.cli", "serve", "--port", str(self.port), "--workers", str(workers)],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.url + "/livez", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        raise RuntimeError("server did not start")
+        self.process, self.url = start_server(database_url, workers, **(env or {}))
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
+        stop_server(self.process)
 
 
 class WrkResult:

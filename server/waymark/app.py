@@ -15,7 +15,7 @@ from waymark.analytics.controllers import FeatureController, PageController, Rep
 from waymark.apps.services import KeyResolver
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.delivery.controllers import deliver
-from waymark.delivery.openapi import document_delivery
+from waymark.delivery.openapi import document_on_first_look
 from waymark.delivery.snapshot import SnapshotStore
 from waymark.delivery.state_reader import make_state_reader
 from waymark.demo.controllers import DemoController, demo_static_router
@@ -101,6 +101,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},
         on_startup=[retention.start],
         on_shutdown=[retention.stop, committer.stop, _dispose],
+        before_request=document_on_first_look,
         debug=settings.debug,
     )
     app.state.settings = settings
@@ -116,5 +117,4 @@ def create_app(settings: Settings | None = None) -> Litestar:
         RedisStore.with_client(url=settings.redis_url, namespace="waymark") if settings.redis_url else None,
     )
     app.state.widget = WidgetAssets.load()
-    document_delivery(app)
     return app

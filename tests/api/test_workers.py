@@ -10,8 +10,8 @@ import time
 
 import httpx
 
-from tests.server_process import running_server
 from tests.support import guide_yaml
+from waymark.testing import running_server
 
 GUIDE = guide_yaml("""
     id: news

@@ -10,11 +10,11 @@ import uuid
 import httpx
 from sqlalchemy import select
 
-from tests.server_process import start_server
 from tests.support import at, make_app
 from waymark.db.engine import create_engine
 from waymark.db.models import Event
 from waymark.settings import Settings
+from waymark.testing import start_server
 
 
 async def _stored_ids(settings: Settings, app_id: str) -> set[str]:

@@ -10,9 +10,9 @@ import httpx
 import pytest
 from segment.analytics.client import Client
 
-from tests.server_process import running_server
 from tests.support import make_app
 from waymark.settings import Settings
+from waymark.testing import running_server
 
 
 def export(base: str, secret: str, **filters: str) -> list[dict[str, Any]]:

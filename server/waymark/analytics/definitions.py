@@ -21,16 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-import yaml
 
 from waymark.analytics.schemas import FeatureIn, PageIn, RuleId
 from waymark.analytics.services import DefinitionError, check_feature, check_page
 from waymark.guides.loader import GuideError
+from waymark.guides.yaml_source import YamlProblem, duplicate_keys, format_path, node_line, parse_path, read_yaml
 
 __all__ = ["DefinitionFiles", "FeatureEntry", "PageEntry", "validate_definition_paths", "validate_definition_sources"]
 
-_MAX_NODES = 20_000
-_PATH_PART = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]")
 FieldPath = tuple[str | int, ...]
 
 
@@ -68,62 +66,11 @@ class DefinitionFiles(msgspec.Struct):
     has_features: bool
 
 
-def _format(path: FieldPath) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}" if out else str(part)
-    return out
-
-
-def _line(root: yaml.Node, path: FieldPath, at_key: bool = False) -> int:
-    """Line of the node at ``path``, or of its deepest existing parent (for a missing field)."""
-    node = root
-    for i, part in enumerate(path):
-        child = None
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if key.value == part:
-                    child = key if at_key and i == len(path) - 1 else value
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            child = node.value[part]
-        if child is None:
-            break
-        node = child
-    return node.start_mark.line + 1
-
-
-def _duplicate_keys(node: yaml.Node, path: FieldPath, out: list[tuple[FieldPath, int]]) -> None:
-    if isinstance(node, yaml.MappingNode):
-        seen: set[Any] = set()
-        for key, value in node.value:
-            if key.value in seen:
-                out.append(((*path, key.value), key.start_mark.line + 1))
-            seen.add(key.value)
-            _duplicate_keys(value, (*path, key.value), out)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _duplicate_keys(item, (*path, i), out)
-
-
-def _node_count(root: yaml.Node) -> int:
-    stack, count = [root], 0
-    while stack and count <= _MAX_NODES:
-        node = stack.pop()
-        count += 1
-        if isinstance(node, yaml.MappingNode):
-            stack.extend(part for pair in node.value for part in pair)
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
-    return count
-
-
 def _msgspec_problem(exc: msgspec.ValidationError) -> tuple[FieldPath, str, bool]:
     """(path inside the entry, message, point at the key) from msgspec's "… - at `$.a[0].b`"."""
     text = str(exc)
     match = re.search(r" - at `\$(.*)`$", text)
-    path: FieldPath = tuple(
-        int(index) if index else key for key, index in _PATH_PART.findall(match.group(1))
-    ) if match else ()
+    path: FieldPath = parse_path(match.group(1)) if match else ()
     message = text[:match.start()] if match else text
     field = re.search(r"(?:missing required|unknown) field `([^`]+)`", message)
     if field:
@@ -139,31 +86,21 @@ _Checked = tuple[
 
 def _check_text(text: str, file: str) -> _Checked:
     errors: list[GuideError] = []
-    loader = yaml.SafeLoader(text)
     try:
-        root = loader.get_single_node()
-        if root is not None and _node_count(root) > _MAX_NODES:
-            return [], [], [GuideError(file, None, "", f"too large: over {_MAX_NODES} YAML nodes")], (False, False)
-        data = loader.construct_document(root) if root is not None else None
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        return [], [], [GuideError(file, line, "", f"invalid YAML: {exc.problem}")], (False, False)
-    except (yaml.YAMLError, RecursionError) as exc:
-        return [], [], [GuideError(file, None, "", f"invalid YAML: {exc}")], (False, False)
-    finally:
-        loader.dispose()
+        root, data = read_yaml(text)
+    except YamlProblem as exc:
+        return [], [], [GuideError(file, exc.line, "", exc.message)], (False, False)
     if root is None or not isinstance(data, dict):
         line = root.start_mark.line + 1 if root is not None else None
         return [], [], [GuideError(file, line, "", "a definitions file is a mapping with `pages` and/or "
                                                    "`features` lists")], (False, False)
-    duplicates: list[tuple[FieldPath, int]] = []
-    _duplicate_keys(root, (), duplicates)
-    errors += [GuideError(file, line, _format(path), "duplicate key") for path, line in duplicates]
+    errors += [GuideError(file, line, format_path(path), "duplicate key") for path, line in duplicate_keys(root)]
     try:
         parsed = msgspec.convert(data, _File)
     except msgspec.ValidationError as exc:
         path, message, at_key = _msgspec_problem(exc)
-        return [], [], [*errors, GuideError(file, _line(root, path, at_key), _format(path), message)], (False, False)
+        problem = GuideError(file, node_line(root, path, at_key), format_path(path), message)
+        return [], [], [*errors, problem], (False, False)
     pages: list[tuple[str, PageIn, str, int]] = []
     features: list[tuple[str, FeatureIn, str, int]] = []
     for kind, entries in (("pages", parsed.pages), ("features", parsed.features)):
@@ -174,19 +111,19 @@ def _check_text(text: str, file: str) -> _Checked:
                     page = msgspec.convert(entry, PageEntry)
                     definition: Any = page.as_input()
                     check_page(page.id, definition)
-                    pages.append((page.id, definition, file, _line(root, (*where, "id"))))
+                    pages.append((page.id, definition, file, node_line(root, (*where, "id"))))
                 else:
                     feature = msgspec.convert(entry, FeatureEntry)
                     definition = feature.as_input()
                     check_feature(feature.id, definition)
-                    features.append((feature.id, definition, file, _line(root, (*where, "id"))))
+                    features.append((feature.id, definition, file, node_line(root, (*where, "id"))))
             except msgspec.ValidationError as exc:
                 path, message, at_key = _msgspec_problem(exc)
                 full = (*where, *path)
-                errors.append(GuideError(file, _line(root, full, at_key), _format(full), message))
+                errors.append(GuideError(file, node_line(root, full, at_key), format_path(full), message))
             except DefinitionError as exc:
-                full = (*where, *(int(i) if i else k for k, i in _PATH_PART.findall("." + exc.field)))
-                errors.append(GuideError(file, _line(root, full), _format(full), exc.message))
+                full = (*where, *parse_path(exc.field))
+                errors.append(GuideError(file, node_line(root, full), format_path(full), exc.message))
     return pages, features, errors, (parsed.pages is not None, parsed.features is not None)
 
 

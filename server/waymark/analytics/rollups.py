@@ -14,11 +14,11 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Text, cast, delete, literal, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.analytics.rules import RuleBook, hold_rules, load_rule_book, rule_cache
 from waymark.db.models import DailyUsage, Event
+from waymark.db.upsert import insert_for
 from waymark.events.schemas import AliasEvent, AnyEvent, ClickEvent, GuideEvent, TimeEvent, TrackEvent
 
 __all__ = [
@@ -112,8 +112,7 @@ class Tally:
 
 @cache
 def _upsert_for(dialect_name: str) -> tuple[Any, Any]:
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    ins = dialect.insert(_TABLE)
+    ins = insert_for(dialect_name, _TABLE)
     grow = {"count": _TABLE.c.count + ins.excluded.count, "ms": _TABLE.c.ms + ins.excluded.ms}
     return ins, ins.on_conflict_do_update(index_elements=list(_PK), set_=grow)
 

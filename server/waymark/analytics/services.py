@@ -6,19 +6,20 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import msgspec
 from sqlalchemy import Text, cast, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.analytics.rollups import rebuild_rule
 from waymark.analytics.rules import hold_rules, load_rule_book, page_matcher
 from waymark.analytics.schemas import Feature, FeatureIn, Page, PageIn, UntaggedClick
 from waymark.analytics.selectors import SelectorError, escape_ident, parse_selector
+from waymark.clock import as_utc
 from waymark.db.models import DailyUsage, Event, FeatureDefinition, PageDefinition, utcnow
+from waymark.db.upsert import insert_for
 from waymark.guides.schemas import SLUG_PATTERN, PageRule
 from waymark.guides.targeting import RuleError
 
@@ -105,17 +106,13 @@ def check_feature(feature_id: str, data: FeatureIn) -> tuple[str, dict[str, Any]
     return data.selector, (_check_rule(data.page, "page") if data.page is not None else None)
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _page(row: PageDefinition) -> Page:
-    return Page(id=row.id, name=row.name, rule=msgspec.convert(row.rule, PageRule), updated_at=_utc(row.updated_at))
+    return Page(id=row.id, name=row.name, rule=msgspec.convert(row.rule, PageRule), updated_at=as_utc(row.updated_at))
 
 
 def _feature(row: FeatureDefinition) -> Feature:
     page = msgspec.convert(row.page, PageRule) if row.page else None
-    return Feature(id=row.id, name=row.name, selector=row.selector, page=page, updated_at=_utc(row.updated_at))
+    return Feature(id=row.id, name=row.name, selector=row.selector, page=page, updated_at=as_utc(row.updated_at))
 
 
 async def list_pages(session: AsyncSession, app_id: str) -> list[Page]:
@@ -155,9 +152,8 @@ async def _save(
     changed = old is None or tuple(old) != tuple(values[f] for f in rule_fields)
     if changed:
         await hold_rules(session, app_id, change=True)
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
     row = {"app_id": app_id, "id": rule_id, **values, "updated_at": utcnow()}
-    ins = dialect.insert(model).values(row)
+    ins = insert_for(session, model).values(row)
     await session.execute(ins.on_conflict_do_update(
         index_elements=["app_id", "id"], set_={k: ins.excluded[k] for k in row if k not in ("app_id", "id")}
     ))
@@ -257,7 +253,7 @@ async def untagged_clicks(session: AsyncSession, app_id: str, since: datetime, l
             tag=str(e["element"].get("tag") or ""), id=key[1], text=key[2], path=key[0],
             classes=[str(c) for c in e["element"].get("classes") or []],
             attrs={str(k): str(v) for k, v in (e["element"].get("attrs") or {}).items()},
-            clicks=e["clicks"], last_clicked=_utc(e["last"]), example_url=e["url"],
+            clicks=e["clicks"], last_clicked=as_utc(e["last"]), example_url=e["url"],
             suggested_selector=suggest_selector(e["element"]),
         )
         for key, e in ranked

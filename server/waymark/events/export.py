@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 import msgspec
@@ -15,6 +15,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from waymark.apps.auth import secret_app_id
+from waymark.clock import as_utc
 from waymark.db.models import Event
 
 __all__ = ["ExportController", "ExportedEvent"]
@@ -39,10 +40,6 @@ class ExportedEvent(msgspec.Struct, omit_defaults=True):
     props: dict[str, object] = msgspec.field(default_factory=dict)
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 async def _lines(
     sessionmaker: async_sessionmaker[AsyncSession], query: Select[tuple[Event]]
 ) -> AsyncIterator[bytes]:
@@ -57,7 +54,7 @@ async def _lines(
         chunk = bytearray()
         for e in rows:
             chunk += encoder.encode(ExportedEvent(
-                id=e.event_id, type=e.type, visitor=e.visitor_id, ts=_utc(e.ts), received_at=_utc(e.received_at),
+                id=e.event_id, type=e.type, visitor=e.visitor_id, ts=as_utc(e.ts), received_at=as_utc(e.received_at),
                 tenant=e.tenant_id, name=e.name, url=e.url, guide=e.guide_id, guide_version=e.guide_version,
                 step=e.step, props=e.props or {},
             ))

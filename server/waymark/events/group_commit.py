@@ -14,7 +14,6 @@ import logging
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -33,7 +32,6 @@ class Job:
 
     app_id: str
     judged: list[tuple[int, AnyEvent | Rejected]]
-    received_at: datetime
     throttled: Callable[[str], bool]
     snooze_days: Callable[[str], int]
     done: asyncio.Future[IngestResult] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
@@ -111,8 +109,7 @@ class GroupCommitter:
             bases.append(len(judged))
             judged.extend((bases[-1] + i, ev) for i, ev in job.judged)
         async with self._sessionmaker() as session:
-            prepared = await prepare(session, app_id, judged, None, max(j.received_at for j in group),
-                                     max_events=len(judged))
+            prepared = await prepare(session, app_id, judged)
             stored = await store_events(session, app_id, prepared.events, group[0].throttled,
                                         group[0].snooze_days)
             await session.commit()

@@ -8,7 +8,7 @@ from datetime import datetime
 import msgspec
 from litestar.datastructures import State
 
-from waymark.delivery.snapshot import SnapshotStore
+from waymark.delivery.snapshot import Snapshot, SnapshotStore
 from waymark.events.group_commit import GroupCommitter, Job
 from waymark.events.pipeline import correct_clock, judge
 from waymark.events.schemas import MAX_BATCH_EVENTS, AnyEvent, IngestResult, Rejected
@@ -33,7 +33,7 @@ async def ingest(
         ])
     if snapshot.require_identity:
         judged = [(i, _verified(i, ev, identity, snapshot.identity_secrets)) for i, ev in judged]
-    return await ingest_events(state, app_id, judged, sent_at, received_at)
+    return await ingest_events(state, snapshot, judged, sent_at, received_at)
 
 
 def _verified(index: int, ev: AnyEvent | Rejected, token: str | None, secrets: tuple[str, ...]) -> AnyEvent | Rejected:
@@ -47,12 +47,10 @@ def _verified(index: int, ev: AnyEvent | Rejected, token: str | None, secrets: t
 
 
 async def ingest_events(
-    state: State, app_id: str, judged: Sequence[tuple[int, AnyEvent | Rejected]], sent_at: datetime | None,
+    state: State, snapshot: Snapshot, judged: Sequence[tuple[int, AnyEvent | Rejected]], sent_at: datetime | None,
     received_at: datetime,
 ) -> IngestResult:
     """Correct each event's clock, enforce the batch limit, and hand the batch to the group committer."""
-    snapshots: SnapshotStore = state.snapshots
-    snapshot = await snapshots.get(app_id)
     ready: list[tuple[int, AnyEvent | Rejected]] = []
     kept = 0
     for index, ev in judged:
@@ -65,5 +63,5 @@ async def ingest_events(
             kept += 1
             ready.append((index, msgspec.structs.replace(ev, ts=correct_clock(ev.ts, sent_at, received_at))))
     committer: GroupCommitter = state.group_committer
-    return await committer.submit(Job(app_id=app_id, judged=ready, received_at=received_at,
+    return await committer.submit(Job(app_id=snapshot.app_id, judged=ready,
                                       throttled=snapshot.counts_for_throttle, snooze_days=snapshot.snooze_days))

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from waymark.clock import as_utc
 from waymark.db.models import Tenant, Visitor, VisitorAlias
 from waymark.events.schemas import (
     EVENT_TYPES,
-    MAX_BATCH_EVENTS,
     MAX_EVENT_BYTES,
     AliasEvent,
     AnyEvent,
@@ -60,10 +60,9 @@ def correct_clock(ts: datetime, sent_at: datetime | None, received_at: datetime)
     As Segment does: ``received_at - (sent_at - ts)``, when the client said when it
     sent the batch. An event that claims to come from the future is brought to now.
     """
-    ts = ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+    ts = as_utc(ts)
     if sent_at is not None:
-        sent_at = sent_at if sent_at.tzinfo else sent_at.replace(tzinfo=UTC)
-        offset = received_at - sent_at
+        offset = received_at - as_utc(sent_at)
         if abs(offset) <= _MAX_SKEW_CORRECTION:
             ts = ts + offset
     return min(ts, received_at)
@@ -85,19 +84,13 @@ async def prepare(
     session: AsyncSession,
     app_id: str,
     judged: Sequence[tuple[int, AnyEvent | Rejected]],
-    sent_at: datetime | None,
-    received_at: datetime,
-    max_events: int = MAX_BATCH_EVENTS,
 ) -> Prepared:
-    """Enrich (clock, aliases, tenant) and filter (tenant opt-out, batch size) judged events."""
+    """Enrich (aliases, tenant) and filter (tenant opt-out) judged events whose clocks are corrected."""
     out = Prepared()
     accepted: list[tuple[int, AnyEvent]] = []
     for index, item in judged:
         if isinstance(item, Rejected):
             out.rejected.append(item)
-        elif len(accepted) >= max_events:
-            out.rejected.append(Rejected(index=index, id=item.id,
-                                         reason=f"more than {MAX_BATCH_EVENTS} events in one batch"))
         else:
             accepted.append((index, item))
     if not accepted:
@@ -122,12 +115,12 @@ async def prepare(
     for index, ev in accepted:
         visitor = canonical[ev.visitor]
         tenant = ev.tenant or known_tenant.get(visitor)
-        changes: dict[str, object] = {"ts": correct_clock(ev.ts, sent_at, received_at)}
+        changes: dict[str, object] = {}
         if visitor != ev.visitor:
             changes["visitor"] = visitor
         if tenant != ev.tenant and not isinstance(ev, GroupEvent):
             changes["tenant"] = tenant
-        enriched.append((index, msgspec.structs.replace(ev, **changes)))
+        enriched.append((index, msgspec.structs.replace(ev, **changes) if changes else ev))
     tenant_ids = {ev.tenant for _, ev in enriched if ev.tenant}
     policies = (
         await session.execute(

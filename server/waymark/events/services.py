@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import msgspec
 from sqlalchemy import func, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.analytics.rollups import roll_up
+from waymark.clock import as_utc
 from waymark.db.models import Event, GuideState, Tenant, Visitor, VisitorAlias, utcnow
+from waymark.db.upsert import insert_for
 from waymark.events.schemas import (
     AliasEvent,
     AnyEvent,
@@ -28,17 +29,6 @@ from waymark.guides.frequency import GuideState as StateValue
 from waymark.guides.frequency import apply_event
 
 __all__ = ["event_row", "event_type", "store_events", "write_events"]
-
-
-def _insert(session: AsyncSession, model: type) -> Any:
-    """A Core INSERT on the model's table: the ORM's bulk path would add RETURNING and, on SQLite,
-    fall back to one statement per row."""
-    dialect = session.bind.dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(model.__table__)  # type: ignore[attr-defined]
-
-
-def _utc(ts: datetime) -> datetime:
-    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
 
 
 def event_type(ev: AnyEvent) -> str:
@@ -68,7 +58,7 @@ def event_row(app_id: str, ev: AnyEvent, received_at: datetime) -> dict[str, Any
         "name": ev.name if isinstance(ev, TrackEvent) else None,
         "visitor_id": ev.visitor, "tenant_id": ev.tenant,
         "guide_id": guide.guide if guide else None, "guide_version": guide.guide_version if guide else None,
-        "step": guide.step if guide else None, "url": ev.url, "ts": _utc(ev.ts), "received_at": received_at,
+        "step": guide.step if guide else None, "url": ev.url, "ts": as_utc(ev.ts), "received_at": received_at,
         "props": _props(ev),
     }
 
@@ -106,7 +96,7 @@ async def store_events(
     rows = [event_row(app_id, ev, now) for ev in unique.values()]
     # executemany with RETURNING ("insertmanyvalues"): one cached statement, however many rows
     stmt = (
-        _insert(session, Event)
+        insert_for(session, Event)
         .on_conflict_do_nothing(index_elements=["app_id", "event_id"])
         .returning(Event.__table__.c.event_id)
     )
@@ -165,17 +155,17 @@ async def _touch_people(
             tenant_traits.setdefault(ev.tenant, {}).update(ev.traits)
         elif (event_type(ev) == "guide_seen" and isinstance(ev, GuideEvent)
               and ev.props.get("trigger") == "auto" and throttled(ev.guide)):
-            row["last_auto"] = _utc(ev.ts)
+            row["last_auto"] = as_utc(ev.ts)
     tenant_meta = await _merged_meta(session, Tenant, app_id, tenant_traits)
     if tenants:
-        ins = _insert(session, Tenant)
+        ins = insert_for(session, Tenant)
         await session.execute(
             ins.on_conflict_do_update(index_elements=["app_id", "id"], set_={"last_seen": ins.excluded.last_seen}),
             [{"app_id": app_id, "id": t, "meta": tenant_meta.get(t, {}), "first_seen": now, "last_seen": now,
               "opted_out": False, "drop_fields": []} for t in sorted(tenants)],
         )
     if tenant_meta:
-        ins = _insert(session, Tenant)
+        ins = insert_for(session, Tenant)
         await session.execute(
             ins.on_conflict_do_update(index_elements=["app_id", "id"], set_={"meta": ins.excluded.meta}),
             [{"app_id": app_id, "id": t, "meta": m, "first_seen": now, "last_seen": now, "opted_out": False,
@@ -183,7 +173,7 @@ async def _touch_people(
         )
     visitor_meta = await _merged_meta(session, Visitor, app_id, visitor_traits)
     # One statement for every visitor of the batch: known values are kept where the batch says nothing.
-    ins = _insert(session, Visitor)
+    ins = insert_for(session, Visitor)
     await session.execute(
         ins.on_conflict_do_update(
             index_elements=["app_id", "id"],
@@ -198,7 +188,7 @@ async def _touch_people(
          for v, row in sorted(visitors.items())],
     )
     if visitor_meta:
-        ins = _insert(session, Visitor)
+        ins = insert_for(session, Visitor)
         await session.execute(
             ins.on_conflict_do_update(index_elements=["app_id", "id"], set_={"meta": ins.excluded.meta}),
             [{"app_id": app_id, "id": v, "tenant_id": None, "meta": m, "first_seen": now, "last_seen": now,
@@ -212,7 +202,7 @@ async def _link_aliases(session: AsyncSession, app_id: str, aliases: list[AliasE
         if ev.previous == ev.visitor:
             continue
         await session.execute(
-            _insert(session, VisitorAlias)
+            insert_for(session, VisitorAlias)
             .values(app_id=app_id, alias=ev.previous, visitor_id=ev.visitor, created_at=utcnow())
             .on_conflict_do_update(index_elements=["app_id", "alias"], set_={"visitor_id": ev.visitor})
         )
@@ -247,11 +237,11 @@ async def _fold_guide_state(
     for ev in events:
         key = (ev.visitor, ev.guide)
         current = states.get(key) or StateValue(status="new", step=0)
-        if current.last_seen_at is not None and _utc(ev.ts) < _utc(current.last_seen_at):
+        if current.last_seen_at is not None and as_utc(ev.ts) < as_utc(current.last_seen_at):
             continue  # arrived late (page-hide flush racing the next page): newer state wins
         days = ev.props.get("days")
         states[key] = apply_event(
-            current, event_type(ev), ev.step or 0, _utc(ev.ts),
+            current, event_type(ev), ev.step or 0, as_utc(ev.ts),
             days if isinstance(days, int) and days > 0 else snooze_days(ev.guide),
         )
     rows = [
@@ -262,7 +252,7 @@ async def _fold_guide_state(
         }
         for (v, g), s in states.items()
     ]
-    ins = _insert(session, GuideState)
+    ins = insert_for(session, GuideState)
     cols = ("status", "step", "last_seen_at", "snoozed_until", "completed_at", "updated_at")
     await session.execute(
         ins.on_conflict_do_update(

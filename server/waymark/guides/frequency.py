@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 import msgspec
 from msgspec import Struct
+
+from waymark.clock import as_utc
 
 __all__ = [
     "GUIDE_EVENT_TYPES",
@@ -44,11 +46,6 @@ class GuideState(Struct, kw_only=True):
     completed_at: datetime | None = None
 
 
-def _aware(moment: datetime) -> datetime:
-    # Databases (SQLite) may hand back naive datetimes; they are stored as UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def may_auto_show(frequency_mode: str, days: int | None, state: GuideState, now: datetime) -> bool:
     """May this guide start by itself for this visitor now (ignoring page, segment and throttle)?
 
@@ -57,8 +54,8 @@ def may_auto_show(frequency_mode: str, days: int | None, state: GuideState, now:
     snooze has run out); `until_completed` until it is completed; `every` when
     it is new or was last seen at least `days` days ago.
     """
-    now = _aware(now)
-    if state.snoozed_until is not None and _aware(state.snoozed_until) > now:
+    now = as_utc(now)
+    if state.snoozed_until is not None and as_utc(state.snoozed_until) > now:
         return False
     status = state.status
     if status == "in_progress":
@@ -70,13 +67,13 @@ def may_auto_show(frequency_mode: str, days: int | None, state: GuideState, now:
     if frequency_mode == "every":
         if status in ("new", "snoozed") or state.last_seen_at is None:
             return True
-        return _aware(state.last_seen_at) + timedelta(days=max(days or 1, 1)) <= now
+        return as_utc(state.last_seen_at) + timedelta(days=max(days or 1, 1)) <= now
     raise ValueError(f"unknown frequency mode {frequency_mode!r}")
 
 
 def throttle_allows(last_auto_at: datetime | None, now: datetime, interval: timedelta) -> bool:
     """True when no guide started by itself within `interval` before `now`."""
-    return last_auto_at is None or _aware(now) - _aware(last_auto_at) >= interval
+    return last_auto_at is None or as_utc(now) - as_utc(last_auto_at) >= interval
 
 
 def apply_event(
@@ -92,7 +89,7 @@ def apply_event(
 
     Showing, advancing, closing or completing a guide ends any snooze.
     """
-    now = _aware(now)
+    now = as_utc(now)
     if event_type == "guide_seen":
         status: Status = "in_progress" if state.status == "in_progress" else "seen"
         return msgspec.structs.replace(state, status=status, step=step, last_seen_at=now, snoozed_until=None)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -15,6 +14,7 @@ from msgspec import Struct
 from waymark.guides.content import compile_body
 from waymark.guides.schemas import INVALID, FieldPath, GuideFile, Locales, Step, Text, TooltipStep, check_guide_data
 from waymark.guides.targeting import RuleError, compile_page_rule, compile_rule, locale_allowed
+from waymark.guides.yaml_source import YamlProblem, duplicate_keys, format_path, node_line, parse_path, read_yaml
 
 __all__ = [
     "GuideError",
@@ -25,8 +25,6 @@ __all__ = [
     "validate_sources",
 ]
 
-_MAX_NODES = 20_000
-_PATH_PART = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]|^([^.\[\]]+)")
 
 
 class GuideError(Struct, frozen=True):
@@ -59,18 +57,6 @@ class GuideFileError(ValueError):
         self.errors = errors
 
 
-def _format_path(path: FieldPath) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}" if out else str(part)
-    return out
-
-
-def _parse_path(text: str) -> FieldPath:
-    """`targeting.segment.all[1].op` (or msgspec's `.steps[2]`) → ("targeting", "segment", "all", 1, "op")."""
-    return tuple(int(index) if index else key or first for key, index, first in _PATH_PART.findall(text))
-
-
 class _FileCheck:
     """Validation of one parsed file, with the YAML node tree for line numbers."""
 
@@ -83,36 +69,15 @@ class _FileCheck:
 
     def line(self, path: FieldPath, at_key: bool = False) -> int | None:
         """Line of the node at `path`, or of the deepest existing parent (for missing fields)."""
-        node = self.root
-        for i, part in enumerate(path):
-            child = None
-            if isinstance(node, yaml.MappingNode):
-                for key, value in node.value:
-                    if key.value == part:
-                        child = key if at_key and i == len(path) - 1 else value
-            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-                child = node.value[part]
-            if child is None:
-                break
-            node = child
-        return node.start_mark.line + 1
+        return node_line(self.root, path, at_key)
 
     def error(self, path: FieldPath, message: str, at_key: bool = False, line: int | None = None) -> None:
         line = line if line is not None else self.line(path, at_key)
-        self.errors.append(GuideError(self.file, line, _format_path(path), message))
+        self.errors.append(GuideError(self.file, line, format_path(path), message))
 
-    def duplicate_keys(self, node: yaml.Node, path: FieldPath = ()) -> None:
-        """PyYAML keeps the last of two equal keys silently; say so instead."""
-        if isinstance(node, yaml.MappingNode):
-            seen: set[Any] = set()
-            for key, value in node.value:
-                if key.value in seen:
-                    self.error((*path, key.value), "duplicate key", line=key.start_mark.line + 1)
-                seen.add(key.value)
-                self.duplicate_keys(value, (*path, key.value))
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                self.duplicate_keys(item, (*path, i))
+    def duplicate_keys(self) -> None:
+        for path, line in duplicate_keys(self.root):
+            self.error(path, "duplicate key", line=line)
 
     # --- meaning (what a schema cannot say) ---
 
@@ -162,7 +127,7 @@ class _FileCheck:
             else:
                 self.selector((*path, "anchor"), step.anchor)
         if step.page is not None:
-            self.rule(step.page, _format_path((*path, "page")), compile_page_rule)
+            self.rule(step.page, format_path((*path, "page")), compile_page_rule)
         if step.title is None and step.body is None:
             self.error(path, "a step needs a title or a body")
         self.text_locales((*path, "title"), step.title, only)
@@ -203,7 +168,7 @@ class _FileCheck:
                 for i, part in enumerate(parts):
                     self.rule(part, f"{path}.{kind}[{i}]")
             if len(self.errors) == before:
-                self.error(_parse_path(exc.field), exc.message)
+                self.error(parse_path(exc.field), exc.message)
 
 
 def _selector_problem(selector: str) -> str | None:
@@ -254,41 +219,17 @@ def _check_file(path: Path, file: str) -> tuple[GuideFile | None, list[GuideErro
     return _check_text(text, file)
 
 
-def _too_many_nodes(root: yaml.Node) -> bool:
-    """Aliases can make a small file a huge tree (a "billion laughs"); the checks walk that tree."""
-    stack, count = [root], 0
-    while stack and count <= _MAX_NODES:
-        node = stack.pop()
-        count += 1
-        if isinstance(node, yaml.MappingNode):
-            stack.extend(part for pair in node.value for part in pair)
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
-    return count > _MAX_NODES
-
-
 def _check_text(text: str, file: str) -> tuple[GuideFile | None, list[GuideError], int | None]:
     """The guide in one file's text, every problem in it, and the line of its id."""
-    loader = yaml.SafeLoader(text)
     try:
-        root = loader.get_single_node()
-        data = loader.construct_document(root) if root is not None else None
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        return None, [GuideError(file, line, "", f"invalid YAML: {exc.problem}")], None
-    except yaml.YAMLError as exc:
-        return None, [GuideError(file, None, "", f"invalid YAML: {exc}")], None
-    except RecursionError:
-        return None, [GuideError(file, None, "", "invalid YAML: nested too deeply")], None
-    finally:
-        loader.dispose()
-    if root is not None and _too_many_nodes(root):
-        return None, [GuideError(file, None, "", f"too large: over {_MAX_NODES} YAML nodes, aliases expanded")], None
+        root, data = read_yaml(text)
+    except YamlProblem as exc:
+        return None, [GuideError(file, exc.line, "", exc.message)], None
     if not isinstance(data, dict) or root is None:
         line = root.start_mark.line + 1 if root is not None else None
         return None, [GuideError(file, line, "", "a guide file is a mapping (id, name, steps, ...)")], None
     check = _FileCheck(file, root)
-    check.duplicate_keys(root)
+    check.duplicate_keys()
     _utc_schedule(data)
     parts, steps, issues = check_guide_data(data)
     for issue in issues:

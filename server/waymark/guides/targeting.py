@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
+from waymark.clock import as_utc
 from waymark.guides.schemas import PageRule, Text
 
 __all__ = [
@@ -124,14 +125,10 @@ def compile_page_rule(rule: str | PageRule, path: str = "page") -> PageMatcher:
 # --- segment rules -----------------------------------------------------------
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _parse_temporal(value: Any) -> date | None:
     """A date/datetime from a date, a datetime or an ISO string; naive datetimes are UTC."""
     if isinstance(value, datetime):
-        return _aware(value)
+        return as_utc(value)
     if isinstance(value, date):
         return value
     if isinstance(value, str) and 8 <= len(value) <= 40:
@@ -140,7 +137,7 @@ def _parse_temporal(value: Any) -> date | None:
         except ValueError:
             pass
         try:
-            return _aware(datetime.fromisoformat(value))
+            return as_utc(datetime.fromisoformat(value))
         except ValueError:
             return None
     return None
@@ -196,7 +193,7 @@ def _compile_condition(raw: Mapping[str, Any], path: str) -> Predicate:
     if op not in OPS:
         raise RuleError(f"{path}.op", f"unknown op {op!r} (expected one of {', '.join(sorted(OPS))})")
     has_value = "value" in raw
-    value = _aware(raw["value"]) if isinstance(raw.get("value"), datetime) else raw.get("value")
+    value = as_utc(raw["value"]) if isinstance(raw.get("value"), datetime) else raw.get("value")
     where = f"{path}.value"
 
     if op == "exists":
@@ -208,7 +205,7 @@ def _compile_condition(raw: Mapping[str, Any], path: str) -> Predicate:
     elif op in ("in", "not_in"):
         if not isinstance(value, list) or not value or not all(_is_scalar(v) for v in value):
             raise RuleError(where, f"{op} takes a non-empty list of values")
-        test = _member_test([_aware(v) if isinstance(v, datetime) else v for v in value])
+        test = _member_test([as_utc(v) if isinstance(v, datetime) else v for v in value])
         if op == "not_in":
             inner_in = test
             test = lambda a: not inner_in(a)  # noqa: E731
@@ -306,10 +303,10 @@ def compile_rule(raw: Any, path: str = "segment") -> Predicate:
 
 def schedule_allows(start: datetime | None, end: datetime | None, now: datetime) -> bool:
     """True when `start <= now < end` (a missing bound is open; naive datetimes are UTC)."""
-    now = _aware(now)
-    if start is not None and now < _aware(start):
+    now = as_utc(now)
+    if start is not None and now < as_utc(start):
         return False
-    return end is None or now < _aware(end)
+    return end is None or now < as_utc(end)
 
 
 def _norm(locale: str) -> str:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from waymark.db.models import App, Event, Tenant, Visitor, utcnow
 from waymark.db.scope import app_session
+from waymark.db.upsert import insert_for
 from waymark.privacy.schemas import AppPrivacy, TenantPrivacy
 
 __all__ = [
@@ -75,8 +75,7 @@ async def set_tenant_privacy(
     fields = _normalised_fields(wanted.drop_fields)
     async with app_session(sessionmaker, app_id) as session:
         now = utcnow()
-        dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-        insert = dialect.insert(Tenant).values(
+        insert = insert_for(session, Tenant).values(
             app_id=app_id, id=tenant_id, meta={}, first_seen=now, last_seen=now,
             opted_out=wanted.opted_out, drop_fields=fields,
         )

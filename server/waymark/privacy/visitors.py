@@ -7,12 +7,13 @@ resolution: those ids are the same person, so their rows are exported and erased
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from waymark.clock import as_utc
 from waymark.db.models import DailyUsage, Erasure, Event, GuideState, Visitor, VisitorAlias, utcnow
 from waymark.events.export import ExportedEvent
 from waymark.privacy.schemas import (
@@ -27,31 +28,27 @@ from waymark.privacy.schemas import (
 __all__ = ["erase_visitor", "export_visitor", "list_erasures"]
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def _utc_or_none(moment: datetime | None) -> datetime | None:
-    return None if moment is None else _utc(moment)
+    return None if moment is None else as_utc(moment)
 
 
 def _profile(v: Visitor) -> VisitorProfile:
     return VisitorProfile(
-        id=v.id, tenant=v.tenant_id, meta=dict(v.meta or {}), first_seen=_utc(v.first_seen),
-        last_seen=_utc(v.last_seen), last_auto_guide_at=_utc_or_none(v.last_auto_guide_at),
+        id=v.id, tenant=v.tenant_id, meta=dict(v.meta or {}), first_seen=as_utc(v.first_seen),
+        last_seen=as_utc(v.last_seen), last_auto_guide_at=_utc_or_none(v.last_auto_guide_at),
     )
 
 
 def _event(e: Event) -> ExportedEvent:
     return ExportedEvent(
-        id=e.event_id, type=e.type, visitor=e.visitor_id, ts=_utc(e.ts), received_at=_utc(e.received_at),
+        id=e.event_id, type=e.type, visitor=e.visitor_id, ts=as_utc(e.ts), received_at=as_utc(e.received_at),
         tenant=e.tenant_id, name=e.name, url=e.url, guide=e.guide_id, guide_version=e.guide_version,
         step=e.step, props=e.props or {},
     )
 
 
 def _record(e: Erasure) -> ErasureRecord:
-    return ErasureRecord(visitor=e.visitor_id, events_deleted=e.events_deleted, erased_at=_utc(e.erased_at))
+    return ErasureRecord(visitor=e.visitor_id, events_deleted=e.events_deleted, erased_at=as_utc(e.erased_at))
 
 
 async def _aliases(session: AsyncSession, app_id: str, visitor_id: str) -> Sequence[VisitorAlias]:
@@ -100,7 +97,7 @@ async def export_visitor(session: AsyncSession, app_id: str, visitor_id: str) ->
         visitor=visitor_id,
         profile=_profile(own) if own is not None else None,
         aliases=[
-            AliasExport(alias=a.alias, created_at=_utc(a.created_at),
+            AliasExport(alias=a.alias, created_at=as_utc(a.created_at),
                         profile=_profile(profiles[a.alias]) if a.alias in profiles else None)
             for a in aliases
         ],
@@ -109,7 +106,7 @@ async def export_visitor(session: AsyncSession, app_id: str, visitor_id: str) ->
             GuideStateExport(
                 visitor=s.visitor_id, guide=s.guide_id, status=s.status, step=s.step,
                 last_seen_at=_utc_or_none(s.last_seen_at), snoozed_until=_utc_or_none(s.snoozed_until),
-                completed_at=_utc_or_none(s.completed_at), updated_at=_utc(s.updated_at),
+                completed_at=_utc_or_none(s.completed_at), updated_at=as_utc(s.updated_at),
             )
             for s in states
         ],

@@ -93,7 +93,8 @@ class SegmentController(Controller):
         app_id = await (resolver.secret(write_key) if from_server else resolver.public(write_key))
         if app_id is None:
             raise PermissionDeniedException("unknown write key")
-        if not from_server and (await request.app.state.snapshots.get(app_id)).require_identity:
+        snapshot = await request.app.state.snapshots.get(app_id)
+        if not from_server and snapshot.require_identity:
             raise PermissionDeniedException(
                 "this app requires verified identities: send server-side events with a secret key (sk_…)"
             )
@@ -119,7 +120,7 @@ class SegmentController(Controller):
             for ev in events:
                 ev.setdefault("ts", default_ts)
                 judged.append((index, judge(index, _encode.encode(ev))))
-        result = await ingest_events(request.app.state, app_id, judged, sent_at, received_at)
+        result = await ingest_events(request.app.state, snapshot, judged, sent_at, received_at)
         return SegmentResult(success=True, accepted=result.accepted, duplicates=result.duplicates,
                              rejected=result.rejected)
 

@@ -1,4 +1,4 @@
-"""A real ``waymark serve`` process for tests whose client is a separate program (SDKs, several workers)."""
+"""A real ``waymark serve`` process on a free port, for tests, end-to-end tests and benchmarks."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import IO
 
 import httpx
 
-__all__ = ["running_server", "start_server"]
+__all__ = ["running_server", "start_server", "stop_server"]
 
 
 def _free_port() -> int:
@@ -21,13 +22,15 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(database_url: str, workers: int = 1, **env: str) -> tuple[subprocess.Popen[bytes], str]:
-    """Start serving ``database_url`` (already migrated); returns the process and its base URL once it answers."""
+def start_server(
+    database_url: str, workers: int = 1, log: IO[str] | None = None, **env: str
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Serve ``database_url`` (already migrated); returns the process and its base URL once it answers."""
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "waymark.cli", "serve", "--port", str(port), "--workers", str(workers), "--no-migrate"],
         env={**os.environ, "WAYMARK_DATABASE_URL": database_url, **env},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -38,9 +41,17 @@ def start_server(database_url: str, workers: int = 1, **env: str) -> tuple[subpr
         except httpx.HTTPError:
             pass
         if time.monotonic() > deadline or process.poll() is not None:
-            process.kill()
+            stop_server(process)
             raise RuntimeError("waymark serve did not start")
         time.sleep(0.1)
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 @contextmanager
@@ -50,8 +61,4 @@ def running_server(database_url: str, workers: int = 1, **env: str) -> Iterator[
     try:
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_server(process)
