@@ -39,6 +39,15 @@ class ExportedEvent(msgspec.Struct, omit_defaults=True):
     step: int | None = None
     props: dict[str, object] = msgspec.field(default_factory=dict)
 
+    @classmethod
+    def of(cls, e: Event) -> ExportedEvent:
+        """A stored event as people get it back (the raw export, the visitor export)."""
+        return cls(
+            id=e.event_id, type=e.type, visitor=e.visitor_id, ts=as_utc(e.ts), received_at=as_utc(e.received_at),
+            tenant=e.tenant_id, name=e.name, url=e.url, guide=e.guide_id, guide_version=e.guide_version,
+            step=e.step, props=e.props or {},
+        )
+
 
 async def _lines(
     sessionmaker: async_sessionmaker[AsyncSession], query: Select[tuple[Event]]
@@ -53,11 +62,7 @@ async def _lines(
             return
         chunk = bytearray()
         for e in rows:
-            chunk += encoder.encode(ExportedEvent(
-                id=e.event_id, type=e.type, visitor=e.visitor_id, ts=as_utc(e.ts), received_at=as_utc(e.received_at),
-                tenant=e.tenant_id, name=e.name, url=e.url, guide=e.guide_id, guide_version=e.guide_version,
-                step=e.step, props=e.props or {},
-            ))
+            chunk += encoder.encode(ExportedEvent.of(e))
             chunk += b"\n"
         yield bytes(chunk)
         after = rows[-1].id

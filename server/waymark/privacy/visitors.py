@@ -39,14 +39,6 @@ def _profile(v: Visitor) -> VisitorProfile:
     )
 
 
-def _event(e: Event) -> ExportedEvent:
-    return ExportedEvent(
-        id=e.event_id, type=e.type, visitor=e.visitor_id, ts=as_utc(e.ts), received_at=as_utc(e.received_at),
-        tenant=e.tenant_id, name=e.name, url=e.url, guide=e.guide_id, guide_version=e.guide_version,
-        step=e.step, props=e.props or {},
-    )
-
-
 def _record(e: Erasure) -> ErasureRecord:
     return ErasureRecord(visitor=e.visitor_id, events_deleted=e.events_deleted, erased_at=as_utc(e.erased_at))
 
@@ -110,7 +102,7 @@ async def export_visitor(session: AsyncSession, app_id: str, visitor_id: str) ->
             )
             for s in states
         ],
-        events=[_event(e) for e in events],
+        events=[ExportedEvent.of(e) for e in events],
         daily_usage=[
             UsageExport(day=u.day, tenant=u.tenant_id or None, visitor=u.visitor_id, kind=u.kind, key=u.key,
                         count=u.count, ms=u.ms)
