@@ -6,21 +6,24 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import msgspec
 
 from waymark.settings import Settings, get_settings
 
+if TYPE_CHECKING:
+    from waymark.guides.loader import LoadedGuide
+
 __all__ = ["main"]
 
 T = TypeVar("T")
 
 
-def _run(make: Callable[[Settings], Awaitable[T]]) -> T:
+def _run(make: Callable[[Settings], Coroutine[Any, Any, T]]) -> T:
     """Run one async operation against the configured database, then dispose of the engine."""
     return asyncio.run(make(get_settings()))
 
@@ -160,7 +163,7 @@ def guides_schema() -> None:
     click.echo(json.dumps(guide_json_schema(), indent=2))
 
 
-def _validate_or_exit(paths: tuple[Path, ...]) -> list[object]:
+def _validate_or_exit(paths: tuple[Path, ...]) -> list[LoadedGuide]:
     from waymark.guides.loader import validate_paths
 
     loaded, errors = validate_paths([str(p) for p in paths])

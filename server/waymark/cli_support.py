@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 import httpx
@@ -53,7 +53,7 @@ def on_app_database(key: str, work: Callable[[AsyncSession, str], Awaitable[T]])
     return asyncio.run(run())
 
 
-def _remote(server: str, key: str, path: str, payload: dict[str, object]) -> dict[str, object]:
+def _remote(server: str, key: str, path: str, payload: dict[str, object]) -> dict[str, Any]:
     try:
         response = httpx.post(
             server.rstrip("/") + path, json=payload, headers={"Authorization": f"Bearer {key}"}, timeout=30
@@ -67,7 +67,7 @@ def _remote(server: str, key: str, path: str, payload: dict[str, object]) -> dic
         for problem in body.get("errors", []) if isinstance(body, dict) else []:
             lines.append(f"  {problem}")
         raise click.ClickException("\n".join(lines))
-    return body  # type: ignore[no-any-return]
+    return body
 
 
 def push_files(loaded: list[LoadedGuide], key: str, server: str | None) -> list[str]:
@@ -77,7 +77,7 @@ def push_files(loaded: list[LoadedGuide], key: str, server: str | None) -> list[
         results = body.get("published", [])
         return [
             f"{r['id']}: v{r['version']}{'' if r['changed'] else ' (unchanged)'}"
-            for r in results  # type: ignore[union-attr]
+            for r in results
         ]
     results = on_app_database(key, lambda session, app_id: publish(session, app_id, items_from_loaded(loaded)))
     return [f"{r.id}: v{r.version}{'' if r.changed else ' (unchanged)'}" for r in results]

@@ -57,7 +57,7 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
 @contextmanager
 def running_server(database_url: str, workers: int = 1, **env: str) -> Iterator[str]:
     """Serve ``database_url`` and yield the base URL; stopped afterwards."""
-    process, base = start_server(database_url, workers, **env)
+    process, base = start_server(database_url, workers, None, **env)
     try:
         yield base
     finally:

@@ -7,6 +7,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
@@ -38,14 +39,14 @@ class WidgetAssets:
         return f"/widget/waymark.{self.digest}.js"
 
 
-def _send(request: Request, assets: WidgetAssets, headers: dict[str, str]) -> Response[bytes]:
+def _send(request: Request[Any, Any, Any], assets: WidgetAssets, headers: dict[str, str]) -> Response[bytes]:
     headers = {**headers, "Vary": "Accept-Encoding"}
     if "gzip" in request.headers.get("accept-encoding", ""):
         return Response(assets.gzipped, media_type=_JS, headers={**headers, "Content-Encoding": "gzip"})
     return Response(assets.body, media_type=_JS, headers=headers)
 
 
-def _assets(request: Request) -> WidgetAssets:
+def _assets(request: Request[Any, Any, Any]) -> WidgetAssets:
     assets: WidgetAssets = request.app.state.widget
     if not assets.body:
         raise NotFoundException("the widget is not built: run `make widget`")
@@ -53,7 +54,7 @@ def _assets(request: Request) -> WidgetAssets:
 
 
 @get("/widget.js", include_in_schema=False)
-async def widget_current(request: Request) -> Response[bytes]:
+async def widget_current(request: Request[Any, Any, Any]) -> Response[bytes]:
     assets = _assets(request)
     etag = f'"{assets.digest}"'
     headers = {"ETag": etag, "Cache-Control": "public, max-age=300, must-revalidate"}
@@ -63,7 +64,7 @@ async def widget_current(request: Request) -> Response[bytes]:
 
 
 @get("/widget/{file:str}", include_in_schema=False)
-async def widget_hashed(request: Request, file: FromPath[str]) -> Response[bytes]:
+async def widget_hashed(request: Request[Any, Any, Any], file: FromPath[str]) -> Response[bytes]:
     assets = _assets(request)
     if f"/widget/{file}" != assets.hashed_path:
         raise NotFoundException(f"no widget build {file}; the current one is {assets.hashed_path}")

@@ -114,7 +114,7 @@ def _connect(path: str) -> sqlite3.Connection:
 def _prepare(app_id: str, chunk: list[Synthetic], book: RuleBook, props: _Props) -> _Prepared:
     tally = Tally(book)
     count = tally.event
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     append = rows.append
     visitors: dict[str, list[str]] = {}
     tenants: dict[str, list[str]] = {}
@@ -169,7 +169,9 @@ def _produce(path: str, app_id: str, make_events: Callable[[], Iterable[Syntheti
 
 def _prepared_batches(path: str, app_id: str, make_events: Callable[[], Iterable[Synthetic]],
                       batch: int) -> Iterator[_Prepared]:
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    # two literal calls, not one with a computed name: each returns a context type that knows Process
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork") if fork else multiprocessing.get_context("spawn")
     queue = context.Queue(maxsize=2)
     worker = context.Process(target=_produce, args=(path, app_id, make_events, batch, queue), daemon=True)
     worker.start()

@@ -143,7 +143,7 @@ def _collect(checked: Iterable[tuple[str, str]]) -> tuple[DefinitionFiles, list[
                                                                  f"(also in {first[(kind, rule_id)]})"))
                     continue
                 first[(kind, rule_id)] = source
-                target.append((rule_id, definition, source))  # type: ignore[arg-type]
+                target.append((rule_id, definition, source))  # type: ignore[arg-type]  # pages to pages, features to features
     return out, sorted(errors, key=lambda e: (e.file, e.line or 0))
 
 

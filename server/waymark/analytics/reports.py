@@ -60,8 +60,8 @@ async def usage_report(session: AsyncSession, app_id: str, tenant: str | None, s
         )).all()
     )
     totals: dict[str, dict[str, tuple[int, int, int]]] = {"page": {}, "feature": {}, "event": {}, "guide": {}}
-    for kind, key, count, visitors, ms in used:
-        totals[kind][key] = (int(count or 0), int(visitors or 0), int(ms or 0))
+    for kind, key, count, reached, ms in used:
+        totals[kind][key] = (int(count or 0), int(reached or 0), int(ms or 0))
     page_names = dict((await session.execute(
         select(PageDefinition.id, PageDefinition.name).where(PageDefinition.app_id == app_id)
     )).all())

@@ -189,7 +189,7 @@ async def hold_rules(session: AsyncSession, app_id: str, change: bool) -> None:
     nothing: its one writer holds the write lock from the first write to the commit, and
     both sides write before they read rules or events.
     """
-    if session.bind.dialect.name != "postgresql":
+    if session.get_bind().dialect.name != "postgresql":
         return
     function = "pg_advisory_xact_lock" if change else "pg_advisory_xact_lock_shared"
     await session.execute(text(f"SELECT {function}(:key)"), {"key": _lock_key(app_id)})

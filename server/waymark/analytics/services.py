@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import Text, cast, delete, func, select
+from sqlalchemy import Table, Text, cast, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.analytics.rollups import rebuild_rule
@@ -186,9 +186,9 @@ async def delete_definition(session: AsyncSession, kind: str, app_id: str, rule_
     gone = await session.execute(
         delete(model).where(model.app_id == app_id, model.id == rule_id).execution_options(synchronize_session=False)
     )
-    if not gone.rowcount:  # type: ignore[attr-defined]
+    if not gone.rowcount:  # type: ignore[attr-defined]  # DML gives a CursorResult, typed Result
         raise NoSuchDefinition(f"no {kind} {rule_id!r} in this app")
-    table = DailyUsage.__table__
+    table: Table = DailyUsage.__table__  # type: ignore[assignment]  # typed FromClause; declarative maps a Table
     await session.execute(delete(table).where(table.c.app_id == app_id, table.c.kind == kind, table.c.key == rule_id))
 
 

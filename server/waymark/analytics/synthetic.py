@@ -185,7 +185,7 @@ def demo_events(
 def to_event(s: Synthetic) -> AnyEvent:
     """The event as the ingestion pipeline would hand it to ``write_events``."""
     ts = s.ts.replace(tzinfo=UTC)
-    base = {"id": s.event_id, "ts": ts, "visitor": s.visitor, "tenant": s.tenant, "url": s.url}
+    base: dict[str, Any] = {"id": s.event_id, "ts": ts, "visitor": s.visitor, "tenant": s.tenant, "url": s.url}
     if s.type == "page":
         return PageEvent(**base, title=s.title)
     if s.type == "click":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Request
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 
@@ -10,11 +12,12 @@ from waymark.apps.services import KeyResolver
 __all__ = ["public_app_id", "secret_app_id"]
 
 
-def _resolver(request: Request) -> KeyResolver:
-    return request.app.state.key_resolver  # type: ignore[no-any-return]
+def _resolver(request: Request[Any, Any, Any]) -> KeyResolver:
+    resolver: KeyResolver = request.app.state.key_resolver
+    return resolver
 
 
-async def public_app_id(request: Request) -> str:
+async def public_app_id(request: Request[Any, Any, Any]) -> str:
     """The app of the public key in ``?key=`` (widget requests carry no custom headers)."""
     key = request.query_params.get("key") or request.headers.get("x-waymark-key")
     if not key:
@@ -25,7 +28,7 @@ async def public_app_id(request: Request) -> str:
     return app_id
 
 
-async def secret_app_id(request: Request) -> str:
+async def secret_app_id(request: Request[Any, Any, Any]) -> str:
     """The app of the secret key in ``Authorization: Bearer sk_…``."""
     header = request.headers.get("authorization", "")
     scheme, _, key = header.partition(" ")

@@ -61,6 +61,12 @@ class _Cached:
     expires: float
 
 
+def _plausible(key: str) -> bool:
+    """A key is printable ASCII of a sane length: anything else is unknown without asking the database
+    (PostgreSQL would refuse a NUL in the query)."""
+    return 0 < len(key) <= 200 and key.isascii() and key.isprintable()
+
+
 class KeyResolver:
     """Maps keys to app ids, caching answers briefly so the hot paths skip the database."""
 
@@ -72,6 +78,8 @@ class KeyResolver:
         self._cache: dict[str, _Cached] = {}
 
     async def public(self, key: str) -> str | None:
+        if not _plausible(key):
+            return None
         return await self._resolve("p:" + key, lambda: select(App.id).where(App.public_key == key))
 
     async def secret(self, key: str) -> str | None:
@@ -81,7 +89,7 @@ class KeyResolver:
             lambda: select(SecretKey.app_id).where(SecretKey.key_hash == digest, SecretKey.revoked_at.is_(None)),
         )
 
-    async def _resolve(self, cache_key: str, query: Callable[[], Select[tuple[str]]]) -> str | None:
+    async def _resolve(self, cache_key: str, query: Callable[[], Select[str]]) -> str | None:
         now = time.monotonic()
         hit = self._cache.get(cache_key)
         if hit is not None and hit.expires > now:

@@ -17,6 +17,6 @@ def insert_for(target: AsyncSession | str, model: Any) -> Any:
     It targets the table, not the mapped class: the ORM's bulk path would add RETURNING and,
     on SQLite, fall back to one statement per row.
     """
-    name = target if isinstance(target, str) else target.bind.dialect.name
+    name = target if isinstance(target, str) else target.get_bind().dialect.name
     table = model if isinstance(model, Table) else model.__table__
     return (postgresql if name == "postgresql" else sqlite).insert(table)

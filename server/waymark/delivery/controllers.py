@@ -64,7 +64,7 @@ def _decode_meta(raw: str | None) -> _Meta:
         raise ClientException(f"meta must be base64url-encoded JSON {{visitor, tenant}}: {exc}") from exc
 
 
-def _query(request: Request) -> DeliveryQuery:
+def _query(request: Request[Any, Any, Any]) -> DeliveryQuery:
     try:
         return msgspec.convert(dict(request.query_params), DeliveryQuery)
     except msgspec.ValidationError as exc:
@@ -74,7 +74,7 @@ def _query(request: Request) -> DeliveryQuery:
 @asgi("/api/v1/guides", copy_scope=False)
 async def deliver(scope: Scope, receive: Receive, send: Send) -> None:
     """Guides for (visitor, page), with the visitor's state; ETag and 304."""
-    request: Request = Request(scope, receive, send)
+    request: Request[Any, Any, Any] = Request(scope, receive, send)
     if request.method not in ("GET", "HEAD"):
         await ASGIResponse(status_code=405, headers={"allow": "GET"}, body=b'{"status_code":405,"detail":"use GET"}')(
             scope, receive, send
@@ -109,11 +109,11 @@ async def deliver(scope: Scope, receive: Receive, send: Send) -> None:
     ctx = VisitorContext(audience=audience, tenant_id=q.tenant, locale=locale, states=states, last_auto_at=last_auto)
     body = render_delivery(snapshot, ctx, q.url, datetime.now(UTC))
     etag = b'"' + hashlib.blake2b(body, digest_size=10).hexdigest().encode() + b'"'
-    headers = [(b"etag", etag), (b"cache-control", b"private, no-cache")]
+    headers: list[tuple[bytes, bytes]] = [(b"etag", etag), (b"cache-control", b"private, no-cache")]
     if request.headers.get("if-none-match", "").encode() == etag:
         await send({"type": "http.response.start", "status": 304, "headers": headers})
-        await send({"type": "http.response.body", "body": b""})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
         return
     headers += [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": "http.response.body", "body": body, "more_body": False})

@@ -200,7 +200,7 @@ class SnapshotStore:
             .where(GuideVersion.app_id == app_id)
         )
         compiled: list[CompiledGuide] = []
-        for guide_id, guide_version, definition in rows.all():
+        for guide_id, guide_version, definition in rows.tuples().all():
             try:
                 compiled.append(compile_guide(definition, guide_version))
             except Exception:  # a stored guide that no longer compiles must not take delivery down

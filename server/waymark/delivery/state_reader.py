@@ -12,7 +12,7 @@ import sqlite3
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import null, select, union_all
+from sqlalchemy import Executable, null, select, union_all
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -76,7 +76,7 @@ class EngineStateReader:
         self._engine = engine
 
     async def read(self, app_id: str, visitor_id: str) -> VisitorState:
-        query = union_all(
+        query: Executable = union_all(
             select(
                 StateRow.guide_id, StateRow.status, StateRow.step, StateRow.last_seen_at, StateRow.snoozed_until,
                 StateRow.completed_at,

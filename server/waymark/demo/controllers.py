@@ -32,7 +32,7 @@ def _csp(nonce: str) -> str:
     )
 
 
-async def _render(request: Request, template: str, **context: Any) -> Response[str]:
+async def _render(request: Request[Any, Any, Any], template: str, **context: Any) -> Response[str]:
     nonce = secrets.token_urlsafe(16)
     async with request.app.state.sessionmaker() as session:
         app_ready = await session.scalar(select(App.id).where(App.public_key == DEMO_PUBLIC_KEY)) is not None
@@ -52,22 +52,22 @@ class DemoController(Controller):
         return Redirect("/demo/invoices")
 
     @get("/invoices")
-    async def invoices(self, request: Request) -> Response[str]:
+    async def invoices(self, request: Request[Any, Any, Any]) -> Response[str]:
         return await _render(request, "invoices.html", page="invoices", invoices=INVOICES)
 
     @get("/invoices/{number:str}")
-    async def invoice(self, request: Request, number: FromPath[str]) -> Response[str]:
+    async def invoice(self, request: Request[Any, Any, Any], number: FromPath[str]) -> Response[str]:
         inv = find_invoice(number)
         if inv is None:
             raise NotFoundException(f"no invoice {number}")
         return await _render(request, "invoice.html", page="invoices", inv=inv)
 
     @get("/settings")
-    async def settings(self, request: Request) -> Response[str]:
+    async def settings(self, request: Request[Any, Any, Any]) -> Response[str]:
         return await _render(request, "settings.html", page="settings", tab="general")
 
     @get("/settings/team")
-    async def settings_team(self, request: Request) -> Response[str]:
+    async def settings_team(self, request: Request[Any, Any, Any]) -> Response[str]:
         return await _render(request, "settings.html", page="settings", tab="team")
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import builtins
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
+from litestar.openapi import ResponseSpec
+from litestar.openapi.spec import Reference
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_422_UNPROCESSABLE_ENTITY
 
@@ -25,6 +28,7 @@ from waymark.guides.services import (
     publish,
     rollback,
 )
+from waymark.openapi_docs import SECRET_KEY, documented
 
 __all__ = ["GuideController"]
 
@@ -54,16 +58,21 @@ class GuideController(Controller):
     path = "/api/v1/guide-definitions"
     tags = ["guides"]
     dependencies = {"app_id": Provide(secret_app_id)}
+    security = SECRET_KEY
 
-    @get("/", operation_id="ListGuides")
-    async def list(self, request: Request, app_id: NamedDependency[str]) -> list[GuideSummary]:
+    @get("/", operation_id="ListGuides", operation_class=documented(400, 401, 403, 503))
+    async def list(self, request: Request[Any, Any, Any], app_id: NamedDependency[str]) -> list[GuideSummary]:
         """Every guide of the app with its published and latest version."""
         async with app_session(request.app.state.sessionmaker, app_id) as session:
             return await list_guides(session, app_id)
 
-    @post("/push", operation_id="PushGuides", status_code=HTTP_200_OK)
+    @post("/push", operation_id="PushGuides", status_code=HTTP_200_OK,
+          responses={HTTP_422_UNPROCESSABLE_ENTITY: ResponseSpec(
+              PushRejected, description="A guide file has problems: nothing was published.")},
+          operation_class=documented(400, 401, 403, 413, 503, media={
+              "application/json": Reference(ref="#/components/schemas/PushResponse")}))
     async def push(
-        self, request: Request, app_id: NamedDependency[str], data: JSONBody[PushRequest]
+        self, request: Request[Any, Any, Any], app_id: NamedDependency[str], data: JSONBody[PushRequest]
     ) -> Response[PushResponse | PushRejected]:
         """Validate and publish guide files: every file becomes the published version, or none does."""
         loaded, errors = validate_sources([(f.name, f.content) for f in data.files])
@@ -82,8 +91,11 @@ class GuideController(Controller):
         request.app.state.snapshots.invalidate(app_id)
         return Response(PushResponse(published=results))
 
-    @post("/{guide_id:str}/rollback", operation_id="RollbackGuide", status_code=HTTP_200_OK)
-    async def rollback(self, request: Request, app_id: NamedDependency[str], guide_id: FromPath[str]) -> PublishResult:
+    @post("/{guide_id:str}/rollback", operation_id="RollbackGuide", status_code=HTTP_200_OK,
+          operation_class=documented(400, 401, 403, 404, 503))
+    async def rollback(
+        self, request: Request[Any, Any, Any], app_id: NamedDependency[str], guide_id: FromPath[str]
+    ) -> PublishResult:
         """Publish the version before the current one again."""
         async with app_session(request.app.state.sessionmaker, app_id) as session:
             try:
@@ -94,10 +106,11 @@ class GuideController(Controller):
         request.app.state.snapshots.invalidate(app_id)
         return result
 
-    @get("/{guide_id:str}/versions", operation_id="ListGuideVersions")
+    @get("/{guide_id:str}/versions", operation_id="ListGuideVersions",
+         operation_class=documented(400, 401, 403, 404, 503))
     async def versions(
-        self, request: Request, app_id: NamedDependency[str], guide_id: FromPath[str]
-    ) -> list[VersionInfo]:
+        self, request: Request[Any, Any, Any], app_id: NamedDependency[str], guide_id: FromPath[str]
+    ) -> builtins.list[VersionInfo]:  # `list` here would name the handler above
         """Every version of one guide, newest first."""
         async with app_session(request.app.state.sessionmaker, app_id) as session:
             try:

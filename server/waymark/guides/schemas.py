@@ -252,7 +252,7 @@ class _Walker:
         kwargs, ok = self.fields(value, by_tag[tag], path)
         return by_tag[tag](**kwargs) if ok else INVALID
 
-    def fields(self, value: dict[Any, Any], cls: Any, path: FieldPath, skip: str = "") -> tuple[dict, bool]:
+    def fields(self, value: dict[Any, Any], cls: Any, path: FieldPath, skip: str = "") -> tuple[dict[str, Any], bool]:
         """The fields of a Struct that converted, and whether all did; `skip` is left alone."""
         infos = [f for f in msgspec.structs.fields(cls) if f.encode_name != skip]
         names = {f.encode_name for f in infos}

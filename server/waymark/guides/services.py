@@ -154,7 +154,7 @@ async def list_guides(session: AsyncSession, app_id: str) -> list[GuideSummary]:
     return [
         GuideSummary(id=g.id, name=g.name, kind=g.kind, published_version=g.published_version,
                      latest_version=int(n))
-        for g, n in rows.all()
+        for g, n in rows.tuples().all()
     ]
 
 

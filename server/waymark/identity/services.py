@@ -44,7 +44,7 @@ async def revoke_secret(session: AsyncSession, app_id: str, secret_id: int) -> b
         .values(revoked_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.rowcount)  # type: ignore[attr-defined]  # DML gives a CursorResult, typed Result
 
 
 async def set_required(session: AsyncSession, app_id: str, required: bool) -> IdentitySettings:

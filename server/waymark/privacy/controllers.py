@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, put
 from litestar.di import NamedDependency, Provide
@@ -12,6 +12,7 @@ from litestar.status_codes import HTTP_200_OK
 
 from waymark.apps.auth import secret_app_id
 from waymark.db.scope import app_session
+from waymark.openapi_docs import SECRET_KEY, documented
 from waymark.privacy.schemas import AppPrivacy, ErasureRecord, TenantPrivacy, VisitorExport
 from waymark.privacy.services import (
     PrivacyProblem,
@@ -33,16 +34,17 @@ class PrivacyController(Controller):
     path = "/api/v1"
     tags = ["privacy"]
     dependencies = {"app_id": Provide(secret_app_id)}
+    security = SECRET_KEY
 
-    @get("/settings", operation_id="GetAppSettings", cache=False)
-    async def get_settings(self, request: Request, app_id: NamedDependency[str]) -> AppPrivacy:
+    @get("/settings", operation_id="GetAppSettings", cache=False, operation_class=documented(400, 401, 403, 503))
+    async def get_settings(self, request: Request[Any, Any, Any], app_id: NamedDependency[str]) -> AppPrivacy:
         """The app's privacy settings: Do Not Track and the retention period of events."""
         async with app_session(request.app.state.sessionmaker, app_id) as session:
             return await get_app_privacy(session, app_id)
 
-    @put("/settings", operation_id="SetAppSettings")
+    @put("/settings", operation_id="SetAppSettings", operation_class=documented(400, 401, 403, 413, 503))
     async def set_settings(
-        self, request: Request, app_id: NamedDependency[str], data: JSONBody[AppPrivacy]
+        self, request: Request[Any, Any, Any], app_id: NamedDependency[str], data: JSONBody[AppPrivacy]
     ) -> AppPrivacy:
         """Replace the app's privacy settings (both fields; ``retention_days: null`` keeps events forever)."""
         async with app_session(request.app.state.sessionmaker, app_id) as session:
@@ -50,9 +52,10 @@ class PrivacyController(Controller):
             await session.commit()
         return stored
 
-    @get("/tenants/{tenant_id:str}/privacy", operation_id="GetTenantPrivacy", cache=False)
+    @get("/tenants/{tenant_id:str}/privacy", operation_id="GetTenantPrivacy", cache=False,
+         operation_class=documented(400, 401, 403, 404, 503))
     async def get_tenant(
-        self, request: Request, app_id: NamedDependency[str], tenant_id: FromPath[str]
+        self, request: Request[Any, Any, Any], app_id: NamedDependency[str], tenant_id: FromPath[str]
     ) -> TenantPrivacy:
         """A tenant's privacy settings: opted out of collection, visitor fields never stored."""
         async with app_session(request.app.state.sessionmaker, app_id) as session:
@@ -61,9 +64,10 @@ class PrivacyController(Controller):
             raise NotFoundException(f"unknown tenant {tenant_id!r} (a PUT creates it)")
         return found
 
-    @put("/tenants/{tenant_id:str}/privacy", operation_id="SetTenantPrivacy")
+    @put("/tenants/{tenant_id:str}/privacy", operation_id="SetTenantPrivacy",
+         operation_class=documented(400, 401, 403, 413, 503))
     async def set_tenant(
-        self, request: Request, app_id: NamedDependency[str], tenant_id: FromPath[str],
+        self, request: Request[Any, Any, Any], app_id: NamedDependency[str], tenant_id: FromPath[str],
         data: JSONBody[TenantPrivacy],
     ) -> TenantPrivacy:
         """Replace a tenant's privacy settings, creating the tenant if it is not known yet.
@@ -76,9 +80,10 @@ class PrivacyController(Controller):
         except PrivacyProblem as exc:
             raise ClientException(str(exc)) from exc
 
-    @get("/visitors/{visitor_id:str}/export", operation_id="ExportVisitor", cache=False)
+    @get("/visitors/{visitor_id:str}/export", operation_id="ExportVisitor", cache=False,
+         operation_class=documented(400, 401, 403, 404, 503))
     async def export(
-        self, request: Request, app_id: NamedDependency[str], visitor_id: FromPath[str]
+        self, request: Request[Any, Any, Any], app_id: NamedDependency[str], visitor_id: FromPath[str]
     ) -> VisitorExport:
         """Everything stored about one visitor (and the ids linked to them): profile, aliases, guide
         states, events, roll-ups, and earlier erasures."""
@@ -88,9 +93,10 @@ class PrivacyController(Controller):
             raise _unknown_visitor(visitor_id)
         return found
 
-    @delete("/visitors/{visitor_id:str}", operation_id="EraseVisitor", status_code=HTTP_200_OK)
+    @delete("/visitors/{visitor_id:str}", operation_id="EraseVisitor", status_code=HTTP_200_OK,
+            operation_class=documented(400, 401, 403, 404, 503))
     async def erase(
-        self, request: Request, app_id: NamedDependency[str], visitor_id: FromPath[str]
+        self, request: Request[Any, Any, Any], app_id: NamedDependency[str], visitor_id: FromPath[str]
     ) -> ErasureRecord:
         """Erase everything stored about one visitor and record the erasure.
 
@@ -104,9 +110,9 @@ class PrivacyController(Controller):
             await session.commit()
         return record
 
-    @get("/erasures", operation_id="ListErasures", cache=False)
+    @get("/erasures", operation_id="ListErasures", cache=False, operation_class=documented(400, 401, 403, 503))
     async def erasures(
-        self, request: Request, app_id: NamedDependency[str],
+        self, request: Request[Any, Any, Any], app_id: NamedDependency[str],
         visitor: Annotated[str | None, QueryParameter(description="Only erasures of this visitor id.")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=10_000, description="At most this many, newest first.")]
         = 1000,

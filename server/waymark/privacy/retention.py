@@ -64,7 +64,7 @@ async def _purge_app(
                 .execution_options(synchronize_session=False)
             )
             await session.commit()
-        count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        count = int(result.rowcount or 0)  # type: ignore[attr-defined]  # DML gives a CursorResult, typed Result
         deleted += count
         if count < chunk:
             return deleted

@@ -111,7 +111,7 @@ async def scrub_dropped_fields(
                 select(Visitor.id, Visitor.meta)
                 .where(Visitor.app_id == app_id, Visitor.tenant_id == tenant_id, Visitor.id > after)
                 .order_by(Visitor.id).limit(_CHUNK)
-            )).all()
+            )).tuples().all()
             for visitor_id, meta in rows:
                 cleaned = _without(meta or {}, fields)
                 if cleaned is not None:
@@ -123,7 +123,7 @@ async def scrub_dropped_fields(
             await session.commit()
         if len(rows) < _CHUNK:
             break
-        after = rows[-1].id
+        after = rows[-1][0]
     # Identify events keep the traits they carried; those of the tenant (or of its visitors
     # from before they had one) lose the dropped fields too, so no export shows them again.
     tenant_visitors = select(Visitor.id).where(Visitor.app_id == app_id, Visitor.tenant_id == tenant_id)
@@ -139,7 +139,7 @@ async def scrub_dropped_fields(
                         Event.tenant_id.is_(None) & Event.visitor_id.in_(tenant_visitors)),
                 )
                 .order_by(Event.id).limit(_CHUNK)
-            )).all()
+            )).tuples().all()
             for row_id, props in events:
                 traits = (props or {}).get("traits")
                 cleaned = _without(traits, fields) if isinstance(traits, dict) else None
@@ -153,5 +153,5 @@ async def scrub_dropped_fields(
             await session.commit()
         if len(events) < _CHUNK:
             break
-        last = events[-1].id
+        last = events[-1][0]
     return visitors_changed, events_changed

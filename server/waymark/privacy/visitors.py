@@ -114,7 +114,7 @@ async def export_visitor(session: AsyncSession, app_id: str, visitor_id: str) ->
 
 async def _delete(session: AsyncSession, statement: Any) -> int:
     result = await session.execute(statement.execution_options(synchronize_session=False))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]  # DML gives a CursorResult, typed Result
 
 
 async def erase_visitor(session: AsyncSession, app_id: str, visitor_id: str) -> ErasureRecord | None:
