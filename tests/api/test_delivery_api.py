@@ -190,6 +190,12 @@ async def test_late_events_do_not_undo_completion(client: AsyncTestClient, app: 
 async def test_snooze_hides_until_it_runs_out(client: AsyncTestClient, app: NewApp) -> None:
     await send(client, app, event("guide_snoozed", "tour", step=0, ts=at(0), props={"days": 1}))
     assert auto_ids(await deliver(client, app)) == []
+    # snoozes that began 25 hours ago: one day has run out and the tour is back; two days have not
+    day_ago = at(-25 * 3600)
+    await send(client, app, event("guide_snoozed", "tour", visitor="v2", step=0, ts=day_ago, props={"days": 1}),
+               event("guide_snoozed", "tour", visitor="v3", step=0, ts=day_ago, props={"days": 2}))
+    assert auto_ids(await deliver(client, app, visitor="v2")) == ["tour"]
+    assert auto_ids(await deliver(client, app, visitor="v3")) == []
 
 
 async def test_visitors_do_not_share_state(client: AsyncTestClient, app: NewApp) -> None:

@@ -26,6 +26,7 @@ __all__ = [
     "RULE_KINDS",
     "Tally",
     "add_rows",
+    "assign_tenant",
     "event_day",
     "rebuild_all",
     "rebuild_rule",
@@ -38,6 +39,7 @@ RULE_KINDS = frozenset({"page", "feature"})
 _TYPES_FOR = {"page": ("page", "time"), "feature": ("click",)}
 _CHUNK = 5000
 _FLUSH_ROWS = 20_000
+_DAYS_A_STATEMENT = 500
 _TABLE = DailyUsage.__table__
 _PK = ("app_id", "day", "tenant_id", "visitor_id", "kind", "key")
 
@@ -149,6 +151,28 @@ async def _merge_visitor(session: AsyncSession, app_id: str, previous: str, visi
         )
     )
     await session.execute(delete(_TABLE).where(_TABLE.c.app_id == app_id, _TABLE.c.visitor_id == previous))
+
+
+async def assign_tenant(session: AsyncSession, app_id: str, visitor: str, tenant: str, days: Iterable[date]) -> None:
+    """Rows the visitor's events counted without a tenant (``""``) on ``days`` move to ``tenant``.
+
+    They are added to the rows already there (a day active stays one day), every kind alike,
+    so per-tenant figures match a recount of the events once those were given the tenant.
+    Idempotent: a second call finds no rows left to move. ``days`` bounds the statements to
+    primary-key probes (the key starts with app, day, tenant, visitor).
+    """
+    wanted = sorted(set(days))
+    moved: dict[Key, list[int]] = {}
+    for start in range(0, len(wanted), _DAYS_A_STATEMENT):
+        rows = (await session.execute(
+            delete(_TABLE).where(
+                _TABLE.c.app_id == app_id, _TABLE.c.day.in_(wanted[start:start + _DAYS_A_STATEMENT]),
+                _TABLE.c.tenant_id == "", _TABLE.c.visitor_id == visitor,
+            ).returning(_TABLE.c.day, _TABLE.c.kind, _TABLE.c.key, _TABLE.c.count, _TABLE.c.ms)
+        )).tuples().all()
+        for day, kind, key, count, ms in rows:
+            moved[(day, tenant, visitor, kind, key)] = [count, ms]
+    await add_rows(session, app_id, moved)
 
 
 async def roll_up(session: AsyncSession, app_id: str, events: Sequence[AnyEvent]) -> None:

@@ -111,7 +111,7 @@ class GroupCommitter:
         async with self._sessionmaker() as session:
             prepared = await prepare(session, app_id, judged)
             stored = await store_events(session, app_id, prepared.events, group[0].throttled,
-                                        group[0].snooze_days)
+                                        group[0].snooze_days, prepared.untenanted)
             await session.commit()
         accepted = [0] * len(group)
         offered = [0] * len(group)

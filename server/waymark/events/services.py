@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +10,7 @@ import msgspec
 from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from waymark.analytics.rollups import roll_up
+from waymark.analytics.rollups import assign_tenant, event_day, roll_up
 from waymark.clock import as_utc
 from waymark.db.models import Event, GuideState, Tenant, Visitor, VisitorAlias, utcnow
 from waymark.db.upsert import insert_for
@@ -85,8 +85,13 @@ async def store_events(
     events: Sequence[AnyEvent],
     throttled: Callable[[str], bool],
     snooze_days: Callable[[str], int],
+    untenanted: Mapping[str, str | None] | None = None,
 ) -> set[str]:
-    """As :func:`write_events`, returning the ids that were new (the others were already stored)."""
+    """As :func:`write_events`, returning the ids that were new (the others were already stored).
+
+    ``untenanted`` (from :func:`waymark.events.pipeline.prepare`) names visitors whose events
+    stored without a tenant are to be given one: see :func:`_backfill_tenants`.
+    """
     unique: dict[str, AnyEvent] = {}
     for ev in events:
         unique.setdefault(ev.id, ev)
@@ -109,7 +114,47 @@ async def store_events(
         if guide_events:
             await _fold_guide_state(session, app_id, guide_events, now, snooze_days)
         await roll_up(session, app_id, stored)
+        if untenanted:
+            await _backfill_tenants(session, app_id, stored, untenanted)
     return stored_ids
+
+
+async def _backfill_tenants(
+    session: AsyncSession, app_id: str, stored: Sequence[AnyEvent], untenanted: Mapping[str, str | None]
+) -> None:
+    """A visitor given their first tenant: their events stored without one (earlier requests, this one) get it.
+
+    Their roll-ups move from tenant ``""`` to it too, in this transaction. Only events without
+    a tenant change: a visitor moving from tenant A to B keeps A on what happened under A.
+    It runs only for visitors that had no tenant (``untenanted``), not on every group call.
+
+    Another writer (a worker, a concurrent commit) may have given the visitor a tenant after
+    ``prepare`` read none: it is read again here, after this transaction's visitor upsert (on
+    PostgreSQL that upsert waited for the other writer's commit), so events this transaction
+    stored without a tenant still get it. Whichever of the two commits last sees the other's
+    events, so none is left without a tenant.
+    """
+    touched = {ev.visitor for ev in stored}
+    give = {v: t for v, t in untenanted.items() if v in touched}
+    unknown = [v for v, t in give.items() if t is None]
+    if unknown:
+        give.update(dict((await session.execute(
+            select(Visitor.id, Visitor.tenant_id).where(
+                Visitor.app_id == app_id, Visitor.id.in_(unknown), Visitor.tenant_id.is_not(None)
+            )
+        )).all()))
+    for visitor, tenant in sorted(give.items()):
+        if tenant is None:
+            continue
+        times = (await session.scalars(
+            update(Event)
+            .where(Event.app_id == app_id, Event.visitor_id == visitor, Event.tenant_id.is_(None))
+            .values(tenant_id=tenant)
+            .returning(Event.ts)
+            .execution_options(synchronize_session=False)
+        )).all()
+        if times:
+            await assign_tenant(session, app_id, visitor, tenant, {event_day(ts) for ts in times})
 
 
 async def _merged_meta(

@@ -49,11 +49,10 @@ def to_events(message: dict[str, Any], kind: str | None = None) -> list[dict[str
     page = context.get("page") if isinstance(context.get("page"), dict) else {}
     props = message.get("properties") if isinstance(message.get("properties"), dict) else {}
     traits = message.get("traits") if isinstance(message.get("traits"), dict) else {}
-    event: dict[str, Any] = {
-        "id": _message_id(message),
-        "ts": message.get("timestamp") or message.get("originalTimestamp") or message.get("receivedAt"),
-        "visitor": visitor,
-    }
+    event: dict[str, Any] = {"id": _message_id(message), "visitor": visitor}
+    ts = message.get("timestamp") or message.get("originalTimestamp") or message.get("receivedAt")
+    if ts is not None and ts != "":  # no time: the key stays out; the receive time applies (to the alias too)
+        event["ts"] = ts
     tenant = _text(message.get("groupId")) or _text(context.get("groupId"))
     if tenant:
         event["tenant"] = tenant
@@ -83,6 +82,4 @@ def to_events(message: dict[str, Any], kind: str | None = None) -> list[dict[str
         if previous is None:
             raise SegmentProblem("previousId is required for an alias call")
         event.update(type="alias", previous=previous)
-    if event["ts"] is None:
-        del event["ts"]
     return events
