@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import inspect
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
-from tests.support import event, guide_yaml, make_app, push
+from tests.support import at, event, guide_yaml, make_app, push
 from waymark.db.engine import create_engine, make_sessionmaker
-from waymark.db.models import Guide, GuideState, GuideVersion
+from waymark.db.models import Guide, GuideState, GuideVersion, Tenant, Visitor, VisitorAlias
 from waymark.db.scope import CrossAppWrite, app_session
 from waymark.settings import Settings
 
@@ -51,6 +57,34 @@ ISOLATION_CHECKS = {
 }
 
 
+# Literal paths first: /api/v1/features/untagged is that route, not a feature called "untagged".
+_PATTERNS = sorted(
+    ((method, path, re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", path) + "$"))
+     for method, path in ISOLATION_CHECKS),
+    key=lambda route: route[1].count("{"),
+)
+
+
+def _route_of(method: str, path: str) -> tuple[str, str] | None:
+    return next(((m, p) for m, p, pattern in _PATTERNS if m == method and pattern.match(path)), None)
+
+
+@pytest.fixture(autouse=True)
+async def _requests_its_routes(request: pytest.FixtureRequest, client: AsyncTestClient) -> AsyncIterator[None]:
+    """A test named in ISOLATION_CHECKS fails unless it requested every route it is named for."""
+    requested: set[tuple[str, str]] = set()
+
+    async def record(sent: httpx.Request) -> None:
+        route = _route_of(sent.method, sent.url.path)
+        if route:
+            requested.add(route)
+
+    client.event_hooks["request"].append(record)
+    yield
+    named = {route for route, test in ISOLATION_CHECKS.items() if test == request.node.originalname}
+    assert named <= requested, f"{request.node.originalname} never requests {sorted(named - requested)}"
+
+
 def test_every_api_route_has_an_isolation_check(client: AsyncTestClient) -> None:
     routes = {
         (method, route.path)
@@ -61,6 +95,9 @@ def test_every_api_route_has_an_isolation_check(client: AsyncTestClient) -> None
         if method not in ("OPTIONS", "HEAD")
     }
     assert routes == set(ISOLATION_CHECKS), "a new API route needs a tenant-isolation test"
+    tests = {name: value for name, value in globals().items() if name.startswith("test_")}
+    missing = {name for name in ISOLATION_CHECKS.values() if not inspect.iscoroutinefunction(tests.get(name))}
+    assert not missing, f"ISOLATION_CHECKS names tests this module does not have: {sorted(missing)}"
 
 
 async def test_delivery_and_state_are_per_app(client: AsyncTestClient, settings: Settings) -> None:
@@ -113,22 +150,62 @@ async def test_app_bound_session_sees_only_its_app(settings: Settings, client: A
         await engine.dispose()
 
 
+async def _people(settings: Settings) -> dict[str, set[tuple[Any, ...]]]:
+    """Every visitor, tenant and alias row, with the app it belongs to."""
+    engine = create_engine(settings.database_url)
+    try:
+        async with engine.connect() as conn:
+            visitors = await conn.execute(select(Visitor.app_id, Visitor.id, Visitor.tenant_id, Visitor.meta))
+            tenants = await conn.execute(select(Tenant.app_id, Tenant.id, Tenant.meta))
+            aliases = await conn.execute(select(VisitorAlias.app_id, VisitorAlias.alias, VisitorAlias.visitor_id))
+            return {
+                "visitors": {(a, v, t, tuple(sorted(m.items()))) for a, v, t, m in visitors},
+                "tenants": {(a, t, tuple(sorted(m.items()))) for a, t, m in tenants},
+                "aliases": {tuple(r) for r in aliases},
+            }
+    finally:
+        await engine.dispose()
+
+
 async def test_events_and_export_are_per_app(client: AsyncTestClient, settings: Settings) -> None:
     a, b = await make_app(settings, "A"), await make_app(settings, "B")
-    await client.post(f"/api/v1/events?key={a.public_key}", json={"events": [event("guide_seen", "g", visitor="v")]})
+    # app A knows visitor "v" of tenant "acme": a member on the free plan, once "anon-a"
+    person = {"ts": at(0), "visitor": "v", "tenant": "acme"}
+    answer = await client.post(f"/api/v1/events?key={a.public_key}", json={"events": [
+        event("guide_seen", "g", visitor="v"),
+        {**person, "id": "a-identify", "type": "identify", "traits": {"role": "member"}},
+        {**person, "id": "a-group", "type": "group", "traits": {"plan": "free"}},
+        {**person, "id": "a-alias", "type": "alias", "previous": "anon-a"},
+    ]})
+    assert answer.json()["accepted"] == 4, answer.text
+    in_a = await _people(settings)
+    assert in_a == {
+        "visitors": {(a.id, "v", "acme", (("role", "member"),))},
+        "tenants": {(a.id, "acme", (("plan", "free"),))},
+        "aliases": {(a.id, "anon-a", "v")},
+    }
+    # app B says other things about the same ids through the Segment API
     for call, body in (("track", {"event": "x"}), ("identify", {"traits": {"role": "admin"}}),
-                       ("page", {"name": "P"}), ("screen", {"name": "S"}), ("group", {"groupId": "acme"}),
-                       ("alias", {"previousId": "old"})):
+                       ("page", {"name": "P"}), ("screen", {"name": "S"}),
+                       ("group", {"groupId": "acme", "traits": {"plan": "pro"}}), ("alias", {"previousId": "old"})):
         sent = await client.post(f"/v1/{call}", json={"userId": "v", **body}, auth=(b.public_key, ""))
         assert sent.status_code == 200, sent.text
     await client.post("/v1/batch", json={"batch": [{"type": "track", "userId": "v", "event": "y"}]},
                       auth=(b.public_key, ""))
 
+    people = await _people(settings)
+    for table, rows in people.items():
+        assert {r for r in rows if r[0] == a.id} == in_a[table], f"B's calls changed A's {table}"
+        assert {r[0] for r in rows} == {a.id, b.id}, f"B's {table} are not B's alone"
+    assert {r for r in people["visitors"] if r[0] == b.id} == {(b.id, "v", "acme", (("role", "admin"),))}
+    assert {r for r in people["tenants"] if r[0] == b.id} == {(b.id, "acme", (("plan", "pro"),))}
+    assert {r for r in people["aliases"] if r[0] == b.id} == {(b.id, "old", "v")}
+
     async def exported(secret: str) -> list[str]:
         response = await client.get("/api/v1/events/export", headers={"Authorization": f"Bearer {secret}"})
         return sorted(line.split('"type":"')[1].split('"')[0] for line in response.text.splitlines())
 
-    assert await exported(a.secret_key) == ["guide_seen"]
+    assert await exported(a.secret_key) == ["alias", "group", "guide_seen", "identify"]
     assert await exported(b.secret_key) == ["alias", "group", "identify", "page", "page", "track", "track"]
 
 
