@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test setup python widget chromium lint bench clean
+.PHONY: run test setup python widget chromium lint bench clean segment-node
 
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -16,11 +16,17 @@ widget/node_modules/.installed: widget/package.json widget/package-lock.json
 	cd widget && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The real Segment Node client, which the Segment tests drive (nothing else uses it)
+tests/segment/node/node_modules/.installed: tests/segment/node/package.json tests/segment/node/package-lock.json
+	cd tests/segment/node && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 widget/dist/waymark.js: widget/node_modules/.installed widget/build.mjs $(wildcard widget/src/*.js)
 	cd widget && node build.mjs
 
 python: $(BIN)/.installed
 widget: widget/dist/waymark.js
+segment-node: tests/segment/node/node_modules/.installed
 setup: python widget
 
 chromium:
@@ -32,7 +38,7 @@ run: setup
 	$(BIN)/waymark demo
 
 ## make test: set up (with Chromium) and run every test: unit, API on SQLite and PostgreSQL, e2e
-test: setup chromium
+test: setup chromium segment-node
 	$(BIN)/ruff check server tests e2e benchmarks
 	WAYMARK_TEST_POSTGRES_URL=$(PG_TEST_URL) $(BIN)/pytest -q
 
@@ -47,4 +53,4 @@ bench: setup chromium
 	$(BIN)/python -m benchmarks.first_guide
 
 clean:
-	rm -rf $(VENV) widget/node_modules widget/dist var
+	rm -rf $(VENV) widget/node_modules widget/dist var tests/segment/node/node_modules
