@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import msgspec
 from sqlalchemy import select
@@ -22,36 +23,72 @@ from waymark.events.schemas import (
     AliasEvent,
     AnyEvent,
     GroupEvent,
+    GuideEvent,
     IdentifyEvent,
     Rejected,
+    TrackEvent,
     event_decoder,
 )
+from waymark.wire import TIME_MIN, bad_characters, explain, json_problem, moment_problem
 
 __all__ = ["Prepared", "correct_clock", "judge", "prepare"]
 
-_peek_decoder = msgspec.json.Decoder(dict[str, object])
 _MAX_SKEW_CORRECTION = timedelta(days=7)
 
 
-def judge(index: int, raw: msgspec.Raw | bytes) -> AnyEvent | Rejected:
-    """Decode and validate one event, or say exactly why it is refused."""
-    if len(raw) > MAX_EVENT_BYTES:
-        return Rejected(index=index, reason=f"event is {len(raw)} bytes; the limit is {MAX_EVENT_BYTES}")
+class _Peek(msgspec.Struct):
+    """Just enough of a refused event to name it: its id and type, whatever else is wrong."""
+
+    id: Any = None
+    type: Any = None
+
+
+_peek_decoder = msgspec.json.Decoder(_Peek)
+
+
+def _peek(raw: msgspec.Raw | bytes) -> _Peek | None:
     try:
-        return event_decoder.decode(raw)
+        return _peek_decoder.decode(raw)
+    except (msgspec.DecodeError, RecursionError):
+        return None
+
+
+def _refused(index: int, raw: msgspec.Raw | bytes, reason: str) -> Rejected:
+    peek = _peek(raw)
+    if peek is None:
+        return Rejected(index=index, reason="event is not a JSON object")
+    event_id = peek.id if isinstance(peek.id, str) and not bad_characters(peek.id) else None
+    if isinstance(peek.type, str) and peek.type not in EVENT_TYPES:
+        reason = f"unknown event type {peek.type!r}"
+    return Rejected(index=index, id=event_id, reason=reason)
+
+
+def _free_form_problem(ev: AnyEvent) -> str | None:
+    """Properties and traits are free-form JSON: bounded here, since no type can bound them."""
+    if isinstance(ev, TrackEvent | GuideEvent):
+        return json_problem(ev.props, "props")
+    if isinstance(ev, IdentifyEvent | GroupEvent):
+        return json_problem(ev.traits, "traits")
+    return None
+
+
+def judge(index: int, raw: msgspec.Raw | bytes) -> AnyEvent | Rejected:
+    """Decode and validate one event, or say exactly why it is refused (with its id whenever it has one)."""
+    if len(raw) > MAX_EVENT_BYTES:
+        return _refused(index, raw, f"event is {len(raw)} bytes; the limit is {MAX_EVENT_BYTES}")
+    try:
+        ev = event_decoder.decode(raw)
     except msgspec.ValidationError as exc:
-        event_id: str | None = None
-        reason = str(exc)
-        try:
-            peek = _peek_decoder.decode(raw)
-        except msgspec.DecodeError:
-            return Rejected(index=index, reason="event is not a JSON object")
-        if isinstance(peek.get("id"), str):
-            event_id = peek["id"]  # type: ignore[assignment]
-        kind = peek.get("type")
-        if isinstance(kind, str) and kind not in EVENT_TYPES:
-            reason = f"unknown event type {kind!r}"
-        return Rejected(index=index, id=event_id, reason=reason)
+        return _refused(index, raw, explain(str(exc)))
+    except (msgspec.DecodeError, RecursionError):
+        return _refused(index, raw, "event is not valid JSON or nests too deeply")
+    problem = _free_form_problem(ev)
+    when = moment_problem(ev.ts)
+    if when:
+        problem = f"ts {when}"
+    if problem:
+        return Rejected(index=index, id=ev.id, reason=problem)
+    return ev
 
 
 def correct_clock(ts: datetime, sent_at: datetime | None, received_at: datetime) -> datetime:
@@ -59,13 +96,15 @@ def correct_clock(ts: datetime, sent_at: datetime | None, received_at: datetime)
 
     As Segment does: ``received_at - (sent_at - ts)``, when the client said when it
     sent the batch. An event that claims to come from the future is brought to now.
+    ``ts`` has passed :func:`waymark.wire.moment_problem`; a ``sent_at`` outside that window,
+    or more than a week off, is not believed and corrects nothing.
     """
     ts = as_utc(ts)
-    if sent_at is not None:
+    if sent_at is not None and moment_problem(sent_at) is None:
         offset = received_at - as_utc(sent_at)
         if abs(offset) <= _MAX_SKEW_CORRECTION:
             ts = ts + offset
-    return min(ts, received_at)
+    return max(min(ts, received_at), TIME_MIN)
 
 
 @dataclass(slots=True)

@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 import msgspec
 
+from waymark.wire import Line, Text, UnsignedInt32
+
 __all__ = [
     "GUIDE_EVENT_TYPES",
     "MAX_BATCH_BYTES",
@@ -34,10 +36,11 @@ MAX_EVENT_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024
 MAX_BATCH_EVENTS = 2500
 
-EventId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-Id = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-Url = Annotated[str, msgspec.Meta(max_length=4096)]
-Short = Annotated[str, msgspec.Meta(max_length=1000)]
+EventId = Annotated[Line, msgspec.Meta(min_length=1, max_length=64)]
+Id = Annotated[Line, msgspec.Meta(min_length=1, max_length=200)]
+Url = Annotated[Line, msgspec.Meta(max_length=4096)]
+Short = Annotated[Text, msgspec.Meta(max_length=1000)]
+Key = Annotated[Line, msgspec.Meta(max_length=200)]
 
 
 class EventBase(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
@@ -59,10 +62,10 @@ class PageEvent(EventBase, frozen=True, tag="page"):
 class Element(msgspec.Struct, frozen=True, kw_only=True):
     """A compact description of a clicked element, enough to tag features later."""
 
-    tag: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+    tag: Annotated[Line, msgspec.Meta(min_length=1, max_length=32)]
     id: Short | None = None
     classes: Annotated[list[Short], msgspec.Meta(max_length=20)] = msgspec.field(default_factory=list)
-    attrs: dict[str, Short] = msgspec.field(default_factory=dict)
+    attrs: Annotated[dict[Key, Short], msgspec.Meta(max_length=50)] = msgspec.field(default_factory=dict)
     text: Short | None = None
     path: Short | None = None
 
@@ -77,7 +80,7 @@ class TimeEvent(EventBase, frozen=True, tag="time"):
 
 
 class TrackEvent(EventBase, frozen=True, tag="track"):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    name: Annotated[Line, msgspec.Meta(min_length=1, max_length=200)]
     props: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
@@ -100,8 +103,8 @@ class AliasEvent(EventBase, frozen=True, tag="alias"):
 class GuideEvent(EventBase, frozen=True):
     """A guide event as the widget sends it."""
 
-    guide: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-    guide_version: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    guide: Annotated[Line, msgspec.Meta(min_length=1, max_length=64)]
+    guide_version: UnsignedInt32 | None = None
     step: Annotated[int, msgspec.Meta(ge=0, le=1000)] | None = None
     props: dict[str, Any] = msgspec.field(default_factory=dict)
 
@@ -135,11 +138,11 @@ AnyEvent = (
     | GuideSeen | GuideStepAdvanced | GuideDismissed | GuideCompleted | GuideSnoozed | GuideAnchorMissing
 )
 GUIDE_EVENT_TYPES: frozenset[str] = frozenset(
-    t.__struct_config__.tag  # type: ignore[attr-defined]
+    t.__struct_config__.tag  # type: ignore[misc]  # every event class has a str tag
     for t in (GuideSeen, GuideStepAdvanced, GuideDismissed, GuideCompleted, GuideSnoozed, GuideAnchorMissing)
 )
 EVENT_TYPES: frozenset[str] = frozenset(
-    t.__struct_config__.tag for t in AnyEvent.__args__  # type: ignore[attr-defined]
+    t.__struct_config__.tag for t in AnyEvent.__args__
 )
 
 
@@ -148,7 +151,8 @@ class Batch(msgspec.Struct):
 
     events: list[msgspec.Raw]
     sent_at: datetime | None = None
-    identity: str | None = None
+    """When the client sent the batch, on its own clock: used to correct each event's time."""
+    identity: Annotated[Line, msgspec.Meta(max_length=4096)] | None = None
     """The visitor signed by the host app, for apps that require verified identities."""
 
 
@@ -165,4 +169,4 @@ class IngestResult(msgspec.Struct):
 
 
 batch_decoder = msgspec.json.Decoder(Batch)
-event_decoder: msgspec.json.Decoder[AnyEvent] = msgspec.json.Decoder(AnyEvent)  # type: ignore[arg-type]
+event_decoder: msgspec.json.Decoder[AnyEvent] = msgspec.json.Decoder(AnyEvent)

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from waymark.guides.schemas import FieldPath
+from waymark.wire import bad_characters
 
 __all__ = ["MAX_NODES", "YamlProblem", "duplicate_keys", "format_path", "node_line", "parse_path", "read_yaml"]
 
@@ -42,13 +43,33 @@ def _too_many_nodes(root: yaml.Node) -> bool:
     return count > MAX_NODES
 
 
+def _refuse_control_characters(root: yaml.Node) -> None:
+    """An escape such as ``"\\0"`` writes a control character that no text we store may hold."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.ScalarNode):
+            problem = bad_characters(str(node.value), multiline=True)
+            if problem:
+                raise YamlProblem(node.start_mark.line + 1, f"a value {problem}")
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(part for pair in node.value for part in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+
+
 def read_yaml(text: str) -> tuple[yaml.Node | None, Any]:
     """The node tree (for positions) and the data of one YAML document; raises YamlProblem."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as exc:  # the reader refuses some characters (NUL) before parsing starts
+        raise YamlProblem(None, f"invalid YAML: {exc}") from exc
     try:
         root = loader.get_single_node()
         if root is not None and _too_many_nodes(root):
             raise YamlProblem(None, f"too large: over {MAX_NODES} YAML nodes, aliases expanded")
+        if root is not None:
+            _refuse_control_characters(root)
         return root, loader.construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as exc:
         raise YamlProblem(exc.problem_mark.line + 1 if exc.problem_mark else None,

@@ -1,0 +1,333 @@
+"""A table of hostile inputs thrown at every route family, on SQLite and on PostgreSQL.
+
+Each input class (NUL and other control characters, integers past a column's range, dates at
+the edges of the calendar, deep nesting, too many properties) goes to every route family. The
+answer is a 2xx or a 4xx whose JSON body says what was wrong, never a 5xx; in a batch, a bad
+event is refused with its own id and the good event beside it is stored.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from tests.support import at, guide_yaml, make_app
+from waymark.settings import Settings
+
+NUL = "a\u0000b"
+BELL = "a\u0007b"
+STRINGS = {"nul": NUL, "bell": BELL, "escape": "a\u001bb", "delete": "a\u007fb"}
+HUGE_INTS = {"2**40": 2**40, "10**20": 10**20, "-2**63-1": -(2**63) - 1}
+EDGE_DATES = {
+    "year-1-east": "0001-01-01T00:00:00+14:00",
+    "year-9999-west": "9999-12-31T23:59:59-14:00",
+    "year-1": "0001-01-01T00:00:00Z",
+    "year-1969": "1969-12-31T23:59:59Z",
+    "year-2200": "2200-01-01T00:00:00Z",
+}
+
+
+DEEP = "<deep>"
+"""Stands for 5,000 levels of nesting, put in by :func:`dumps` (``json.dumps`` cannot recurse that far)."""
+
+
+def deep(levels: int = 100) -> Any:
+    """Nesting deeper than any property may go, yet shallow enough to decode."""
+    value: Any = "x"
+    for i in range(levels):
+        value = [value] if i % 2 else {"k": value}
+    return value
+
+
+def deep_json(levels: int = 5000) -> str:
+    return '[{"k":' * (levels // 2) + "1" + "}]" * (levels // 2)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value).replace(json.dumps(DEEP), deep_json())
+
+
+WIDE = {f"k{i}": i for i in range(5000)}
+
+
+def good_event(visitor: str = "good") -> dict[str, Any]:
+    return {"id": uuid.uuid4().hex, "type": "track", "ts": at(), "visitor": visitor, "name": "Fine"}
+
+
+def event_variants() -> dict[str, dict[str, Any]]:
+    """One bad event per (field, class); each must be refused alone."""
+    base: dict[str, Any] = {"type": "track", "ts": at(), "visitor": "v", "name": "Bad"}
+    out: dict[str, dict[str, Any]] = {}
+    for label, s in STRINGS.items():
+        for field in ("visitor", "tenant", "url", "name"):
+            out[f"{label}-in-{field}"] = {**base, field: s}
+        out[f"{label}-in-props-value"] = {**base, "props": {"k": s}}
+        out[f"{label}-in-props-key"] = {**base, "props": {s: 1}}
+        out[f"{label}-in-nested-props"] = {**base, "props": {"k": [{"j": s}]}}
+        out[f"{label}-in-page-title"] = {**base, "type": "page", "title": s}
+        out[f"{label}-in-element"] = {**base, "type": "click", "element": {"tag": "a", "text": s}}
+        out[f"{label}-in-traits"] = {**base, "type": "identify", "traits": {"role": s}}
+        out[f"{label}-in-group"] = {**base, "type": "group", "tenant": s}
+        out[f"{label}-in-alias"] = {**base, "type": "alias", "previous": s}
+        out[f"{label}-in-guide"] = {**base, "type": "guide_seen", "guide": s}
+    for label, n in HUGE_INTS.items():
+        out[f"int-{label}-guide-version"] = {**base, "type": "guide_seen", "guide": "g", "guide_version": n}
+        out[f"int-{label}-step"] = {**base, "type": "guide_seen", "guide": "g", "step": n}
+        out[f"int-{label}-ms"] = {**base, "type": "time", "ms": n}
+    for label, d in EDGE_DATES.items():
+        out[f"date-{label}"] = {**base, "ts": d}
+    out["deep-props"] = {**base, "props": {"k": deep()}}
+    out["deep-traits"] = {**base, "type": "identify", "traits": {"k": deep()}}
+    out["many-props"] = {**base, "props": {"k": [{"j": i} for i in range(3000)]}}
+    out["wide-props"] = {**base, "props": WIDE}
+    return out
+
+
+def check(response: Any, what: str) -> list[str]:
+    """Problems with an answer: a 5xx, or a 4xx that is not JSON naming the problem."""
+    if response.status_code >= 500:
+        return [f"{what}: {response.status_code} {response.text[:200]}"]
+    if response.status_code >= 400:
+        if not response.headers.get("content-type", "").startswith("application/json"):
+            return [f"{what}: {response.status_code} is not JSON"]
+        if not response.json().get("detail"):
+            return [f"{what}: {response.status_code} without a detail"]
+    return []
+
+
+@pytest.fixture
+async def keys(settings: Settings) -> tuple[str, str]:
+    new = await make_app(settings)
+    return new.public_key, new.secret_key
+
+
+async def test_widget_events_refuse_each_bad_event_alone(client: AsyncTestClient, keys: tuple[str, str]) -> None:
+    public, secret = keys
+    problems: list[str] = []
+    for label, bad in event_variants().items():
+        bad_id = f"bad-{label}"[:64]
+        good = good_event(f"good-{label}")
+        sent = await client.post(f"/api/v1/events?key={public}",
+                                 content=json.dumps({"events": [{**bad, "id": bad_id}, good]}))
+        problems += check(sent, label)
+        if sent.status_code != 202:
+            problems.append(f"{label}: {sent.status_code} {sent.text[:200]}")
+            continue
+        result = sent.json()
+        if result["accepted"] != 1:
+            problems.append(f"{label}: the good event was not stored: {result}")
+        if [(r["index"], r["id"]) for r in result["rejected"]] != [(0, bad_id)]:
+            problems.append(f"{label}: the bad event was not refused with its id: {result}")
+        elif not result["rejected"][0]["reason"]:
+            problems.append(f"{label}: refused without a reason")
+    assert not problems, "\n".join(problems)
+    exported = await client.get("/api/v1/events/export", headers={"Authorization": f"Bearer {secret}"})
+    assert len(exported.text.splitlines()) == len(event_variants())
+
+
+async def test_an_oversized_event_is_refused_with_its_id(client: AsyncTestClient, keys: tuple[str, str]) -> None:
+    public, _ = keys
+    big = {**good_event(), "id": "too-big", "props": {"blob": "x" * 40_000}}
+    sent = await client.post(f"/api/v1/events?key={public}", content=json.dumps({"events": [big, good_event()]}))
+    assert sent.status_code == 202
+    assert sent.json()["accepted"] == 1
+    assert [(r["index"], r["id"]) for r in sent.json()["rejected"]] == [(0, "too-big")]
+
+
+@pytest.mark.parametrize("sent_at", [*EDGE_DATES.values(), NUL, 2**70, deep(), DEEP])
+async def test_widget_batch_envelope(client: AsyncTestClient, keys: tuple[str, str], sent_at: Any) -> None:
+    """A strange ``sent_at`` never costs the events: it is ignored (no clock correction) or refused as a 400."""
+    public, _ = keys
+    sent = await client.post(f"/api/v1/events?key={public}",
+                             content=dumps({"events": [good_event()], "sent_at": sent_at}))
+    assert not check(sent, "sent_at")
+    if sent.status_code == 202:
+        assert sent.json()["accepted"] == 1
+
+
+@pytest.mark.parametrize("body", [
+    '{"events": ' + deep_json() + "}",
+    '{"events": [' + deep_json() + "]}",
+    deep_json(),
+    dumps({"events": [{**good_event(), "props": {"k": DEEP}}]}),
+    '{"events": [], "identity": "a\\u0000b"}',
+    '{"events": [{"id": "x", "type": "track", "ts": "' + at() + '", "visitor": "v", "name": "n", "props": '
+    + deep_json(100_000) + "}]}",
+], ids=["deep-events", "deep-event", "deep-body", "deep-props", "nul-identity", "very-deep-props"])
+async def test_widget_body(client: AsyncTestClient, keys: tuple[str, str], body: str) -> None:
+    public, _ = keys
+    assert not check(await client.post(f"/api/v1/events?key={public}", content=body), "body")
+
+
+def segment_variants() -> dict[str, dict[str, Any]]:
+    base: dict[str, Any] = {"type": "track", "userId": "u", "event": "Bad", "timestamp": at()}
+    out: dict[str, dict[str, Any]] = {}
+    for label, s in STRINGS.items():
+        for field in ("userId", "event", "groupId"):
+            out[f"{label}-in-{field}"] = {**base, field: s}
+        out[f"{label}-in-anonymousId"] = {**base, "userId": None, "anonymousId": s}
+        out[f"{label}-in-implied-alias"] = {**base, "type": "identify", "anonymousId": s}
+        out[f"{label}-in-properties"] = {**base, "properties": {"k": s}}
+        out[f"{label}-in-traits"] = {**base, "type": "identify", "traits": {s: 1}}
+        out[f"{label}-in-previousId"] = {**base, "type": "alias", "previousId": s}
+        out[f"{label}-in-page-name"] = {**base, "type": "page", "name": s}
+    for label, d in EDGE_DATES.items():
+        out[f"date-{label}"] = {**base, "timestamp": d}
+    out["deep-properties"] = {**base, "properties": {"k": deep()}}
+    out["wide-properties"] = {**base, "properties": WIDE}
+    return out
+
+
+async def test_segment_batch_refuses_each_bad_message_alone(
+    client: AsyncTestClient, keys: tuple[str, str]
+) -> None:
+    public, _ = keys
+    problems: list[str] = []
+    for label, bad in segment_variants().items():
+        bad_id = f"bad-{label}"[:64]
+        good = {"type": "track", "userId": f"good-{label}", "event": "Fine", "messageId": uuid.uuid4().hex}
+        sent = await client.post("/v1/batch", auth=(public, ""),
+                                 content=json.dumps({"batch": [{**bad, "messageId": bad_id}, good]}))
+        problems += check(sent, label)
+        if sent.status_code != 200:
+            problems.append(f"{label}: {sent.status_code} {sent.text[:200]}")
+            continue
+        result = sent.json()
+        # an identify is good on its own; the alias it implies is refused with an id of its own
+        implied = "implied-alias" in label
+        expected = (2, [(0, bad_id + ":alias")]) if implied else (1, [(0, bad_id)])
+        if (result["accepted"], [(r["index"], r["id"]) for r in result["rejected"]]) != expected:
+            problems.append(f"{label}: {result}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("call", ["track", "identify", "page", "group", "alias"])
+async def test_segment_single_calls(client: AsyncTestClient, keys: tuple[str, str], call: str) -> None:
+    public, _ = keys
+    problems: list[str] = []
+    for label, s in {**STRINGS, "deep": deep(), "very-deep": DEEP, "year-1": EDGE_DATES["year-1-east"]}.items():
+        for field in ("userId", "previousId", "groupId", "timestamp", "properties", "traits", "context"):
+            body = {"userId": "u", "event": "E", "groupId": "g", "previousId": "p", field: s}
+            problems += check(await client.post(f"/v1/{call}", auth=(public, ""), content=dumps(body)),
+                              f"{call} {label} in {field}")
+        problems += check(await client.post(f"/v1/{call}", auth=(public, ""),
+                                            content=dumps({"userId": "u", "sentAt": s})), f"sentAt {label}")
+        problems += check(await client.post(f"/v1/{call}", auth=(s if isinstance(s, str) else "x", ""),
+                                            content="{}"), f"write key {label}")
+        problems += check(await client.post(f"/v1/{call}", content=dumps({"writeKey": s, "userId": "u"})),
+                          f"writeKey {label}")
+    assert not problems, "\n".join(problems)
+
+
+def query_values() -> dict[str, str]:
+    return {**STRINGS, "huge": str(10**20), "negative": "-1", "year-1": "0001-01-01",
+            "year-9999": "9999-12-31", "edge-datetime": EDGE_DATES["year-1-east"], "long": "x" * 10_000}
+
+
+async def test_delivery_query(client: AsyncTestClient, keys: tuple[str, str]) -> None:
+    public, _ = keys
+    problems: list[str] = []
+    for label, value in query_values().items():
+        for field in ("visitor", "url", "tenant", "locale", "meta", "identity", "key"):
+            params = {"key": public, "visitor": "v", "url": "https://h/", field: value}
+            problems += check(await client.get("/api/v1/guides", params=params), f"{field}={label}")
+    assert not problems, "\n".join(problems)
+
+
+SECRET_GETS = [
+    "/api/v1/events/export?{p}={v}",
+    "/api/v1/reports/usage?{p}={v}",
+    "/api/v1/guide-definitions/{v}/versions",
+    "/api/v1/pages/{v}",
+    "/api/v1/features/{v}",
+    "/api/v1/features/untagged?{p}={v}",
+    "/api/v1/tenants/{v}/privacy",
+    "/api/v1/visitors/{v}/export",
+    "/api/v1/erasures?{p}={v}",
+]
+QUERY_NAMES = ["since", "until", "tenant", "visitor", "type", "from", "to", "format", "limit"]
+
+
+async def test_secret_key_reads(client: AsyncTestClient, keys: tuple[str, str]) -> None:
+    _, secret = keys
+    auth = {"Authorization": f"Bearer {secret}"}
+    problems: list[str] = []
+    for value in query_values().values():
+        encoded = quote(value, safe="")
+        for template in SECRET_GETS:
+            names = QUERY_NAMES if "{p}" in template else [""]
+            for name in names:
+                url = template.format(p=name, v=encoded)
+                response = await client.get(url, headers=auth)
+                problems += check(response, f"GET {url[:80]}")
+                if response.status_code == 200 and "export" in url:
+                    response.read()  # a streamed body must not break after the status was sent
+    assert not problems, "\n".join(problems)
+
+
+async def test_secret_key_writes(client: AsyncTestClient, keys: tuple[str, str]) -> None:
+    _, secret = keys
+    auth = {"Authorization": f"Bearer {secret}"}
+    problems: list[str] = []
+    calls: list[tuple[str, str, Callable[[Any], Any]]] = [
+        ("PUT", "/api/v1/pages/{v}", lambda v: {"name": v, "rules": [{"path": v}]}),
+        ("PUT", "/api/v1/features/{v}", lambda v: {"name": v, "selector": v}),
+        ("DELETE", "/api/v1/pages/{v}", lambda v: None),
+        ("DELETE", "/api/v1/features/{v}", lambda v: None),
+        ("PUT", "/api/v1/tenants/{v}/privacy", lambda v: {"opted_out": v, "drop_fields": [v]}),
+        ("DELETE", "/api/v1/visitors/{v}", lambda v: None),
+        ("POST", "/api/v1/guide-definitions/{v}/rollback", lambda v: None),
+        ("DELETE", "/api/v1/identity/secrets/{v}", lambda v: None),
+        ("PUT", "/api/v1/identity", lambda v: {"required": v}),
+        ("PUT", "/api/v1/settings", lambda v: {"honor_dnt": v, "retention_days": v}),
+        ("POST", "/api/v1/guide-definitions/push", lambda v: {"files": [{"name": v, "content": v}]}),
+    ]
+    values: dict[str, Any] = {**query_values(), "int": 2**40, "deep": deep(), "very-deep": DEEP, "wide": WIDE}
+    for label, value in values.items():
+        path_value = quote(value if isinstance(value, str) else dumps(value)[:100], safe="")
+        for method, template, body in calls:
+            url = template.format(v=path_value)
+            content = dumps(body(value)) if body(value) is not None else None
+            response = await client.request(method, url, headers=auth, content=content)
+            problems += check(response, f"{method} {template} {label}")
+    assert not problems, "\n".join(problems)
+
+
+GUIDE_FILES = {
+    "nul-in-content": guide_yaml("""
+        id: g
+        name: "a\\0b"
+        steps: [{type: lightbox, title: T}]
+    """),
+    "raw-nul": "id: g\nname: a\u0000b\nsteps: [{type: lightbox, title: T}]\n",
+    "deep-flow": "id: g\nname: " + "[" * 5000 + "]" * 5000 + "\n",
+    "deep-block": "id: g\nname: n\nsteps:\n" + "".join("  " * i + "- \n" for i in range(2000)),
+    "huge-int": guide_yaml("""
+        id: g
+        name: n
+        priority: 100000000000000000000
+        steps: [{type: lightbox, title: T}]
+    """),
+    "edge-date": guide_yaml("""
+        id: g
+        name: n
+        targeting: {schedule: {start: 0001-01-01T00:00:00+14:00, end: 9999-12-31T23:59:59-14:00}}
+        steps: [{type: lightbox, title: T}]
+    """),
+}
+
+
+@pytest.mark.parametrize("content", GUIDE_FILES.values(), ids=GUIDE_FILES.keys())
+async def test_guide_files(client: AsyncTestClient, keys: tuple[str, str], content: str) -> None:
+    _, secret = keys
+    pushed = await client.post("/api/v1/guide-definitions/push", headers={"Authorization": f"Bearer {secret}"},
+                               json={"files": [{"name": "g.yaml", "content": content}]})
+    assert not check(pushed, "push")
+    if pushed.status_code == 422:
+        assert all(e.startswith("g.yaml") for e in pushed.json()["errors"]), pushed.json()
