@@ -7,7 +7,6 @@ import logging
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.config.cors import CORSConfig
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.openapi import OpenAPIConfig
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.stores.redis import RedisStore
 
@@ -24,6 +23,7 @@ from waymark.events.export import ExportController
 from waymark.events.group_commit import GroupCommitter
 from waymark.guides.controllers import GuideController
 from waymark.identity.controllers import IdentityController
+from waymark.openapi_docs import openapi_config
 from waymark.privacy.controllers import PrivacyController
 from waymark.privacy.retention import PeriodicPurge
 from waymark.ratelimit import RateLimiter
@@ -97,7 +97,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         cors_config=CORSConfig(allow_origins=["*"], allow_methods=["GET", "POST"], max_age=86400,
                                expose_headers=["Retry-After", "ETag"]),
-        openapi_config=OpenAPIConfig(title="Waymark", version="0.1.0", use_handler_docstrings=True),
+        openapi_config=openapi_config(),
         exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},
         on_startup=[retention.start],
         on_shutdown=[retention.stop, committer.stop, _dispose],

@@ -254,7 +254,11 @@ async def test_delivery_is_get_only_and_documented(client: AsyncTestClient, app:
     operation = document["paths"]["/api/v1/guides"]["get"]
     assert operation["operationId"] == "DeliverGuides"
     names = {p["name"] for p in operation["parameters"]}
-    assert names == {"key", "visitor", "url", "tenant", "locale", "meta", "identity"}
+    assert names == {"visitor", "url", "tenant", "locale", "meta", "identity", "If-None-Match"}
+    # the public key is a security scheme, not a parameter: tools then know where to put it
+    assert {"publicKey": []} in operation["security"]
+    assert document["components"]["securitySchemes"]["publicKey"] == {"type": "apiKey", "name": "key", "in": "query",
+                                                                      "description": "The app's public key (pk_…)."}
 
 
 async def test_privacy_flags_tell_the_widget_to_send_nothing(

@@ -12,6 +12,7 @@ from waymark.apps.auth import public_app_id
 from waymark.db.models import utcnow
 from waymark.events.ingest import ingest
 from waymark.events.schemas import MAX_BATCH_BYTES, IngestResult, batch_decoder
+from waymark.openapi_docs import EVENT_BATCH, PUBLIC_KEY, documented
 from waymark.ratelimit import enforce_rate_limit
 
 __all__ = ["EventController", "PayloadTooLarge", "read_limited_body"]
@@ -36,9 +37,11 @@ class EventController(Controller):
     path = "/api/v1/events"
     tags = ["events"]
     dependencies = {"app_id": Provide(public_app_id)}
+    security = PUBLIC_KEY
     before_request = enforce_rate_limit(lambda request: request.query_params.get("key"))
 
-    @post("/", operation_id="PostEvents", status_code=HTTP_202_ACCEPTED)
+    @post("/", operation_id="PostEvents", status_code=HTTP_202_ACCEPTED,
+          operation_class=documented(400, 401, 403, 413, 429, 503, body=EVENT_BATCH))
     async def post_events(self, request: Request, app_id: NamedDependency[str]) -> Response[IngestResult]:
         """Store a batch of events; valid ones are kept even when others are rejected.
 

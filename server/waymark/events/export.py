@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from waymark.apps.auth import secret_app_id
 from waymark.clock import as_utc
 from waymark.db.models import Event
+from waymark.openapi_docs import SECRET_KEY, documented
 
 __all__ = ["ExportController", "ExportedEvent"]
 
@@ -72,8 +73,11 @@ class ExportController(Controller):
     path = "/api/v1/events/export"
     tags = ["events"]
     dependencies = {"app_id": Provide(secret_app_id)}
+    security = SECRET_KEY
 
-    @get("/", operation_id="ExportEvents", cache=False)
+    @get("/", operation_id="ExportEvents", cache=False, media_type="application/x-ndjson",
+         response_description="One ExportedEvent JSON object a line",
+         operation_class=documented(400, 401, 403, 503))
     async def export(
         self,
         request: Request,

@@ -18,12 +18,15 @@ from waymark.events.controllers import PayloadTooLarge, read_limited_body
 from waymark.events.ingest import ingest_events
 from waymark.events.pipeline import judge
 from waymark.events.schemas import MAX_BATCH_BYTES, Rejected
+from waymark.openapi_docs import WRITE_KEY, documented, segment_body
 from waymark.ratelimit import enforce_rate_limit
 from waymark.segment.mapping import SegmentProblem, to_events
 
 __all__ = ["SegmentController", "SegmentResult"]
 
 _encode = msgspec.json.Encoder()
+_BATCH_CALL = documented(400, 401, 403, 413, 429, 503, body=segment_body(batch=True))
+_SINGLE_CALL = documented(400, 401, 403, 413, 429, 503, body=segment_body(batch=False))
 
 
 class SegmentResult(msgspec.Struct):
@@ -74,6 +77,7 @@ def _basic_user(request: Request) -> str | None:
 class SegmentController(Controller):
     path = "/v1"
     tags = ["segment"]
+    security = WRITE_KEY
     before_request = enforce_rate_limit(_basic_user)
 
     async def _handle(self, request: Request, kind: str | None) -> SegmentResult:
@@ -124,31 +128,31 @@ class SegmentController(Controller):
         return SegmentResult(success=True, accepted=result.accepted, duplicates=result.duplicates,
                              rejected=result.rejected)
 
-    @post("/batch", operation_id="SegmentBatch", status_code=HTTP_200_OK)
+    @post("/batch", operation_id="SegmentBatch", status_code=HTTP_200_OK, operation_class=_BATCH_CALL)
     async def batch(self, request: Request) -> SegmentResult:
         """Segment's batch call: ``{"batch": [messages], "sentAt", "writeKey"}``."""
         return await self._handle(request, None)
 
-    @post("/track", operation_id="SegmentTrack", status_code=HTTP_200_OK)
+    @post("/track", operation_id="SegmentTrack", status_code=HTTP_200_OK, operation_class=_SINGLE_CALL)
     async def track(self, request: Request) -> SegmentResult:
         return await self._handle(request, "track")
 
-    @post("/identify", operation_id="SegmentIdentify", status_code=HTTP_200_OK)
+    @post("/identify", operation_id="SegmentIdentify", status_code=HTTP_200_OK, operation_class=_SINGLE_CALL)
     async def identify(self, request: Request) -> SegmentResult:
         return await self._handle(request, "identify")
 
-    @post("/page", operation_id="SegmentPage", status_code=HTTP_200_OK)
+    @post("/page", operation_id="SegmentPage", status_code=HTTP_200_OK, operation_class=_SINGLE_CALL)
     async def page(self, request: Request) -> SegmentResult:
         return await self._handle(request, "page")
 
-    @post("/screen", operation_id="SegmentScreen", status_code=HTTP_200_OK)
+    @post("/screen", operation_id="SegmentScreen", status_code=HTTP_200_OK, operation_class=_SINGLE_CALL)
     async def screen(self, request: Request) -> SegmentResult:
         return await self._handle(request, "screen")
 
-    @post("/group", operation_id="SegmentGroup", status_code=HTTP_200_OK)
+    @post("/group", operation_id="SegmentGroup", status_code=HTTP_200_OK, operation_class=_SINGLE_CALL)
     async def group(self, request: Request) -> SegmentResult:
         return await self._handle(request, "group")
 
-    @post("/alias", operation_id="SegmentAlias", status_code=HTTP_200_OK)
+    @post("/alias", operation_id="SegmentAlias", status_code=HTTP_200_OK, operation_class=_SINGLE_CALL)
     async def alias(self, request: Request) -> SegmentResult:
         return await self._handle(request, "alias")
