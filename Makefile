@@ -40,10 +40,12 @@ run: setup
 ## make test: set up (with Chromium) and run every test: unit, API on SQLite and PostgreSQL, e2e
 test: setup chromium segment-node
 	$(BIN)/ruff check server tests e2e benchmarks
+	$(BIN)/mypy
 	WAYMARK_TEST_POSTGRES_URL=$(PG_TEST_URL) $(BIN)/pytest -q
 
 lint: python
 	$(BIN)/ruff check server tests e2e benchmarks
+	$(BIN)/mypy
 
 ## make bench: print every figure quoted in the README (needs wrk: apt-get install wrk)
 bench: setup chromium

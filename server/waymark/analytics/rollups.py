@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Text, cast, delete, literal, or_, select
+from sqlalchemy import Table, Text, cast, delete, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.analytics.rules import RuleBook, hold_rules, load_rule_book, rule_cache
@@ -40,7 +40,7 @@ _TYPES_FOR = {"page": ("page", "time"), "feature": ("click",)}
 _CHUNK = 5000
 _FLUSH_ROWS = 20_000
 _DAYS_A_STATEMENT = 500
-_TABLE = DailyUsage.__table__
+_TABLE: Table = DailyUsage.__table__  # type: ignore[assignment]  # typed FromClause; declarative maps a Table
 _PK = ("app_id", "day", "tenant_id", "visitor_id", "kind", "key")
 
 Key = tuple[date, str, str, str, str]
@@ -121,7 +121,7 @@ def _upsert_for(dialect_name: str) -> tuple[Any, Any]:
 
 def _upsert(session: AsyncSession) -> tuple[Any, Any]:
     """(the insert, the insert that adds to an existing row): built once per dialect, they run on every batch."""
-    return _upsert_for(session.bind.dialect.name)
+    return _upsert_for(session.get_bind().dialect.name)
 
 
 async def add_rows(session: AsyncSession, app_id: str, rows: Mapping[Key, list[int]]) -> None:
@@ -184,7 +184,7 @@ async def roll_up(session: AsyncSession, app_id: str, events: Sequence[AnyEvent]
     renamed = {ev.previous: ev.visitor for ev in events if isinstance(ev, AliasEvent) and ev.previous != ev.visitor}
     tally = Tally(book)
     for ev in events:
-        kind = type(ev).__struct_config__.tag
+        kind: str = type(ev).__struct_config__.tag  # type: ignore[assignment]  # every event class has a str tag
         detail: Any = None
         ms = 0
         if isinstance(ev, ClickEvent):

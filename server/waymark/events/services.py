@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from sqlalchemy import func, select, tuple_, update
@@ -26,13 +26,13 @@ from waymark.events.schemas import (
     TrackEvent,
 )
 from waymark.guides.frequency import GuideState as StateValue
-from waymark.guides.frequency import apply_event
+from waymark.guides.frequency import Status, apply_event
 
 __all__ = ["event_row", "event_type", "store_events", "write_events"]
 
 
-def event_type(ev: AnyEvent) -> str:
-    return type(ev).__struct_config__.tag  # type: ignore[return-value]
+def event_type(ev: AnyEvent | GuideEvent) -> str:
+    return type(ev).__struct_config__.tag  # type: ignore[return-value]  # every event class has a str tag
 
 
 def _props(ev: AnyEvent) -> dict[str, Any]:
@@ -163,7 +163,7 @@ async def _merged_meta(
     """Known metadata with the new traits merged in (a trait set to null is removed)."""
     if not traits:
         return {}
-    known = dict(
+    known: dict[str, dict[str, Any] | None] = dict(
         (await session.execute(
             select(model.id, model.meta).where(model.app_id == app_id, model.id.in_(list(traits)))
         )).all()
@@ -260,7 +260,7 @@ async def _link_aliases(session: AsyncSession, app_id: str, aliases: list[AliasE
 
 
 async def _fold_guide_state(
-    session: AsyncSession, app_id: str, events: list[GuideEvent], now: datetime,
+    session: AsyncSession, app_id: str, events: Sequence[GuideEvent], now: datetime,
     snooze_days: Callable[[str], int],
 ) -> None:
     pairs = {(ev.visitor, ev.guide) for ev in events}
@@ -274,7 +274,7 @@ async def _fold_guide_state(
     ).all()
     states: dict[tuple[str, str], StateValue] = {
         (s.visitor_id, s.guide_id): StateValue(
-            status=s.status, step=s.step, last_seen_at=s.last_seen_at, snoozed_until=s.snoozed_until,
+            status=cast(Status, s.status), step=s.step, last_seen_at=s.last_seen_at, snoozed_until=s.snoozed_until,
             completed_at=s.completed_at,
         )
         for s in existing

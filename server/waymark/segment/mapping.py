@@ -25,6 +25,10 @@ def _text(value: Any) -> str | None:
     return str(value) if value is not None and value != "" else None
 
 
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _message_id(message: dict[str, Any]) -> str:
     given = _text(message.get("messageId"))
     if given:
@@ -45,10 +49,10 @@ def to_events(message: dict[str, Any], kind: str | None = None) -> list[dict[str
     visitor = user or anonymous
     if visitor is None:
         raise SegmentProblem("userId or anonymousId is required")
-    context = message.get("context") if isinstance(message.get("context"), dict) else {}
-    page = context.get("page") if isinstance(context.get("page"), dict) else {}
-    props = message.get("properties") if isinstance(message.get("properties"), dict) else {}
-    traits = message.get("traits") if isinstance(message.get("traits"), dict) else {}
+    context = _object(message.get("context"))
+    page = _object(context.get("page"))
+    props = _object(message.get("properties"))
+    traits = _object(message.get("traits"))
     event: dict[str, Any] = {"id": _message_id(message), "visitor": visitor}
     ts = message.get("timestamp") or message.get("originalTimestamp") or message.get("receivedAt")
     if ts is not None and ts != "":  # no time: the key stays out; the receive time applies (to the alias too)
