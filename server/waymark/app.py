@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import logging
+from typing import Any, Literal
 
+import msgspec
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.config.cors import CORSConfig
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
-from litestar.stores.redis import RedisStore
+from litestar.status_codes import (
+    HTTP_400_BAD_REQUEST,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
+)
+from sqlalchemy import text
 
 from waymark.analytics.controllers import FeatureController, PageController, ReportController
 from waymark.apps.services import KeyResolver
 from waymark.db.engine import create_engine, make_sessionmaker
+from waymark.db.outage import RETRY_AFTER_SECONDS, OutageLog, is_unavailable
 from waymark.delivery.controllers import deliver
 from waymark.delivery.openapi import document_on_first_look
 from waymark.delivery.snapshot import SnapshotStore
@@ -26,7 +33,8 @@ from waymark.identity.controllers import IdentityController
 from waymark.openapi_docs import openapi_config
 from waymark.privacy.controllers import PrivacyController
 from waymark.privacy.retention import PeriodicPurge
-from waymark.ratelimit import RateLimiter
+from waymark.ratelimit import RateLimiter, redis_store
+from waymark.request_guard import refuse_control_characters
 from waymark.segment.controllers import SegmentController
 from waymark.settings import Settings, get_settings
 from waymark.widget_assets import WidgetAssets, widget_routes
@@ -34,14 +42,33 @@ from waymark.widget_assets import WidgetAssets, widget_routes
 __all__ = ["create_app"]
 
 log = logging.getLogger("waymark")
+_outages = OutageLog(log)
+
+
+class Health(msgspec.Struct):
+    status: Literal["ok", "degraded", "unavailable"]
+    """``degraded``: an optional service (Redis) is down and the server works without it."""
+    database: Literal["ok", "unavailable"]
+    redis: Literal["ok", "degraded", "not configured"]
 
 
 @get("/health", operation_id="Health", tags=["ops"], cache=False)
-async def health(request: Request) -> dict[str, str]:
-    """Liveness and database reachability."""
-    async with request.app.state.sessionmaker() as session:
-        await session.connection()
-    return {"status": "ok"}
+async def health(request: Request[Any, Any, Any]) -> Response[Health]:
+    """Readiness: 200 while the database answers (Redis down only degrades), 503 with Retry-After otherwise."""
+    limiter: RateLimiter = request.app.state.rate_limiter
+    redis: Literal["ok", "degraded", "not configured"] = (
+        ("ok" if await limiter.ping() else "degraded") if limiter.shared else "not configured"
+    )
+    try:
+        async with request.app.state.sessionmaker() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        _outages.warn("the database is unreachable", exc)
+        return Response(Health(status="unavailable", database="unavailable", redis=redis),
+                        status_code=HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    return Response(Health(status="ok" if redis != "degraded" else "degraded", database="ok", redis=redis))
 
 
 @get("/livez", operation_id="Live", tags=["ops"], cache=False)
@@ -50,15 +77,25 @@ async def live() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def _http_error(_: Request, exc: HTTPException) -> Response[dict[str, object]]:
+def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, object]]:
     body: dict[str, object] = {"status_code": exc.status_code, "detail": exc.detail}
     if isinstance(exc, ValidationException) and exc.extra:
         body["extra"] = exc.extra
     return Response(body, status_code=exc.status_code, headers=exc.headers, media_type=MediaType.JSON)
 
 
-def _unexpected_error(request: Request, exc: Exception) -> Response[dict[str, object]]:
-    """Never a stack trace to a user: log it, answer a plain JSON 500."""
+def _unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, object]]:
+    """Never a stack trace to a user: a database outage is a 503 to retry, anything else a logged 500."""
+    if is_unavailable(exc):
+        _outages.warn(f"the database is unreachable ({request.method} {request.url.path} answered 503)", exc)
+        return Response(
+            {"status_code": 503, "detail": "the database is unreachable for now; retry later"},
+            status_code=HTTP_503_SERVICE_UNAVAILABLE, media_type=MediaType.JSON,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    if isinstance(exc, RecursionError):  # only msgspec recurses on input; it stops at Python's limit
+        return Response({"status_code": 400, "detail": "the request body nests too deeply"},
+                        status_code=HTTP_400_BAD_REQUEST, media_type=MediaType.JSON)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return Response(
         {"status_code": 500, "detail": "internal error; it has been logged"},
@@ -99,6 +136,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                expose_headers=["Retry-After", "ETag"]),
         openapi_config=openapi_config(),
         exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},
+        middleware=[refuse_control_characters],
         on_startup=[retention.start],
         on_shutdown=[retention.stop, committer.stop, _dispose],
         before_request=document_on_first_look,
@@ -114,7 +152,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.state.group_committer = committer
     app.state.rate_limiter = RateLimiter(
         settings.rate_limit_per_minute,
-        RedisStore.with_client(url=settings.redis_url, namespace="waymark") if settings.redis_url else None,
+        redis_store(settings.redis_url) if settings.redis_url else None,
     )
     app.state.widget = WidgetAssets.load()
     return app

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency, Provide
+from litestar.exceptions import ValidationException
 from litestar.params import QueryParameter
 from litestar.response import Stream
 from sqlalchemy import Select, select
@@ -18,6 +19,7 @@ from waymark.apps.auth import secret_app_id
 from waymark.clock import as_utc
 from waymark.db.models import Event
 from waymark.openapi_docs import SECRET_KEY, documented
+from waymark.wire import moment_problem
 
 __all__ = ["ExportController", "ExportedEvent"]
 
@@ -50,23 +52,26 @@ class ExportedEvent(msgspec.Struct, omit_defaults=True):
         )
 
 
+async def _page(
+    sessionmaker: async_sessionmaker[AsyncSession], query: Select[Event], after: int
+) -> Sequence[Event]:
+    async with sessionmaker() as session:
+        return (await session.scalars(query.where(Event.id > after).order_by(Event.id).limit(_CHUNK))).all()
+
+
 async def _lines(
-    sessionmaker: async_sessionmaker[AsyncSession], query: Select[tuple[Event]]
+    sessionmaker: async_sessionmaker[AsyncSession], query: Select[Event], first: Sequence[Event]
 ) -> AsyncIterator[bytes]:
     """Keyset pages of a thousand rows: no long-held transaction, constant memory."""
     encoder = msgspec.json.Encoder()
-    after = 0
-    while True:
-        async with sessionmaker() as session:
-            rows = (await session.scalars(query.where(Event.id > after).order_by(Event.id).limit(_CHUNK))).all()
-        if not rows:
-            return
+    rows = first
+    while rows:
         chunk = bytearray()
         for e in rows:
             chunk += encoder.encode(ExportedEvent.of(e))
             chunk += b"\n"
         yield bytes(chunk)
-        after = rows[-1].id
+        rows = await _page(sessionmaker, query, rows[-1].id)
 
 
 class ExportController(Controller):
@@ -80,7 +85,7 @@ class ExportController(Controller):
          operation_class=documented(400, 401, 403, 503))
     async def export(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         app_id: NamedDependency[str],
         since: Annotated[datetime | None, QueryParameter(description="Events at or after this time.")] = None,
         until: Annotated[datetime | None, QueryParameter(description="Events before this time.")] = None,
@@ -89,6 +94,10 @@ class ExportController(Controller):
         type: Annotated[str | None, QueryParameter(description="Only events of this type.")] = None,
     ) -> Stream:
         """Every stored event of the app, one JSON object a line, oldest stored first."""
+        for name, moment in (("since", since), ("until", until)):
+            problem = moment_problem(moment) if moment else None
+            if problem:
+                raise ValidationException(detail=f"{name}: {problem}", extra=[{"key": name, "message": problem}])
         query = select(Event).where(Event.app_id == app_id)
         if since is not None:
             query = query.where(Event.ts >= since)
@@ -100,4 +109,7 @@ class ExportController(Controller):
             query = query.where(Event.visitor_id == visitor)
         if type is not None:
             query = query.where(Event.type == type)
-        return Stream(_lines(request.app.state.sessionmaker, query), media_type="application/x-ndjson")
+        # The first page is read before the status is sent: a query that fails is an error answer,
+        # never a 200 whose body stops short.
+        first = await _page(request.app.state.sessionmaker, query, 0)
+        return Stream(_lines(request.app.state.sessionmaker, query, first), media_type="application/x-ndjson")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from waymark.db.outage import is_unavailable
 from waymark.events.pipeline import prepare
 from waymark.events.schemas import MAX_BATCH_EVENTS, AnyEvent, IngestResult, Rejected
 from waymark.events.services import store_events
@@ -74,7 +75,13 @@ class GroupCommitter:
                 group = self._take()
                 try:
                     await self._write(group)
-                except Exception:  # one job may be at fault: write each alone, so others still succeed
+                except Exception as exc:
+                    if is_unavailable(exc):  # no job is at fault: each request answers 503 and is retried
+                        for job in group:
+                            if not job.done.done():
+                                job.done.set_exception(exc)
+                        continue
+                    # one job may be at fault: write each alone, so others still succeed
                     log.exception("group commit of %d batches failed; writing them one by one", len(group))
                     for job in group:
                         if job.done.done():

@@ -29,12 +29,13 @@ from waymark.guides.services import (
     rollback,
 )
 from waymark.openapi_docs import SECRET_KEY, documented
+from waymark.wire import Line
 
 __all__ = ["GuideController"]
 
 
 class GuideSource(msgspec.Struct, forbid_unknown_fields=True):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    name: Annotated[Line, msgspec.Meta(min_length=1, max_length=500)]
     """File name, used in error messages and kept with the version."""
     content: Annotated[str, msgspec.Meta(max_length=256 * 1024)]
     """The YAML text of the guide file."""

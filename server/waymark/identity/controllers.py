@@ -14,7 +14,6 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from waymark.apps.auth import secret_app_id
 from waymark.db.models import App
 from waymark.db.scope import app_session
-from waymark.wire import INT32_MAX
 from waymark.identity.services import (
     IdentitySettings,
     NewIdentitySecret,
@@ -24,6 +23,7 @@ from waymark.identity.services import (
     set_required,
 )
 from waymark.openapi_docs import SECRET_KEY, documented
+from waymark.wire import INT32_MAX
 
 __all__ = ["IdentityController"]
 
@@ -70,7 +70,8 @@ class IdentityController(Controller):
     @delete("/secrets/{secret_id:int}", operation_id="RevokeIdentitySecret", status_code=HTTP_200_OK,
             operation_class=documented(400, 401, 403, 404, 503))
     async def revoke(
-        self, request: Request[Any, Any, Any], app_id: NamedDependency[str], secret_id: Annotated[int, PathParameter(ge=1, le=INT32_MAX)]
+        self, request: Request[Any, Any, Any], app_id: NamedDependency[str],
+        secret_id: Annotated[int, PathParameter(ge=1, le=INT32_MAX)],
     ) -> dict[str, int]:
         async with app_session(request.app.state.sessionmaker, app_id) as session:
             if not await revoke_secret(session, app_id, secret_id):

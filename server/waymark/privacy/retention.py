@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.db.models import App, Event, utcnow
+from waymark.db.outage import is_unavailable
 from waymark.db.scope import app_session
 
 __all__ = ["PeriodicPurge", "PurgeLine", "RetentionPolicy", "purge_expired", "retention_policies", "run_purge"]
@@ -139,8 +140,12 @@ class PeriodicPurge:
         while True:
             try:
                 deleted = await purge_expired(self._sessionmaker, utcnow())
-            except Exception:  # a bad run must not end the schedule: log it, try again next time
-                log.exception("retention purge failed; retrying in %s s", self._interval)
+            except Exception as exc:  # a bad run must not end the schedule: log it, try again next time
+                if is_unavailable(exc):
+                    log.warning("retention purge skipped, the database is unreachable (%s); retrying in %s s",
+                                type(exc).__name__, self._interval)
+                else:
+                    log.exception("retention purge failed; retrying in %s s", self._interval)
             else:
                 for app_id, count in deleted.items():
                     if count:

@@ -12,6 +12,7 @@ import msgspec
 from litestar import Controller, Request, post
 from litestar.exceptions import ClientException, NotAuthorizedException, PermissionDeniedException
 from litestar.status_codes import HTTP_200_OK
+from litestar.types import BeforeRequestHookHandler
 
 from waymark.db.models import utcnow
 from waymark.events.controllers import PayloadTooLarge, read_limited_body
@@ -48,7 +49,7 @@ def _gunzip(body: bytes) -> bytes:
     return out
 
 
-def _write_key(request: Request, body: dict[str, Any]) -> str:
+def _write_key(request: Request[Any, Any, Any], body: dict[str, Any]) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "basic" and value:
@@ -64,7 +65,7 @@ def _write_key(request: Request, body: dict[str, Any]) -> str:
     raise NotAuthorizedException("missing write key: send it as the HTTP Basic user (or writeKey in the body)")
 
 
-def _basic_user(request: Request) -> str | None:
+def _basic_user(request: Request[Any, Any, Any]) -> str | None:
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "basic":
         return None
@@ -78,9 +79,9 @@ class SegmentController(Controller):
     path = "/v1"
     tags = ["segment"]
     security = WRITE_KEY
-    before_request = enforce_rate_limit(_basic_user)
+    before_request: BeforeRequestHookHandler | None = enforce_rate_limit(_basic_user)
 
-    async def _handle(self, request: Request, kind: str | None) -> SegmentResult:
+    async def _handle(self, request: Request[Any, Any, Any], kind: str | None) -> SegmentResult:
         received_at = utcnow()
         body = await read_limited_body(request)
         if "gzip" in request.headers.get("content-encoding", ""):
@@ -89,6 +90,8 @@ class SegmentController(Controller):
             payload = msgspec.json.decode(body)
         except msgspec.DecodeError as exc:
             raise ClientException(f"body is not JSON: {exc}") from exc
+        except RecursionError as exc:  # msgspec stops at Python's recursion limit, well before harm
+            raise ClientException("body nests too deeply") from exc
         if not isinstance(payload, dict):
             raise ClientException("body must be a JSON object")
         write_key = _write_key(request, payload)
@@ -129,30 +132,30 @@ class SegmentController(Controller):
                              rejected=result.rejected)
 
     @post("/batch", operation_id="SegmentBatch", status_code=HTTP_200_OK, operation_class=_BATCH_CALL)
-    async def batch(self, request: Request) -> SegmentResult:
+    async def batch(self, request: Request[Any, Any, Any]) -> SegmentResult:
         """Segment's batch call: ``{"batch": [messages], "sentAt", "writeKey"}``."""
         return await self._handle(request, None)
 
     @post("/track", operation_id="SegmentTrack", status_code=HTTP_200_OK, operation_class=_SINGLE_CALL)
-    async def track(self, request: Request) -> SegmentResult:
+    async def track(self, request: Request[Any, Any, Any]) -> SegmentResult:
         return await self._handle(request, "track")
 
     @post("/identify", operation_id="SegmentIdentify", status_code=HTTP_200_OK, operation_class=_SINGLE_CALL)
-    async def identify(self, request: Request) -> SegmentResult:
+    async def identify(self, request: Request[Any, Any, Any]) -> SegmentResult:
         return await self._handle(request, "identify")
 
     @post("/page", operation_id="SegmentPage", status_code=HTTP_200_OK, operation_class=_SINGLE_CALL)
-    async def page(self, request: Request) -> SegmentResult:
+    async def page(self, request: Request[Any, Any, Any]) -> SegmentResult:
         return await self._handle(request, "page")
 
     @post("/screen", operation_id="SegmentScreen", status_code=HTTP_200_OK, operation_class=_SINGLE_CALL)
-    async def screen(self, request: Request) -> SegmentResult:
+    async def screen(self, request: Request[Any, Any, Any]) -> SegmentResult:
         return await self._handle(request, "screen")
 
     @post("/group", operation_id="SegmentGroup", status_code=HTTP_200_OK, operation_class=_SINGLE_CALL)
-    async def group(self, request: Request) -> SegmentResult:
+    async def group(self, request: Request[Any, Any, Any]) -> SegmentResult:
         return await self._handle(request, "group")
 
     @post("/alias", operation_id="SegmentAlias", status_code=HTTP_200_OK, operation_class=_SINGLE_CALL)
-    async def alias(self, request: Request) -> SegmentResult:
+    async def alias(self, request: Request[Any, Any, Any]) -> SegmentResult:
         return await self._handle(request, "alias")
