@@ -1,4 +1,4 @@
-"""What the e2e tests share: a unique visitor per test, and the events the widget sent."""
+"""What the e2e tests share: a unique visitor per test, the events the widget sent and what the server answered."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ import uuid
 from collections.abc import Callable, Collection
 from typing import Any
 
-from playwright.sync_api import Page, Request
+from playwright.sync_api import Page, Request, Response
 
-__all__ = ["ELEMENT_KEYS", "EVENT_KEYS", "GUIDE_TYPES", "SentEvents", "new_visitor"]
+__all__ = [
+    "ELEMENT_KEYS", "EVENT_KEYS", "GUIDE_TYPES", "SentEvents", "new_visitor", "posts", "record_posts", "wait_until",
+]
 
 _BASE = {"id", "type", "ts", "visitor", "tenant", "url"}
 GUIDE_TYPES = frozenset({
@@ -32,13 +34,50 @@ EVENT_KEYS: dict[str, set[str]] = {
 ELEMENT_KEYS = {"tag", "id", "classes", "attrs", "text", "path"}
 _ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
+# Every events POST the page's code makes, recorded as fetch() is called: unlike Playwright's request
+# events, which arrive later, this is complete the moment a page.evaluate() returns. ``done`` turns true
+# one task after the request settled, so after the widget's own handlers of that answer have run.
+_RECORD_POSTS = """(() => {
+    const fetch0 = window.fetch;
+    window.__waymarkPosts = [];
+    window.fetch = function (url, o) {
+        const sent = fetch0.apply(this, arguments);
+        if (String(url).includes('/api/v1/events')) {
+            const post = {keepalive: !!(o && o.keepalive), bytes: new Blob([o.body]).size,
+                          n: JSON.parse(o.body).events.length, body: o.body, done: false};
+            window.__waymarkPosts.push(post);
+            const settled = () => setTimeout(() => { post.done = true; });
+            sent.then(settled, settled);
+        }
+        return sent;
+    };
+})()"""
+
 
 def new_visitor(prefix: str = "e2e") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
+def wait_until(page: Page, done: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Poll ``done`` until it is true or the deadline passes; the caller asserts what it needs afterwards."""
+    deadline = time.monotonic() + timeout
+    while not done() and time.monotonic() < deadline:
+        page.wait_for_timeout(50)  # lets Playwright deliver its events (time.sleep would not)
+
+
+def record_posts(page: Page) -> None:
+    """From the next page load on, record every events POST as the page makes it (see ``posts``)."""
+    page.add_init_script(_RECORD_POSTS)
+
+
+def posts(page: Page) -> list[dict[str, Any]]:
+    """The events POSTs this page load made so far: ``keepalive``, ``bytes``, ``n`` (events), ``body``, ``done``."""
+    return page.evaluate("window.__waymarkPosts")
+
+
 class SentEvents:
-    """Every event the widget posted from a page (resends included), checked for shape as they go.
+    """Every event the widget posted from a page (resends included), checked for shape as they go,
+    and which of them the server acknowledged (202: stored and committed).
 
     ``unique``, ``summary`` and ``wait_for`` count the events of ``types`` (guide events unless
     told otherwise; ``None``: all); ``of(type)`` reads any type.
@@ -50,11 +89,22 @@ class SentEvents:
         self.requests: list[dict[str, Any]] = []
         self.bodies: list[str] = []
         """Every request body as sent, for checks that something never left the page."""
+        self.acknowledged: list[dict[str, Any]] = []
+        """Every event of a batch the server answered 202, in the order of the answers."""
+        self.outcomes: dict[Request, int | None] = {}
+        """Per events request: its status, 0 when it failed, None while there is no answer."""
         page.on("request", self._on_request)
+        page.on("response", self._on_response)
+        page.on("requestfailed", self._on_failed)
+
+    @staticmethod
+    def _is_post(request: Request) -> bool:
+        return "/api/v1/events" in request.url and request.method == "POST"
 
     def _on_request(self, request: Request) -> None:
-        if "/api/v1/events" not in request.url or request.method != "POST":
+        if not self._is_post(request):
             return
+        self.outcomes[request] = None
         assert request.headers.get("content-type", "").startswith("text/plain"), request.headers
         self.bodies.append(request.post_data or "")
         body = json.loads(request.post_data or "{}")
@@ -66,6 +116,18 @@ class SentEvents:
             if ev["type"] == "click":
                 assert set(ev["element"]) == ELEMENT_KEYS, sorted(ev["element"])
         self.requests.append(body)
+
+    def _on_response(self, response: Response) -> None:
+        request = response.request
+        if not self._is_post(request):
+            return
+        self.outcomes[request] = response.status
+        if response.status == 202:
+            self.acknowledged.extend(json.loads(request.post_data or "{}")["events"])
+
+    def _on_failed(self, request: Request) -> None:
+        if self._is_post(request):
+            self.outcomes[request] = 0
 
     def _all(self) -> list[dict[str, Any]]:
         seen: dict[str, dict[str, Any]] = {}
@@ -94,6 +156,36 @@ class SentEvents:
         self.wait_until(lambda: len(self.unique()) >= count, timeout)
 
     def wait_until(self, done: Callable[[], bool], timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not done() and time.monotonic() < deadline:
-            self.page.wait_for_timeout(100)  # lets Playwright deliver request events (time.sleep would not)
+        wait_until(self.page, done, timeout)
+
+    def now(self) -> str:
+        """The browser's clock, as the widget stamps events: to tell this page load's events from earlier ones."""
+        return str(self.page.evaluate("new Date().toISOString()"))
+
+    def stored(self, ids: Collection[str]) -> bool:
+        """Did the server acknowledge (store and commit) each of these events?"""
+        return set(ids) <= {e["id"] for e in self.acknowledged}
+
+    def wait_stored(self, events: Collection[dict[str, Any]] | None = None, timeout: float = 10.0) -> None:
+        """Wait until the server acknowledged ``events`` (all unique events of ``types`` sent so far if None)."""
+        ids = {e["id"] for e in (self.unique() if events is None else events)}
+        self.wait_until(lambda: self.stored(ids), timeout)
+        assert self.stored(ids), f"{len(ids - {e['id'] for e in self.acknowledged})} events were never acknowledged"
+
+    def wait_settled(self, timeout: float = 10.0) -> None:
+        """Wait until every events request so far has an answer or has failed."""
+        self.wait_until(lambda: None not in self.outcomes.values(), timeout)
+        assert None not in self.outcomes.values(), "an events request never got an answer"
+
+    def wait_decided(self, since: str, timeout: float = 10.0) -> None:
+        """Wait until the page loaded after ``since`` (see ``now``) has applied its delivery answer.
+
+        The widget sends nothing until the first delivery answer of a page load has been applied, and
+        it applies the guides in the same step as the answer's privacy settings. So once the server has
+        acknowledged a page view made after ``since``, that page has decided what it shows by itself.
+        """
+        def decided() -> bool:
+            return any(e["type"] == "page" and e["ts"] >= since for e in self.acknowledged)
+
+        self.wait_until(decided, timeout)
+        assert decided(), f"no page view made after {since} was acknowledged"

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, Route, expect
 
 from e2e.conftest import Server
-from e2e.support import SentEvents, new_visitor
+from e2e.support import SentEvents, new_visitor, posts, record_posts, wait_until
 
 HIDE = """() => {
     Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => 'hidden'});
@@ -91,7 +91,8 @@ def test_page_views_people_clicks_track_and_time(page: Page, server: Server) -> 
     # what was typed never left the page; identify and group were not repeated on the second page
     assert not [b for b in sent.bodies if "acme-secret" in b or "-more" in b]
     assert len(sent.of("identify")) == len(sent.of("group")) == 1
-    page.wait_for_timeout(300)
+    sent.wait_stored(sent.of("page", "click", "track", "identify", "group"))
+    sent.wait_settled()  # every request answered: no resend still on its way
     stored = [e for e in server.events(visitor) if e["type"] in ("page", "click", "track", "identify", "group")]
     assert sorted(e["event_id"] for e in stored) == sorted(
         e["id"] for e in sent.of("page", "click", "track", "identify", "group")
@@ -130,27 +131,27 @@ def test_an_anonymous_visitor_who_logs_in_is_aliased(page: Page, server: Server)
     assert [(e["visitor"], "tenant" in e) for e in sent.of("track")] == [(anon, False)]
     assert [e["traits"] for e in sent.of("identify") if e["visitor"] == member] == [{"role": "admin"}]
     assert page.evaluate("Object.keys(localStorage).filter(k => k.endsWith(':anon'))") == []
-    page.wait_for_timeout(1300)
+    sent.wait_stored([alias])
     assert [e["props"] for e in server.events(member) if e["type"] == "alias"] == [{"previous": anon}]
 
 
 def test_events_made_offline_are_all_sent_once_back_online(page: Page, context: BrowserContext,
                                                            server: Server) -> None:
     visitor = new_visitor()
+    record_posts(page)
     sent = SentEvents(page, types={"track"})
     page.goto(f"{server.url}/demo/invoices?visitor={visitor}")
     _close_tour(page)
     sent.wait_until(lambda: bool(sent.of("guide_dismissed")))
     context.set_offline(True)
     page.evaluate("for (let i = 0; i < 200; i++) waymark.track('Offline', {i})")
-    page.wait_for_timeout(300)
     page.evaluate(HIDE)  # the page-hide flush cannot reach the server either
-    page.wait_for_timeout(300)
+    wait_until(page, lambda: all(p["done"] for p in posts(page)))  # each try has failed: queued still
+    assert [p for p in posts(page) if "Offline" in p["body"]] and all(p["done"] for p in posts(page))
     queued = page.evaluate("waymark._debug.queue().filter(e => e.type == 'track').length")
     assert queued == 200
     context.set_offline(False)
     page.reload()
-    page.wait_for_timeout(500)
 
     def all_stored() -> bool:
         return len([e for e in server.events(visitor) if e["type"] == "track"]) >= 200
@@ -165,24 +166,18 @@ def test_events_made_offline_are_all_sent_once_back_online(page: Page, context: 
 
 def test_page_hide_splits_what_is_queued_within_the_keepalive_budget(page: Page, server: Server) -> None:
     visitor = new_visitor()
-    page.add_init_script("""(() => {
-        const fetch0 = window.fetch;
-        window.__posts = [];
-        window.fetch = (url, o) => {
-            if (String(url).includes('/api/v1/events')) window.__posts.push(
-                {keepalive: !!o.keepalive, bytes: new Blob([o.body]).size, n: JSON.parse(o.body).events.length});
-            return fetch0(url, o);
-        };
-    })()""")
+    record_posts(page)
     page.route("**/api/v1/events?*", lambda route: route.abort())  # a network failure meanwhile
     page.goto(f"{server.url}/demo/invoices?visitor={visitor}")
     _close_tour(page)
     page.evaluate("for (let i = 0; i < 150; i++) waymark.track('Padded', {i, pad: 'x'.repeat(400)})")
-    page.wait_for_timeout(300)
+    # the failed tries are over (the widget waits a second before the next): nothing is on its way
+    wait_until(page, lambda: all(p["done"] for p in posts(page)))
+    assert posts(page) and all(p["done"] for p in posts(page))
     page.unroute("**/api/v1/events?*")
-    before = page.evaluate("window.__posts.length")
+    before = len(posts(page))
     page.evaluate(HIDE)
-    at_hide = page.evaluate(f"window.__posts.slice({before})")
+    at_hide = posts(page)[before:]
     assert len(at_hide) > 1 and all(p["keepalive"] and p["n"] <= 20 for p in at_hide), at_hide
     assert sum(p["bytes"] for p in at_hide) <= 64 * 1024  # more would be refused by the browser
     assert sum(p["n"] for p in at_hide) < 150  # the rest waits for the next page or the next try
@@ -190,16 +185,18 @@ def test_page_hide_splits_what_is_queued_within_the_keepalive_budget(page: Page,
     def stored() -> int:
         return len([e for e in server.events(visitor) if e["type"] == "track"])
 
-    deadline = time.monotonic() + 15
-    while stored() < 150 and time.monotonic() < deadline:
-        page.wait_for_timeout(200)
+    wait_until(page, lambda: stored() >= 150, timeout=15)
     assert stored() == 150
 
 
 def test_the_queue_is_bounded_and_counts_what_it_dropped(page: Page, context: BrowserContext,
                                                          server: Server) -> None:
+    sent = SentEvents(page, types=None)
     page.goto(f"{server.url}/demo/invoices?visitor={new_visitor()}")
-    page.wait_for_timeout(1500)  # the page's first events are sent
+    sent.wait_until(lambda: bool(sent.of("page")))
+    # the page's first events are sent, acknowledged and out of the queue: it will hold only what follows
+    sent.wait_until(lambda: not page.evaluate("waymark._debug.queue()"))
+    assert page.evaluate("waymark._debug.queue()") == []
     context.set_offline(True)
     page.evaluate("for (let i = 0; i < 1050; i++) waymark.track('Burst', {i})")
     queue = page.evaluate("waymark._debug.queue()")
@@ -211,19 +208,27 @@ def test_the_queue_is_bounded_and_counts_what_it_dropped(page: Page, context: Br
 
 def test_opted_out_visitor_sends_nothing(page: Page, server: Server) -> None:
     page.add_init_script("localStorage.setItem('waymark:optout', '1')")
+    record_posts(page)
     sent = SentEvents(page, types=None)
     page.goto(f"{server.url}/demo/invoices?visitor={new_visitor()}")
     expect(page.get_by_role("dialog", name="Welcome to Ledgerly")).to_be_visible()  # guides still show
     _close_tour(page)
     page.locator("#new-invoice").click()
     page.evaluate("waymark.track('Exported', {rows: 4})")
-    page.get_by_role("link", name="Settings").click()
+    _hidden_sends_nothing(page, sent)
+    page.get_by_role("link", name="Settings").click()  # a page load of its own
+    expect(page.get_by_role("region", name="New: invite your team")).to_be_visible()  # its answer is in
     page.get_by_role("link", name="Team").click()
-    page.wait_for_timeout(1500)
+    expect(page).to_have_url(f"{server.url}/demo/settings/team")
+    _hidden_sends_nothing(page, sent)
+
+
+def _hidden_sends_nothing(page: Page, sent: SentEvents) -> None:
+    """Hide the page: its flush sends at once whatever is queued. Nothing queued, nothing sent, ever."""
     page.evaluate(HIDE)
-    page.wait_for_timeout(300)
-    assert sent.bodies == []
+    assert posts(page) == []  # complete: each send is recorded as it is made
     assert page.evaluate("waymark._debug.queue()") == []
+    assert sent.bodies == []
 
 
 def _privacy(page: Page, privacy: dict[str, bool]) -> None:
@@ -236,30 +241,25 @@ def _privacy(page: Page, privacy: dict[str, bool]) -> None:
 
 def test_tenant_opted_out_in_the_delivery_answer_sends_nothing(page: Page, server: Server) -> None:
     _privacy(page, {"opted_out": True})
+    record_posts(page)
     sent = SentEvents(page, types=None)
     page.goto(f"{server.url}/demo/invoices?visitor={new_visitor()}")
     expect(page.get_by_role("dialog", name="Welcome to Ledgerly")).to_be_visible()
     _close_tour(page)
     page.locator("#new-invoice").click()
     page.evaluate("waymark.track('Exported', {rows: 4})")
-    page.wait_for_timeout(1500)
-    page.evaluate(HIDE)
-    page.wait_for_timeout(300)
-    assert sent.bodies == []
-    assert page.evaluate("waymark._debug.queue()") == []
+    _hidden_sends_nothing(page, sent)
 
 
 def test_do_not_track_is_honoured_when_the_app_says_so(page: Page, server: Server) -> None:
     _privacy(page, {"honor_dnt": True})
     page.add_init_script("Object.defineProperty(Navigator.prototype, 'doNotTrack', {get: () => '1'})")
+    record_posts(page)
     sent = SentEvents(page, types=None)
     page.goto(f"{server.url}/demo/invoices?visitor={new_visitor()}")
     _close_tour(page)
     page.evaluate("waymark.track('Exported', {rows: 4})")
-    page.wait_for_timeout(1500)
-    page.evaluate(HIDE)
-    page.wait_for_timeout(300)
-    assert sent.bodies == []
+    _hidden_sends_nothing(page, sent)
 
 
 def test_do_not_track_alone_changes_nothing(page: Page, server: Server) -> None:
@@ -291,7 +291,7 @@ def test_server_unavailable_then_the_same_events_arrive(page: Page, server: Serv
     assert [e["id"] for e in second[: len(first)]] == [e["id"] for e in first]  # the same events, again
     assert second[: len(first)] == first
     assert answered[1][0] - answered[0][0] >= 1.9  # Retry-After: 2 (the backoff alone would be 1 s)
-    page.wait_for_timeout(300)
+    sent.wait_stored(first)
     stored = {e["event_id"] for e in server.events(visitor)}
     assert {e["id"] for e in first} <= stored
 
@@ -313,7 +313,8 @@ def test_a_refused_batch_is_dropped_not_resent(page: Page, server: Server) -> No
     sent.wait_until(lambda: bool(refused))
     page.evaluate("waymark.track('After', {})")
     sent.wait_until(lambda: bool(sent.of("track")))
-    page.wait_for_timeout(2500)  # longer than a retry would wait
+    # events leave in queue order: had the refused ones been kept for a retry, they would go with this one
+    sent.wait_stored(sent.of("track"))
     assert refused
     assert [sent.times_sent(i) for i in refused] == [1] * len(refused)
     queued = {e["id"] for e in page.evaluate("waymark._debug.queue()")}

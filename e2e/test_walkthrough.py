@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from e2e.conftest import Server
-from e2e.support import GUIDE_TYPES, SentEvents, new_visitor
+from e2e.support import GUIDE_TYPES, SentEvents, new_visitor, wait_until
 
 TOUR = "welcome-tour"
 FULL_TOUR = [
@@ -58,7 +58,8 @@ def test_new_visitor_walks_through_by_mouse_across_two_pages(page: Page, server:
     assert events[-1]["url"] == f"{server.url}/demo/invoices/INV-1001"
     assert len({e["id"] for e in events}) == len(events)
     # and the server stored each exactly once
-    page.wait_for_timeout(300)
+    sent.wait_stored()
+    sent.wait_settled()  # every request answered: no resend still on its way
     assert _stored(server, visitor) == FULL_TOUR
 
 
@@ -101,17 +102,33 @@ def test_walkthrough_by_keyboard(page: Page, server: Server) -> None:
 def test_escape_dismisses_and_restores_focus(page: Page, server: Server) -> None:
     visitor = new_visitor()
     sent = SentEvents(page)
+    # the delivery answer waits until the visitor is in the search field: the tour opens over it
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        held.append(route)
+
+    page.route("**/api/v1/guides?*", hold)
     page.goto(f"{server.url}/demo/invoices?visitor={visitor}")
-    expect(page.get_by_role("dialog", name="Welcome to Ledgerly")).to_be_visible()
+    wait_until(page, lambda: bool(held))
+    search = page.locator("#invoice-search")
+    search.focus()
+    held[0].continue_()
+    page.unroute("**/api/v1/guides?*")
+    welcome = page.get_by_role("dialog", name="Welcome to Ledgerly")
+    expect(welcome.get_by_role("button", name="Next")).to_be_focused()
     page.keyboard.press("Escape")
     expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(search).to_be_focused()  # back where the visitor was
     sent.wait_for(2)
     assert sent.summary()[:2] == [
         ("guide_seen", TOUR, 0, {"trigger": "auto"}),
         ("guide_dismissed", TOUR, 0, {}),
     ]
+    sent.wait_stored()
+    since = sent.now()
     page.reload()
-    page.wait_for_timeout(800)
+    sent.wait_decided(since)
     expect(page.get_by_role("dialog", name="Welcome to Ledgerly")).to_have_count(0)
 
 
@@ -137,10 +154,12 @@ def test_reload_midway_continues_at_the_same_step(page: Page, server: Server) ->
 def test_resume_survives_a_new_browser_tab_from_server_state(page: Page, server: Server) -> None:
     """Local storage gone (another device): the server's state alone resumes the tour."""
     visitor = new_visitor()
+    sent = SentEvents(page)
     page.goto(f"{server.url}/demo/invoices?visitor={visitor}")
     page.get_by_role("dialog", name="Welcome to Ledgerly").get_by_role("button", name="Next").click()
     expect(page.get_by_role("dialog", name="New invoice")).to_be_visible()
-    page.wait_for_timeout(1500)  # the widget flushes its batch after a second
+    sent.wait_for(2)  # seen, advanced
+    sent.wait_stored()  # the server knows the step before the next page asks
     page.evaluate("localStorage.clear()")
     page.goto(f"{server.url}/demo/invoices?visitor={visitor}")
     expect(page.get_by_role("dialog", name="New invoice")).to_be_visible()
@@ -148,6 +167,7 @@ def test_resume_survives_a_new_browser_tab_from_server_state(page: Page, server:
 
 def test_completed_walkthrough_never_comes_back(page: Page, server: Server) -> None:
     visitor = new_visitor()
+    sent = SentEvents(page)
     page.goto(f"{server.url}/demo/invoices?visitor={visitor}")
     page.get_by_role("dialog", name="Welcome to Ledgerly").get_by_role("button", name="Next").click()
     page.get_by_role("dialog", name="New invoice").get_by_role("button", name="Next").click()
@@ -155,15 +175,18 @@ def test_completed_walkthrough_never_comes_back(page: Page, server: Server) -> N
     page.get_by_role("link", name="INV-1001").click()
     page.get_by_role("dialog", name="Send it").get_by_role("button", name="Next").click()
     page.get_by_role("dialog", name="You are all set").get_by_role("button", name="Done").click()
-    page.wait_for_timeout(1500)
+    sent.wait_for(len(FULL_TOUR))
+    sent.wait_stored()
 
     for path in ("/demo/invoices", "/demo/invoices/INV-1001", "/demo/invoices"):
+        since = sent.now()
         page.goto(server.url + path)
-        page.wait_for_timeout(700)
+        sent.wait_decided(since)
         expect(page.get_by_role("dialog", name="Welcome to Ledgerly")).to_have_count(0)
         expect(page.get_by_role("dialog", name="Send it")).to_have_count(0)
     # even with local storage wiped, the server remembers
     page.evaluate("localStorage.clear()")
+    since = sent.now()
     page.goto(f"{server.url}/demo/invoices?visitor={visitor}")
-    page.wait_for_timeout(1000)
+    sent.wait_decided(since)
     expect(page.get_by_role("dialog", name="Welcome to Ledgerly")).to_have_count(0)
