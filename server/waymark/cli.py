@@ -24,8 +24,26 @@ T = TypeVar("T")
 
 
 def _run(make: Callable[[Settings], Coroutine[Any, Any, T]]) -> T:
-    """Run one async operation against the configured database, then dispose of the engine."""
-    return asyncio.run(make(get_settings()))
+    """Run one async operation against the configured database; a missing schema or an unreachable
+    database is one line on stderr, never a traceback."""
+    from waymark.db.migrate import NotMigrated, check_migrated
+    from waymark.db.outage import is_unavailable
+
+    settings = get_settings()
+
+    async def checked() -> T:
+        await check_migrated(settings.database_url)
+        return await make(settings)
+
+    try:
+        return asyncio.run(checked())
+    except NotMigrated as exc:
+        raise click.ClickException(str(exc)) from exc
+    except Exception as exc:
+        if is_unavailable(exc):
+            raise click.ClickException(f"cannot reach the database ({type(exc).__name__}: {exc}); "
+                                       "is it running, and is WAYMARK_DATABASE_URL right?") from exc
+        raise
 
 
 @click.group()

@@ -100,3 +100,20 @@ def test_schema_is_json_schema() -> None:
     result = CliRunner().invoke(main, ["guides", "schema"])
     schema = json.loads(result.output)
     assert "$defs" in schema and "GuideFile" in schema["$defs"]
+
+
+@pytest.mark.parametrize("command", [["apps", "list"], ["apps", "create", "Shop"], ["retention", "purge"]])
+def test_a_database_not_migrated_is_one_line_naming_the_fix(
+    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WAYMARK_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 1
+    assert result.output == "Error: the database has no Waymark tables: run `waymark db upgrade` first\n"
+
+
+def test_an_unreachable_database_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WAYMARK_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:1/none")
+    result = CliRunner().invoke(main, ["apps", "list"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: cannot reach the database") and len(result.output.splitlines()) == 1
