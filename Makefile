@@ -5,11 +5,11 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test setup python widget chromium lint bench clean segment-node
+.PHONY: run test setup python widget chromium lint bench clean segment-node constraints
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
+	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
 	touch $@
 
 widget/node_modules/.installed: widget/package.json widget/package-lock.json
@@ -53,6 +53,12 @@ bench: setup chromium
 	$(BIN)/python -m benchmarks.widget_size
 	$(BIN)/python -m benchmarks.delivery
 	$(BIN)/python -m benchmarks.first_guide
+
+## make constraints: pin what pyproject.toml resolves to today (run after changing dependencies)
+constraints:
+	rm -rf .venv-pin && $(PY) -m venv .venv-pin && .venv-pin/bin/pip install -q --disable-pip-version-check -e '.[test]'
+	{ sed -n 1,2p constraints.txt; .venv-pin/bin/pip freeze --exclude-editable | grep -v '^waymark'; } > constraints.new
+	mv constraints.new constraints.txt && rm -rf .venv-pin
 
 clean:
 	rm -rf $(VENV) widget/node_modules widget/dist var tests/segment/node/node_modules
