@@ -30,7 +30,7 @@ from waymark.events.export import ExportController
 from waymark.events.group_commit import GroupCommitter
 from waymark.guides.controllers import GuideController
 from waymark.identity.controllers import IdentityController
-from waymark.openapi_docs import openapi_config
+from waymark.openapi_docs import documented, openapi_config, retry_later
 from waymark.privacy.controllers import PrivacyController
 from waymark.privacy.retention import PeriodicPurge
 from waymark.ratelimit import RateLimiter, redis_store
@@ -52,7 +52,8 @@ class Health(msgspec.Struct):
     redis: Literal["ok", "degraded", "not configured"]
 
 
-@get("/health", operation_id="Health", tags=["ops"], cache=False)
+@get("/health", operation_id="Health", tags=["ops"], cache=False, operation_class=documented(
+    400, answers={503: retry_later("Health", "The database does not answer (Redis down only degrades).")}))
 async def health(request: Request[Any, Any, Any]) -> Response[Health]:
     """Readiness: 200 while the database answers (Redis down only degrades), 503 with Retry-After otherwise."""
     limiter: RateLimiter = request.app.state.rate_limiter
@@ -71,7 +72,7 @@ async def health(request: Request[Any, Any, Any]) -> Response[Health]:
     return Response(Health(status="ok" if redis != "degraded" else "degraded", database="ok", redis=redis))
 
 
-@get("/livez", operation_id="Live", tags=["ops"], cache=False)
+@get("/livez", operation_id="Live", tags=["ops"], cache=False, operation_class=documented(400))
 async def live() -> dict[str, str]:
     """Liveness only (no database): also the empty-route baseline of the benchmarks."""
     return {"status": "ok"}

@@ -30,12 +30,14 @@ from waymark.events.schemas import AnyEvent, Batch
 __all__ = [
     "EVENT_BATCH",
     "PUBLIC_KEY",
+    "RETRY_AFTER",
     "SECRET_KEY",
     "WRITE_KEY",
     "add_shared_schemas",
     "documented",
     "json_schema",
     "openapi_config",
+    "retry_later",
     "segment_body",
 ]
 
@@ -61,7 +63,9 @@ _SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
 }
 
 _ERRORS: dict[int, tuple[str, str]] = {
-    400: ("BadRequest", "The request is malformed: `detail` says how (`extra` lists the faulty parameters)."),
+    400: ("BadRequest", "The request is malformed: `detail` says how (`extra` lists the faulty parameters). A "
+                        "request line or headers over about 64 KB are refused by the HTTP server itself, in plain "
+                        "text."),
     401: ("Unauthorized", "No key was sent."),
     403: ("Forbidden", "The key is unknown, revoked or of the wrong kind, or the app requires verified identities."),
     404: ("NotFound", "Nothing with this id in the app."),
@@ -69,7 +73,7 @@ _ERRORS: dict[int, tuple[str, str]] = {
     429: ("RateLimited", "This key has spent its requests for the current minute."),
     503: ("Unavailable", "The database cannot be reached for now."),
 }
-_RETRY_AFTER = OpenAPIHeader(schema=Schema(type=OpenAPIType.INTEGER, minimum=0), required=True,
+RETRY_AFTER = OpenAPIHeader(schema=Schema(type=OpenAPIType.INTEGER, minimum=0), required=True,
                              description="Seconds to wait before trying again.")
 _ERROR = Reference(ref="#/components/schemas/Error")
 
@@ -77,10 +81,20 @@ _ERROR = Reference(ref="#/components/schemas/Error")
 def _error_response(status: int) -> OpenAPIResponse:
     text = _ERRORS[status][1]
     body = Schema(all_of=[_ERROR], properties={"status_code": Schema(const=status)})
+    content = {"application/json": OpenAPIMediaType(schema=body)}
+    if status == 400:  # the HTTP server's own refusal, before the app sees the request
+        content["text/plain"] = OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))
     return OpenAPIResponse(
-        description=text,
-        content={"application/json": OpenAPIMediaType(schema=body)},
-        headers={"Retry-After": _RETRY_AFTER} if status in (429, 503) else None,
+        description=text, content=content,
+        headers={"Retry-After": RETRY_AFTER} if status in (429, 503) else None,
+    )
+
+
+def retry_later(schema_name: str, description: str) -> OpenAPIResponse:
+    """A route's own 503 answer: its body is the schema ``schema_name``, with Retry-After."""
+    return OpenAPIResponse(
+        description=description, headers={"Retry-After": RETRY_AFTER},
+        content={"application/json": OpenAPIMediaType(schema=Reference(ref=f"#/components/schemas/{schema_name}"))},
     )
 
 
@@ -101,6 +115,7 @@ def documented(
     created: bool = False,
     media: Mapping[str, Schema | Reference] | None = None,
     headers: Mapping[str, OpenAPIHeader] | None = None,
+    answers: Mapping[int, OpenAPIResponse] | None = None,
 ) -> type[Operation]:
     """An ``operation_class`` for a route handler: what its signature cannot tell Litestar.
 
@@ -108,7 +123,8 @@ def documented(
     components; this replaces Litestar's generic 400). ``body``: the request body of a route
     that reads the raw body itself. ``created``: the route also answers 201 with the body and
     headers of its 200 (create or replace). ``media``: the success answer's media types, for a
-    route that picks one per request. ``headers``: the success answer's headers.
+    route that picks one per request. ``headers``: the success answer's headers. ``answers``: other
+    answers of this route alone.
     """
     unknown = set(errors) - _ERRORS.keys()
     if unknown:
@@ -128,7 +144,8 @@ def documented(
                                                    headers=success.headers)
             for status in errors:
                 responses[str(status)] = Reference(ref=f"#/components/responses/{_ERRORS[status][0]}")
-            self.responses = responses
+            responses.update((str(status), answer) for status, answer in (answers or {}).items())
+            self.responses = dict(sorted(responses.items()))
             if body is not None:
                 self.request_body = body
 

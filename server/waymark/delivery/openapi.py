@@ -21,14 +21,17 @@ from waymark.openapi_docs import PUBLIC_KEY, add_shared_schemas
 
 __all__ = ["document_delivery", "document_on_first_look"]
 
-# Name, required, largest length, description: the limits of ``DeliveryQuery``.
+_BASE64URL = "[A-Za-z0-9_-]"
+# Name, required, largest length, pattern, description: the limits of ``DeliveryQuery``.
 _PARAMETERS = (
-    ("visitor", True, 200, "The visitor's id."),
-    ("url", True, 4096, "The page's full URL."),
-    ("tenant", False, 200, "The tenant's id."),
-    ("locale", False, 35, "The visitor's locale, e.g. fr-CA."),
-    ("meta", False, 8192, "base64url JSON {visitor: {...}, tenant: {...}}: metadata for segments."),
-    ("identity", False, 4096, "The visitor signed by the host app (HS256 JWT), when the app requires it."),
+    ("visitor", True, 200, None, "The visitor's id."),
+    ("url", True, 4096, None, "The page's full URL."),
+    ("tenant", False, 200, None, "The tenant's id."),
+    ("locale", False, 35, None, "The visitor's locale, e.g. fr-CA."),
+    ("meta", False, 8192, f"^{_BASE64URL}*={{0,2}}$",
+     "base64url JSON {visitor: {...}, tenant: {...}}: metadata for segments."),
+    ("identity", False, 4096, f"^{_BASE64URL}+\\.{_BASE64URL}+\\.{_BASE64URL}*$",
+     "The visitor signed by the host app (HS256 JWT), when the app requires it."),
 )
 
 _STRING = Schema(type=OpenAPIType.STRING)
@@ -87,8 +90,8 @@ def _operation() -> Operation:
             *(
                 Parameter(name=name, param_in="query", required=required, description=text,
                           schema=Schema(type=OpenAPIType.STRING, min_length=1 if required else None,
-                                        max_length=longest))
-                for name, required, longest, text in _PARAMETERS
+                                        max_length=longest, pattern=pattern))
+                for name, required, longest, pattern, text in _PARAMETERS
             ),
             Parameter(name="If-None-Match", param_in="header", required=False, schema=_STRING,
                       description="The ETag of the answer the widget has."),
