@@ -59,6 +59,8 @@ def test_show_guide_from_the_js_api(page: Page, server: Server) -> None:
 def test_admins_see_their_announcement_in_their_language(page: Page, server: Server) -> None:
     page.goto(f"{server.url}/demo/settings/team?visitor=alice")  # Alice: admin, English
     expect(page.get_by_role("dialog", name="Approval workflows are here")).to_be_visible()
+    page.goto(f"{server.url}/demo/settings/team?visitor={new_visitor()}&role=admin&locale=fr")
+    expect(page.get_by_role("dialog", name="Les circuits d'approbation sont arrivés")).to_be_visible()
 
 
 def test_members_do_not_and_french_visitors_read_french(page: Page, server: Server) -> None:
