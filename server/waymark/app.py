@@ -33,6 +33,7 @@ from waymark.identity.controllers import IdentityController
 from waymark.openapi_docs import documented, openapi_config, retry_later
 from waymark.privacy.controllers import PrivacyController
 from waymark.privacy.retention import PeriodicPurge
+from waymark.projections import registered_projections
 from waymark.ratelimit import RateLimiter, redis_store
 from waymark.request_guard import refuse_control_characters
 from waymark.segment.controllers import SegmentController
@@ -109,7 +110,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     engine = create_engine(settings.database_url, settings.pool_size)
     sessionmaker = make_sessionmaker(engine)
-    committer = GroupCommitter(sessionmaker)
+    committer = GroupCommitter(sessionmaker, registered_projections())
     retention = PeriodicPurge(sessionmaker, settings.retention_interval_seconds)
 
     async def _dispose() -> None:

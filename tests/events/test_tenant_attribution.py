@@ -19,6 +19,7 @@ from waymark.db.models import Event, Tenant
 from waymark.events.pipeline import prepare
 from waymark.events.schemas import event_decoder
 from waymark.events.services import store_events
+from waymark.projections import registered_projections
 from waymark.settings import Settings
 
 
@@ -248,9 +249,11 @@ async def test_a_concurrent_writer_cannot_leave_events_without_a_tenant(settings
                 prepared = await prepare(slow, app.id, call if group_first else tracks)
                 async with second() as fast:
                     other = await prepare(fast, app.id, tracks if group_first else call)
-                    await store_events(fast, app.id, other.events, lambda _: True, lambda _: 1, other.untenanted)
+                    await store_events(fast, app.id, other.events, lambda _: True, lambda _: 1,
+                                       registered_projections(), other.untenanted)
                     await fast.commit()
-                await store_events(slow, app.id, prepared.events, lambda _: True, lambda _: 1, prepared.untenanted)
+                await store_events(slow, app.id, prepared.events, lambda _: True, lambda _: 1, registered_projections(),
+                                   prepared.untenanted)
                 await slow.commit()
     finally:
         for e in engines:

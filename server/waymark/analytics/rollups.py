@@ -24,6 +24,7 @@ from waymark.events.schemas import AliasEvent, AnyEvent, ClickEvent, GuideEvent,
 __all__ = [
     "KINDS",
     "RULE_KINDS",
+    "DailyRollups",
     "Tally",
     "add_rows",
     "assign_tenant",
@@ -199,6 +200,18 @@ async def roll_up(session: AsyncSession, app_id: str, events: Sequence[AnyEvent]
     for previous, visitor in renamed.items():
         await _merge_visitor(session, app_id, previous, visitor)
     await add_rows(session, app_id, tally.rows)
+
+
+class DailyRollups:
+    """The daily roll-up as an ingestion projection (registered in :mod:`waymark.projections`)."""
+
+    async def project(self, session: AsyncSession, app_id: str, stored: Sequence[AnyEvent]) -> None:
+        await roll_up(session, app_id, stored)
+
+    async def tenant_assigned(
+        self, session: AsyncSession, app_id: str, visitor: str, tenant: str, days: set[date]
+    ) -> None:
+        await assign_tenant(session, app_id, visitor, tenant, days)
 
 
 # --- rebuilding from stored events ---------------------------------------------------------------

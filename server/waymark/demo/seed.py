@@ -22,6 +22,7 @@ from waymark.events.services import write_events
 from waymark.guides.loader import validate_paths
 from waymark.guides.publishing import items_from_loaded
 from waymark.guides.services import publish
+from waymark.projections import registered_projections
 from waymark.settings import Settings
 
 __all__ = ["DEMO_APP_ID", "DEMO_PUBLIC_KEY", "seed_demo", "seed_demo_events"]
@@ -82,7 +83,7 @@ async def seed_demo_events(settings: Settings, count: int, on_progress: Callable
         while batch := [to_event(e) for e in islice(events, 1000)]:
             async with maker() as session:
                 written, _ = await write_events(session, DEMO_APP_ID, batch, throttled=lambda _: True,
-                                                snooze_days=lambda _: 1)
+                                                snooze_days=lambda _: 1, projections=registered_projections())
                 await session.commit()
             stored += written
             on_progress(len(batch))

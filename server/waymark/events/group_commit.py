@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from waymark.db.outage import is_unavailable
 from waymark.events.pipeline import prepare
+from waymark.events.projections import Projection
 from waymark.events.schemas import MAX_BATCH_EVENTS, AnyEvent, IngestResult, Rejected
 from waymark.events.services import store_events
 
@@ -45,10 +46,11 @@ class Job:
 class GroupCommitter:
     """One writer per process: takes every job waiting, writes them per app in one transaction."""
 
-    __slots__ = ("_queue", "_sessionmaker", "_wakeup", "_writer")
+    __slots__ = ("_projections", "_queue", "_sessionmaker", "_wakeup", "_writer")
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], projections: Sequence[Projection]) -> None:
         self._sessionmaker = sessionmaker
+        self._projections = tuple(projections)
         self._queue: list[Job] = []
         self._wakeup: asyncio.Event | None = None
         self._writer: asyncio.Task[None] | None = None
@@ -118,7 +120,7 @@ class GroupCommitter:
         async with self._sessionmaker() as session:
             prepared = await prepare(session, app_id, judged)
             stored = await store_events(session, app_id, prepared.events, group[0].throttled,
-                                        group[0].snooze_days, prepared.untenanted)
+                                        group[0].snooze_days, self._projections, prepared.untenanted)
             await session.commit()
         accepted = [0] * len(group)
         offered = [0] * len(group)

@@ -10,10 +10,10 @@ import msgspec
 from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from waymark.analytics.rollups import assign_tenant, event_day, roll_up
 from waymark.clock import as_utc
 from waymark.db.models import Event, GuideState, Tenant, Visitor, VisitorAlias, utcnow
 from waymark.db.upsert import insert_for
+from waymark.events.projections import Projection
 from waymark.events.schemas import (
     AliasEvent,
     AnyEvent,
@@ -69,13 +69,14 @@ async def write_events(
     events: Sequence[AnyEvent],
     throttled: Callable[[str], bool],
     snooze_days: Callable[[str], int],
+    projections: Sequence[Projection],
 ) -> tuple[int, int]:
-    """Store ``events`` once each and update people and guide state; returns (stored, duplicates).
+    """Store ``events`` once each, update people and guide state and the projections; returns (stored, duplicates).
 
     ``throttled(guide_id)`` says whether showing that guide counts against the visitor's
     throttle; ``snooze_days(guide_id)`` is the guide's snooze length. The caller commits.
     """
-    stored = await store_events(session, app_id, events, throttled, snooze_days)
+    stored = await store_events(session, app_id, events, throttled, snooze_days, projections)
     return len(stored), len(events) - len(stored)
 
 
@@ -85,6 +86,7 @@ async def store_events(
     events: Sequence[AnyEvent],
     throttled: Callable[[str], bool],
     snooze_days: Callable[[str], int],
+    projections: Sequence[Projection],
     untenanted: Mapping[str, str | None] | None = None,
 ) -> set[str]:
     """As :func:`write_events`, returning the ids that were new (the others were already stored).
@@ -113,18 +115,20 @@ async def store_events(
         guide_events = [e for e in stored if isinstance(e, GuideEvent)]
         if guide_events:
             await _fold_guide_state(session, app_id, guide_events, now, snooze_days)
-        await roll_up(session, app_id, stored)
+        for projection in projections:
+            await projection.project(session, app_id, stored)
         if untenanted:
-            await _backfill_tenants(session, app_id, stored, untenanted)
+            await _backfill_tenants(session, app_id, stored, untenanted, projections)
     return stored_ids
 
 
 async def _backfill_tenants(
-    session: AsyncSession, app_id: str, stored: Sequence[AnyEvent], untenanted: Mapping[str, str | None]
+    session: AsyncSession, app_id: str, stored: Sequence[AnyEvent], untenanted: Mapping[str, str | None],
+    projections: Sequence[Projection],
 ) -> None:
     """A visitor given their first tenant: their events stored without one (earlier requests, this one) get it.
 
-    Their roll-ups move from tenant ``""`` to it too, in this transaction. Only events without
+    What the projections counted moves from no tenant to it too, in this transaction. Only events without
     a tenant change: a visitor moving from tenant A to B keeps A on what happened under A.
     It runs only for visitors that had no tenant (``untenanted``), not on every group call.
 
@@ -154,7 +158,9 @@ async def _backfill_tenants(
             .execution_options(synchronize_session=False)
         )).all()
         if times:
-            await assign_tenant(session, app_id, visitor, tenant, {event_day(ts) for ts in times})
+            days = {as_utc(ts).date() for ts in times}
+            for projection in projections:
+                await projection.tenant_assigned(session, app_id, visitor, tenant, days)
 
 
 async def _merged_meta(
