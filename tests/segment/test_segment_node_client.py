@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.segment.test_segment_client import export
 from tests.support import make_app
@@ -32,10 +33,12 @@ def node() -> str:
     return binary
 
 
-async def test_node_client_sessions_carry_the_tenant_on_every_event(settings: Settings) -> None:
+@pytest.mark.parametrize("workers", [1, 2], ids=["one-worker", "two-workers"])
+async def test_node_client_sessions_carry_the_tenant_on_every_event(settings: Settings, workers: int) -> None:
+    """With two workers, batches of one session are written by different processes at the same time."""
     binary = node()
     app = await make_app(settings)
-    with running_server(settings.database_url) as base:
+    with running_server(settings.database_url, workers=workers) as base:
         # one process per user, all at once: their batches share group commits too
         senders = [
             subprocess.Popen([binary, "send.mjs", base, app.public_key, user, f"tenant-of-{user}", str(TRACKS)],
