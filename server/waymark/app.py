@@ -38,6 +38,7 @@ from waymark.ratelimit import RateLimiter, redis_store
 from waymark.request_guard import refuse_control_characters
 from waymark.segment.controllers import SegmentController
 from waymark.settings import Settings, get_settings
+from waymark.surveys.controllers import SurveyReportController
 from waymark.widget_assets import WidgetAssets, widget_routes
 
 __all__ = ["create_app"]
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PageController,
             FeatureController,
             ReportController,
+            SurveyReportController,
             DemoController,
             demo_static_router,
             *widget_routes(),

@@ -17,6 +17,7 @@ from litestar.openapi.spec import (
     OpenAPIMediaType,
     OpenAPIResponse,
     Operation,
+    Parameter,
     Reference,
     RequestBody,
     Schema,
@@ -29,6 +30,7 @@ from waymark.events.schemas import AnyEvent, Batch
 
 __all__ = [
     "EVENT_BATCH",
+    "NO_CONTROL_CHARACTERS",
     "PUBLIC_KEY",
     "RETRY_AFTER",
     "SECRET_KEY",
@@ -37,6 +39,7 @@ __all__ = [
     "documented",
     "json_schema",
     "openapi_config",
+    "refuse_control_characters",
     "retry_later",
     "segment_body",
 ]
@@ -148,8 +151,25 @@ def documented(
             self.responses = dict(sorted(responses.items()))
             if body is not None:
                 self.request_body = body
+            for parameter in self.parameters or ():
+                if isinstance(parameter, Parameter) and parameter.param_in in ("path", "query"):
+                    refuse_control_characters(parameter.schema)
 
     return DocumentedOperation
+
+
+NO_CONTROL_CHARACTERS = "^[^\\x00-\\x1f\\x7f]*$"
+"""Every path and query value: the app refuses control characters there before routing (400)."""
+
+
+def refuse_control_characters(schema: Schema | Reference | None) -> None:
+    """Give a parameter's string schema (or the string branch of its ``oneOf``) the pattern it must match."""
+    if not isinstance(schema, Schema):
+        return
+    if schema.type == OpenAPIType.STRING and schema.pattern is None and schema.enum is None and schema.format is None:
+        schema.pattern = NO_CONTROL_CHARACTERS
+    for branch in (*(schema.one_of or ()), *(schema.any_of or ())):
+        refuse_control_characters(branch)
 
 
 # --- schemas Litestar does not generate (it replaces the configured ones): added on first look -------------

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from waymark.analytics.rollups import DailyRollups
 from waymark.events.projections import Projection
+from waymark.surveys.projection import SurveyTallies
 
 __all__ = ["registered_projections"]
 
 
 def registered_projections() -> list[Projection]:
     """A fresh list of the projections, in the order they run inside the ingest transaction."""
-    return [DailyRollups()]
+    return [DailyRollups(), SurveyTallies()]

@@ -17,17 +17,17 @@ from litestar.openapi.spec import (
 )
 from litestar.openapi.spec.enums import OpenAPIType
 
-from waymark.openapi_docs import PUBLIC_KEY, add_shared_schemas
+from waymark.openapi_docs import NO_CONTROL_CHARACTERS, PUBLIC_KEY, add_shared_schemas
 
 __all__ = ["document_delivery", "document_on_first_look"]
 
 _BASE64URL = "[A-Za-z0-9_-]"
 # Name, required, largest length, pattern, description: the limits of ``DeliveryQuery``.
 _PARAMETERS = (
-    ("visitor", True, 200, None, "The visitor's id."),
-    ("url", True, 4096, None, "The page's full URL."),
-    ("tenant", False, 200, None, "The tenant's id."),
-    ("locale", False, 35, None, "The visitor's locale, e.g. fr-CA."),
+    ("visitor", True, 200, NO_CONTROL_CHARACTERS, "The visitor's id."),
+    ("url", True, 4096, NO_CONTROL_CHARACTERS, "The page's full URL."),
+    ("tenant", False, 200, NO_CONTROL_CHARACTERS, "The tenant's id."),
+    ("locale", False, 35, NO_CONTROL_CHARACTERS, "The visitor's locale, e.g. fr-CA."),
     ("meta", False, 8192, f"^{_BASE64URL}*={{0,2}}$",
      "base64url JSON {visitor: {...}, tenant: {...}}: metadata for segments."),
     ("identity", False, 4096, f"^{_BASE64URL}+\\.{_BASE64URL}+\\.{_BASE64URL}*$",

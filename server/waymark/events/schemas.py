@@ -24,7 +24,9 @@ __all__ = [
     "GuideEvent",
     "IdentifyEvent",
     "IngestResult",
+    "NpsResponse",
     "PageEvent",
+    "PollResponse",
     "Rejected",
     "TimeEvent",
     "TrackEvent",
@@ -133,9 +135,39 @@ class GuideAnchorMissing(GuideEvent, frozen=True, tag="guide_anchor_missing"):
     pass
 
 
+# --- survey answers (waymark.surveys): stored with the answer in ``props`` and tallied by a projection ---
+Comment = Annotated[Text, msgspec.Meta(max_length=2000)]
+"""Plain text from a visitor: bounded, never rendered as HTML anywhere."""
+AnswerId = Annotated[Line, msgspec.Meta(min_length=1, max_length=64)]
+
+
+class NpsResponse(GuideEvent, frozen=True, kw_only=True, tag="nps_response"):
+    """An answer to an NPS survey; a dismissal is a ``guide_dismissed``, never a score."""
+
+    score: Annotated[int, msgspec.Meta(ge=0, le=10)]
+    comment: Comment | None = None
+
+    def answer(self) -> dict[str, Any]:
+        return {"score": self.score} if self.comment is None else {"score": self.score, "comment": self.comment}
+
+
+class PollResponse(GuideEvent, frozen=True, kw_only=True, tag="poll_response"):
+    """An answer to one poll question: ``choices`` (single or multiple choice), ``rating`` (1–5) or ``text``."""
+
+    question: AnswerId
+    choices: Annotated[list[AnswerId], msgspec.Meta(min_length=1, max_length=50)] | None = None
+    rating: Annotated[int, msgspec.Meta(ge=1, le=5)] | None = None
+    text: Comment | None = None
+
+    def answer(self) -> dict[str, Any]:
+        given = {"question": self.question, "choices": self.choices, "rating": self.rating, "text": self.text}
+        return {k: v for k, v in given.items() if v is not None}
+
+
 AnyEvent = (
     PageEvent | ClickEvent | TimeEvent | TrackEvent | IdentifyEvent | GroupEvent | AliasEvent
     | GuideSeen | GuideStepAdvanced | GuideDismissed | GuideCompleted | GuideSnoozed | GuideAnchorMissing
+    | NpsResponse | PollResponse
 )
 GUIDE_EVENT_TYPES: frozenset[str] = frozenset(
     t.__struct_config__.tag  # type: ignore[misc]  # every event class has a str tag

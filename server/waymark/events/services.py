@@ -21,7 +21,9 @@ from waymark.events.schemas import (
     GroupEvent,
     GuideEvent,
     IdentifyEvent,
+    NpsResponse,
     PageEvent,
+    PollResponse,
     TimeEvent,
     TrackEvent,
 )
@@ -36,6 +38,8 @@ def event_type(ev: AnyEvent | GuideEvent) -> str:
 
 
 def _props(ev: AnyEvent) -> dict[str, Any]:
+    if isinstance(ev, NpsResponse | PollResponse):
+        return {**ev.props, **ev.answer()}
     if isinstance(ev, GuideEvent | TrackEvent):
         return ev.props
     if isinstance(ev, PageEvent):

@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 
 from waymark.guides.content import Node, compile_body
-from waymark.guides.schemas import BannerStep, GuideFile, PageRule, PageRuleSpec, Text, TooltipStep
+from waymark.guides.schemas import BannerStep, GuideFile, NpsStep, PageRule, PageRuleSpec, PollStep, Text, TooltipStep
 from waymark.guides.targeting import (
     PageMatcher,
     Predicate,
@@ -18,6 +18,8 @@ from waymark.guides.targeting import (
     locale_allowed,
     pick_locale,
 )
+from waymark.surveys.rules import SurveyPlan
+from waymark.surveys.steps import survey_step_json
 
 __all__ = ["CompiledGuide", "compile_guide"]
 
@@ -56,6 +58,7 @@ class CompiledGuide:
         "segment",
         "snooze_days",
         "start_page",
+        "survey",
         "version",
     )
 
@@ -85,6 +88,10 @@ class CompiledGuide:
         self.schedule_end: datetime | None = schedule.end if schedule else None
         self._bodies: dict[str, list[Node]] = {}
         self._encoded: dict[str, bytes] = {}
+        self.survey: SurveyPlan | None = (
+            SurveyPlan(guide.id, guide.survey, guide.snooze_days, self.schedule_start) if guide.kind == "nps" else None
+        )
+        """Sample, re-survey interval and spread of an NPS survey (see waymark.surveys.rules)."""
 
     def on_start_page(self, url: UrlParts) -> bool:
         """Whether the guide may start on this page (its page rules and its first step's page)."""
@@ -142,6 +149,9 @@ class CompiledGuide:
                 out.update(anchor=step.anchor, placement=step.placement, wait_ms=step.wait_ms)
             if isinstance(step, BannerStep):
                 out["position"] = step.position
+            if isinstance(step, NpsStep | PollStep):
+                out["type"] = step.__struct_config__.tag
+                out.update(survey_step_json(step, lambda t: self._text(t, locale)))
             steps.append(_compact(out))
         return _compact({
             "id": guide.id,

@@ -15,6 +15,7 @@ from waymark.guides.content import compile_body
 from waymark.guides.schemas import INVALID, FieldPath, GuideFile, Locales, Step, Text, TooltipStep, check_guide_data
 from waymark.guides.targeting import RuleError, compile_page_rule, compile_rule, locale_allowed
 from waymark.guides.yaml_source import YamlProblem, duplicate_keys, format_path, node_line, parse_path, read_yaml
+from waymark.surveys.guide_checks import survey_problems, survey_texts
 
 __all__ = [
     "GuideError",
@@ -105,6 +106,8 @@ class _FileCheck:
         for i, step in enumerate(steps):
             if step is not INVALID:
                 self.step(("steps", i), step, kind, only)
+        for path, message, at_key in survey_problems(kind, steps, parts.get("survey"), parts.get("targeting")):
+            self.error(path, message, at_key)
         targeting = parts.get("targeting")
         if targeting is not None:
             for i, page in enumerate(targeting.pages or ()):
@@ -128,8 +131,10 @@ class _FileCheck:
                 self.selector((*path, "anchor"), step.anchor)
         if step.page is not None:
             self.rule(step.page, format_path((*path, "page")), compile_page_rule)
-        if step.title is None and step.body is None:
-            self.error(path, "a step needs a title or a body")
+        if step.title is None and step.body is None and step.__struct_config__.tag not in ("nps", "poll"):
+            self.error(path, "a step needs a title or a body")  # survey steps: waymark.surveys.guide_checks
+        for sub, text in survey_texts(step):
+            self.text_locales((*path, *sub), text, only)
         self.text_locales((*path, "title"), step.title, only)
         self.text_locales((*path, "body"), step.body, only)
         bodies = {(): step.body} if isinstance(step.body, str) else {(k,): v for k, v in (step.body or {}).items()}

@@ -18,15 +18,20 @@ __all__ = [
     "BannerStep",
     "Buttons",
     "FieldPath",
+    "FollowUp",
     "Frequency",
     "GuideFile",
     "LightboxStep",
     "Locales",
+    "NpsStep",
     "PageRule",
     "PageRuleSpec",
+    "PollOption",
+    "PollStep",
     "Schedule",
     "SchemaIssue",
     "Step",
+    "SurveyRules",
     "Targeting",
     "Text",
     "TooltipStep",
@@ -151,7 +156,62 @@ class BannerStep(_StepBase, tag="banner", kw_only=True):
     position: Literal["top", "bottom"] = "top"
 
 
-Step = TooltipStep | LightboxStep | BannerStep
+# --- surveys (waymark.surveys): an NPS step and poll steps; the question is the step's title ---
+
+
+class FollowUp(Struct, kw_only=True, forbid_unknown_fields=True):
+    """The question asked after the score; each category falls back to `default`."""
+
+    default: Text | None = None
+    promoter: Text | None = None
+    """For scores 9–10."""
+    passive: Text | None = None
+    """For scores 7–8."""
+    detractor: Text | None = None
+    """For scores 0–6."""
+
+
+class NpsStep(_StepBase, tag="nps", kw_only=True):
+    """A 0–10 scale (the title is the question; a default one is asked without it), then an optional follow-up."""
+
+    low_label: Text | None = None
+    """Label of 0 (default "Not at all likely")."""
+    high_label: Text | None = None
+    """Label of 10 (default "Extremely likely")."""
+    follow_up: FollowUp | None = None
+    max_length: Annotated[int, Meta(ge=1, le=2000)] = 1000
+    """Longest comment accepted."""
+
+
+class PollOption(Struct, kw_only=True, forbid_unknown_fields=True):
+    id: Annotated[str, Meta(pattern=SLUG_PATTERN)]
+    label: Text
+
+
+class PollStep(_StepBase, tag="poll", kw_only=True):
+    """One question (the title), answered as a `poll_response` event."""
+
+    question: Annotated[str, Meta(pattern=SLUG_PATTERN)]
+    """The question's id, unique in the guide: results are reported under it."""
+    input: Literal["single", "multiple", "rating", "text"]
+    options: list[PollOption] | None = None
+    """Required for single and multiple choice (2 to 20 options), refused otherwise."""
+    max_length: Annotated[int, Meta(ge=1, le=2000)] = 500
+    """Longest free-text answer accepted."""
+
+
+class SurveyRules(Struct, kw_only=True, forbid_unknown_fields=True):
+    """Who an NPS survey asks, beyond its targeting, and how often."""
+
+    sample: Annotated[float, Meta(ge=0, le=1)] = 1.0
+    """Share of eligible visitors asked; the same visitors every time (a hash, not a draw per page view)."""
+    resurvey_days: PositiveInt = 90
+    """Days after an answer before the visitor is asked again."""
+    spread_days: PositiveInt | None = None
+    """Spread first asks over this many days from `targeting.schedule.start`, so one day does not get them all."""
+
+
+Step = TooltipStep | LightboxStep | BannerStep | NpsStep | PollStep
 
 
 class GuideFile(Struct, kw_only=True, forbid_unknown_fields=True):
@@ -159,7 +219,7 @@ class GuideFile(Struct, kw_only=True, forbid_unknown_fields=True):
 
     id: Slug
     name: Annotated[str, Meta(min_length=1, max_length=200)]
-    kind: Literal["walkthrough", "tooltip", "announcement"] = "walkthrough"
+    kind: Literal["walkthrough", "tooltip", "announcement", "nps"] = "walkthrough"
     priority: int = 0
     """Higher wins."""
     activation: Activation = field(default_factory=Activation)
@@ -171,6 +231,8 @@ class GuideFile(Struct, kw_only=True, forbid_unknown_fields=True):
     locales: Locales | None = None
     buttons: Buttons | None = None
     targeting: Targeting = field(default_factory=Targeting)
+    survey: SurveyRules | None = None
+    """Only for kind nps: sample share, re-survey interval and spread."""
     steps: Annotated[list[Step], Meta(min_length=1)]
 
 

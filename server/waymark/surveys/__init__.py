@@ -1,0 +1,1 @@
+"""NPS surveys and polls: guide steps, answer tallies and their reports."""

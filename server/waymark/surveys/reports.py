@@ -1,0 +1,316 @@
+"""NPS, comment and poll reports, read from the survey tally projection and the daily roll-up, never from events."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from waymark.db.models import DailyUsage, Guide, GuideVersion, Tenant, Visitor
+from waymark.guides.schemas import GuideFile, PollStep
+from waymark.guides.targeting import Predicate, pick_locale
+from waymark.surveys.arithmetic import NpsFigures, category, nps_figures, response_rate
+from waymark.surveys.models import SurveyAnswer
+from waymark.surveys.schemas import (
+    NpsComment,
+    NpsComments,
+    NpsPeriod,
+    NpsReport,
+    NpsTenant,
+    PollOptionResult,
+    PollQuestionResult,
+    PollReport,
+    PollTenant,
+    PollText,
+)
+
+__all__ = [
+    "Interval",
+    "ReportScope",
+    "bucket",
+    "nps_comments",
+    "nps_comments_csv",
+    "nps_csv",
+    "nps_report",
+    "poll_csv",
+    "poll_report",
+]
+
+Interval = Literal["day", "week", "month"]
+_MAX_TEXTS = 1000
+
+
+class ReportScope(msgspec.Struct, kw_only=True):
+    """What a survey report covers: one guide, one tenant or all, UTC days from..to, an optional segment."""
+
+    guide: str
+    tenant: str | None
+    start: date
+    end: date
+    segment: Predicate | None = None
+
+
+def bucket(day: date, interval: Interval) -> date:
+    """The first day of the interval ``day`` falls in (weeks start on Monday, as ISO weeks do)."""
+    if interval == "week":
+        return day - timedelta(days=day.weekday())
+    if interval == "month":
+        return day.replace(day=1)
+    return day
+
+
+def _buckets(start: date, end: date, interval: Interval) -> list[date]:
+    out: list[date] = []
+    current = bucket(start, interval)
+    while current <= end:
+        out.append(current)
+        current = bucket(current + timedelta(days=32 if interval == "month" else 7 if interval == "week" else 1),
+                         interval)
+    return out
+
+
+def _day(ts: datetime) -> date:
+    return (ts.astimezone(UTC) if ts.tzinfo else ts).date()
+
+
+async def _answers(session: AsyncSession, app_id: str, kind: str, scope: ReportScope) -> list[SurveyAnswer]:
+    since = datetime.combine(scope.start, time(), UTC)
+    until = datetime.combine(scope.end + timedelta(days=1), time(), UTC)
+    query = select(SurveyAnswer).where(
+        SurveyAnswer.app_id == app_id, SurveyAnswer.kind == kind, SurveyAnswer.guide_id == scope.guide,
+        SurveyAnswer.ts >= since, SurveyAnswer.ts < until,
+    )
+    if scope.tenant is not None:
+        query = query.where(SurveyAnswer.tenant_id == scope.tenant)
+    rows = list((await session.scalars(query.order_by(SurveyAnswer.ts, SurveyAnswer.id))).all())
+    keep = await _segment_filter(session, app_id, scope.segment, {(r.visitor_id, r.tenant_id) for r in rows})
+    return [r for r in rows if (r.visitor_id, r.tenant_id) in keep]
+
+
+async def _segment_filter(
+    session: AsyncSession, app_id: str, segment: Predicate | None, people: set[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """The (visitor, tenant) pairs whose known metadata the segment admits (all of them without a segment)."""
+    if segment is None or not people:
+        return people
+    visitors = sorted({v for v, _ in people})
+    tenants = sorted({t for _, t in people if t})
+    visitor_meta: dict[str, dict[str, Any]] = {}
+    tenant_meta: dict[str, dict[str, Any]] = {}
+    for i in range(0, len(visitors), 500):
+        chunk = visitors[i:i + 500]
+        visitor_meta.update((await session.execute(
+            select(Visitor.id, Visitor.meta).where(Visitor.app_id == app_id, Visitor.id.in_(chunk))
+        )).tuples().all())
+    for i in range(0, len(tenants), 500):
+        chunk = tenants[i:i + 500]
+        tenant_meta.update((await session.execute(
+            select(Tenant.id, Tenant.meta).where(Tenant.app_id == app_id, Tenant.id.in_(chunk))
+        )).tuples().all())
+    return {
+        (v, t) for v, t in people
+        if segment({**(visitor_meta.get(v) or {}), "id": v}, {**(tenant_meta.get(t) or {}), "id": t} if t else {})
+    }
+
+
+def _latest(rows: Iterable[SurveyAnswer], key: Callable[[SurveyAnswer], Any]) -> list[SurveyAnswer]:
+    """Each key's latest answer (rows come in time order): a visitor who answered twice counts once."""
+    last: dict[Any, SurveyAnswer] = {}
+    for row in rows:
+        last[key(row)] = row
+    return list(last.values())
+
+
+def _visitor(row: SurveyAnswer) -> str:
+    return row.visitor_id
+
+
+def _share(count: int, n: int) -> float | None:
+    return round(count / n, 4) if n else None
+
+
+def _scores(rows: Iterable[SurveyAnswer]) -> list[int]:
+    return [r.score for r in rows if r.score is not None]
+
+
+def _figures(fig: NpsFigures) -> dict[str, Any]:
+    return {
+        "responses": fig.responses, "promoters": fig.promoters, "passives": fig.passives,
+        "detractors": fig.detractors, "score": fig.score, "ci95": list(fig.ci95) if fig.ci95 else None,
+    }
+
+
+async def _shown(session: AsyncSession, app_id: str, scope: ReportScope) -> set[str]:
+    """Visitors shown the guide in the range (``guide_seen``, from the daily roll-up)."""
+    days = [scope.start + timedelta(days=i) for i in range((scope.end - scope.start).days + 1)]
+    query = select(DailyUsage.visitor_id, DailyUsage.tenant_id).where(
+        DailyUsage.app_id == app_id, DailyUsage.day.in_(days), DailyUsage.kind == "guide",
+        DailyUsage.key == scope.guide,
+    )
+    if scope.tenant is not None:
+        query = query.where(DailyUsage.tenant_id == scope.tenant)
+    pairs = set((await session.execute(query.distinct())).tuples().all())
+    return {v for v, _ in await _segment_filter(session, app_id, scope.segment, pairs)}
+
+
+async def nps_report(session: AsyncSession, app_id: str, scope: ReportScope, interval: Interval) -> NpsReport:
+    rows = await _answers(session, app_id, "nps", scope)
+    latest = _latest(rows, _visitor)
+    # Someone who answered was shown it, even when the showing fell before the range.
+    shown = await _shown(session, app_id, scope) | {r.visitor_id for r in latest}
+    by_period: dict[date, list[SurveyAnswer]] = {}
+    for row in rows:
+        by_period.setdefault(bucket(_day(row.ts), interval), []).append(row)
+    series = [
+        NpsPeriod(start=start, **_figures(nps_figures(_scores(_latest(by_period.get(start, ()), _visitor)))))
+        for start in _buckets(scope.start, scope.end, interval)
+    ]
+    by_tenant: dict[str, list[SurveyAnswer]] = {}
+    for row in latest:
+        by_tenant.setdefault(row.tenant_id, []).append(row)
+    tenants = [NpsTenant(tenant=t, **_figures(nps_figures(_scores(rs)))) for t, rs in sorted(by_tenant.items())]
+    total = nps_figures(_scores(latest))
+    return NpsReport(
+        guide=scope.guide, tenant=scope.tenant, from_=scope.start, to=scope.end, interval=interval,
+        shown=len(shown), response_rate=response_rate(total.responses, len(shown)), series=series,
+        tenants=tenants, **_figures(total),
+    )
+
+
+def _cell(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula (=, +, -, @ …) is made inert with a leading quote."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if c is None else _cell(c) for c in row])
+    return out.getvalue()
+
+
+def nps_csv(report: NpsReport) -> str:
+    """One table: the total, then one row per interval and per tenant (``section`` says which)."""
+    def line(section: str, key: str, f: Any, rate: Any = None) -> list[Any]:
+        low, high = f.ci95 or (None, None)
+        return [section, key, f.responses, f.promoters, f.passives, f.detractors, f.score, low, high, rate]
+
+    rows = [line("total", report.tenant or "", report, report.response_rate)]
+    rows += [line("interval", p.start.isoformat(), p) for p in report.series]
+    rows += [line("tenant", t.tenant, t) for t in report.tenants]
+    return _csv(["section", "key", "responses", "promoters", "passives", "detractors", "score", "ci95_low",
+                 "ci95_high", "response_rate"], rows)
+
+
+async def nps_comments(
+    session: AsyncSession, app_id: str, scope: ReportScope, categories: frozenset[str] | None, limit: int
+) -> NpsComments:
+    """Every answer with a comment in the range, newest first, with its score."""
+    rows = [r for r in await _answers(session, app_id, "nps", scope) if r.comment and r.score is not None]
+    found = [
+        NpsComment(ts=r.ts, visitor=r.visitor_id, tenant=r.tenant_id, score=r.score, category=category(r.score),
+                   comment=r.comment)
+        for r in reversed(rows) if r.score is not None and r.comment
+        and (categories is None or category(r.score) in categories)
+    ]
+    return NpsComments(guide=scope.guide, tenant=scope.tenant, from_=scope.start, to=scope.end,
+                       comments=found[:limit], truncated=len(found) > limit)
+
+
+def nps_comments_csv(report: NpsComments) -> str:
+    return _csv(["ts", "visitor", "tenant", "score", "category", "comment"],
+                ([c.ts.isoformat(), c.visitor, c.tenant, c.score, c.category, c.comment] for c in report.comments))
+
+
+async def _poll_questions(session: AsyncSession, app_id: str, guide_id: str) -> tuple[list[PollStep], str | None]:
+    """The published guide's poll steps, in order, and its default locale."""
+    definition = (await session.execute(
+        select(GuideVersion.definition).join(
+            Guide, (Guide.app_id == GuideVersion.app_id) & (Guide.id == GuideVersion.guide_id)
+            & (Guide.published_version == GuideVersion.version)
+        ).where(GuideVersion.app_id == app_id, GuideVersion.guide_id == guide_id)
+    )).scalar_one_or_none()
+    if definition is None:
+        return [], None
+    try:
+        guide = msgspec.convert(definition, GuideFile)
+    except msgspec.ValidationError:  # a stored definition an older release wrote: report the answers alone
+        return [], None
+    return [s for s in guide.steps if isinstance(s, PollStep)], guide.locales.default if guide.locales else None
+
+
+def _question_results(steps: Sequence[PollStep], rows: Sequence[SurveyAnswer], default: str | None) -> list[
+        PollQuestionResult]:
+    by_question: dict[str, list[SurveyAnswer]] = {}
+    for row in rows:
+        by_question.setdefault(row.question, []).append(row)
+    known = {s.question: s for s in steps}
+    order = [s.question for s in steps] + sorted(q for q in by_question if q not in known)
+    results = []
+    for question in order:
+        step = known.get(question)
+        answers = by_question.get(question, [])
+        n = len(answers)
+        kind = step.input if step else ("rating" if any(a.score for a in answers) else
+                                        "text" if any(a.comment for a in answers) else "single")
+        options: list[PollOptionResult] = []
+        mean = None
+        texts: list[PollText] = []
+        if kind in ("single", "multiple"):
+            labels = {o.id: pick_locale(o.label, None, default) for o in ((step.options if step else None) or ())}
+            counts = dict.fromkeys(labels, 0)
+            for a in answers:
+                for choice in dict.fromkeys(a.choices or ()):
+                    counts[choice] = counts.get(choice, 0) + 1
+            options = [PollOptionResult(id=k, label=labels.get(k, k), count=c, share=_share(c, n))
+                       for k, c in counts.items()]
+        elif kind == "rating":
+            ratings = [a.score for a in answers if a.score is not None]
+            options = [PollOptionResult(id=str(r), label=str(r), count=c, share=_share(c, n))
+                       for r in range(1, 6) for c in [ratings.count(r)]]
+            mean = round(sum(ratings) / len(ratings), 3) if ratings else None
+        else:
+            texts = [PollText(ts=a.ts, visitor=a.visitor_id, tenant=a.tenant_id, text=a.comment)
+                     for a in reversed(answers) if a.comment][:_MAX_TEXTS]
+        title = pick_locale(step.title, None, default) if step and step.title is not None else question
+        results.append(PollQuestionResult(question=question, title=title, input=kind, responses=n, options=options,
+                                          mean=mean, texts=texts))
+    return results
+
+
+async def poll_report(session: AsyncSession, app_id: str, scope: ReportScope) -> PollReport:
+    """Counts and shares per question, overall and per tenant; each visitor's latest answer to a question counts."""
+    steps, default = await _poll_questions(session, app_id, scope.guide)
+    latest = _latest(await _answers(session, app_id, "poll", scope), lambda r: (r.visitor_id, r.question))
+    by_tenant: dict[str, list[SurveyAnswer]] = {}
+    for row in latest:
+        by_tenant.setdefault(row.tenant_id, []).append(row)
+    return PollReport(
+        guide=scope.guide, tenant=scope.tenant, from_=scope.start, to=scope.end,
+        questions=_question_results(steps, latest, default),
+        tenants=[PollTenant(tenant=t, questions=_question_results(steps, rs, default))
+                 for t, rs in sorted(by_tenant.items())],
+    )
+
+
+def poll_csv(report: PollReport) -> str:
+    """One row per (tenant, question, option); ``tenant`` is empty for the total over the report's tenants."""
+    rows: list[list[Any]] = []
+    for tenant, questions in [("", report.questions)] + [(t.tenant, t.questions) for t in report.tenants]:
+        section = "tenant" if tenant else "total"
+        for q in questions:
+            if not q.options:
+                rows.append([section, tenant, q.question, q.input, q.responses, "", "", "", ""])
+            for o in q.options:
+                rows.append([section, tenant, q.question, q.input, q.responses, o.id, o.label, o.count, o.share])
+    return _csv(["section", "tenant", "question", "input", "responses", "option", "label", "count", "share"], rows)
