@@ -54,6 +54,9 @@ ISOLATION_CHECKS = {
                               ("DELETE", f"/{{{kind}_id:str}}"))},
     ("GET", "/api/v1/features/untagged"): "test_pages_features_and_reports_are_per_app",
     ("GET", "/api/v1/reports/usage"): "test_pages_features_and_reports_are_per_app",
+    # survey results (NPS, comments, polls)
+    **{("GET", f"/api/v1/reports/{name}"): "test_survey_reports_are_per_app"
+       for name in ("nps", "nps/comments", "polls")},
 }
 
 
@@ -279,3 +282,23 @@ async def test_pages_features_and_reports_are_per_app(client: AsyncTestClient, s
     assert (await client.delete("/api/v1/pages/home", headers=b_auth)).status_code == 204
     assert await report(client, a.secret_key, tenant="acme") == in_a
     assert (await client.get("/api/v1/pages/home", headers=auth(a.secret_key))).status_code == 200
+
+
+async def test_survey_reports_are_per_app(client: AsyncTestClient, settings: Settings) -> None:
+    from tests.surveys.helpers import NPS, POLLS, answer, auth, seen, send
+
+    a, b = await make_app(settings, "A"), await make_app(settings, "B")
+    for app in (a, b):
+        await push(client, app.secret_key, {"nps.yaml": NPS.format(sample=1.0), "polls.yaml": POLLS})
+    # the same guide, visitor and tenant ids in both apps
+    await send(client, a.public_key, seen("v"), answer("nps_response", "v", score=10, comment="from A"),
+               answer("poll_response", "v", guide="tour-poll", question="plan", choices=["pro"]))
+    await send(client, b.public_key, answer("nps_response", "v", score=0))
+    in_a = (await client.get("/api/v1/reports/nps", params={"guide": "nps"}, headers=auth(a.secret_key))).json()
+    in_b = (await client.get("/api/v1/reports/nps", params={"guide": "nps"}, headers=auth(b.secret_key))).json()
+    assert (in_a["score"], in_a["shown"], in_b["score"], in_b["shown"]) == (100.0, 1, -100.0, 1)
+    comments = await client.get("/api/v1/reports/nps/comments", params={"guide": "nps"}, headers=auth(b.secret_key))
+    assert comments.json()["comments"] == []
+    polls = (await client.get("/api/v1/reports/polls", params={"guide": "tour-poll"},
+                              headers=auth(b.secret_key))).json()
+    assert all(q["responses"] == 0 for q in polls["questions"]) and polls["tenants"] == []

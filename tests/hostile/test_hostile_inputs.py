@@ -331,3 +331,83 @@ async def test_guide_files(client: AsyncTestClient, keys: tuple[str, str], conte
     assert not check(pushed, "push")
     if pushed.status_code == 422:
         assert all(e.startswith("g.yaml") for e in pushed.json()["errors"]), pushed.json()
+
+
+# --- surveys: NPS and poll answers, their reports, their guide files --------------------------------------------
+
+
+def survey_answer_variants() -> dict[str, dict[str, Any]]:
+    """One bad NPS or poll answer per (field, class); each must be refused alone."""
+    nps: dict[str, Any] = {"type": "nps_response", "ts": at(), "visitor": "v", "guide": "nps", "score": 7}
+    poll: dict[str, Any] = {"type": "poll_response", "ts": at(), "visitor": "v", "guide": "p", "question": "q"}
+    out: dict[str, dict[str, Any]] = {}
+    for label, s in STRINGS.items():
+        out[f"{label}-in-comment"] = {**nps, "comment": s}
+        out[f"{label}-in-question"] = {**poll, "question": s}
+        out[f"{label}-in-choice"] = {**poll, "choices": [s]}
+        out[f"{label}-in-text"] = {**poll, "text": s}
+    for label, n in {**HUGE_INTS, "eleven": 11, "minus-one": -1}.items():
+        out[f"int-{label}-score"] = {**nps, "score": n}
+        out[f"int-{label}-rating"] = {**poll, "rating": n}
+    out["score-as-text"] = {**nps, "score": "10"}
+    out["long-comment"] = {**nps, "comment": "x" * 2001}
+    out["long-text"] = {**poll, "text": "x" * 2001}
+    out["no-score"] = {k: v for k, v in nps.items() if k != "score"}
+    out["many-choices"] = {**poll, "choices": [f"c{i}" for i in range(51)]}
+    out["no-choices"] = {**poll, "choices": []}
+    out["deep-choices"] = {**poll, "choices": deep()}
+    return out
+
+
+async def test_survey_answers_refuse_each_bad_answer_alone(client: AsyncTestClient, keys: tuple[str, str]) -> None:
+    public, _ = keys
+    problems: list[str] = []
+    for label, bad in survey_answer_variants().items():
+        bad_id = f"bad-{label}"[:64]
+        sent = await client.post(f"/api/v1/events?key={public}",
+                                 content=json.dumps({"events": [{**bad, "id": bad_id}, good_event(label)]}))
+        problems += check(sent, label)
+        result = sent.json() if sent.status_code == 202 else {}
+        if result.get("accepted") != 1 or [r["id"] for r in result.get("rejected", ())] != [bad_id]:
+            problems.append(f"{label}: {sent.status_code} {sent.text[:200]}")
+    assert not problems, "\n".join(problems)
+
+
+async def test_survey_report_queries(client: AsyncTestClient, keys: tuple[str, str]) -> None:
+    _, secret = keys
+    auth = {"Authorization": f"Bearer {secret}"}
+    values = {**query_values(), "deep-segment": json.dumps(deep(30)), "very-deep-segment": "[" * 2000 + "]" * 2000,
+              "bad-rule": '{"field": "visitor.x", "op": "regex", "value": 1}',
+              "wide-segment": json.dumps({"any": [{"field": f"visitor.k{i}", "op": "exists"} for i in range(120)]})}
+    problems: list[str] = []
+    for label, value in values.items():
+        encoded = quote(value, safe="")
+        for route in ("nps", "nps/comments", "polls"):
+            for name in ("guide", "tenant", "from", "to", "segment", "format", "interval", "category", "limit"):
+                query = f"guide=g&{name}={encoded}" if name != "guide" else f"guide={encoded}"
+                problems += check(await client.get(f"/api/v1/reports/{route}?{query}", headers=auth),
+                                  f"{route} {name}={label}")
+    assert not problems, "\n".join(problems)
+
+
+SURVEY_FILES = {
+    "sample-above-one": "id: s\nname: S\nkind: nps\nsurvey: {sample: 2}\nsteps: [{type: nps}]\n",
+    "huge-resurvey": "id: s\nname: S\nkind: nps\nsurvey: {resurvey_days: 100000000000000000000}\n"
+                     "steps: [{type: nps}]\n",
+    "huge-spread": "id: s\nname: S\nkind: nps\nsurvey: {spread_days: 1000000}\n"
+                   "targeting: {schedule: {start: 2026-01-01}}\nsteps: [{type: nps}]\n",
+    "nul-follow-up": 'id: s\nname: S\nkind: nps\nsteps: [{type: nps, follow_up: {default: "a\\0b"}}]\n',
+    "huge-max-length": "id: s\nname: S\nkind: nps\nsteps: [{type: nps, max_length: 100000}]\n",
+    "poll-in-tooltip": "id: s\nname: S\nkind: tooltip\nsteps: [{type: poll, title: Q, question: q, input: rating}]\n",
+    "nul-option-id": 'id: s\nname: S\nsteps: [{type: poll, title: Q, question: q, input: single,'
+                     ' options: [{id: "a\\0", label: A}, {id: b, label: B}]}]\n',
+}
+
+
+@pytest.mark.parametrize("content", SURVEY_FILES.values(), ids=SURVEY_FILES.keys())
+async def test_survey_files(client: AsyncTestClient, keys: tuple[str, str], content: str) -> None:
+    _, secret = keys
+    pushed = await client.post("/api/v1/guide-definitions/push", headers={"Authorization": f"Bearer {secret}"},
+                               json={"files": [{"name": "s.yaml", "content": content}]})
+    assert not check(pushed, "push")
+    assert pushed.status_code == 422, pushed.text

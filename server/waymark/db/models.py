@@ -215,6 +215,8 @@ class PageDefinition(AppScoped, Base):
 
     __tablename__ = "page_definitions"
 
+    evidence_kept: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Policy decisions kept as legal-obligation records (see :mod:`waymark.policies`)."""
     app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True)
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))

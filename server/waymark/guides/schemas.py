@@ -205,9 +205,9 @@ class SurveyRules(Struct, kw_only=True, forbid_unknown_fields=True):
 
     sample: Annotated[float, Meta(ge=0, le=1)] = 1.0
     """Share of eligible visitors asked; the same visitors every time (a hash, not a draw per page view)."""
-    resurvey_days: PositiveInt = 90
+    resurvey_days: Annotated[int, Meta(ge=1, le=3650)] = 90
     """Days after an answer before the visitor is asked again."""
-    spread_days: PositiveInt | None = None
+    spread_days: Annotated[int, Meta(ge=1, le=365)] | None = None
     """Spread first asks over this many days from `targeting.schedule.start`, so one day does not get them all."""
 
 

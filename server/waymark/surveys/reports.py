@@ -107,12 +107,12 @@ async def _segment_filter(
         chunk = visitors[i:i + 500]
         visitor_meta.update((await session.execute(
             select(Visitor.id, Visitor.meta).where(Visitor.app_id == app_id, Visitor.id.in_(chunk))
-        )).tuples().all())
+        )).all())
     for i in range(0, len(tenants), 500):
         chunk = tenants[i:i + 500]
         tenant_meta.update((await session.execute(
             select(Tenant.id, Tenant.meta).where(Tenant.app_id == app_id, Tenant.id.in_(chunk))
-        )).tuples().all())
+        )).all())
     return {
         (v, t) for v, t in people
         if segment({**(visitor_meta.get(v) or {}), "id": v}, {**(tenant_meta.get(t) or {}), "id": t} if t else {})
@@ -155,7 +155,7 @@ async def _shown(session: AsyncSession, app_id: str, scope: ReportScope) -> set[
     )
     if scope.tenant is not None:
         query = query.where(DailyUsage.tenant_id == scope.tenant)
-    pairs = set((await session.execute(query.distinct())).tuples().all())
+    pairs = {(v, t) for v, t in (await session.execute(query.distinct())).all()}
     return {v for v, _ in await _segment_filter(session, app_id, scope.segment, pairs)}
 
 
