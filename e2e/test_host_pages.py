@@ -79,7 +79,7 @@ def test_closed_banner_stays_closed_and_got_it_completes_it(page: Page, server: 
         ("guide_seen", "settings-banner"), ("guide_dismissed", "settings-banner"),
         ("guide_seen", "settings-banner"), ("guide_completed", "settings-banner"),
     ]
-    sent.wait_stored()
+    sent.wait_stored(sent.of("guide_completed"))  # sent by this page load: its answer is reported
     page.evaluate("localStorage.clear()")  # the server alone remembers it is completed
     since = sent.now()
     page.goto(f"{server.url}/demo/settings?visitor={visitor}")

@@ -21,6 +21,7 @@ from waymark.apps.services import KeyResolver
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.db.outage import RETRY_AFTER_SECONDS, OutageLog, is_unavailable
 from waymark.delivery.controllers import deliver
+from waymark.delivery.explain_controller import ExplainController
 from waymark.delivery.openapi import document_on_first_look
 from waymark.delivery.snapshot import SnapshotStore
 from waymark.delivery.state_reader import make_state_reader
@@ -29,6 +30,8 @@ from waymark.events.controllers import EventController
 from waymark.events.export import ExportController
 from waymark.events.group_commit import GroupCommitter
 from waymark.guides.controllers import GuideController
+from waymark.holdouts.controllers import LiftController
+from waymark.holdouts.services import HoldoutRecorder
 from waymark.identity.controllers import IdentityController
 from waymark.openapi_docs import documented, openapi_config, retry_later
 from waymark.privacy.controllers import PrivacyController
@@ -126,6 +129,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ExportController,
             SegmentController,
             GuideController,
+            ExplainController,
+            LiftController,
             IdentityController,
             PrivacyController,
             PageController,
@@ -152,6 +157,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.state.retention = retention
     app.state.key_resolver = KeyResolver(sessionmaker)
     app.state.snapshots = SnapshotStore(sessionmaker, settings.snapshot_check_seconds)
+    app.state.profiles = app.state.snapshots  # the runtime settings ingestion reads, kept fresh with the guides
+    app.state.holdouts = HoldoutRecorder(sessionmaker)
     app.state.state_reader = make_state_reader(settings.database_url, engine)
     app.state.group_committer = committer
     app.state.rate_limiter = RateLimiter(

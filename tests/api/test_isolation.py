@@ -57,6 +57,9 @@ ISOLATION_CHECKS = {
     # survey results (NPS, comments, polls)
     **{("GET", f"/api/v1/reports/{name}"): "test_survey_reports_are_per_app"
        for name in ("nps", "nps/comments", "polls")},
+    # the explainer and the lift report
+    ("GET", "/api/v1/guides/{guide_id:str}/explain"): "test_explain_and_lift_are_per_app",
+    ("GET", "/api/v1/guides/{guide_id:str}/lift"): "test_explain_and_lift_are_per_app",
 }
 
 
@@ -302,3 +305,26 @@ async def test_survey_reports_are_per_app(client: AsyncTestClient, settings: Set
     polls = (await client.get("/api/v1/reports/polls", params={"guide": "tour-poll"},
                               headers=auth(b.secret_key))).json()
     assert all(q["responses"] == 0 for q in polls["questions"]) and polls["tenants"] == []
+
+
+async def test_explain_and_lift_are_per_app(client: AsyncTestClient, settings: Settings) -> None:
+    a, b = await make_app(settings, "A"), await make_app(settings, "B")
+    held = GUIDE.replace("steps:", "holdout: {{share: 0.9}}\ngoal: {{event: Done, days: 3}}\nsteps:")
+    await push(client, a.secret_key, {"g.yaml": held.format(name="A")})
+    # the same visitor completes the guide in app A, and is held out there or sees it
+    await client.post(f"/api/v1/events?key={a.public_key}", json={"events": [
+        event("guide_completed", "same-id"), event("guide_seen", "same-id", ts=at(-5))]})
+    b_auth = {"Authorization": f"Bearer {b.secret_key}"}
+    params = {"visitor": "v1", "url": "https://h/"}
+    # B has no such guide: neither its explanation nor its lift report exists there
+    assert (await client.get("/api/v1/guides/same-id/explain", params=params, headers=b_auth)).status_code == 404
+    assert (await client.get("/api/v1/guides/same-id/lift", headers=b_auth)).status_code == 404
+    await push(client, b.secret_key, {"g.yaml": GUIDE.format(name="B")})
+    in_b = (await client.get("/api/v1/guides/same-id/explain", params=params, headers=b_auth)).json()
+    assert (in_b["starts"], in_b["reason"]) == (True, None)  # A's completion is not B's
+    a_auth = {"Authorization": f"Bearer {a.secret_key}"}
+    in_a = (await client.get("/api/v1/guides/same-id/explain", params=params, headers=a_auth)).json()
+    assert in_a["starts"] is False
+    lift = (await client.get("/api/v1/guides/same-id/lift", headers=a_auth)).json()
+    assert lift["shown"]["n"] + lift["held_out"]["n"] == 1  # A's one visitor, and nothing of B's
+    assert (await client.get("/api/v1/guides/same-id/lift", headers=b_auth)).status_code == 400  # B's has no goal

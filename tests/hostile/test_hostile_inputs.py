@@ -411,3 +411,48 @@ async def test_survey_files(client: AsyncTestClient, keys: tuple[str, str], cont
                                json={"files": [{"name": "s.yaml", "content": content}]})
     assert not check(pushed, "push")
     assert pushed.status_code == 422, pushed.text
+
+
+# --- the attention budget, the explainer and the lift report --------------------------------
+
+ATTENTION_GUIDE = guide_yaml("""
+    id: g
+    name: n
+    throttle_seconds: 60
+    holdout: {share: 0.5, unit: tenant}
+    goal: {event: Done, days: 7}
+    steps: [{type: lightbox, title: T}]
+""")
+
+
+async def test_attention_routes(client: AsyncTestClient, keys: tuple[str, str]) -> None:
+    _, secret = keys
+    auth = {"Authorization": f"Bearer {secret}"}
+    pushed = await client.post("/api/v1/guide-definitions/push", headers=auth,
+                               json={"files": [{"name": "g.yaml", "content": ATTENTION_GUIDE}]})
+    assert pushed.status_code == 200, pushed.text
+    problems: list[str] = []
+    values: dict[str, Any] = {**query_values(), "int": 2**40, "huge-int": 10**20, "deep": deep(), "wide": WIDE}
+    for label, value in values.items():
+        text = value if isinstance(value, str) else dumps(value)[:100]
+        encoded = quote(text, safe="")
+        for guide in (encoded, "g"):
+            for name in ("visitor", "url", "tenant", "locale"):
+                params = {"visitor": "v", "url": "https://h/", name: text}
+                response = await client.get(f"/api/v1/guides/{guide}/explain", headers=auth, params=params)
+                problems += check(response, f"GET explain {guide[:20]} {name}={label}")
+            for fmt in (text, "csv"):
+                response = await client.get(f"/api/v1/guides/{guide}/lift", headers=auth, params={"format": fmt})
+                problems += check(response, f"GET lift {guide[:20]} format={label}")
+        for field in ("throttle_seconds", "max_auto_guides_per_day"):
+            response = await client.put("/api/v1/settings", headers=auth, content=dumps(
+                {"honor_dnt": False, "retention_days": None, field: value}))
+            problems += check(response, f"PUT settings {field}={label}")
+            if response.status_code == 200:
+                problems.append(f"PUT settings {field}={label}: accepted")
+        for field, bad in (("throttle_seconds", value), ("holdout", {"share": value}), ("goal", {"event": value})):
+            content = f"id: g\nname: n\n{field}: {json.dumps(bad)}\nsteps: [{{type: lightbox, title: T}}]\n"
+            response = await client.post("/api/v1/guide-definitions/push", headers=auth,
+                                         json={"files": [{"name": "g.yaml", "content": content}]})
+            problems += check(response, f"push {field}={label}")
+    assert not problems, "\n".join(problems)

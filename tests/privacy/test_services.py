@@ -13,15 +13,16 @@ async def test_app_settings_round_trip(client: AsyncTestClient, settings: Settin
     app = await make_app(settings)
     got = await client.get("/api/v1/settings", headers=auth(app.secret_key))
     assert got.status_code == 200
-    assert got.json() == {"honor_dnt": False, "retention_days": None}
+    budget = {"throttle_seconds": 86400, "max_auto_guides_per_day": 0}  # the budget is unchanged when not given
+    assert got.json() == {"honor_dnt": False, "retention_days": None, **budget}
     put = await client.put("/api/v1/settings", json={"honor_dnt": True, "retention_days": 30},
                            headers=auth(app.secret_key))
     assert put.status_code == 200, put.text
-    assert put.json() == {"honor_dnt": True, "retention_days": 30}
+    assert put.json() == {"honor_dnt": True, "retention_days": 30, **budget}
     assert (await client.get("/api/v1/settings", headers=auth(app.secret_key))).json() == put.json()
     back = await client.put("/api/v1/settings", json={"honor_dnt": False, "retention_days": None},
                             headers=auth(app.secret_key))
-    assert back.json() == {"honor_dnt": False, "retention_days": None}
+    assert back.json() == {"honor_dnt": False, "retention_days": None, **budget}
 
 
 async def test_settings_reach_the_widget_through_delivery(client: AsyncTestClient, settings: Settings) -> None:
@@ -50,7 +51,7 @@ async def test_bad_settings_are_refused_naming_the_problem(client: AsyncTestClie
         assert response.status_code == 400, body
         assert field in response.text and words in response.text, response.text
     assert (await client.get("/api/v1/settings", headers=auth(app.secret_key))).json() == {
-        "honor_dnt": False, "retention_days": None}
+        "honor_dnt": False, "retention_days": None, "throttle_seconds": 86400, "max_auto_guides_per_day": 0}
 
 
 async def test_privacy_routes_need_a_secret_key(client: AsyncTestClient, settings: Settings) -> None:

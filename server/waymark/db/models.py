@@ -70,6 +70,8 @@ class App(Base):
     """Bumped on every push or rollback: tells every worker that its guide snapshot is stale."""
     throttle_seconds: Mapped[int] = mapped_column(Integer, default=86400)
     """At most one automatic guide per visitor per this interval."""
+    max_auto_guides_per_day: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """At most this many automatic guides per visitor per UTC day; 0 sets no daily cap."""
     honor_dnt: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """Visitors whose browser sends Do Not Track send no events."""
     retention_days: Mapped[int | None] = mapped_column(Integer, default=None)
@@ -117,6 +119,12 @@ class Visitor(AppScoped, Base):
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
     last_auto_guide_at: Mapped[datetime | None] = mapped_column(default=None)
     """When an automatic, throttled guide was last shown to this visitor."""
+    last_auto_guide_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    """Which guide that was (the explainer names it)."""
+    auto_guides_day: Mapped[datetime | None] = mapped_column(default=None)
+    """The UTC day (at midnight) that ``auto_guides_count`` counts."""
+    auto_guides_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Automatic, throttled guides shown to this visitor on ``auto_guides_day``."""
 
 
 class Guide(AppScoped, Base):

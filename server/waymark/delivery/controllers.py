@@ -21,9 +21,11 @@ from litestar.response.base import ASGIResponse
 from litestar.types import Receive, Scope, Send
 
 from waymark.apps.auth import public_app_id
-from waymark.delivery.selection import VisitorContext, render_delivery
+from waymark.delivery.selection import VisitorContext, render_delivery, select_guides
 from waymark.delivery.snapshot import SnapshotStore
+from waymark.delivery.state_reader import NO_HISTORY, AutoHistory
 from waymark.guides.frequency import GuideState
+from waymark.holdouts.services import HoldoutRecorder
 from waymark.identity.verify import IdentityRefused, verify_identity
 
 __all__ = ["DeliveryQuery", "deliver"]
@@ -84,9 +86,9 @@ async def deliver(scope: Scope, receive: Receive, send: Send) -> None:
     q = _query(request)
     snapshots: SnapshotStore = request.app.state.snapshots
     snapshot = await snapshots.get(app_id)
-    if snapshot.require_identity:
+    if snapshot.profile.require_identity:
         try:
-            verify_identity(q.identity, snapshot.identity_secrets, q.visitor, q.tenant)
+            verify_identity(q.identity, snapshot.profile.identity_secrets, q.visitor, q.tenant)
         except IdentityRefused as exc:
             raise PermissionDeniedException(str(exc)) from exc
     # Segment and locale answers are cached per (visitor, tenant, locale, metadata): on a hit the
@@ -103,11 +105,18 @@ async def deliver(scope: Scope, receive: Receive, send: Send) -> None:
         locale = q.locale or visitor_meta.get("locale")
         audience = snapshot.audience(key, visitor_meta, tenant_meta, locale)
     states: dict[str, GuideState] = {}
-    last_auto: datetime | None = None
+    history: AutoHistory = NO_HISTORY
     if snapshot.guides:
-        states, last_auto = await request.app.state.state_reader.read(app_id, q.visitor)
-    ctx = VisitorContext(audience=audience, tenant_id=q.tenant, locale=locale, states=states, last_auto_at=last_auto)
-    body = render_delivery(snapshot, ctx, q.url, datetime.now(UTC))
+        states, history = await request.app.state.state_reader.read(app_id, q.visitor)
+    ctx = VisitorContext(
+        audience=audience, tenant_id=q.tenant, locale=locale, states=states, history=history, visitor_id=q.visitor,
+    )
+    now = datetime.now(UTC)
+    selection = select_guides(snapshot, ctx, q.url, now)
+    if selection.held_out:
+        holdouts: HoldoutRecorder = request.app.state.holdouts
+        await holdouts.record(app_id, selection.held_out, q.visitor, q.tenant, now)
+    body = render_delivery(snapshot, ctx, selection)
     etag = b'"' + hashlib.blake2b(body, digest_size=10).hexdigest().encode() + b'"'
     headers: list[tuple[bytes, bytes]] = [(b"etag", etag), (b"cache-control", b"private, no-cache")]
     if request.headers.get("if-none-match", "").encode() == etag:

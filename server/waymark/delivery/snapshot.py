@@ -2,7 +2,10 @@
 
 Every worker keeps its own copy. ``apps.guides_version`` in the database is bumped by
 each push or rollback, so a worker that checks it (at most every
-``check_seconds``) learns that its copy is stale, whichever worker published.
+``check_seconds``) learns that its copy is stale, whichever worker published. The app's
+runtime settings (:mod:`waymark.runtime.profile`) are read again at every check: they
+change without a publish. The store is also the :class:`~waymark.runtime.profile.ProfileSource`
+ingestion reads them from.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from waymark.db.models import App, Guide, GuideVersion, IdentitySecret, Tenant
+from waymark.db.models import Guide, GuideVersion
 from waymark.guides.compiler import CompiledGuide, compile_guide
 from waymark.guides.targeting import split_url
+from waymark.runtime.profile import AppSettingsRow, GuideRule, RuntimeProfile, read_app_settings, read_profile
 
 __all__ = ["Snapshot", "SnapshotStore"]
 
@@ -28,7 +32,7 @@ _AUDIENCE_CACHE_SIZE = 4096
 
 
 class Snapshot:
-    """The published guides of one app at one version, highest priority first."""
+    """The published guides of one app at one version, highest priority first, with the app's runtime profile."""
 
     __slots__ = (
         "api_guides",
@@ -37,28 +41,20 @@ class Snapshot:
         "by_id",
         "by_page",
         "guides",
-        "honor_dnt",
-        "identity_secrets",
-        "opted_out_tenants",
         "order",
         "page_cache",
         "page_tests",
-        "require_identity",
-        "throttle_seconds",
+        "profile",
         "version",
     )
 
-    def __init__(self, app_id: str, version: int, throttle_seconds: int, guides: list[CompiledGuide]) -> None:
+    def __init__(self, app_id: str, version: int, settings: AppSettingsRow, guides: list[CompiledGuide]) -> None:
         self.app_id = app_id
         self.version = version
-        self.throttle_seconds = throttle_seconds
-        self.honor_dnt = False
-        """The widget sends nothing for visitors whose browser asks not to be tracked."""
-        self.opted_out_tenants: frozenset[str] = frozenset()
-        self.require_identity = False
-        """Only visitors signed by the host app (see waymark.identity) get guides or send events."""
-        self.identity_secrets: tuple[str, ...] = ()
-        """Tenants that stopped collection: the widget sends nothing for their visitors."""
+        self.profile = RuntimeProfile(app_id, settings, {
+            g.id: GuideRule(g.ignore_throttle, g.snooze_days, g.throttle_seconds) for g in guides
+        })
+        """Replaced at every staleness check (settings change without a publish)."""
         self.guides = sorted(guides, key=lambda g: (-g.priority, g.id))
         self.by_id = {g.id: g for g in self.guides}
         self.order = {g.id: i for i, g in enumerate(self.guides)}
@@ -109,14 +105,6 @@ class Snapshot:
             self.page_cache[url] = found
         return found
 
-    def counts_for_throttle(self, guide_id: str) -> bool:
-        guide = self.by_id.get(guide_id)
-        return guide is None or not guide.ignore_throttle
-
-    def snooze_days(self, guide_id: str) -> int:
-        guide = self.by_id.get(guide_id)
-        return (guide.snooze_days if guide else None) or 1
-
 
 class SnapshotStore:
     __slots__ = ("_check_seconds", "_checked", "_locks", "_sessionmaker", "_snapshots", "_tasks")
@@ -129,6 +117,10 @@ class SnapshotStore:
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: dict[str, asyncio.Task[Snapshot]] = {}
         """At most one background staleness check per app at a time."""
+
+    async def profile(self, app_id: str) -> RuntimeProfile:
+        """The app's runtime profile, as fresh as its snapshot (see :class:`~waymark.runtime.profile.ProfileSource`)."""
+        return (await self.get(app_id)).profile
 
     def invalidate(self, app_id: str) -> None:
         """Make the next ``get`` rebuild from the database (this worker just published)."""
@@ -159,34 +151,15 @@ class SnapshotStore:
             if current is not None and time.monotonic() - self._checked.get(app_id, 0.0) < self._check_seconds:
                 return current
             async with self._sessionmaker() as session:
-                row = (
-                    await session.execute(
-                        select(App.guides_version, App.throttle_seconds, App.honor_dnt, App.require_identity)
-                        .where(App.id == app_id)
-                    )
-                ).one()
-                if current is None or current.version != row.guides_version:
-                    current = await self._build(session, app_id, row.guides_version, row.throttle_seconds)
+                settings = await read_app_settings(session, app_id)
+                if current is None or current.version != settings.guides_version:
+                    current = await self._build(session, app_id, settings)
                     self._snapshots[app_id] = current
-                # Privacy settings change without a publish: read them at every check.
-                current.honor_dnt = bool(row.honor_dnt)
-                current.require_identity = bool(row.require_identity)
-                current.identity_secrets = tuple(
-                    (await session.scalars(
-                        select(IdentitySecret.secret)
-                        .where(IdentitySecret.app_id == app_id, IdentitySecret.revoked_at.is_(None))
-                        .order_by(IdentitySecret.id.desc())
-                    )).all()
-                ) if row.require_identity else ()
-                current.opted_out_tenants = frozenset(
-                    (await session.scalars(
-                        select(Tenant.id).where(Tenant.app_id == app_id, Tenant.opted_out.is_(True))
-                    )).all()
-                )
+                current.profile = await read_profile(session, app_id, settings, current.profile.guide_rules)
             self._checked[app_id] = time.monotonic()
             return current
 
-    async def _build(self, session: AsyncSession, app_id: str, version: int, throttle: int) -> Snapshot:
+    async def _build(self, session: AsyncSession, app_id: str, settings: AppSettingsRow) -> Snapshot:
         rows = await session.execute(
             select(GuideVersion.guide_id, GuideVersion.version, GuideVersion.definition)
             .join(
@@ -205,4 +178,4 @@ class SnapshotStore:
                 compiled.append(compile_guide(definition, guide_version))
             except Exception:  # a stored guide that no longer compiles must not take delivery down
                 log.exception("guide %s v%s of app %s does not compile; skipped", guide_id, guide_version, app_id)
-        return Snapshot(app_id, version, throttle, compiled)
+        return Snapshot(app_id, settings.guides_version, settings, compiled)

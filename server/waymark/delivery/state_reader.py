@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import Executable, null, select, union_all
 from sqlalchemy.engine import make_url
@@ -20,14 +20,28 @@ from waymark.db.models import GuideState as StateRow
 from waymark.db.models import Visitor
 from waymark.guides.frequency import GuideState
 
-__all__ = ["StateReader", "make_state_reader"]
+__all__ = ["NO_HISTORY", "AutoHistory", "StateReader", "VisitorState", "make_state_reader"]
 
-VisitorState = tuple[dict[str, GuideState], datetime | None]
 
+class AutoHistory(NamedTuple):
+    """What the attention budget needs to know of a visitor's automatic guides."""
+
+    last_at: datetime | None = None
+    last_guide: str | None = None
+    day: datetime | None = None
+    """The UTC day (at midnight) that ``shown`` counts."""
+    shown: int = 0
+
+
+NO_HISTORY = AutoHistory()
+VisitorState = tuple[dict[str, GuideState], AutoHistory]
+
+# The visitor's own row rides in the same query: its status is NULL (a guide state's never is).
 _SQLITE_QUERY = (
     "SELECT guide_id, status, step, last_seen_at, snoozed_until, completed_at FROM guide_states"
     " WHERE app_id = ? AND visitor_id = ?"
-    " UNION ALL SELECT NULL, NULL, NULL, last_auto_guide_at, NULL, NULL FROM visitors WHERE app_id = ? AND id = ?"
+    " UNION ALL SELECT last_auto_guide_id, NULL, auto_guides_count, last_auto_guide_at, auto_guides_day, NULL"
+    " FROM visitors WHERE app_id = ? AND id = ?"
 )
 
 
@@ -43,16 +57,16 @@ def _when(value: Any) -> datetime | None:
 
 def _fold(rows: Any) -> VisitorState:
     states: dict[str, GuideState] = {}
-    last_auto: datetime | None = None
+    history = NO_HISTORY
     for guide_id, status, step, last_seen, snoozed, completed in rows:
-        if guide_id is None:
-            last_auto = _when(last_seen)
+        if status is None:
+            history = AutoHistory(_when(last_seen), guide_id, _when(snoozed), step or 0)
             continue
         states[guide_id] = GuideState(
             status=status, step=step, last_seen_at=_when(last_seen), snoozed_until=_when(snoozed),
             completed_at=_when(completed),
         )
-    return states, last_auto
+    return states, history
 
 
 class SqliteStateReader:
@@ -81,7 +95,10 @@ class EngineStateReader:
                 StateRow.guide_id, StateRow.status, StateRow.step, StateRow.last_seen_at, StateRow.snoozed_until,
                 StateRow.completed_at,
             ).where(StateRow.app_id == app_id, StateRow.visitor_id == visitor_id),
-            select(null(), null(), null(), Visitor.last_auto_guide_at, null(), null()).where(
+            select(
+                Visitor.last_auto_guide_id, null(), Visitor.auto_guides_count, Visitor.last_auto_guide_at,
+                Visitor.auto_guides_day, null(),
+            ).where(
                 Visitor.app_id == app_id, Visitor.id == visitor_id
             ),
         )

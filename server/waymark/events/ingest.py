@@ -8,11 +8,11 @@ from datetime import datetime
 import msgspec
 from litestar.datastructures import State
 
-from waymark.delivery.snapshot import Snapshot, SnapshotStore
 from waymark.events.group_commit import GroupCommitter, Job
 from waymark.events.pipeline import correct_clock, judge
 from waymark.events.schemas import MAX_BATCH_EVENTS, AnyEvent, IngestResult, Rejected
 from waymark.identity.verify import IdentityRefused, verify_identity
+from waymark.runtime.profile import ProfileSource, RuntimeProfile
 
 __all__ = ["ingest", "ingest_events"]
 
@@ -23,17 +23,17 @@ async def ingest(
 ) -> IngestResult:
     """Judge raw events one by one, then check identity, enrich, filter and write the good ones."""
     judged = [(i, judge(i, raw)) for i, raw in raws]
-    snapshots: SnapshotStore = state.snapshots
-    snapshot = await snapshots.get(app_id)
-    if do_not_track and snapshot.honor_dnt:
+    profiles: ProfileSource = state.profiles
+    profile = await profiles.profile(app_id)
+    if do_not_track and profile.honor_dnt:
         return IngestResult(accepted=0, duplicates=0, rejected=[
             Rejected(index=i, id=None if isinstance(ev, Rejected) else ev.id,
                      reason="the browser asks not to be tracked (Do Not Track) and this app honours it")
             for i, ev in judged
         ])
-    if snapshot.require_identity:
-        judged = [(i, _verified(i, ev, identity, snapshot.identity_secrets)) for i, ev in judged]
-    return await ingest_events(state, snapshot, judged, sent_at, received_at)
+    if profile.require_identity:
+        judged = [(i, _verified(i, ev, identity, profile.identity_secrets)) for i, ev in judged]
+    return await ingest_events(state, profile, judged, sent_at, received_at)
 
 
 def _verified(index: int, ev: AnyEvent | Rejected, token: str | None, secrets: tuple[str, ...]) -> AnyEvent | Rejected:
@@ -47,7 +47,7 @@ def _verified(index: int, ev: AnyEvent | Rejected, token: str | None, secrets: t
 
 
 async def ingest_events(
-    state: State, snapshot: Snapshot, judged: Sequence[tuple[int, AnyEvent | Rejected]], sent_at: datetime | None,
+    state: State, profile: RuntimeProfile, judged: Sequence[tuple[int, AnyEvent | Rejected]], sent_at: datetime | None,
     received_at: datetime,
 ) -> IngestResult:
     """Correct each event's clock, enforce the batch limit, and hand the batch to the group committer."""
@@ -63,5 +63,5 @@ async def ingest_events(
             kept += 1
             ready.append((index, msgspec.structs.replace(ev, ts=correct_clock(ev.ts, sent_at, received_at))))
     committer: GroupCommitter = state.group_committer
-    return await committer.submit(Job(app_id=snapshot.app_id, judged=ready,
-                                      throttled=snapshot.counts_for_throttle, snooze_days=snapshot.snooze_days))
+    return await committer.submit(Job(app_id=profile.app_id, judged=ready,
+                                      throttled=profile.counts_for_throttle, snooze_days=profile.snooze_days))

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, cast
 
 import msgspec
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import case, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.clock import as_utc
@@ -200,7 +200,8 @@ async def _touch_people(
     visitor_traits: dict[str, dict[str, Any]] = {}
     tenant_traits: dict[str, dict[str, Any]] = {}
     for ev in events:
-        row = visitors.setdefault(ev.visitor, {"tenant_id": None, "last_auto": None})
+        row = visitors.setdefault(ev.visitor, {"tenant_id": None, "last_auto": None, "auto_guide": None,
+                                               "auto_day": None, "auto_count": 0})
         if ev.tenant:
             row["tenant_id"] = ev.tenant
             tenants.add(ev.tenant)
@@ -210,7 +211,8 @@ async def _touch_people(
             tenant_traits.setdefault(ev.tenant, {}).update(ev.traits)
         elif (event_type(ev) == "guide_seen" and isinstance(ev, GuideEvent)
               and ev.props.get("trigger") == "auto" and throttled(ev.guide)):
-            row["last_auto"] = as_utc(ev.ts)
+            row["last_auto"], row["auto_guide"] = as_utc(ev.ts), ev.guide
+            _count_auto_guide(row, as_utc(ev.ts))
     tenant_meta = await _merged_meta(session, Tenant, app_id, tenant_traits)
     if tenants:
         ins = insert_for(session, Tenant)
@@ -236,10 +238,13 @@ async def _touch_people(
                 "last_seen": ins.excluded.last_seen,
                 "tenant_id": func.coalesce(ins.excluded.tenant_id, ins.table.c.tenant_id),
                 "last_auto_guide_at": func.coalesce(ins.excluded.last_auto_guide_at, ins.table.c.last_auto_guide_at),
+                **_budget_columns(ins),
             },
         ),
         [{"app_id": app_id, "id": v, "tenant_id": row["tenant_id"], "meta": visitor_meta.get(v, {}),
-          "first_seen": now, "last_seen": now, "last_auto_guide_at": row["last_auto"]}
+          "first_seen": now, "last_seen": now, "last_auto_guide_at": row["last_auto"],
+          "last_auto_guide_id": row["auto_guide"], "auto_guides_day": row["auto_day"],
+          "auto_guides_count": row["auto_count"]}
          for v, row in sorted(visitors.items())],
     )
     if visitor_meta:
@@ -249,6 +254,34 @@ async def _touch_people(
             [{"app_id": app_id, "id": v, "tenant_id": None, "meta": m, "first_seen": now, "last_seen": now,
               "last_auto_guide_at": None} for v, m in sorted(visitor_meta.items())],
         )
+
+
+def _count_auto_guide(row: dict[str, Any], moment: datetime) -> None:
+    """Count an automatic guide shown on ``moment``'s UTC day (the daily budget); a later day starts over."""
+    day = datetime(moment.year, moment.month, moment.day, tzinfo=moment.tzinfo)
+    if row["auto_day"] == day:
+        row["auto_count"] += 1
+    elif row["auto_day"] is None or day > row["auto_day"]:
+        row["auto_day"], row["auto_count"] = day, 1
+
+
+def _budget_columns(ins: Any) -> dict[str, Any]:
+    """The daily budget merged into what is stored: the same day adds up, a later day replaces, an older is ignored."""
+    new, old = ins.excluded, ins.table.c
+    same_day = old.auto_guides_day == new.auto_guides_day
+    newer = (old.auto_guides_day.is_(None)) | (old.auto_guides_day < new.auto_guides_day)
+    return {
+        "last_auto_guide_id": case((new.last_auto_guide_at.is_not(None), new.last_auto_guide_id),
+                                   else_=old.last_auto_guide_id),
+        "auto_guides_count": case(
+            (new.auto_guides_day.is_(None), old.auto_guides_count),
+            (same_day, old.auto_guides_count + new.auto_guides_count),
+            (newer, new.auto_guides_count),
+            else_=old.auto_guides_count,
+        ),
+        "auto_guides_day": case((new.auto_guides_day.is_not(None) & newer, new.auto_guides_day),
+                                else_=old.auto_guides_day),
+    }
 
 
 async def _link_aliases(session: AsyncSession, app_id: str, aliases: list[AliasEvent]) -> None:

@@ -45,6 +45,7 @@ class CompiledGuide:
         "definition",
         "frequency_days",
         "frequency_mode",
+        "holdout",
         "id",
         "ignore_throttle",
         "kind",
@@ -59,6 +60,7 @@ class CompiledGuide:
         "snooze_days",
         "start_page",
         "survey",
+        "throttle_seconds",
         "version",
     )
 
@@ -73,6 +75,12 @@ class CompiledGuide:
         self.frequency_days = guide.frequency.days
         self.snooze_days = guide.snooze_days
         self.ignore_throttle = guide.ignore_throttle
+        self.throttle_seconds = guide.throttle_seconds
+        """This guide's own interval after the last automatic guide (None: the app's)."""
+        self.holdout: tuple[float, bool] | None = (
+            (guide.holdout.share, guide.holdout.unit == "tenant") if guide.holdout else None
+        )
+        """(share, by tenant) of eligible visitors who never get the guide (see waymark.holdouts)."""
         self.only_locales = guide.locales.only if guide.locales else None
         targeting = guide.targeting
         self.pages: tuple[PageMatcher, ...] | None = (
@@ -164,7 +172,9 @@ class CompiledGuide:
             "snooze_days": guide.snooze_days,
             "buttons": buttons,
             "steps": steps,
-        }, keep=("id", "version", "kind", "priority", "steps"))
+        }, keep=("id", "version", "kind", "priority", "steps")) | (
+            {"throttle_ms": guide.throttle_seconds * 1000} if guide.throttle_seconds is not None else {}
+        )
 
 
 def _compact(values: dict[str, Any], keep: tuple[str, ...] = ("type", "title", "body")) -> dict[str, Any]:

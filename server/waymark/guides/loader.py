@@ -108,6 +108,9 @@ class _FileCheck:
                 self.step(("steps", i), step, kind, only)
         for path, message, at_key in survey_problems(kind, steps, parts.get("survey"), parts.get("targeting")):
             self.error(path, message, at_key)
+        goal = parts.get("goal")
+        if goal is not None and sum(x is not None for x in (goal.page, goal.feature, goal.event)) != 1:
+            self.error(("goal",), "names exactly one of page, feature or event")
         targeting = parts.get("targeting")
         if targeting is not None:
             for i, page in enumerate(targeting.pages or ()):

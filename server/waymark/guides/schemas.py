@@ -20,7 +20,9 @@ __all__ = [
     "FieldPath",
     "FollowUp",
     "Frequency",
+    "Goal",
     "GuideFile",
+    "Holdout",
     "LightboxStep",
     "Locales",
     "NpsStep",
@@ -214,6 +216,27 @@ class SurveyRules(Struct, kw_only=True, forbid_unknown_fields=True):
 Step = TooltipStep | LightboxStep | BannerStep | NpsStep | PollStep
 
 
+class Holdout(Struct, kw_only=True, forbid_unknown_fields=True):
+    """A share of eligible visitors (or tenants) who never get the guide, to measure what it changes."""
+
+    share: Annotated[float, Meta(gt=0, le=0.9)]
+    """Between 0 and 0.9: the held-out share, stable per visitor or tenant."""
+    unit: Literal["visitor", "tenant"] = "visitor"
+
+
+class Goal(Struct, kw_only=True, forbid_unknown_fields=True):
+    """What the guide is for: exactly one of a page, a feature or a track event, reached within `days`."""
+
+    page: Slug | None = None
+    """A page definition id (guides/analytics)."""
+    feature: Slug | None = None
+    """A feature definition id."""
+    event: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
+    """A track event name."""
+    days: Annotated[int, Meta(ge=1, le=365)] = 7
+    """Counted when reached within this many days of first seeing the guide (or being held out)."""
+
+
 class GuideFile(Struct, kw_only=True, forbid_unknown_fields=True):
     """One guide, as written in `guides/<id>.yaml`."""
 
@@ -228,6 +251,10 @@ class GuideFile(Struct, kw_only=True, forbid_unknown_fields=True):
     """Offers "Remind me later" for that many days."""
     ignore_throttle: bool = False
     """Neither counted by nor blocked by the global throttle."""
+    throttle_seconds: Annotated[int, Meta(ge=0, le=31_536_000)] | None = None
+    """Replaces the app's interval for this guide: it may start this long after the last automatic guide."""
+    holdout: Holdout | None = None
+    goal: Goal | None = None
     locales: Locales | None = None
     buttons: Buttons | None = None
     targeting: Targeting = field(default_factory=Targeting)

@@ -38,7 +38,7 @@ class PrivacyController(Controller):
 
     @get("/settings", operation_id="GetAppSettings", cache=False, operation_class=documented(400, 401, 403, 503))
     async def get_settings(self, request: Request[Any, Any, Any], app_id: NamedDependency[str]) -> AppPrivacy:
-        """The app's privacy settings: Do Not Track and the retention period of events."""
+        """The app's settings: Do Not Track, the retention period of events and the attention budget."""
         async with app_session(request.app.state.sessionmaker, app_id) as session:
             return await get_app_privacy(session, app_id)
 
@@ -46,10 +46,12 @@ class PrivacyController(Controller):
     async def set_settings(
         self, request: Request[Any, Any, Any], app_id: NamedDependency[str], data: JSONBody[AppPrivacy]
     ) -> AppPrivacy:
-        """Replace the app's privacy settings (both fields; ``retention_days: null`` keeps events forever)."""
+        """Replace the app's privacy settings (``retention_days: null`` keeps events forever) and, when given,
+        its attention budget: ``throttle_seconds`` and ``max_auto_guides_per_day`` (0: no daily maximum)."""
         async with app_session(request.app.state.sessionmaker, app_id) as session:
             stored = await set_app_privacy(session, app_id, data)
             await session.commit()
+        request.app.state.snapshots.invalidate(app_id)  # this worker applies it at once, others at their next check
         return stored
 
     @get("/tenants/{tenant_id:str}/privacy", operation_id="GetTenantPrivacy", cache=False,

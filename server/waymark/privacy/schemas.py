@@ -26,12 +26,21 @@ FieldName = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
 class AppPrivacy(msgspec.Struct, forbid_unknown_fields=True):
-    """``GET``/``PUT /api/v1/settings``: both fields are required on ``PUT`` (``null`` keeps events forever)."""
+    """``GET``/``PUT /api/v1/settings``: privacy and the attention budget.
+
+    ``honor_dnt`` and ``retention_days`` are required on ``PUT`` (``null`` keeps events forever);
+    the two budget fields are optional there (left out or ``null``: unchanged).
+    """
 
     honor_dnt: bool
     """The widget sends nothing for visitors whose browser sends Do Not Track."""
     retention_days: Annotated[int, msgspec.Meta(ge=1, le=36_500)] | None
     """Events older than this many days are purged; ``null`` keeps them."""
+    throttle_seconds: Annotated[int, msgspec.Meta(ge=0, le=31_536_000)] | None = None
+    """The attention budget's interval: at most one automatic guide per visitor per this many seconds
+    (a guide may set its own; guides with ``ignore_throttle`` neither use nor wait for it)."""
+    max_auto_guides_per_day: Annotated[int, msgspec.Meta(ge=0, le=1000)] | None = None
+    """At most this many automatic guides per visitor per UTC day; 0 sets no daily maximum."""
 
 
 class TenantPrivacy(msgspec.Struct, forbid_unknown_fields=True):

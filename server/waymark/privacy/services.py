@@ -31,15 +31,22 @@ class PrivacyProblem(ValueError):
 
 
 async def get_app_privacy(session: AsyncSession, app_id: str) -> AppPrivacy:
-    row = (await session.execute(select(App.honor_dnt, App.retention_days).where(App.id == app_id))).one()
-    return AppPrivacy(honor_dnt=bool(row.honor_dnt), retention_days=row.retention_days)
+    row = (await session.execute(
+        select(App.honor_dnt, App.retention_days, App.throttle_seconds, App.max_auto_guides_per_day)
+        .where(App.id == app_id)
+    )).one()
+    return AppPrivacy(honor_dnt=bool(row.honor_dnt), retention_days=row.retention_days,
+                      throttle_seconds=row.throttle_seconds, max_auto_guides_per_day=row.max_auto_guides_per_day)
 
 
 async def set_app_privacy(session: AsyncSession, app_id: str, wanted: AppPrivacy) -> AppPrivacy:
-    """Store both settings (the caller commits); delivery picks them up at its next snapshot check."""
-    await session.execute(
-        update(App).where(App.id == app_id).values(honor_dnt=wanted.honor_dnt, retention_days=wanted.retention_days)
-    )
+    """Store the settings (the caller commits); delivery and ingestion pick them up at their next snapshot check."""
+    values: dict[str, Any] = {"honor_dnt": wanted.honor_dnt, "retention_days": wanted.retention_days}
+    if wanted.throttle_seconds is not None:
+        values["throttle_seconds"] = wanted.throttle_seconds
+    if wanted.max_auto_guides_per_day is not None:
+        values["max_auto_guides_per_day"] = wanted.max_auto_guides_per_day
+    await session.execute(update(App).where(App.id == app_id).values(**values))
     return await get_app_privacy(session, app_id)
 
 

@@ -100,8 +100,8 @@ class SegmentController(Controller):
         app_id = await (resolver.secret(write_key) if from_server else resolver.public(write_key))
         if app_id is None:
             raise PermissionDeniedException("unknown write key")
-        snapshot = await request.app.state.snapshots.get(app_id)
-        if not from_server and snapshot.require_identity:
+        profile = await request.app.state.profiles.profile(app_id)
+        if not from_server and profile.require_identity:
             raise PermissionDeniedException(
                 "this app requires verified identities: send server-side events with a secret key (sk_…)"
             )
@@ -127,7 +127,7 @@ class SegmentController(Controller):
             for ev in events:
                 ev.setdefault("ts", default_ts)
                 judged.append((index, judge(index, _encode.encode(ev))))
-        result = await ingest_events(request.app.state, snapshot, judged, sent_at, received_at)
+        result = await ingest_events(request.app.state, profile, judged, sent_at, received_at)
         return SegmentResult(success=True, accepted=result.accepted, duplicates=result.duplicates,
                              rejected=result.rejected)
 
