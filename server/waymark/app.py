@@ -34,6 +34,7 @@ from waymark.holdouts.controllers import LiftController
 from waymark.holdouts.services import HoldoutRecorder
 from waymark.identity.controllers import IdentityController
 from waymark.openapi_docs import documented, openapi_config, retry_later
+from waymark.policies.controllers import PolicyController, PolicyDecisionController, PolicyReportController
 from waymark.privacy.controllers import PrivacyController
 from waymark.privacy.retention import PeriodicPurge
 from waymark.projections import registered_projections
@@ -133,6 +134,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             LiftController,
             IdentityController,
             PrivacyController,
+            PolicyDecisionController,
+            PolicyController,
+            PolicyReportController,
             PageController,
             FeatureController,
             ReportController,

@@ -306,5 +306,23 @@ def definitions_push(paths: tuple[Path, ...], key: str, server: str | None, prun
         click.echo(line)
 
 
+# --- policies -------------------------------------------------------------------------------
+
+
+@main.group()
+def policies() -> None:
+    """Policies and their evidence."""
+
+
+@policies.command("verify")
+@click.option("--app", "key", required=True, envvar="WAYMARK_SECRET_KEY", help="The app's secret key (sk_…).")
+@click.option("--server", default=None, help="Ask this Waymark over HTTP (default: the local database).")
+def policies_verify(key: str, server: str | None) -> None:
+    """Check the app's evidence chain: exit 0 when intact, 1 naming the first broken record."""
+    from waymark.policies.cli import verify_command
+
+    sys.exit(verify_command(key, server))
+
+
 if __name__ == "__main__":
     main()

@@ -16,6 +16,7 @@ from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.guides.loader import LoadedGuide
 from waymark.guides.publishing import items_from_loaded
 from waymark.guides.services import NothingToRollBack, publish, rollback
+from waymark.policies.publishing import PolicyConflict
 from waymark.settings import Settings, get_settings
 
 __all__ = ["on_app_database", "push_files", "rollback_guide", "with_session"]
@@ -79,7 +80,10 @@ def push_files(loaded: list[LoadedGuide], key: str, server: str | None) -> list[
             f"{r['id']}: v{r['version']}{'' if r['changed'] else ' (unchanged)'}"
             for r in results
         ]
-    results = on_app_database(key, lambda session, app_id: publish(session, app_id, items_from_loaded(loaded)))
+    try:
+        results = on_app_database(key, lambda session, app_id: publish(session, app_id, items_from_loaded(loaded)))
+    except PolicyConflict as exc:
+        raise click.ClickException("\n".join(["nothing was published:", *exc.problems])) from exc
     return [f"{r.id}: v{r.version}{'' if r.changed else ' (unchanged)'}" for r in results]
 
 

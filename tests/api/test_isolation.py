@@ -16,6 +16,7 @@ from tests.support import at, event, guide_yaml, make_app, push
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.db.models import Guide, GuideState, GuideVersion, Tenant, Visitor, VisitorAlias
 from waymark.db.scope import CrossAppWrite, app_session
+from waymark.policies.text import text_hash
 from waymark.settings import Settings
 
 GUIDE = guide_yaml("""
@@ -54,6 +55,13 @@ ISOLATION_CHECKS = {
                               ("DELETE", f"/{{{kind}_id:str}}"))},
     ("GET", "/api/v1/features/untagged"): "test_pages_features_and_reports_are_per_app",
     ("GET", "/api/v1/reports/usage"): "test_pages_features_and_reports_are_per_app",
+    # policies and their evidence
+    ("POST", "/api/v1/policy-decisions"): "test_policies_and_evidence_are_per_app",
+    **{(method, f"/api/v1/policies{suffix}"): "test_policies_and_evidence_are_per_app"
+       for method, suffix in (("GET", ""), ("PUT", "/{policy_id:str}"), ("POST", "/{policy_id:str}/decisions"),
+                              ("GET", "/verify"), ("GET", "/{policy_id:str}/status"),
+                              ("GET", "/{policy_id:str}/evidence"))},
+    ("GET", "/api/v1/reports/policies"): "test_policies_and_evidence_are_per_app",
     # survey results (NPS, comments, polls)
     **{("GET", f"/api/v1/reports/{name}"): "test_survey_reports_are_per_app"
        for name in ("nps", "nps/comments", "polls")},
@@ -285,6 +293,40 @@ async def test_pages_features_and_reports_are_per_app(client: AsyncTestClient, s
     assert (await client.delete("/api/v1/pages/home", headers=b_auth)).status_code == 204
     assert await report(client, a.secret_key, tenant="acme") == in_a
     assert (await client.get("/api/v1/pages/home", headers=auth(a.secret_key))).status_code == 200
+
+
+async def test_policies_and_evidence_are_per_app(client: AsyncTestClient, settings: Settings) -> None:
+    a, b = await make_app(settings, "A"), await make_app(settings, "B")
+    a_auth, b_auth = {"Authorization": f"Bearer {a.secret_key}"}, {"Authorization": f"Bearer {b.secret_key}"}
+    policy = {"version": 1, "title": {"en": "Terms"}, "body": {"en": "Be kind."}}
+    assert (await client.put("/api/v1/policies/terms", json=policy, headers=a_auth)).status_code == 200
+    guide = next(g for g in (await client.get("/api/v1/guides", params={
+        "key": a.public_key, "visitor": "v1", "url": "https://h/"})).json()["guides"] if g["id"] == "terms")
+    step = guide["steps"][0]
+    decision = {"id": "d1", "visitor": "v1", "policy": "terms", "version": 1, "locale": "en",
+                "decision": "accepted", "text_hash": text_hash(step["title"], step["body"])}
+    # B's public key cannot record a decision on A's policy; A's can
+    assert (await client.post(f"/api/v1/policy-decisions?key={b.public_key}", json=decision)).status_code == 404
+    assert (await client.post(f"/api/v1/policy-decisions?key={a.public_key}", json=decision)).status_code == 200
+    api = {"id": "d2", "visitor": "v2", "version": 1, "decision": "accepted"}
+    assert (await client.post("/api/v1/policies/terms/decisions", json=api, headers=b_auth)).status_code == 404
+    assert (await client.post("/api/v1/policies/terms/decisions", json=api, headers=a_auth)).status_code == 200
+    assert [p["id"] for p in (await client.get("/api/v1/policies", headers=a_auth)).json()] == ["terms"]
+    assert (await client.get("/api/v1/policies", headers=b_auth)).json() == []
+    status = "/api/v1/policies/terms/status"
+    assert (await client.get(status, params={"visitor": "v1"}, headers=a_auth)).json()["accepted"] is True
+    assert (await client.get(status, params={"visitor": "v1"}, headers=b_auth)).status_code == 404
+    assert len((await client.get("/api/v1/policies/terms/evidence", headers=a_auth)).json()) == 2
+    assert (await client.get("/api/v1/policies/terms/evidence", headers=b_auth)).status_code == 404
+    assert (await client.get("/api/v1/policies/verify", headers=a_auth)).json()["records"] == 2
+    assert (await client.get("/api/v1/policies/verify", headers=b_auth)).json() == {
+        "intact": True, "records": 0, "first_broken": None}
+    assert len((await client.get("/api/v1/reports/policies", headers=a_auth)).json()["rows"]) == 1
+    assert (await client.get("/api/v1/reports/policies", headers=b_auth)).json() == {"rows": []}
+    # B publishing a policy of the same id starts its own chain and leaves A's untouched
+    assert (await client.put("/api/v1/policies/terms", json={**policy, "body": {"en": "Other."}},
+                             headers=b_auth)).status_code == 200
+    assert (await client.get("/api/v1/policies/verify", headers=a_auth)).json()["records"] == 2
 
 
 async def test_survey_reports_are_per_app(client: AsyncTestClient, settings: Settings) -> None:

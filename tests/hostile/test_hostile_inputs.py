@@ -333,6 +333,70 @@ async def test_guide_files(client: AsyncTestClient, keys: tuple[str, str], conte
         assert all(e.startswith("g.yaml") for e in pushed.json()["errors"]), pushed.json()
 
 
+# --- policies and their evidence ----------------------------------------------------------------------------
+
+POLICY = {"version": 1, "title": {"en": "Terms"}, "body": {"en": "Be kind."}, "allow_decline": True}
+
+
+async def test_policy_routes(client: AsyncTestClient, keys: tuple[str, str]) -> None:
+    public, secret = keys
+    auth = {"Authorization": f"Bearer {secret}"}
+    assert (await client.put("/api/v1/policies/terms", json=POLICY, headers=auth)).status_code == 200
+    decision = {"id": "d", "visitor": "v", "policy": "terms", "version": 1, "locale": "en", "decision": "accepted"}
+    problems: list[str] = []
+    values: dict[str, Any] = {**query_values(), "int": 2**40, "zero": 0, "deep": deep(), "very-deep": DEEP,
+                              "wide": WIDE, "null": None}
+    for label, value in values.items():
+        encoded = quote(value if isinstance(value, str) else dumps(value)[:100], safe="")
+        for field in (*decision, "tenant", "text_hash", "identity"):
+            sent = await client.post(f"/api/v1/policy-decisions?key={public}",
+                                     content=dumps({**decision, "id": f"d-{label}-{field}"[:64], field: value}))
+            problems += check(sent, f"decision {field}={label}")
+        for field in ("id", "visitor", "version", "decision", "locale", "tenant"):
+            body = {"id": "a", "visitor": "v", "version": 1, "decision": "withdrawn", field: value}
+            problems += check(await client.post("/api/v1/policies/terms/decisions", headers=auth,
+                                                content=dumps(body)), f"api decision {field}={label}")
+        for field in ("version", "title", "body", "name", "default_locale", "tenant", "pages", "priority"):
+            problems += check(await client.put("/api/v1/policies/terms", headers=auth,
+                                               content=dumps({**POLICY, field: value})), f"put {field}={label}")
+        problems += check(await client.put("/api/v1/policies/terms", headers=auth,
+                                           content=dumps({**POLICY, "title": {encoded[:30] or "x": "T"}})),
+                          f"put title locale {label}")
+        problems += check(await client.put(f"/api/v1/policies/{encoded}", headers=auth, json=POLICY),
+                          f"put id {label}")
+        for url in (f"/api/v1/policies/{encoded}/status?visitor=v", f"/api/v1/policies/terms/status?visitor={encoded}",
+                    f"/api/v1/policies/terms/status?visitor=v&tenant={encoded}",
+                    f"/api/v1/policies/{encoded}/evidence", f"/api/v1/policies/terms/evidence?version={encoded}",
+                    f"/api/v1/policies/terms/evidence?tenant={encoded}&format={encoded}",
+                    f"/api/v1/reports/policies?policy={encoded}", f"/api/v1/reports/policies?tenant={encoded}",
+                    f"/api/v1/reports/policies?to={encoded}", f"/api/v1/reports/policies?format={encoded}",
+                    "/api/v1/policies/verify", "/api/v1/policies"):
+            problems += check(await client.get(url, headers=auth), f"GET {url[:80]}")
+    assert not problems, "\n".join(problems)
+    assert (await client.get("/api/v1/policies/verify", headers=auth)).json()["intact"] is True
+
+
+POLICY_FILES = {
+    "huge-version": "id: p\nname: P\nkind: policy\npolicy: {version: 100000000000000000000}\n"
+                    "steps: [{type: lightbox, title: T, body: B}]\n",
+    "zero-version": "id: p\nname: P\nkind: policy\npolicy: {version: 0}\n"
+                    "steps: [{type: lightbox, title: T, body: B}]\n",
+    "nul-tenant": 'id: p\nname: P\nkind: policy\npolicy: {version: 1, tenant: "a\\0b"}\n'
+                  "steps: [{type: lightbox, title: T, body: B}]\n",
+    "tooltip-step": "id: p\nname: P\nkind: policy\npolicy: {version: 1}\n"
+                    "steps: [{type: tooltip, anchor: '#x', title: T, body: B}]\n",
+}
+
+
+@pytest.mark.parametrize("content", POLICY_FILES.values(), ids=POLICY_FILES.keys())
+async def test_policy_files(client: AsyncTestClient, keys: tuple[str, str], content: str) -> None:
+    _, secret = keys
+    pushed = await client.post("/api/v1/guide-definitions/push", headers={"Authorization": f"Bearer {secret}"},
+                               json={"files": [{"name": "p.yaml", "content": content}]})
+    assert not check(pushed, "push")
+    assert pushed.status_code == 422, pushed.text
+
+
 # --- surveys: NPS and poll answers, their reports, their guide files --------------------------------------------
 
 

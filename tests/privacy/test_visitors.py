@@ -114,12 +114,12 @@ async def test_erasure_removes_everything_and_is_recorded(client: AsyncTestClien
     erased = await client.delete(f"/api/v1/visitors/{ANN}", headers=auth(app.secret_key))
     assert erased.status_code == 200, erased.text
     record = erased.json()
-    assert set(record) == {"visitor", "events_deleted", "erased_at"}
+    assert set(record) == {"visitor", "events_deleted", "erased_at", "evidence_kept"}
     assert (record["visitor"], record["events_deleted"]) == (ANN, 7)
     # the export is empty but for the record of the erasure itself
     after = (await visitor_export(client, app.secret_key, ANN)).json()
     assert after == {"visitor": ANN, "profile": None, "aliases": [], "alias_of": None, "guide_states": [],
-                     "events": [], "daily_usage": [], "erasures": [record]}
+                     "events": [], "daily_usage": [], "erasures": [record], "policy_evidence": []}
     assert (await visitor_export(client, app.secret_key, ANON)).status_code == 404
     remaining = await export_lines(client, app.secret_key)
     assert {e["id"] for e in remaining} == {i for i in before if i.startswith("bob-")}

@@ -3,6 +3,7 @@
 import * as capture from './capture.js'
 import { config, configure } from './config.js'
 import * as guides from './guides.js'
+import * as policy from './policy.js'
 import { onRoute } from './router.js'
 import { load, read, setVisitor, write } from './state.js'
 import { OPT_OUT, clearQueue, enqueue, keyOf, optedOut, queue, schedule, setPrivacy, uid } from './transport.js'
@@ -70,7 +71,8 @@ function refresh() {
     .then((r) => (r.ok ? r.json() : null))
     .then((d) => {
       setPrivacy(d) // first: it decides whether the guides' events are kept
-      n == asked && d && supported() && guides.setGuides(d)
+      // Policies first: the other guides start once none is due (shown to opted-out visitors too).
+      n == asked && d && supported() && policy.take(d, { visitor: visitor.id, tenant: tenant && tenant.id }, (x) => guides.setGuides(x || d))
     })
     .catch(() => setPrivacy(null))
 }
@@ -81,7 +83,7 @@ function identify(v) {
   const anon = read(keyOf('anon'))
   // No id from the host: an anonymous one, stable on this browser.
   if (!id) write(keyOf('anon'), (id = anon || 'anon-' + uid()))
-  if (visitor && visitor.id != id) guides.reset()
+  if (visitor && visitor.id != id) guides.reset(), policy.reset()
   visitor = Object.assign(visitor && visitor.id == id ? visitor : {}, v, { id })
   setVisitor(id)
   early.splice(0).forEach(send)

@@ -34,7 +34,8 @@ export function open(v) {
   const buttons = v.buttons.map((b) =>
     h('button', { type: 'button', class: b.primary ? 'btn p' : 'btn', onclick: b.click }, b.label)
   )
-  const close = h('button', { type: 'button', class: 'x', 'aria-label': 'Close', onclick: v.dismiss }, '×')
+  // A policy prompt (v.policy) has no close button: it ends with a decision.
+  const close = !v.policy && h('button', { type: 'button', class: 'x', 'aria-label': 'Close', onclick: v.dismiss }, '×')
   const foot = buttons.length || v.counter ? h('div', { class: 'f' }, v.counter && h('span', { class: 'n' }, v.counter), buttons) : null
 
   if (v.type == 'banner') {
@@ -56,7 +57,7 @@ export function open(v) {
     'div',
     {
       class: lightbox ? 'card lb' : 'card tip',
-      role: 'dialog',
+      role: v.policy ? 'alertdialog' : 'dialog',
       'aria-modal': lightbox && 'true',
       'aria-labelledby': title && 't' + n,
       'aria-label': !title && 'Guide',
@@ -65,7 +66,7 @@ export function open(v) {
       onkeydown(e) {
         if (e.key == 'Escape') {
           e.stopPropagation()
-          v.dismiss()
+          v.policy || v.dismiss()
         } else if (e.key == 'Tab') {
           // Focus cycles inside the dialog.
           const f = [...box.querySelectorAll('button,a[href]')]
@@ -78,6 +79,7 @@ export function open(v) {
     close,
     title,
     body,
+    v.extra,
     foot,
     arrow
   )

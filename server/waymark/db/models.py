@@ -215,6 +215,8 @@ class Erasure(AppScoped, Base):
     app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), index=True)
     visitor_id: Mapped[str] = mapped_column(String(200))
     events_deleted: Mapped[int] = mapped_column(Integer)
+    evidence_kept: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Policy decisions kept as legal-obligation records (see :mod:`waymark.policies`)."""
     erased_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

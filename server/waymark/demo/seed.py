@@ -61,6 +61,7 @@ async def seed_demo(settings: Settings, guides_dir: Path) -> str:
         lines.append(f"  {r.id}: v{r.version}{'' if r.changed else ' (unchanged)'}")
     if defined:
         lines += ["demo pages and features:", *(f"  {line}" for line in defined)]
+    lines.append("policies: ?visitor=pat accepts the app's terms of use, then Umbrella's own data rules")
     return "\n".join(["demo guides published:", *lines])
 
 

@@ -18,6 +18,7 @@ from waymark.guides.targeting import (
     locale_allowed,
     pick_locale,
 )
+from waymark.policies.rules import policy_json, policy_segment
 from waymark.surveys.rules import SurveyPlan
 from waymark.surveys.steps import survey_step_json
 
@@ -91,6 +92,9 @@ class CompiledGuide:
         self.page_key = msgspec.json.encode([targeting.pages, first_page])
         """Equal for guides that start on the same pages: delivery tests each distinct rule once."""
         self.segment: Predicate | None = compile_rule(targeting.segment) if targeting.segment else None
+        if guide.policy is not None:  # a tenant's own policy asks only its visitors; it skips the budget
+            self.segment = policy_segment(guide.policy, self.segment)
+            self.ignore_throttle = guide.ignore_throttle or not guide.policy.respect_budget
         schedule = targeting.schedule
         self.schedule_start: datetime | None = schedule.start if schedule else None
         self.schedule_end: datetime | None = schedule.end if schedule else None
@@ -171,6 +175,7 @@ class CompiledGuide:
             "ignore_throttle": guide.ignore_throttle,
             "snooze_days": guide.snooze_days,
             "buttons": buttons,
+            "policy": policy_json(guide, locale),
             "steps": steps,
         }, keep=("id", "version", "kind", "priority", "steps")) | (
             {"throttle_ms": guide.throttle_seconds * 1000} if guide.throttle_seconds is not None else {}

@@ -29,6 +29,7 @@ from waymark.guides.services import (
     rollback,
 )
 from waymark.openapi_docs import SECRET_KEY, documented
+from waymark.policies.publishing import PolicyConflict
 from waymark.wire import Line
 
 __all__ = ["GuideController"]
@@ -87,7 +88,13 @@ class GuideController(Controller):
                 status_code=HTTP_422_UNPROCESSABLE_ENTITY,
             )
         async with app_session(request.app.state.sessionmaker, app_id) as session:
-            results = await publish(session, app_id, items_from_loaded(loaded))
+            try:
+                results = await publish(session, app_id, items_from_loaded(loaded))
+            except PolicyConflict as exc:
+                return Response(PushRejected(
+                    status_code=HTTP_422_UNPROCESSABLE_ENTITY, errors=exc.problems,
+                    detail=f"{len(exc.problems)} published policy version(s) would change; nothing was published",
+                ), status_code=HTTP_422_UNPROCESSABLE_ENTITY)
             await session.commit()
         request.app.state.snapshots.invalidate(app_id)
         return Response(PushResponse(published=results))

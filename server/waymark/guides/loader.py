@@ -15,6 +15,7 @@ from waymark.guides.content import compile_body
 from waymark.guides.schemas import INVALID, FieldPath, GuideFile, Locales, Step, Text, TooltipStep, check_guide_data
 from waymark.guides.targeting import RuleError, compile_page_rule, compile_rule, locale_allowed
 from waymark.guides.yaml_source import YamlProblem, duplicate_keys, format_path, node_line, parse_path, read_yaml
+from waymark.policies.rules import policy_problems
 from waymark.surveys.guide_checks import survey_problems, survey_texts
 
 __all__ = [
@@ -93,6 +94,8 @@ class _FileCheck:
             every = frequency.mode == "every"
             self.required_iff(("frequency", "days"), frequency.days, every, "frequency.mode is every")
         kind = parts.get("kind", "walkthrough")
+        for path, message, at_key in policy_problems(parts, steps):
+            self.error(path, message, at_key)
         if kind in ("tooltip", "announcement") and len(steps) != 1:
             self.error(("steps",), f"a guide of kind {kind} has exactly one step (found {len(steps)})", True)
         locales: Locales | None = parts.get("locales")

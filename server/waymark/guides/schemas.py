@@ -28,6 +28,7 @@ __all__ = [
     "NpsStep",
     "PageRule",
     "PageRuleSpec",
+    "PolicyRules",
     "PollOption",
     "PollStep",
     "Schedule",
@@ -237,12 +238,25 @@ class Goal(Struct, kw_only=True, forbid_unknown_fields=True):
     """Counted when reached within this many days of first seeing the guide (or being held out)."""
 
 
+class PolicyRules(Struct, kw_only=True, forbid_unknown_fields=True):
+    """Only for kind policy (waymark.policies): the guide's one lightbox step is the policy's text."""
+
+    version: Annotated[int, Meta(ge=1, le=2**31 - 1)]
+    """Changing the text needs a new version number; a new version asks every visitor again."""
+    tenant: Annotated[str, Meta(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")] | None = None
+    """Only this tenant's visitors are asked (a customer's own policy); the whole app's when absent."""
+    allow_decline: bool = False
+    """Offer Decline beside Accept."""
+    respect_budget: bool = False
+    """Wait for the attention budget like other automatic guides (by default a policy ignores it)."""
+
+
 class GuideFile(Struct, kw_only=True, forbid_unknown_fields=True):
     """One guide, as written in `guides/<id>.yaml`."""
 
     id: Slug
     name: Annotated[str, Meta(min_length=1, max_length=200)]
-    kind: Literal["walkthrough", "tooltip", "announcement", "nps"] = "walkthrough"
+    kind: Literal["walkthrough", "tooltip", "announcement", "nps", "policy"] = "walkthrough"
     priority: int = 0
     """Higher wins."""
     activation: Activation = field(default_factory=Activation)
@@ -260,6 +274,8 @@ class GuideFile(Struct, kw_only=True, forbid_unknown_fields=True):
     targeting: Targeting = field(default_factory=Targeting)
     survey: SurveyRules | None = None
     """Only for kind nps: sample share, re-survey interval and spread."""
+    policy: PolicyRules | None = None
+    """Only for kind policy: version, tenant, whether Decline is offered."""
     steps: Annotated[list[Step], Meta(min_length=1)]
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.db.models import App, Guide, GuideVersion, utcnow
+from waymark.policies.publishing import record_policy_versions
 
 __all__ = [
     "GuideSummary",
@@ -70,6 +71,7 @@ async def publish(session: AsyncSession, app_id: str, items: list[PublishItem]) 
     ids = [i.id for i in items]
     if len(set(ids)) != len(ids):
         raise ValueError("the same guide id appears twice in one push")
+    await record_policy_versions(session, app_id, items)  # may refuse the whole push (PolicyConflict)
     guides = {
         g.id: g
         for g in (await session.scalars(select(Guide).where(Guide.app_id == app_id, Guide.id.in_(ids)))).all()

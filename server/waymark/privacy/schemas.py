@@ -8,6 +8,7 @@ from typing import Annotated
 import msgspec
 
 from waymark.events.export import ExportedEvent
+from waymark.policies.schemas import EvidenceRecord
 
 __all__ = [
     "MAX_DROP_FIELDS",
@@ -100,6 +101,8 @@ class ErasureRecord(msgspec.Struct):
     visitor: str
     events_deleted: int
     erased_at: datetime
+    evidence_kept: int = 0
+    """Policy decisions of this visitor that were kept: evidence is a legal-obligation record, never erased."""
 
 
 class VisitorExport(msgspec.Struct):
@@ -116,4 +119,6 @@ class VisitorExport(msgspec.Struct):
     """Every stored event, oldest first, in the shape of the NDJSON export."""
     daily_usage: list[UsageExport]
     erasures: list[ErasureRecord]
-    """Earlier erasures of this id: after an erasure the export holds only these."""
+    """Earlier erasures of this id: after an erasure the export holds only these and the policy evidence."""
+    policy_evidence: list[EvidenceRecord] = msgspec.field(default_factory=list)
+    """Every policy decision recorded under these ids (kept through erasure), in chain order."""

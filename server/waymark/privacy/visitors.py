@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from waymark.clock import as_utc
 from waymark.db.models import DailyUsage, Erasure, Event, GuideState, Visitor, VisitorAlias, utcnow
 from waymark.events.export import ExportedEvent
+from waymark.policies.services import visitor_evidence
 from waymark.privacy.schemas import (
     AliasExport,
     ErasureRecord,
@@ -40,7 +41,8 @@ def _profile(v: Visitor) -> VisitorProfile:
 
 
 def _record(e: Erasure) -> ErasureRecord:
-    return ErasureRecord(visitor=e.visitor_id, events_deleted=e.events_deleted, erased_at=as_utc(e.erased_at))
+    return ErasureRecord(visitor=e.visitor_id, events_deleted=e.events_deleted, erased_at=as_utc(e.erased_at),
+                         evidence_kept=e.evidence_kept or 0)
 
 
 async def _aliases(session: AsyncSession, app_id: str, visitor_id: str) -> Sequence[VisitorAlias]:
@@ -82,7 +84,8 @@ async def export_visitor(session: AsyncSession, app_id: str, visitor_id: str) ->
         .order_by(DailyUsage.day, DailyUsage.visitor_id, DailyUsage.kind, DailyUsage.key, DailyUsage.tenant_id)
     )).all()
     erasures = await _erasures(session, app_id, visitor_id)
-    if not (profiles or aliases or alias_of or states or events or usage or erasures):
+    evidence = await visitor_evidence(session, app_id, ids)
+    if not (profiles or aliases or alias_of or states or events or usage or erasures or evidence):
         return None
     own = profiles.get(visitor_id)
     return VisitorExport(
@@ -109,6 +112,7 @@ async def export_visitor(session: AsyncSession, app_id: str, visitor_id: str) ->
             for u in usage
         ],
         erasures=erasures,
+        policy_evidence=evidence,
     )
 
 
@@ -136,13 +140,16 @@ async def erase_visitor(session: AsyncSession, app_id: str, visitor_id: str) -> 
             or_(VisitorAlias.visitor_id == visitor_id, VisitorAlias.alias.in_(ids)))),
         await _delete(session, delete(Visitor).where(Visitor.app_id == app_id, Visitor.id.in_(ids))),
     ])
-    if not events and not others:
+    # Policy evidence is kept (a legal-obligation record); the erasure log says how much.
+    kept = len(await visitor_evidence(session, app_id, ids))
+    if not events and not others and not kept:
         known = (await session.scalars(
             select(Erasure.id).where(Erasure.app_id == app_id, Erasure.visitor_id == visitor_id).limit(1)
         )).first()
         if known is None:
             return None
-    record = Erasure(app_id=app_id, visitor_id=visitor_id, events_deleted=events, erased_at=utcnow())
+    record = Erasure(app_id=app_id, visitor_id=visitor_id, events_deleted=events, evidence_kept=kept,
+                     erased_at=utcnow())
     session.add(record)
     await session.flush()
     return _record(record)

@@ -11,7 +11,9 @@
     bruno: { visitor: { id: "bruno", role: "member", locale: "fr", name: "Bruno" },
              tenant: { id: "globex", plan: "free", industry: "logistics", size: 12 } },
     chloe: { visitor: { id: "chloe", role: "member", locale: "en", name: "Chloé" },
-             tenant: { id: "acme", plan: "enterprise", industry: "retail", size: 250 } }
+             tenant: { id: "acme", plan: "enterprise", industry: "retail", size: 250 } },
+    pat: { visitor: { id: "pat", role: "member", locale: "en", name: "Pat" },
+           tenant: { id: "umbrella", plan: "pro", industry: "pharma", size: 40 } }
   };
 
   function store(key, value) {

@@ -1,0 +1,77 @@
+"""Storage of policies and their evidence: versions as published, the append-only ledger and its chain head."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, false
+from sqlalchemy.orm import Mapped, mapped_column
+
+from waymark.clock import utcnow
+from waymark.db.models import AppScoped, Base
+
+__all__ = ["PolicyChainHead", "PolicyEvidence", "PolicyVersion"]
+
+
+class PolicyVersion(AppScoped, Base):
+    """One published version of a policy: its text per locale and the SHA-256 of each rendering."""
+
+    __tablename__ = "policy_versions"
+
+    app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True)
+    policy_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    """``None``: the policy is the whole app's; else only this tenant's visitors are asked."""
+    allow_decline: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    default_locale: Mapped[str] = mapped_column(String(35))
+    title: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """Locale → plain-text title (a single text is stored under the default locale)."""
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """Locale → the body as written (Markdown subset or HTML), before sanitising."""
+    hashes: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """Locale → SHA-256 of the canonical rendered text (see :mod:`waymark.policies.text`)."""
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PolicyEvidence(AppScoped, Base):
+    """One decision, append-only: never updated, purged, rewritten by alias resolution or erased."""
+
+    __tablename__ = "policy_evidence"
+    __table_args__ = (
+        UniqueConstraint("app_id", "seq", name="uq_policy_evidence_app_seq"),
+        UniqueConstraint("app_id", "request_id", name="uq_policy_evidence_app_request"),
+        Index("ix_policy_evidence_app_policy_visitor", "app_id", "policy_id", "visitor_id"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    """Position in the app's chain, from 1 with no gap."""
+    request_id: Mapped[str] = mapped_column(String(64))
+    """Made by the client: a retried request records the decision once."""
+    tenant_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    visitor_id: Mapped[str] = mapped_column(String(200))
+    policy_id: Mapped[str] = mapped_column(String(64))
+    policy_version: Mapped[int] = mapped_column(Integer)
+    locale: Mapped[str] = mapped_column(String(35))
+    text_hash: Mapped[str] = mapped_column(String(64))
+    decision: Mapped[str] = mapped_column(String(16))
+    method: Mapped[str] = mapped_column(String(16))
+    recorded_at: Mapped[datetime] = mapped_column()
+    user_agent: Mapped[str | None] = mapped_column(String(1000), default=None)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64))
+
+
+class PolicyChainHead(AppScoped, Base):
+    """The end of an app's chain; its row lock serialises writers so that the chain never forks."""
+
+    __tablename__ = "policy_chain_heads"
+
+    app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))
