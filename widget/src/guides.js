@@ -5,6 +5,7 @@ import { pageMatches } from './pages.js'
 import { open } from './render.js'
 import { pageKey } from './router.js'
 import { load, save } from './state.js'
+import { survey } from './survey.js'
 import { optedOut, queue } from './transport.js'
 
 // Events are flushed on page hide and may reach the server after the next page asks what to show:
@@ -127,12 +128,19 @@ async function show(run, step) {
   }
   const b = g.buttons || {}
   const buttons = []
+  const sv = /^(nps|poll)$/.test(s.type) && survey(s)
   if (g.snooze_days) buttons.push({ label: b.snooze || 'Remind me later', click: () => finish(run, 'snoozed') })
   if (step > 0) buttons.push({ label: b.back || 'Back', click: () => go(run, step - 1) })
   buttons.push({
-    label: last ? b.done || 'Done' : b.next || 'Next',
+    label: last ? b.done || (sv ? 'Submit' : 'Done') : b.next || 'Next',
     primary: 1,
-    click: () => (last ? finish(run, 'completed') : go(run, step + 1))
+    click: () => {
+      // An answer goes before the step's end; closing without one is a dismissal, never an answer.
+      const a = sv ? sv.answer() : 0
+      if (a === false) return
+      if (a) emit(s.type + '_response', run, 0, 0, s.type == 'poll' ? Object.assign({ step }, a) : a)
+      last ? finish(run, 'completed') : go(run, step + 1)
+    }
   })
   run.close = open({
     type: s.type,
@@ -142,6 +150,7 @@ async function show(run, step) {
     position: s.position,
     counter: many && step + 1 + ' of ' + g.steps.length,
     buttons,
+    extra: sv && sv.el,
     anchor,
     dismiss: () => finish(run, 'dismissed'),
     lost: () => show(run, run.step) // the host re-rendered the anchor: find it again

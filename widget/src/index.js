@@ -52,8 +52,12 @@ function traits(type, o) {
 }
 
 // Guide events leave at once: the next page's delivery answer should already know what the visitor did.
-guides.setEmitter((type, run, props, step) =>
-  send({ type, guide: run.g.id, guide_version: run.g.version, step: step == null ? run.step : step, props }, 1)
+// A survey answer carries its own fields (score, comment, question, …) instead of step and props.
+guides.setEmitter((type, run, props, step, answer) =>
+  send(
+    Object.assign({ type, guide: run.g.id, guide_version: run.g.version }, answer || { step: step == null ? run.step : step, props }),
+    1
+  )
 )
 
 /** Ask the server what this visitor may see on this page. */

@@ -69,7 +69,13 @@ export function open(v) {
           v.policy || v.dismiss()
         } else if (e.key == 'Tab') {
           // Focus cycles inside the dialog.
-          const f = [...box.querySelectorAll('button,a[href]')]
+          // Survey inputs too; a radio group is one stop (its checked radio, else its first), as browsers do.
+          const f = [...box.querySelectorAll('button,a[href],input,textarea')].filter(
+            (x) =>
+              !x.disabled &&
+              x.getClientRects().length &&
+              (x.type != 'radio' || x == (box.querySelector(`[name=${x.name}]:checked`) || box.querySelector(`[name=${x.name}]`)))
+          )
           const i = f.indexOf(sr.activeElement)
           e.preventDefault()
           f[i < 0 ? 0 : (i + (e.shiftKey ? f.length - 1 : 1)) % f.length].focus()

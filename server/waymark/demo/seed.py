@@ -62,6 +62,8 @@ async def seed_demo(settings: Settings, guides_dir: Path) -> str:
     if defined:
         lines += ["demo pages and features:", *(f"  {line}" for line in defined)]
     lines.append("policies: ?visitor=pat accepts the app's terms of use, then Umbrella's own data rules")
+    lines.append("surveys: ?visitor=nina gets an NPS survey on /demo/invoices, then polls in a walkthrough on "
+                 "/demo/settings (reports: /api/v1/reports/nps?guide=nps-survey, …/polls?guide=settings-poll)")
     return "\n".join(["demo guides published:", *lines])
 
 

@@ -13,7 +13,9 @@
     chloe: { visitor: { id: "chloe", role: "member", locale: "en", name: "Chloé" },
              tenant: { id: "acme", plan: "enterprise", industry: "retail", size: 250 } },
     pat: { visitor: { id: "pat", role: "member", locale: "en", name: "Pat" },
-           tenant: { id: "umbrella", plan: "pro", industry: "pharma", size: 40 } }
+           tenant: { id: "umbrella", plan: "pro", industry: "pharma", size: 40 } },
+    nina: { visitor: { id: "nina", role: "member", locale: "en", name: "Nina" },
+            tenant: { id: "initech", plan: "pro", industry: "software", size: 60 } }
   };
 
   function store(key, value) {
