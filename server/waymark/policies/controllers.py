@@ -24,7 +24,7 @@ from waymark.db.scope import app_session
 from waymark.events.controllers import read_limited_body
 from waymark.guides.controllers import PushRejected
 from waymark.identity.verify import IdentityRefused, verify_identity
-from waymark.openapi_docs import PUBLIC_KEY, SECRET_KEY, documented
+from waymark.openapi_docs import PUBLIC_KEY, SECRET_KEY, documented, json_schema
 from waymark.policies.decisions import (
     DecisionRefused,
     app_rules,
@@ -69,14 +69,15 @@ def _refused(exc: NoSuchPolicy | DecisionRefused) -> NotFoundException | ClientE
     return ClientException(str(exc), status_code=HTTP_409_CONFLICT)
 
 
+# Inline (the handler reads the raw body, so Litestar never registers the type as a component).
+_DECISION_SCHEMA = json_schema(msgspec.json.schema_components([WidgetDecision])[1]["WidgetDecision"])
 _DECISION_BODY = RequestBody(
     required=True,
     description="The visitor's decision. The widget sends it as `text/plain` (no CORS preflight), read the same way.",
     content={
-        "application/json": OpenAPIMediaType(schema=Reference(ref="#/components/schemas/WidgetDecision")),
+        "application/json": OpenAPIMediaType(schema=_DECISION_SCHEMA),
         "text/plain": OpenAPIMediaType(schema=Schema(
-            type=OpenAPIType.STRING, content_media_type="application/json",
-            content_schema=Reference(ref="#/components/schemas/WidgetDecision"))),
+            type=OpenAPIType.STRING, content_media_type="application/json", content_schema=_DECISION_SCHEMA)),
     },
 )
 _CONFLICT_ANSWER = OpenAPIResponse(
