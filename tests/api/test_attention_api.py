@@ -113,7 +113,7 @@ GUIDES = {
         id: held
         name: Held
         kind: announcement
-        holdout: {share: 0.5}
+        hold_out: {share: 0.5}
         goal: {event: Invoice sent, days: 7}
         targeting: {pages: ["/app/held"]}
         steps: [{type: lightbox, title: Held}]

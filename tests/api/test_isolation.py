@@ -249,14 +249,16 @@ async def test_privacy_routes_are_per_app(client: AsyncTestClient, settings: Set
     assert (await client.get("/api/v1/tenants/acme/privacy", headers=b_auth)).status_code == 404
     await client.put("/api/v1/tenants/acme/privacy", json={"opted_out": True, "drop_fields": ["email"]},
                      headers=b_auth)
-    await client.put("/api/v1/settings", json={"honor_dnt": True, "retention_days": 1}, headers=b_auth)
+    await client.put("/api/v1/settings", json={"honor_dnt": True, "retention_days": 1, "throttle_seconds": 5,
+                                               "max_auto_guides_per_day": 9}, headers=b_auth)
     assert (await client.get("/api/v1/erasures", headers=b_auth)).json() == []
     a_export = (await client.get("/api/v1/visitors/ann/export", headers=a_auth)).json()
     assert a_export["profile"]["meta"] == {"email": "ann@a.test"}
     assert [e["id"] for e in a_export["events"]] == ["e-ann"]
     assert (await client.get("/api/v1/tenants/acme/privacy", headers=a_auth)).json() == {
         "opted_out": False, "drop_fields": []}
-    assert (await client.get("/api/v1/settings", headers=a_auth)).json() == {"honor_dnt": False, "retention_days": None}
+    assert (await client.get("/api/v1/settings", headers=a_auth)).json() == {
+        "honor_dnt": False, "retention_days": None, "throttle_seconds": 86400, "max_auto_guides_per_day": 0}
     # A's erasure is A's record only
     assert (await client.delete("/api/v1/visitors/ann", headers=a_auth)).json()["events_deleted"] == 1
     assert (await client.get("/api/v1/erasures", headers=b_auth)).json() == []
@@ -351,7 +353,7 @@ async def test_survey_reports_are_per_app(client: AsyncTestClient, settings: Set
 
 async def test_explain_and_lift_are_per_app(client: AsyncTestClient, settings: Settings) -> None:
     a, b = await make_app(settings, "A"), await make_app(settings, "B")
-    held = GUIDE.replace("steps:", "holdout: {{share: 0.9}}\ngoal: {{event: Done, days: 3}}\nsteps:")
+    held = GUIDE.replace("steps:", "hold_out: {{share: 0.9}}\ngoal: {{event: Done, days: 3}}\nsteps:")
     await push(client, a.secret_key, {"g.yaml": held.format(name="A")})
     # the same visitor completes the guide in app A, and is held out there or sees it
     await client.post(f"/api/v1/events?key={a.public_key}", json={"events": [

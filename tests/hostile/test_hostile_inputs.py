@@ -483,7 +483,7 @@ ATTENTION_GUIDE = guide_yaml("""
     id: g
     name: n
     throttle_seconds: 60
-    holdout: {share: 0.5, unit: tenant}
+    hold_out: {share: 0.5, unit: tenant}
     goal: {event: Done, days: 7}
     steps: [{type: lightbox, title: T}]
 """)
@@ -514,7 +514,7 @@ async def test_attention_routes(client: AsyncTestClient, keys: tuple[str, str]) 
             problems += check(response, f"PUT settings {field}={label}")
             if response.status_code == 200:
                 problems.append(f"PUT settings {field}={label}: accepted")
-        for field, bad in (("throttle_seconds", value), ("holdout", {"share": value}), ("goal", {"event": value})):
+        for field, bad in (("throttle_seconds", value), ("hold_out", {"share": value}), ("goal", {"event": value})):
             content = f"id: g\nname: n\n{field}: {json.dumps(bad)}\nsteps: [{{type: lightbox, title: T}}]\n"
             response = await client.post("/api/v1/guide-definitions/push", headers=auth,
                                          json={"files": [{"name": "g.yaml", "content": content}]})

@@ -79,7 +79,7 @@ class CompiledGuide:
         self.throttle_seconds = guide.throttle_seconds
         """This guide's own interval after the last automatic guide (None: the app's)."""
         self.holdout: tuple[float, bool] | None = (
-            (guide.holdout.share, guide.holdout.unit == "tenant") if guide.holdout else None
+            (guide.hold_out.share, guide.hold_out.unit == "tenant") if guide.hold_out else None
         )
         """(share, by tenant) of eligible visitors who never get the guide (see waymark.holdouts)."""
         self.only_locales = guide.locales.only if guide.locales else None

@@ -267,7 +267,7 @@ class GuideFile(Struct, kw_only=True, forbid_unknown_fields=True):
     """Neither counted by nor blocked by the global throttle."""
     throttle_seconds: Annotated[int, Meta(ge=0, le=31_536_000)] | None = None
     """Replaces the app's interval for this guide: it may start this long after the last automatic guide."""
-    holdout: Holdout | None = None
+    hold_out: Holdout | None = None
     goal: Goal | None = None
     locales: Locales | None = None
     buttons: Buttons | None = None

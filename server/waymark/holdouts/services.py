@@ -107,7 +107,7 @@ async def lift_report(session: AsyncSession, app_id: str, guide_id: str) -> Lift
     goal = guide.goal
     kind: Literal["page", "feature", "event"] = "page" if goal.page else "feature" if goal.feature else "event"
     key = goal.page or goal.feature or goal.event or ""
-    by_tenant = guide.holdout is not None and guide.holdout.unit == "tenant"
+    by_tenant = guide.hold_out is not None and guide.hold_out.unit == "tenant"
     held = _earliest((await session.execute(
         select(GuideHoldout.visitor_id, GuideHoldout.tenant_id, GuideHoldout.held_at)
         .where(GuideHoldout.app_id == app_id, GuideHoldout.guide_id == guide_id)
