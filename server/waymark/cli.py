@@ -229,6 +229,28 @@ def guides_rollback(guide_id: str, key: str, server: str | None) -> None:
     click.echo(rollback_guide(guide_id, key, server))
 
 
+@guides.command("explain")
+@click.argument("guide_id")
+@click.option("--app", "key", required=True, envvar="WAYMARK_SECRET_KEY", help="The app's secret key (sk_…).")
+@click.option("--visitor", required=True, help="The visitor's id.")
+@click.option("--url", required=True, help="The page's full URL.")
+@click.option("--tenant", default=None, help="The tenant's id.")
+@click.option("--locale", default=None, help="The visitor's locale (default: the stored one).")
+@click.option("--server", default=None, help="Ask this Waymark over HTTP (default: the local database).")
+@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
+def guides_explain(guide_id: str, key: str, visitor: str, url: str, tenant: str | None, locale: str | None,
+                   server: str | None, as_json: bool) -> None:
+    """Why a guide is (not) shown to a visitor on a page: delivery's checks in order, with reason codes."""
+    from waymark.delivery.explain_cli import explain_lines, fetch_explanation
+
+    found = fetch_explanation(key, guide_id, visitor, tenant, url, locale, server)
+    if as_json:
+        click.echo(msgspec.json.encode(found).decode())
+        return
+    for line in explain_lines(found):
+        click.echo(line)
+
+
 # --- retention ------------------------------------------------------------------------------
 
 
