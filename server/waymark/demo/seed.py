@@ -18,6 +18,7 @@ from waymark.analytics.synthetic import demo_events, to_event
 from waymark.apps.keys import hash_secret, new_secret_key
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.db.models import App, SecretKey
+from waymark.demo.budget import apply_demo_budget
 from waymark.events.services import write_events
 from waymark.guides.loader import validate_paths
 from waymark.guides.publishing import items_from_loaded
@@ -53,6 +54,7 @@ async def seed_demo(settings: Settings, guides_dir: Path) -> str:
                 session.add(SecretKey(app_id=DEMO_APP_ID, prefix=secret[:10], key_hash=hash_secret(secret)))
                 lines.append(f"created demo app; secret key (shown once): {secret}")
             results = await publish(session, DEMO_APP_ID, items_from_loaded(loaded))
+            budget = await apply_demo_budget(session, DEMO_APP_ID)
             defined = await push_definitions(session, DEMO_APP_ID, definitions, prune=False) if definitions else []
             await session.commit()
     finally:
@@ -64,6 +66,7 @@ async def seed_demo(settings: Settings, guides_dir: Path) -> str:
     lines.append("policies: ?visitor=pat accepts the app's terms of use, then Umbrella's own data rules")
     lines.append("surveys: ?visitor=nina gets an NPS survey on /demo/invoices, then polls in a walkthrough on "
                  "/demo/settings (reports: /api/v1/reports/nps?guide=nps-survey, …/polls?guide=settings-poll)")
+    lines.append(budget)
     return "\n".join(["demo guides published:", *lines])
 
 
