@@ -119,7 +119,8 @@ async def test_erasure_removes_everything_and_is_recorded(client: AsyncTestClien
     # the export is empty but for the record of the erasure itself
     after = (await visitor_export(client, app.secret_key, ANN)).json()
     assert after == {"visitor": ANN, "profile": None, "aliases": [], "alias_of": None, "guide_states": [],
-                     "events": [], "daily_usage": [], "erasures": [record], "policy_evidence": []}
+                     "events": [], "daily_usage": [], "erasures": [record], "policy_evidence": [],
+                     "survey_answers": []}
     assert (await visitor_export(client, app.secret_key, ANON)).status_code == 404
     remaining = await export_lines(client, app.secret_key)
     assert {e["id"] for e in remaining} == {i for i in before if i.startswith("bob-")}

@@ -16,6 +16,7 @@ from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.db.models import App, Event, utcnow
 from waymark.db.outage import is_unavailable
 from waymark.db.scope import app_session
+from waymark.surveys.privacy import purge_answers
 
 __all__ = ["PeriodicPurge", "PurgeLine", "RetentionPolicy", "purge_expired", "retention_policies", "run_purge"]
 
@@ -68,6 +69,13 @@ async def _purge_app(
         count = int(result.rowcount or 0)  # type: ignore[attr-defined]  # DML gives a CursorResult, typed Result
         deleted += count
         if count < chunk:
+            break
+    # Survey answers are tallies of events and go with them (the count returned is the events').
+    while True:
+        async with app_session(sessionmaker, policy.app_id) as session:
+            answers = await purge_answers(session, policy.app_id, cutoff, chunk)
+            await session.commit()
+        if answers < chunk:
             return deleted
 
 

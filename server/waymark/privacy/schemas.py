@@ -9,6 +9,7 @@ import msgspec
 
 from waymark.events.export import ExportedEvent
 from waymark.policies.schemas import EvidenceRecord
+from waymark.surveys.schemas import SurveyAnswerExport
 
 __all__ = [
     "MAX_DROP_FIELDS",
@@ -122,3 +123,5 @@ class VisitorExport(msgspec.Struct):
     """Earlier erasures of this id: after an erasure the export holds only these and the policy evidence."""
     policy_evidence: list[EvidenceRecord] = msgspec.field(default_factory=list)
     """Every policy decision recorded under these ids (kept through erasure), in chain order."""
+    survey_answers: list[SurveyAnswerExport] = msgspec.field(default_factory=list)
+    """Every NPS and poll answer stored under these ids, oldest first (erased with the events)."""

@@ -25,6 +25,7 @@ from waymark.privacy.schemas import (
     VisitorExport,
     VisitorProfile,
 )
+from waymark.surveys.privacy import erase_answers, visitor_answers
 
 __all__ = ["erase_visitor", "export_visitor", "list_erasures"]
 
@@ -85,7 +86,8 @@ async def export_visitor(session: AsyncSession, app_id: str, visitor_id: str) ->
     )).all()
     erasures = await _erasures(session, app_id, visitor_id)
     evidence = await visitor_evidence(session, app_id, ids)
-    if not (profiles or aliases or alias_of or states or events or usage or erasures or evidence):
+    answers = await visitor_answers(session, app_id, ids)
+    if not (profiles or aliases or alias_of or states or events or usage or erasures or evidence or answers):
         return None
     own = profiles.get(visitor_id)
     return VisitorExport(
@@ -113,6 +115,7 @@ async def export_visitor(session: AsyncSession, app_id: str, visitor_id: str) ->
         ],
         erasures=erasures,
         policy_evidence=evidence,
+        survey_answers=answers,
     )
 
 
@@ -139,6 +142,7 @@ async def erase_visitor(session: AsyncSession, app_id: str, visitor_id: str) -> 
             VisitorAlias.app_id == app_id,
             or_(VisitorAlias.visitor_id == visitor_id, VisitorAlias.alias.in_(ids)))),
         await _delete(session, delete(Visitor).where(Visitor.app_id == app_id, Visitor.id.in_(ids))),
+        await erase_answers(session, app_id, ids),
     ])
     # Policy evidence is kept (a legal-obligation record); the erasure log says how much.
     kept = len(await visitor_evidence(session, app_id, ids))

@@ -1,4 +1,4 @@
-"""The survey tally projection: every stored NPS or poll answer becomes a row the reports read."""
+"""The survey tally projection: every stored NPS or poll answer becomes a row the reports read; aliases move them."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.clock import as_utc
 from waymark.db.upsert import insert_for
-from waymark.events.schemas import AnyEvent, NpsResponse, PollResponse
+from waymark.events.schemas import AliasEvent, AnyEvent, NpsResponse, PollResponse
 from waymark.surveys.models import SurveyAnswer
 
 __all__ = ["SurveyTallies"]
@@ -37,6 +37,15 @@ class SurveyTallies:
         if rows:
             stmt = insert_for(session, SurveyAnswer).on_conflict_do_nothing(index_elements=["app_id", "event_id"])
             await session.execute(stmt, rows)
+        # Identity resolution, as ingestion does for the events (after them, so this batch's answers move too).
+        for ev in stored:
+            if isinstance(ev, AliasEvent) and ev.previous != ev.visitor:
+                await session.execute(
+                    update(SurveyAnswer)
+                    .where(SurveyAnswer.app_id == app_id, SurveyAnswer.visitor_id == ev.previous)
+                    .values(visitor_id=ev.visitor)
+                    .execution_options(synchronize_session=False)
+                )
 
     async def tenant_assigned(
         self, session: AsyncSession, app_id: str, visitor: str, tenant: str, days: set[date]

@@ -18,6 +18,7 @@ __all__ = [
     "PollReport",
     "PollTenant",
     "PollText",
+    "SurveyAnswerExport",
 ]
 
 
@@ -120,3 +121,23 @@ class PollReport(msgspec.Struct, kw_only=True, rename={"from_": "from"}):
     to: date
     questions: list[PollQuestionResult]
     tenants: list[PollTenant]
+
+
+class SurveyAnswerExport(msgspec.Struct, kw_only=True):
+    """One stored NPS or poll answer, as a visitor's export gives it."""
+
+    event: str
+    """The id of the event it came from (also in the export's events)."""
+    kind: str
+    """``nps`` or ``poll``."""
+    guide: str
+    question: str | None
+    """The poll question's id; null for NPS."""
+    visitor: str
+    tenant: str | None
+    ts: datetime
+    score: int | None
+    """The NPS score (0–10) or the poll rating (1–5)."""
+    choices: list[str] | None
+    comment: str | None
+    """The NPS comment or the poll's free text: plain text, never render it as HTML."""
