@@ -170,7 +170,7 @@ def apps_list(as_json: bool) -> None:
 
 @main.group()
 def guides() -> None:
-    """Guides as code: schema, validate, push, rollback."""
+    """Guides as code: schema, validate, push, rollback, archive."""
 
 
 @guides.command("schema")
@@ -205,13 +205,15 @@ def guides_validate(paths: tuple[Path, ...]) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--app", "key", required=True, envvar="WAYMARK_SECRET_KEY", help="The app's secret key (sk_…).")
 @click.option("--server", default=None, help="Push over HTTP to this Waymark (default: the local database).")
-def guides_push(paths: tuple[Path, ...], key: str, server: str | None) -> None:
+@click.option("--prune", is_flag=True,
+              help="Also archive the published guides these files do not hold (policies excepted: archive them by id).")
+def guides_push(paths: tuple[Path, ...], key: str, server: str | None, prune: bool) -> None:
     """Publish guide files atomically: every file becomes a new version, or nothing changes."""
     from waymark.cli_support import push_files
 
     loaded = _validate_or_exit(paths)
     try:
-        results = push_files(loaded, key, server)
+        results = push_files(loaded, key, server, prune)
     except click.ClickException:
         raise
     for line in results:
@@ -227,6 +229,17 @@ def guides_rollback(guide_id: str, key: str, server: str | None) -> None:
     from waymark.cli_support import rollback_guide
 
     click.echo(rollback_guide(guide_id, key, server))
+
+
+@guides.command("archive")
+@click.argument("guide_id")
+@click.option("--app", "key", required=True, envvar="WAYMARK_SECRET_KEY", help="The app's secret key (sk_…).")
+@click.option("--server", default=None, help="Archive over HTTP on this Waymark.")
+def guides_archive(guide_id: str, key: str, server: str | None) -> None:
+    """Stop showing a guide (or a policy); its versions are kept, and pushing its file publishes it again."""
+    from waymark.cli_support import archive_guide
+
+    click.echo(archive_guide(guide_id, key, server))
 
 
 @guides.command("explain")

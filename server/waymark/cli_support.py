@@ -9,17 +9,18 @@ from typing import Any, TypeVar
 
 import click
 import httpx
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.apps.services import KeyResolver
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.guides.loader import LoadedGuide
 from waymark.guides.publishing import items_from_loaded
-from waymark.guides.services import NothingToRollBack, publish, rollback
+from waymark.guides.services import NothingToRollBack, PublishResult, archive, archive_missing, publish, rollback
 from waymark.policies.publishing import PolicyConflict
 from waymark.settings import Settings, get_settings
 
-__all__ = ["on_app_database", "push_files", "rollback_guide", "with_session"]
+__all__ = ["archive_guide", "on_app_database", "push_files", "rollback_guide", "with_session"]
 
 T = TypeVar("T")
 
@@ -71,20 +72,46 @@ def _remote(server: str, key: str, path: str, payload: dict[str, object]) -> dic
     return body
 
 
-def push_files(loaded: list[LoadedGuide], key: str, server: str | None) -> list[str]:
+def _pushed(r: dict[str, Any]) -> str:
+    return f"{r['id']}: v{r['version']}{'' if r['changed'] else ' (unchanged)'}"
+
+
+def _archived(r: dict[str, Any]) -> str:
+    return f"{r['id']}: archived (was v{r['version']})" if r["changed"] else f"{r['id']}: already archived"
+
+
+def push_files(loaded: list[LoadedGuide], key: str, server: str | None, prune: bool = False) -> list[str]:
+    """Publish the files; with ``prune``, also archive the published guides (not policies) they do not hold."""
     if server:
         files = [{"name": g.file, "content": Path(g.file).read_text(encoding="utf-8")} for g in loaded]
-        body = _remote(server, key, "/api/v1/guide-definitions/push", {"files": files})
-        results = body.get("published", [])
-        return [
-            f"{r['id']}: v{r['version']}{'' if r['changed'] else ' (unchanged)'}"
-            for r in results
-        ]
+        payload: dict[str, object] = {"files": files, "prune": True} if prune else {"files": files}
+        body = _remote(server, key, "/api/v1/guide-definitions/push", payload)
+        return [*map(_pushed, body.get("published", [])), *map(_archived, body.get("archived", []))]
+
+    async def work(session: AsyncSession, app_id: str) -> tuple[list[PublishResult], list[dict[str, Any]]]:
+        results = await publish(session, app_id, items_from_loaded(loaded))
+        gone = await archive_missing(session, app_id, {g.guide.id for g in loaded}) if prune else []
+        return results, [msgspec.to_builtins(a) for a in gone]
+
     try:
-        results = on_app_database(key, lambda session, app_id: publish(session, app_id, items_from_loaded(loaded)))
+        results, gone = on_app_database(key, work)
     except PolicyConflict as exc:
         raise click.ClickException("\n".join(["nothing was published:", *exc.problems])) from exc
-    return [f"{r.id}: v{r.version}{'' if r.changed else ' (unchanged)'}" for r in results]
+    return [*(_pushed(msgspec.to_builtins(r)) for r in results), *map(_archived, gone)]
+
+
+def archive_guide(guide_id: str, key: str, server: str | None) -> str:
+    """Stop delivering one guide (or policy); its history is kept."""
+    if server:
+        return _archived(_remote(server, key, f"/api/v1/guide-definitions/{guide_id}/archive", {}))
+
+    async def work(session: AsyncSession, app_id: str) -> str:
+        try:
+            return _archived(msgspec.to_builtins(await archive(session, app_id, guide_id)))
+        except NothingToRollBack as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return on_app_database(key, work)
 
 
 def rollback_guide(guide_id: str, key: str, server: str | None) -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from litestar import Request, Response, get
+from litestar import Request, Response, route
 from litestar.exceptions import NotFoundException
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
@@ -53,7 +53,8 @@ def _assets(request: Request[Any, Any, Any]) -> WidgetAssets:
     return assets
 
 
-@get("/widget.js", include_in_schema=False)
+# HEAD as well: uptime checks and CDNs ask it before fetching.
+@route("/widget.js", http_method=["GET", "HEAD"], include_in_schema=False)
 async def widget_current(request: Request[Any, Any, Any]) -> Response[bytes]:
     assets = _assets(request)
     etag = f'"{assets.digest}"'
@@ -63,7 +64,7 @@ async def widget_current(request: Request[Any, Any, Any]) -> Response[bytes]:
     return _send(request, assets, headers)
 
 
-@get("/widget/{file:str}", include_in_schema=False)
+@route("/widget/{file:str}", http_method=["GET", "HEAD"], include_in_schema=False)
 async def widget_hashed(request: Request[Any, Any, Any], file: FromPath[str]) -> Response[bytes]:
     assets = _assets(request)
     if f"/widget/{file}" != assets.hashed_path:

@@ -68,6 +68,8 @@ ISOLATION_CHECKS = {
     # the explainer and the lift report
     ("GET", "/api/v1/guides/{guide_id:str}/explain"): "test_explain_and_lift_are_per_app",
     ("GET", "/api/v1/guides/{guide_id:str}/lift"): "test_explain_and_lift_are_per_app",
+    # archiving a guide
+    ("POST", "/api/v1/guide-definitions/{guide_id:str}/archive"): "test_archive_is_per_app",
 }
 
 
@@ -372,3 +374,17 @@ async def test_explain_and_lift_are_per_app(client: AsyncTestClient, settings: S
     lift = (await client.get("/api/v1/guides/same-id/lift", headers=a_auth)).json()
     assert lift["shown"]["n"] + lift["held_out"]["n"] == 1  # A's one visitor, and nothing of B's
     assert (await client.get("/api/v1/guides/same-id/lift", headers=b_auth)).status_code == 400  # B's has no goal
+
+
+async def test_archive_is_per_app(client: AsyncTestClient, settings: Settings) -> None:
+    a, b = await make_app(settings, "A"), await make_app(settings, "B")
+    await push(client, a.secret_key, {"g.yaml": GUIDE.format(name="A1")})
+    b_auth = {"Authorization": f"Bearer {b.secret_key}"}
+    assert (await client.post("/api/v1/guide-definitions/same-id/archive", headers=b_auth)).status_code == 404
+    # B pruning with its own files archives nothing of A's
+    pruned = await client.post("/api/v1/guide-definitions/push", headers=b_auth, json={
+        "files": [{"name": "o.yaml", "content": GUIDE.format(name="B1").replace("same-id", "other")}], "prune": True})
+    assert pruned.json()["archived"] == []
+    a_list = (await client.get("/api/v1/guide-definitions",
+                               headers={"Authorization": f"Bearer {a.secret_key}"})).json()
+    assert [(g["id"], g["published_version"]) for g in a_list] == [("same-id", 1)]

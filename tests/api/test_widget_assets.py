@@ -47,3 +47,14 @@ async def test_hashed_url_is_immutable_and_gzipped(widget_client: AsyncTestClien
     stale = await widget_client.get("/widget/waymark.000000000000.js")
     assert stale.status_code == 404
     assert f"waymark.{digest}.js" in stale.json()["detail"]
+
+
+async def test_head_answers_like_get_without_a_body(widget_client: AsyncTestClient) -> None:
+    got = await widget_client.get("/widget.js", headers={"Accept-Encoding": "identity"})
+    head = await widget_client.head("/widget.js", headers={"Accept-Encoding": "identity"})
+    assert head.status_code == 200, head.text
+    assert head.content == b""
+    assert head.headers["etag"] == got.headers["etag"]
+    assert head.headers["content-length"] == str(len(BUNDLE))
+    digest = hashlib.sha256(BUNDLE).hexdigest()[:12]
+    assert (await widget_client.head(f"/widget/waymark.{digest}.js")).status_code == 200

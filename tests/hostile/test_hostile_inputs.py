@@ -520,3 +520,32 @@ async def test_attention_routes(client: AsyncTestClient, keys: tuple[str, str]) 
                                          json={"files": [{"name": "g.yaml", "content": content}]})
             problems += check(response, f"push {field}={label}")
     assert not problems, "\n".join(problems)
+
+
+# --- archiving, pruning and a step's next_url ------------------------------------------------------------------
+
+
+async def test_archive_prune_and_next_url(client: AsyncTestClient, keys: tuple[str, str]) -> None:
+    _, secret = keys
+    auth = {"Authorization": f"Bearer {secret}"}
+    guide = "id: g\nname: n\nsteps: [{type: lightbox, title: T}]\n"
+    assert (await client.post("/api/v1/guide-definitions/push", headers=auth,
+                              json={"files": [{"name": "g.yaml", "content": guide}]})).status_code == 200
+    problems: list[str] = []
+    values: dict[str, Any] = {**query_values(), "int": 2**40, "deep": deep(), "very-deep": DEEP, "wide": WIDE}
+    for label, value in values.items():
+        text = value if isinstance(value, str) else dumps(value)[:100]
+        response = await client.post(f"/api/v1/guide-definitions/{quote(text, safe='')}/archive", headers=auth)
+        problems += check(response, f"POST archive {label}")
+        response = await client.post("/api/v1/guide-definitions/push", headers=auth, content=dumps(
+            {"files": [{"name": "h.yaml", "content": guide.replace("id: g", "id: h")}], "prune": value}))
+        problems += check(response, f"push prune={label}")
+        if response.status_code == 200:
+            problems.append(f"push prune={label}: accepted")
+        content = f"id: g\nname: n\nsteps: [{{type: lightbox, title: T, next_url: {json.dumps(value)}}}]\n"
+        response = await client.post("/api/v1/guide-definitions/push", headers=auth,
+                                     json={"files": [{"name": "g.yaml", "content": content}]})
+        problems += check(response, f"push next_url={label}")
+        if response.status_code == 200:
+            problems.append(f"push next_url={label}: accepted")
+    assert not problems, "\n".join(problems)

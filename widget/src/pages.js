@@ -16,8 +16,10 @@ export function glob(pattern, s) {
   return re.test(s)
 }
 
+/** A rule, or a list of rules of which any may match (a walkthrough's first step on the guide's pages). */
 export function pageMatches(rule, loc = location) {
   if (!rule) return true
+  if (Array.isArray(rule)) return !rule.length || rule.some((r) => pageMatches(r, loc))
   if (typeof rule == 'string') rule = { path: rule }
   const q = new URLSearchParams(loc.search)
   const query = rule.query || {}

@@ -48,6 +48,8 @@ _SCHEMAS: dict[str, Schema] = {
             "privacy": Schema(type=OpenAPIType.OBJECT, required=["opted_out", "honor_dnt"],
                               properties={"opted_out": _BOOLEAN, "honor_dnt": _BOOLEAN}),
             "guides": Schema(type=OpenAPIType.ARRAY, items=Reference(ref="#/components/schemas/DeliveredGuide")),
+            "strings": Schema(type=OpenAPIType.OBJECT, additional_properties=_STRING,
+                              description="The widget's own words in the visitor's language (absent: English)."),
         },
     ),
     "DeliveredGuide": Schema(

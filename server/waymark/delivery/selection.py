@@ -17,6 +17,7 @@ import msgspec
 from waymark.clock import as_utc
 from waymark.delivery.snapshot import Snapshot
 from waymark.delivery.state_reader import NO_HISTORY, AutoHistory
+from waymark.delivery.strings import strings_json
 from waymark.guides.compiler import CompiledGuide
 from waymark.guides.frequency import GuideState, may_auto_show, throttle_allows
 from waymark.guides.sampling import in_sample
@@ -247,8 +248,9 @@ def render_delivery(snapshot: Snapshot, ctx: VisitorContext, selection: Selectio
     opted_out = ctx.tenant_id in profile.opted_out_tenants
     locale = ctx.locale
     out = [
-        b'{"app_version":%d,"throttle_ms":%d,"privacy":{"opted_out":%s,"honor_dnt":%s},"guides":['
-        % (snapshot.version, profile.throttle_seconds * 1000, _BOOL[opted_out], _BOOL[profile.honor_dnt])
+        b'{"app_version":%d,"throttle_ms":%d,"privacy":{"opted_out":%s,"honor_dnt":%s},%s"guides":['
+        % (snapshot.version, profile.throttle_seconds * 1000, _BOOL[opted_out], _BOOL[profile.honor_dnt],
+           strings_json(locale))
     ]
     for offer in selection.offers:
         if len(out) > 1:

@@ -37,6 +37,19 @@ def _page_json(spec: PageRuleSpec | None) -> dict[str, Any] | None:
     return _compact({"path": rule.path, "host": rule.host, "query": dict(rule.query)}, keep=())
 
 
+def _step_pages(guide: GuideFile) -> list[Any]:
+    """The page of each step as the widget gets it. In a walkthrough a step without one is on the previous step's
+    page, and the first step on the guide's own pages (a list when there are several), unless the JS API starts it."""
+    pages = [_page_json(step.page) for step in guide.steps]
+    if guide.kind != "walkthrough" or len(pages) < 2:
+        return pages
+    rules = [_page_json(p) for p in guide.targeting.pages or ()] if guide.activation.mode != "api" else []
+    inherited: Any = rules[0] if len(rules) == 1 else rules or None
+    for i, page in enumerate(pages):
+        pages[i] = inherited = page if page is not None else inherited
+    return pages
+
+
 class CompiledGuide:
     """One published guide, precompiled: matchers, predicates and per-locale JSON."""
 
@@ -149,13 +162,14 @@ class CompiledGuide:
                 if value is not None and (label := self._text(value, locale)) != _DEFAULT_BUTTONS[name]:
                     buttons[name] = label
         steps = []
-        for step in guide.steps:
+        for step, page in zip(guide.steps, _step_pages(guide), strict=True):
             out: dict[str, Any] = {
                 "type": "tooltip" if isinstance(step, TooltipStep) else
                         "banner" if isinstance(step, BannerStep) else "lightbox",
-                "page": _page_json(step.page),
+                "page": page,
                 "title": self._text(step.title, locale),
                 "body": self._body(step.body, locale),
+                "next_url": step.next_url,
             }
             if isinstance(step, TooltipStep):
                 out.update(anchor=step.anchor, placement=step.placement, wait_ms=step.wait_ms)

@@ -1,4 +1,5 @@
-"""REST for guides as code: list, push (atomic), rollback, history. Secret key only."""
+"""REST for guides as code: list, push (atomic, optionally archiving what the files no longer hold), rollback,
+archive, history. Secret key only."""
 
 from __future__ import annotations
 
@@ -19,10 +20,13 @@ from waymark.db.scope import app_session
 from waymark.guides.loader import validate_sources
 from waymark.guides.publishing import items_from_loaded
 from waymark.guides.services import (
+    ArchiveResult,
     GuideSummary,
     NothingToRollBack,
     PublishResult,
     VersionInfo,
+    archive,
+    archive_missing,
     list_guides,
     list_versions,
     publish,
@@ -44,10 +48,13 @@ class GuideSource(msgspec.Struct, forbid_unknown_fields=True):
 
 class PushRequest(msgspec.Struct, forbid_unknown_fields=True):
     files: Annotated[list[GuideSource], msgspec.Meta(min_length=1, max_length=500)]
+    prune: bool = False
+    """Also archive the published guides these files do not hold (policies excepted: archive them by id)."""
 
 
 class PushResponse(msgspec.Struct):
     published: list[PublishResult]
+    archived: list[ArchiveResult] = msgspec.field(default_factory=list)
 
 
 class PushRejected(msgspec.Struct):
@@ -90,6 +97,7 @@ class GuideController(Controller):
         async with app_session(request.app.state.sessionmaker, app_id) as session:
             try:
                 results = await publish(session, app_id, items_from_loaded(loaded))
+                archived = await archive_missing(session, app_id, {g.guide.id for g in loaded}) if data.prune else []
             except PolicyConflict as exc:
                 return Response(PushRejected(
                     status_code=HTTP_422_UNPROCESSABLE_ENTITY, errors=exc.problems,
@@ -97,7 +105,7 @@ class GuideController(Controller):
                 ), status_code=HTTP_422_UNPROCESSABLE_ENTITY)
             await session.commit()
         request.app.state.snapshots.invalidate(app_id)
-        return Response(PushResponse(published=results))
+        return Response(PushResponse(published=results, archived=archived))
 
     @post("/{guide_id:str}/rollback", operation_id="RollbackGuide", status_code=HTTP_200_OK,
           operation_class=documented(400, 401, 403, 404, 503))
@@ -108,6 +116,21 @@ class GuideController(Controller):
         async with app_session(request.app.state.sessionmaker, app_id) as session:
             try:
                 result = await rollback(session, app_id, guide_id)
+            except NothingToRollBack as exc:
+                raise NotFoundException(str(exc)) from exc
+            await session.commit()
+        request.app.state.snapshots.invalidate(app_id)
+        return result
+
+    @post("/{guide_id:str}/archive", operation_id="ArchiveGuide", status_code=HTTP_200_OK,
+          operation_class=documented(400, 401, 403, 404, 503))
+    async def archive(
+        self, request: Request[Any, Any, Any], app_id: NamedDependency[str], guide_id: FromPath[str]
+    ) -> ArchiveResult:
+        """Stop delivering a guide (a policy too); its versions and history are kept, and a push publishes it again."""
+        async with app_session(request.app.state.sessionmaker, app_id) as session:
+            try:
+                result = await archive(session, app_id, guide_id)
             except NothingToRollBack as exc:
                 raise NotFoundException(str(exc)) from exc
             await session.commit()

@@ -132,7 +132,13 @@ class Targeting(Struct, kw_only=True, forbid_unknown_fields=True):
 
 class _StepBase(Struct, kw_only=True, forbid_unknown_fields=True, tag_field="type"):
     page: PageRuleSpec | None = None
-    """The step is shown only on such a page; a walkthrough waits for the visitor to reach it."""
+    """The step is shown only on such a page; a walkthrough waits for the visitor to reach it. In a walkthrough a
+    step without one is on the previous step's page (the first step's: the guide's `targeting.pages`)."""
+    next_url: Annotated[str, Meta(
+        max_length=2000, pattern=r"^(/(?!/)|https?://)[^\x00-\x20\x7f]*$",
+        description="a path (`/invoices/1001`) or an http(s) URL",
+    )] | None = None
+    """Next takes the visitor there when the next step is on another page (else the widget says where it goes on)."""
     title: Text | None = None
     """Plain text."""
     body: Text | None = None

@@ -12,11 +12,15 @@ from waymark.db.models import App, Guide, GuideVersion, utcnow
 from waymark.policies.publishing import record_policy_versions
 
 __all__ = [
+    "ArchiveResult",
     "GuideSummary",
+    "NoSuchGuide",
     "NothingToRollBack",
     "PublishItem",
     "PublishResult",
     "VersionInfo",
+    "archive",
+    "archive_missing",
     "list_guides",
     "list_versions",
     "publish",
@@ -41,12 +45,21 @@ class PublishResult(msgspec.Struct):
     """False when the file equals the published version: no new version is made."""
 
 
+class ArchiveResult(msgspec.Struct):
+    id: str
+    version: int | None
+    """The version that was published until now; ``None`` when the guide was archived already."""
+    changed: bool
+
+
 class GuideSummary(msgspec.Struct):
     id: str
     name: str
     kind: str
     published_version: int | None
+    """``None`` once archived: the guide is no longer delivered, its versions are kept."""
     latest_version: int
+    archived: bool = False
 
 
 class VersionInfo(msgspec.Struct):
@@ -58,6 +71,10 @@ class VersionInfo(msgspec.Struct):
 
 class NothingToRollBack(LookupError):
     """The guide does not exist or has no earlier version."""
+
+
+class NoSuchGuide(NothingToRollBack):
+    """No guide with this id in the app."""
 
 
 async def _bump_app(session: AsyncSession, app_id: str) -> int:
@@ -87,16 +104,20 @@ async def publish(session: AsyncSession, app_id: str, items: list[PublishItem]) 
             )
             or 0
         )
-        if guide is not None and guide.published_version is not None:
+        if guide is not None:
+            # An archived guide pushed again as it was is published again under its last version.
+            compared = guide.published_version or latest
             current = await session.scalar(
                 select(GuideVersion.definition).where(
                     GuideVersion.app_id == app_id,
                     GuideVersion.guide_id == item.id,
-                    GuideVersion.version == guide.published_version,
+                    GuideVersion.version == compared,
                 )
             )
             if current == item.definition:
-                results.append(PublishResult(id=item.id, version=guide.published_version, changed=False))
+                unarchived = guide.published_version is None
+                guide.published_version = compared
+                results.append(PublishResult(id=item.id, version=compared, changed=unarchived))
                 continue
         version = latest + 1
         session.add(GuideVersion(app_id=app_id, guide_id=item.id, version=version,
@@ -118,8 +139,10 @@ async def rollback(session: AsyncSession, app_id: str, guide_id: str) -> Publish
     """Publish the version before the published one again. The caller commits."""
     guide = await session.scalar(select(Guide).where(Guide.app_id == app_id, Guide.id == guide_id))
     if guide is None:
-        raise NothingToRollBack(f"no guide {guide_id!r} in this app")
-    current = guide.published_version or 0
+        raise NoSuchGuide(f"no guide {guide_id!r} in this app")
+    if guide.published_version is None:
+        raise NothingToRollBack(f"guide {guide_id!r} is archived; push its file again to publish it")
+    current = guide.published_version
     previous = await session.scalar(
         select(func.max(GuideVersion.version)).where(
             GuideVersion.app_id == app_id, GuideVersion.guide_id == guide_id, GuideVersion.version < current
@@ -140,6 +163,45 @@ async def rollback(session: AsyncSession, app_id: str, guide_id: str) -> Publish
     return PublishResult(id=guide_id, version=previous, changed=True)
 
 
+async def archive(session: AsyncSession, app_id: str, guide_id: str) -> ArchiveResult:
+    """Stop delivering a guide; its versions, its visitors' state and its events are kept. The caller commits.
+
+    Works for a policy too: its prompt stops, its versions and evidence are untouched.
+    """
+    guide = await session.scalar(select(Guide).where(Guide.app_id == app_id, Guide.id == guide_id))
+    if guide is None:
+        raise NoSuchGuide(f"no guide {guide_id!r} in this app")
+    was = guide.published_version
+    if was is None:
+        return ArchiveResult(id=guide_id, version=None, changed=False)
+    guide.published_version, guide.updated_at = None, utcnow()
+    await session.flush()
+    await _bump_app(session, app_id)
+    return ArchiveResult(id=guide_id, version=was, changed=True)
+
+
+async def archive_missing(session: AsyncSession, app_id: str, keep: set[str]) -> list[ArchiveResult]:
+    """Archive every published guide whose id is not in ``keep`` (a push's files), policies excepted.
+
+    A policy is archived only by name (:func:`archive`): its prompt is a legal record's source, and
+    policies may be managed over REST, outside the files. The caller commits.
+    """
+    gone = (await session.scalars(
+        select(Guide).where(Guide.app_id == app_id, Guide.published_version.is_not(None), Guide.kind != "policy")
+        .order_by(Guide.id)
+    )).all()
+    results: list[ArchiveResult] = []
+    for guide in gone:
+        if guide.id in keep:
+            continue
+        results.append(ArchiveResult(id=guide.id, version=guide.published_version, changed=True))
+        guide.published_version, guide.updated_at = None, utcnow()
+    if results:
+        await session.flush()
+        await _bump_app(session, app_id)
+    return results
+
+
 async def list_guides(session: AsyncSession, app_id: str) -> list[GuideSummary]:
     latest = (
         select(GuideVersion.guide_id, func.max(GuideVersion.version).label("latest"))
@@ -155,7 +217,7 @@ async def list_guides(session: AsyncSession, app_id: str) -> list[GuideSummary]:
     )
     return [
         GuideSummary(id=g.id, name=g.name, kind=g.kind, published_version=g.published_version,
-                     latest_version=int(n))
+                     latest_version=int(n), archived=g.published_version is None)
         for g, n in rows.tuples().all()
     ]
 
@@ -163,7 +225,7 @@ async def list_guides(session: AsyncSession, app_id: str) -> list[GuideSummary]:
 async def list_versions(session: AsyncSession, app_id: str, guide_id: str) -> list[VersionInfo]:
     guide = await session.scalar(select(Guide).where(Guide.app_id == app_id, Guide.id == guide_id))
     if guide is None:
-        raise NothingToRollBack(f"no guide {guide_id!r} in this app")
+        raise NoSuchGuide(f"no guide {guide_id!r} in this app")
     versions = (
         await session.scalars(
             select(GuideVersion)
