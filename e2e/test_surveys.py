@@ -211,3 +211,45 @@ def test_polls_answered_inside_a_walkthrough(page: Page, server: Server) -> None
     assert [(o["id"], o["count"]) for o in results["next-setting"]["options"]] == [
         ("approvals", 0), ("reminders", 1), ("branding", 0)]
     assert (results["ease"]["responses"], results["ease"]["mean"]) == (1, 4.0)
+
+
+def test_multiple_choice_and_free_text_polls(page: Page, server: Server) -> None:
+    visitor = new_visitor("poll")
+    guide = f"polls-{visitor}"
+    content = (
+        f"id: {guide}\nname: Polls\nkind: walkthrough\npriority: 900\nignore_throttle: true\n"
+        f"targeting:\n  pages: ['/demo/settings/team']\n  segment: {{field: visitor.id, op: eq, value: {visitor}}}\n"
+        "steps:\n"
+        "  - {type: poll, title: 'What do you use?', question: uses, input: multiple,\n"
+        "     options: [{id: invoices, label: Invoices}, {id: reports, label: Reports}, {id: api, label: API}]}\n"
+        "  - {type: poll, title: 'Anything else?', question: more, input: text, max_length: 20}\n"
+    )
+    pushed = httpx.post(f"{server.url}/api/v1/guide-definitions/push", headers=_auth(server),
+                        json={"files": [{"name": f"{guide}.yaml", "content": content}]}, timeout=10)
+    assert pushed.status_code == 200, pushed.text
+    record_posts(page)
+    page.goto(f"{server.url}/demo/settings/team?visitor={visitor}")
+    uses = page.get_by_role("dialog", name="What do you use?")
+    boxes = uses.get_by_role("group", name="What do you use?").get_by_role("checkbox")
+    expect(boxes).to_have_count(3)
+    uses.get_by_role("checkbox", name="Invoices").check()
+    uses.get_by_role("checkbox", name="API").check()
+    uses.get_by_role("button", name="Next").click()
+    more = page.get_by_role("dialog", name="Anything else?")
+    text = more.get_by_role("textbox", name="Anything else?")
+    text.press_sequentially("  <i>dark</i> mode please, and more  ")  # longer than max_length: the box stops it
+    expect(text).to_have_value("  <i>dark</i> mode p")
+    more.get_by_role("button", name="Submit").click()
+    expect(more).to_have_count(0)
+
+    answers = _wait_sent(page, 2, "poll_response")
+    assert [{k: a[k] for k in ("guide", "step", "question") if k in a} | {
+        k: a[k] for k in ("choices", "rating", "text") if k in a} for a in answers] == [
+        {"guide": guide, "step": 0, "question": "uses", "choices": ["invoices", "api"]},
+        {"guide": guide, "step": 1, "question": "more", "text": "<i>dark</i> mode p"},
+    ]
+    report = _report(page, server, "polls", guide, lambda r: sum(q["responses"] for q in r["questions"]) >= 2)
+    results = {q["question"]: q for q in report["questions"]}
+    assert [(o["id"], o["count"], o["share"]) for o in results["uses"]["options"]] == [
+        ("invoices", 1, 1.0), ("reports", 0, 0.0), ("api", 1, 1.0)]
+    assert [t["text"] for t in results["more"]["texts"]] == ["<i>dark</i> mode p"]
