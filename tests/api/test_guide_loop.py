@@ -3,6 +3,8 @@ page, Next's destination, and the widget's words in the visitor's language, on S
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 from litestar.testing import AsyncTestClient
@@ -190,3 +192,10 @@ def test_every_language_has_every_word() -> None:
     for language, words in STRINGS.items():
         assert set(words) == set(STRINGS["en"]), language
         assert all(w.strip() for w in words.values()), language
+
+
+def test_the_widget_carries_the_same_english() -> None:
+    source = (Path(__file__).resolve().parents[2] / "widget" / "src" / "i18n.js").read_text(encoding="utf-8")
+    table = source[source.index("const EN = {"):source.index("}\n", source.index("const EN = {"))]
+    widget = dict(re.findall(r"^\s+(\w+): '([^']*)',?$", table, re.M))
+    assert widget == STRINGS["en"]

@@ -33,7 +33,8 @@ export function build(nodes) {
     if (!Array.isArray(n)) continue
     const [tag, attrs, kids] = n
     const inner = build(kids)
-    if (!TAGS.test(tag)) {
+    // A link without a usable href (the sanitiser took it) is its text, not a dead <a>.
+    if (!TAGS.test(tag) || (tag == 'a' && !(attrs && attrs.href && safeUrl(String(attrs.href))))) {
       out.push(...inner)
       continue
     }
@@ -43,7 +44,8 @@ export function build(nodes) {
       if (/^on/i.test(k) || !ATTRS.test(k) || (/^(href|src)$/.test(k) && !safeUrl(v))) continue
       el.setAttribute(k, v)
     }
-    if (tag == 'a') {
+    // A page of the host app opens in the same tab; anywhere else in a new one, without an opener.
+    if (tag == 'a' && el.origin != location.origin) {
       el.setAttribute('target', '_blank')
       el.setAttribute('rel', 'noopener noreferrer')
     }

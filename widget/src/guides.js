@@ -2,6 +2,7 @@
 
 import { waitFor } from './anchors.js'
 import { pageMatches } from './pages.js'
+import { t } from './i18n.js'
 import { open } from './render.js'
 import { pageKey } from './router.js'
 import { load, save } from './state.js'
@@ -19,6 +20,7 @@ const slots = { main: null, banner: null } // the run on screen (or waiting for 
 const runs = {} // guide id -> run begun in this page load: keeps its trigger and whether seen was sent
 const skipped = {} // guide id -> page whose anchor never appeared
 const closed = {} // guide id -> page where the visitor closed it: not started again on that page
+let noted = null // closes the "the tour continues on another page" note
 
 // Banner announcements may show alongside the one other guide.
 const slotOf = (g) => (g.kind == 'announcement' && g.steps[0].type == 'banner' ? 'banner' : 'main')
@@ -98,7 +100,7 @@ function start(g, step, trigger, from) {
   } else show(run, step)
 }
 
-async function show(run, step) {
+async function show(run, step, moved) {
   const g = run.g
   const s = g.steps[step]
   const many = g.steps.length > 1
@@ -107,9 +109,12 @@ async function show(run, step) {
   run.step = step
   if (run.close) run.close(false)
   run.close = null
+  unnote()
   if (!pageMatches(s.page)) {
     save(g.id, 'in_progress', step)
     release(run)
+    // Moved there by Back or Next: say where the tour goes on rather than vanish.
+    if (moved) note(s.page)
     return evaluate()
   }
   let anchor
@@ -129,17 +134,20 @@ async function show(run, step) {
   const b = g.buttons || {}
   const buttons = []
   const sv = /^(nps|poll)$/.test(s.type) && survey(s)
-  if (g.snooze_days) buttons.push({ label: b.snooze || 'Remind me later', click: () => finish(run, 'snoozed') })
-  if (step > 0) buttons.push({ label: b.back || 'Back', click: () => go(run, step - 1) })
+  if (g.snooze_days) buttons.push({ label: b.snooze || t('snooze'), click: () => finish(run, 'snoozed') })
+  if (step > 0) buttons.push({ label: b.back || t('back'), click: () => go(run, step - 1) })
   buttons.push({
-    label: last ? b.done || (sv ? 'Submit' : 'Done') : b.next || 'Next',
+    label: last ? b.done || t(sv ? 'submit' : 'done') : b.next || t('next'),
     primary: 1,
     click: () => {
       // An answer goes before the step's end; closing without one is a dismissal, never an answer.
       const a = sv ? sv.answer() : 0
       if (a === false) return
       if (a) emit(s.type + '_response', run, 0, 0, s.type == 'poll' ? Object.assign({ step }, a) : a)
-      last ? finish(run, 'completed') : go(run, step + 1)
+      if (last) return finish(run, 'completed')
+      go(run, step + 1)
+      // The next step is on another page: Next takes the visitor there when the step says where.
+      if (s.next_url && !pageMatches(g.steps[step + 1].page)) location.assign(s.next_url)
     }
   })
   run.close = open({
@@ -148,7 +156,7 @@ async function show(run, step) {
     body: s.body,
     placement: s.placement,
     position: s.position,
-    counter: many && step + 1 + ' of ' + g.steps.length,
+    counter: many && t('of', { n: step + 1, t: g.steps.length }),
     buttons,
     extra: sv && sv.el,
     anchor,
@@ -165,7 +173,26 @@ async function show(run, step) {
 
 function go(run, step) {
   emit('guide_step_advanced', run, { from: run.step }, step)
-  show(run, step)
+  show(run, step, 1)
+}
+
+// A bottom strip naming the page, as a link when the rule is one plain path.
+function note(page) {
+  const r = Array.isArray(page) ? page[0] : page
+  const p = r && (typeof r == 'string' ? r : !r.host && !r.query && r.path)
+  noted = open({
+    type: 'banner',
+    position: 'bottom',
+    title: t('cont'),
+    body: p && !/[*?]/.test(p) ? [['a', { href: p }, [p]]] : [],
+    buttons: [],
+    dismiss: unnote
+  })
+}
+
+function unnote() {
+  if (noted) noted()
+  noted = null
 }
 
 function finish(run, status) {
@@ -202,6 +229,7 @@ export function showGuide(id, trigger) {
 
 /** After an SPA navigation: follow the visitor to the next step, or hide what was for the last page. */
 export function routeChanged() {
+  unnote()
   for (const k in slots) {
     const run = slots[k]
     if (run && followed(run.g, run.step)) go(run, run.step + 1)
@@ -211,6 +239,7 @@ export function routeChanged() {
 
 /** Another visitor: nothing of the previous one stays on screen. */
 export function reset() {
+  unnote()
   for (const k in slots) slots[k] && hide(slots[k])
   for (const k in runs) delete runs[k]
   data = null

@@ -4,6 +4,7 @@ import * as capture from './capture.js'
 import { config, configure } from './config.js'
 import * as guides from './guides.js'
 import * as policy from './policy.js'
+import { overrideStrings, setStrings } from './i18n.js'
 import { onRoute } from './router.js'
 import { load, read, setVisitor, write } from './state.js'
 import { OPT_OUT, clearQueue, enqueue, keyOf, optedOut, queue, schedule, setPrivacy, uid } from './transport.js'
@@ -75,6 +76,7 @@ function refresh() {
     .then((r) => (r.ok ? r.json() : null))
     .then((d) => {
       setPrivacy(d) // first: it decides whether the guides' events are kept
+      n == asked && setStrings(d)
       // Policies first: the other guides start once none is due (shown to opted-out visitors too).
       n == asked && d && supported() && policy.take(d, { visitor: visitor.id, tenant: tenant && tenant.id }, (x) => guides.setGuides(x || d))
     })
@@ -103,6 +105,7 @@ const api = {
   initialize(o) {
     o = o || {}
     configure(o)
+    if (o.strings) overrideStrings(o.strings)
     if (o.tenant && o.tenant.id != null) tenant = Object.assign({}, o.tenant, { id: String(o.tenant.id) })
     identify(o.visitor || visitor || {})
     if (tenant) traits('group', tenant)

@@ -2,6 +2,7 @@
 
 import { config } from './config.js'
 import { h } from './dom.js'
+import { t } from './i18n.js'
 import { open } from './render.js'
 import { optedOut, uid } from './transport.js'
 
@@ -88,9 +89,9 @@ function show(g, who, policies) {
         })
       } catch (e) {} // offline: retried below
       if (r && r.ok) break
-      if (r && r.status < 500 && r.status != 429) return fail('Your choice could not be recorded (' + r.status + ').')
-      if (i == 5) return fail('Your choice could not be saved. Please try again.')
-      note.textContent = 'Saving your choice… (retrying)'
+      if (r && r.status < 500 && r.status != 429) return fail(t('perr', { s: r.status }))
+      if (i == 5) return fail(t('psave'))
+      note.textContent = t('pretry')
       await new Promise((ok) => setTimeout(ok, wait))
     }
     done[g.id] = p.version
@@ -100,8 +101,8 @@ function show(g, who, policies) {
     n ? show(n, who, policies) : rest && rest()
   }
   const buttons = []
-  if (p.allow_decline) buttons.push({ label: 'Decline', click: () => decide('declined') })
-  buttons.push({ label: 'Accept', primary: 1, click: () => decide('accepted') })
+  if (p.allow_decline) buttons.push({ label: t('decline'), click: () => decide('declined') })
+  buttons.push({ label: t('accept'), primary: 1, click: () => decide('accepted') })
   shown = g
   // No close button and no Escape: the prompt ends with a decision.
   close = open({ type: 'lightbox', title: s.title, body: s.body, buttons, extra: note, policy: 1 })

@@ -1,6 +1,7 @@
 // The guide views (tooltip, lightbox, banner) in the shadow root, with their accessibility wiring.
 
 import { h, build } from './dom.js'
+import { t } from './i18n.js'
 import { place } from './position.js'
 import { stylesheet } from './styles.js'
 
@@ -35,7 +36,7 @@ export function open(v) {
     h('button', { type: 'button', class: b.primary ? 'btn p' : 'btn', onclick: b.click }, b.label)
   )
   // A policy prompt (v.policy) has no close button: it ends with a decision.
-  const close = !v.policy && h('button', { type: 'button', class: 'x', 'aria-label': 'Close', onclick: v.dismiss }, '×')
+  const close = !v.policy && h('button', { type: 'button', class: 'x', 'aria-label': t('close'), onclick: v.dismiss }, '×')
   const foot = buttons.length || v.counter ? h('div', { class: 'f' }, v.counter && h('span', { class: 'n' }, v.counter), buttons) : null
 
   if (v.type == 'banner') {
@@ -48,7 +49,18 @@ export function open(v) {
       close
     )
     sr.append(el)
-    return () => el.remove()
+    // A top banner pushes the page down instead of covering its header: it sits in the space it makes.
+    if (v.position == 'bottom') return () => el.remove()
+    const page = document.body.style
+    const was = page.paddingTop
+    const base = parseFloat(getComputedStyle(document.body).paddingTop) || 0
+    const ro = new ResizeObserver(() => (page.paddingTop = base + el.offsetHeight + 'px'))
+    ro.observe(el)
+    return () => {
+      ro.disconnect()
+      page.paddingTop = was
+      el.remove()
+    }
   }
 
   const lightbox = v.type != 'tooltip' // an unknown type gets the safest view
@@ -67,8 +79,8 @@ export function open(v) {
         if (e.key == 'Escape') {
           e.stopPropagation()
           v.policy || v.dismiss()
-        } else if (e.key == 'Tab') {
-          // Focus cycles inside the dialog.
+        } else if (e.key == 'Tab' && lightbox) {
+          // Focus cycles inside a modal dialog; a tooltip lets Tab go on to the page.
           // Survey inputs too; a radio group is one stop (its checked radio, else its first), as browsers do.
           const f = [...box.querySelectorAll('button,a[href],input,textarea')].filter(
             (x) =>

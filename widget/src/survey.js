@@ -1,6 +1,7 @@
 // Survey steps: the NPS scale and its follow-up question, and the poll inputs. Answers are plain text, never markup.
 
 import { h } from './dom.js'
+import { t } from './i18n.js'
 
 let n = 0
 
@@ -44,14 +45,14 @@ export function survey(s) {
     const ends = h(
       'div',
       { class: 'se2' },
-      h('span', { id: id + 'l' }, s.low || 'Not at all likely'),
-      h('span', { id: id + 'h' }, s.high || 'Extremely likely')
+      h('span', { id: id + 'l' }, s.low || t('low')),
+      h('span', { id: id + 'h' }, s.high || t('high'))
     )
     const el = h('div', { class: 'sv' }, scale, ends, more, err)
     const answer = () => {
       const v = picked(scale)[0]
       if (v == null) {
-        err.textContent = 'Choose a score from 0 to 10.'
+        err.textContent = t('score')
         scale.querySelector('input').focus()
         return false
       }
