@@ -334,3 +334,23 @@ async def test_holdouts_are_stable_recorded_once_and_measured_by_the_lift_report
     # a guide without a goal has no lift report; an unknown guide is not found
     assert (await client.get("/api/v1/guides/tour/lift", headers=auth(app))).status_code == 400
     assert (await client.get("/api/v1/guides/nope/lift", headers=auth(app))).status_code == 404
+
+
+async def test_a_visitor_outside_a_surveys_sample_is_explained_as_sampled_out(
+    client: AsyncTestClient, settings: Settings
+) -> None:
+    from tests.surveys.test_api import _nps_app  # the survey engineer's NPS guide, asked of half the visitors
+
+    public, secret = await _nps_app(client, settings, sample=0.5)
+    headers = {"Authorization": f"Bearer {secret}"}
+    reasons: dict[str, str | None] = {}
+    for visitor in (f"s{i}" for i in range(12)):
+        got = await client.get("/api/v1/guides/nps/explain", headers=headers, params={
+            "visitor": visitor, "url": "https://h.example/demo/invoices"})
+        assert got.status_code == 200, got.text
+        reasons[visitor] = got.json()["reason"]
+    assert set(reasons.values()) == {None, "sampled_out"}, reasons  # some asked, some not
+    out = next(v for v, r in reasons.items() if r == "sampled_out")
+    delivered = await client.get("/api/v1/guides", params={
+        "key": public, "visitor": out, "url": "https://h.example/demo/invoices"})
+    assert delivered.json()["guides"] == []  # delivery agrees: not sent at all

@@ -49,7 +49,7 @@ export function evaluate() {
   if (!data) return
   const now = Date.now()
   const st = load()
-  const throttled = now - (st.lastAuto || 0) < (data.throttle_ms || 0)
+  const since = now - (st.lastAuto || 0) // a guide may set its own interval (throttle_ms)
   const pending = queue().map((e) => e.guide)
   const picks = {}
   for (const g of data.guides) {
@@ -65,7 +65,8 @@ export function evaluate() {
     else if (known && (local.status == 'completed' || (/^(seen|dismissed)$/.test(local.status) && !again(g)))) continue
     else if (g.auto) {
       if (server.status == 'in_progress') step = server.step || 0
-      else if (!throttled || g.ignore_throttle) (step = 0), (trigger = 'auto')
+      else if (since >= ('throttle_ms' in g ? g.throttle_ms : data.throttle_ms || 0) || g.ignore_throttle)
+        (step = 0), (trigger = 'auto')
     }
     const from = trigger == 'resume' && followed(g, step) ? step++ : -1
     // A walkthrough whose step belongs to another page waits until the visitor gets there.

@@ -184,7 +184,7 @@ async def explain_guide(
     selection = select_guides(snapshot, ctx, url, now, trace)
     guide = snapshot.by_id.get(guide_id)
     checks = _checks_for(trace.outcomes.get(guide_id), guide, visitor_meta, tenant_meta, locale)
-    offer = next((o for o in selection.offers if o.guide.id == guide_id), None)
+    offer = next((o for o in selection.offers if o[0].id == guide_id), None)
     if offer is not None and all(c.status != "fail" for c in checks):
         async with app_session(sessionmaker, app_id) as session:
             missing = await _anchor_missing(session, app_id, visitor, guide_id)
@@ -197,6 +197,6 @@ async def explain_guide(
     first = next((c for c in checks if c.status == "fail"), None)
     return Explanation(
         guide=guide_id, visitor=visitor, tenant=tenant, url=url, locale=locale,
-        listed=offer is not None, starts=offer is not None and offer.auto,
+        listed=offer is not None, starts=offer is not None and offer[1],
         reason=first.reason if first else None, checks=checks,
     )

@@ -51,13 +51,8 @@ class VisitorContext(msgspec.Struct):
     visitor_id: str = ""
 
 
-class Offer(NamedTuple):
-    """One guide of the answer: does it start now, and the state the widget resumes from."""
-
-    guide: CompiledGuide
-    auto: bool
-    status: str
-    step: int
+Offer = tuple[CompiledGuide, bool, str, int]
+"""One guide of the answer: the guide, whether it starts now, and the status and step the widget resumes from."""
 
 
 class Outcome(NamedTuple):
@@ -125,6 +120,34 @@ def _frequency_outcome(guide: CompiledGuide, state: GuideState, now: datetime, v
     return Outcome("frequency", detail=f"frequency {guide.frequency_mode}: already {state.status}")
 
 
+def _day_of(now: datetime) -> datetime:
+    return datetime(now.year, now.month, now.day, tzinfo=UTC)
+
+
+def _spent_today(history: AutoHistory, now: datetime) -> int:
+    return history.shown if history.day is not None and as_utc(history.day) == _day_of(now) else 0
+
+
+def _budget_allows(interval: int, cap: int, history: AutoHistory, now: datetime) -> bool:
+    """Whether the budget lets one more automatic guide start now (``interval`` in seconds; ``cap`` 0: none)."""
+    if history.last_at is None:  # never shown one: nothing spent
+        return True
+    if cap and _spent_today(history, now) >= cap:
+        return False
+    return throttle_allows(history.last_at, now, timedelta(seconds=interval))
+
+
+def _budget_outcome(guide: CompiledGuide, interval: int, cap: int, history: AutoHistory, now: datetime) -> Outcome:
+    """Why ``_budget_allows`` said no, with when it will say yes and which guide used the budget."""
+    assert history.last_at is not None
+    if cap and _spent_today(history, now) >= cap:
+        return Outcome("throttled", until=_day_of(now) + timedelta(days=1), by=history.last_guide,
+                       detail=f"daily maximum of {cap} automatic guide(s) reached")
+    own = interval if guide.throttle_seconds is None else guide.throttle_seconds
+    return Outcome("throttled", until=as_utc(history.last_at) + timedelta(seconds=own), by=history.last_guide,
+                   detail=f"one automatic guide per {own} s")
+
+
 def select_guides(
     snapshot: Snapshot, ctx: VisitorContext, url: str, now: datetime, trace: Trace | None = None
 ) -> Selection:
@@ -153,6 +176,7 @@ def select_guides(
         merged.update((g.id, g) for g in elsewhere)
         candidates = sorted(merged.values(), key=lambda g: order[g.id])
     audience = ctx.audience
+    gated = snapshot.gated
     opted_out = ctx.tenant_id is not None and ctx.tenant_id in profile.opted_out_tenants
     listed: list[tuple[CompiledGuide, GuideState, bool]] = []
     held_out: list[CompiledGuide] = []
@@ -172,15 +196,17 @@ def select_guides(
             if trace is not None:
                 trace.outcomes[guide.id] = Outcome("opted_out", detail=f"tenant {ctx.tenant_id} stopped collection")
             continue
-        if guide.holdout is not None and _held_out(guide, ctx.visitor_id, ctx.tenant_id):
-            held_out.append(guide)
-            if trace is not None:
-                trace.outcomes[guide.id] = Outcome("holdout", detail=holdout_unit(guide, ctx.visitor_id, ctx.tenant_id))
-            continue
-        if guide.survey is not None and not guide.survey.sampled(ctx.visitor_id):
-            if trace is not None:
-                trace.outcomes[guide.id] = Outcome("sampled_out", detail=f"sample share {guide.survey.sample}")
-            continue
+        if gated and guide.id in gated:
+            if guide.holdout is not None and _held_out(guide, ctx.visitor_id, ctx.tenant_id):
+                held_out.append(guide)
+                if trace is not None:
+                    trace.outcomes[guide.id] = Outcome("holdout",
+                                                       detail=holdout_unit(guide, ctx.visitor_id, ctx.tenant_id))
+                continue
+            if guide.survey is not None and not guide.survey.sampled(ctx.visitor_id):
+                if trace is not None:
+                    trace.outcomes[guide.id] = Outcome("sampled_out", detail=f"sample share {guide.survey.sample}")
+                continue
         state = states.get(guide.id, _NEW)
         resumable = state is not _NEW and _resumable(guide, state)
         listed.append((guide, state, resumable))
@@ -188,10 +214,7 @@ def select_guides(
             taken_by = guide.id
 
     history = ctx.history
-    interval = timedelta(seconds=profile.throttle_seconds)
-    cap = profile.max_auto_per_day
-    today = datetime(now.year, now.month, now.day, tzinfo=UTC)
-    spent = history.shown if history.day is not None and as_utc(history.day) == today else 0
+    app_gate: bool | None = None  # whether the app's interval and daily maximum allow a start: asked once, if at all
     offers: list[Offer] = []
     for guide, state, resumable in listed:
         auto = False
@@ -211,22 +234,20 @@ def select_guides(
         elif taken_by is not None:
             if trace is not None:
                 outcome = Outcome("throttled", by=taken_by, detail="another guide takes this page view's slot")
-        elif cap and spent >= cap:
-            if trace is not None:
-                outcome = Outcome("throttled", until=today + timedelta(days=1), by=history.last_guide,
-                                  detail=f"daily maximum of {cap} automatic guide(s) reached")
-        elif not throttle_allows(history.last_at, now, own := (
-            interval if guide.throttle_seconds is None else timedelta(seconds=guide.throttle_seconds)
-        )):
-            if trace is not None:
-                assert history.last_at is not None
-                outcome = Outcome("throttled", until=as_utc(history.last_at) + own, by=history.last_guide,
-                                  detail=f"one automatic guide per {int(own.total_seconds())} s")
         else:
-            auto, taken_by = True, guide.id
+            if guide.throttle_seconds is None:
+                if app_gate is None:
+                    app_gate = _budget_allows(profile.throttle_seconds, profile.max_auto_per_day, history, now)
+                allowed = app_gate
+            else:
+                allowed = _budget_allows(guide.throttle_seconds, profile.max_auto_per_day, history, now)
+            if allowed:
+                auto, taken_by = True, guide.id
+            elif trace is not None:
+                outcome = _budget_outcome(guide, profile.throttle_seconds, profile.max_auto_per_day, history, now)
         if trace is not None:
             trace.outcomes[guide.id] = outcome or Outcome("resumes" if resumable else "starts" if auto else "listed")
-        offers.append(Offer(guide, auto, status, state.step))
+        offers.append((guide, auto, status, state.step))
     return Selection(offers, held_out)
 
 
@@ -252,11 +273,11 @@ def render_delivery(snapshot: Snapshot, ctx: VisitorContext, selection: Selectio
         % (snapshot.version, profile.throttle_seconds * 1000, _BOOL[opted_out], _BOOL[profile.honor_dnt],
            strings_json(locale))
     ]
-    for offer in selection.offers:
+    for guide, auto, status, step in selection.offers:
         if len(out) > 1:
             out.append(b",")
-        out.append(offer.guide.encoded(locale))
-        out.append(_tail(offer.auto, offer.status, offer.step))
+        out.append(guide.encoded(locale))
+        out.append(_tail(auto, status, step))
     out.append(b"]}")
     return b"".join(out)
 

@@ -40,6 +40,7 @@ class Snapshot:
         "audiences",
         "by_id",
         "by_page",
+        "gated",
         "guides",
         "order",
         "page_cache",
@@ -56,6 +57,8 @@ class Snapshot:
         })
         """Replaced at every staleness check (settings change without a publish)."""
         self.guides = sorted(guides, key=lambda g: (-g.priority, g.id))
+        self.gated = frozenset(g.id for g in guides if g.holdout is not None or g.survey is not None)
+        """Guides that hold out or sample visitors: delivery draws for these only."""
         self.by_id = {g.id: g for g in self.guides}
         self.order = {g.id: i for i, g in enumerate(self.guides)}
         # Guides that start on the same pages share one test, run once per request.
