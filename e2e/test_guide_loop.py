@@ -212,3 +212,20 @@ def test_without_next_url_the_widget_says_where_the_tour_goes_on(page: Page, loo
     note.get_by_role("link", name="/loop/there").click()
     expect(page).to_have_url(f"{loop}/there")
     expect(page.get_by_role("dialog", name="There")).to_be_visible()
+
+
+def test_the_survey_and_policy_chunk_loads_only_when_needed_under_a_strict_csp(page: Page, server: Server) -> None:
+    chunks: list[str] = []
+    page.on("request", lambda r: chunks.append(r.url) if "waymark-feedback" in r.url else None)
+    page.add_init_script("window.__violations = [];"
+                         "document.addEventListener('securitypolicyviolation', e => __violations.push(e.blockedURI))")
+    page.goto(f"{server.url}/demo/invoices?visitor={new_visitor()}")  # the welcome tour: no survey, no policy
+    expect(page.get_by_role("dialog", name="Welcome to Ledgerly")).to_be_visible()
+    assert chunks == [] and page.evaluate("window.waymark._fb") is None
+
+    with page.expect_response(lambda r: "/widget/waymark-feedback." in r.url) as chunk:
+        page.goto(f"{server.url}/demo/invoices?visitor=pat")  # pat's answer holds the terms of use
+    assert chunk.value.status == 200
+    page.wait_for_function("!!(window.waymark && window.waymark._fb)")
+    # the demo allows scripts by nonce only: the chunk carried the widget script's nonce
+    assert page.evaluate("() => new Promise(done => setTimeout(() => done(window.__violations)))") == []

@@ -1,13 +1,15 @@
-// Bundle src/index.js into dist/waymark.js (one minified IIFE) and print its raw/min/gzip sizes.
+// Bundle the widget: dist/waymark.js (the core, one minified IIFE) and dist/waymark-feedback.js (the survey and
+// policy UI, loaded by the core only when a delivery answer needs it); print each one's raw/min/gzip sizes.
 
 import { build, transform } from 'esbuild'
+import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url)))
 const here = (p) => new URL(p, import.meta.url).pathname
 
-// styles.css arrives in the bundle as one minified string.
+// CSS files arrive in the bundle as one minified string each.
 const cssText = {
   name: 'css-text',
   setup(b) {
@@ -18,22 +20,39 @@ const cssText = {
   }
 }
 
+// In the chunk, the modules the core already runs are taken from it (src/shared.js), never bundled twice.
+const coreModules = {
+  name: 'core-modules',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/(config|dom|i18n|render|styles|transport)\.js$/ }, () => ({ path: here('src/shared.js') }))
+  }
+}
+
 const common = {
-  entryPoints: [here('src/index.js')],
   bundle: true,
   format: 'iife',
   target: ['chrome90', 'firefox101', 'safari16.4'],
-  define: { __VERSION__: JSON.stringify(pkg.version) },
-  plugins: [cssText],
   legalComments: 'none',
   logLevel: 'warning'
 }
-
-const raw = await build({ ...common, write: false })
-await build({ ...common, minify: true, outfile: here('dist/waymark.js') })
-
-const min = readFileSync(here('dist/waymark.js'))
 const kb = (n) => (n / 1024).toFixed(1) + ' KB'
-console.log(
-  `dist/waymark.js  raw ${kb(raw.outputFiles[0].contents.length)}  min ${kb(min.length)}  gzip ${kb(gzipSync(min, { level: 9 }).length)}`
-)
+
+async function bundle(entry, outfile, plugins, define = {}) {
+  const options = { ...common, entryPoints: [here(entry)], plugins, define }
+  const raw = await build({ ...options, write: false })
+  await build({ ...options, minify: true, outfile: here(outfile) })
+  const min = readFileSync(here(outfile))
+  console.log(
+    `${outfile.padEnd(25)} raw ${kb(raw.outputFiles[0].contents.length)}  min ${kb(min.length)}  gzip ${kb(gzipSync(min, { level: 9 }).length)}`
+  )
+  return min
+}
+
+const chunk = await bundle('src/feedback.js', 'dist/waymark-feedback.js', [cssText, coreModules])
+// The core asks for the chunk by its content hash: the server serves that URL as immutable, and a cached core
+// never pairs with another build's chunk.
+const digest = createHash('sha256').update(chunk).digest('hex').slice(0, 12)
+await bundle('src/index.js', 'dist/waymark.js', [cssText], {
+  __VERSION__: JSON.stringify(pkg.version),
+  __FEEDBACK__: JSON.stringify(`waymark-feedback.${digest}.js`)
+})

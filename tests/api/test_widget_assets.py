@@ -58,3 +58,25 @@ async def test_head_answers_like_get_without_a_body(widget_client: AsyncTestClie
     assert head.headers["content-length"] == str(len(BUNDLE))
     digest = hashlib.sha256(BUNDLE).hexdigest()[:12]
     assert (await widget_client.head(f"/widget/waymark.{digest}.js")).status_code == 200
+
+
+async def test_the_feedback_chunk_is_served_beside_the_core(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chunk = b"(()=>{window.waymark._fb={}})();\n"
+    (tmp_path / "waymark.js").write_bytes(BUNDLE)
+    (tmp_path / "waymark-feedback.js").write_bytes(chunk)
+    monkeypatch.setenv("WAYMARK_WIDGET_PATH", str(tmp_path / "waymark.js"))
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        digest = hashlib.sha256(chunk).hexdigest()[:12]
+        hashed = await client.get(f"/widget/waymark-feedback.{digest}.js")
+        assert (hashed.status_code, hashed.content) == (200, chunk)
+        assert "immutable" in hashed.headers["cache-control"]
+        current = await client.get("/widget-feedback.js")
+        assert (current.status_code, current.content) == (200, chunk)
+        assert (await client.head("/widget-feedback.js")).status_code == 200
+        assert (await client.get("/widget/waymark-feedback.000000000000.js")).status_code == 404
+
+
+async def test_no_chunk_built_is_a_404(widget_client: AsyncTestClient) -> None:
+    assert (await widget_client.get("/widget-feedback.js")).status_code == 404

@@ -13,7 +13,8 @@ const origin = (src) => {
 
 export const config = {
   key: (script.getAttribute && script.getAttribute('data-key')) || '',
-  base: script.src ? origin(script.src) : ''
+  base: script.src ? origin(script.src) : '',
+  nonce: script.nonce || '' // the page's CSP nonce, for the lazily loaded chunk
 }
 
 /** Apply `initialize({apiKey, apiHost, identity})` overrides. */

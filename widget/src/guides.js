@@ -6,7 +6,7 @@ import { t } from './i18n.js'
 import { open } from './render.js'
 import { pageKey } from './router.js'
 import { load, save } from './state.js'
-import { survey } from './survey.js'
+import { feedback } from './lazy.js'
 import { optedOut, queue } from './transport.js'
 
 // Events are flushed on page hide and may reach the server after the next page asks what to show:
@@ -134,7 +134,7 @@ async function show(run, step, moved) {
   }
   const b = g.buttons || {}
   const buttons = []
-  const sv = /^(nps|poll)$/.test(s.type) && survey(s)
+  const sv = /^(nps|poll)$/.test(s.type) && feedback().survey(s)
   if (g.snooze_days) buttons.push({ label: b.snooze || t('snooze'), click: () => finish(run, 'snoozed') })
   if (step > 0) buttons.push({ label: b.back || t('back'), click: () => go(run, step - 1) })
   buttons.push({

@@ -1,5 +1,6 @@
 // The widget's own words: English here, the visitor's language from the delivery answer, the host's overrides on top.
 
+// The lazily loaded chunk adds the English words of the surveys and the policy prompt (feedback.js).
 const EN = {
   of: '{n} of {t}',
   close: 'Close',
@@ -7,20 +8,12 @@ const EN = {
   next: 'Next',
   done: 'Done',
   snooze: 'Remind me later',
-  accept: 'Accept',
-  decline: 'Decline',
-  submit: 'Submit',
-  low: 'Not at all likely',
-  high: 'Extremely likely',
-  score: 'Choose a score from 0 to 10.',
-  cont: 'The tour continues on another page',
-  perr: 'Your choice could not be recorded ({s}).',
-  psave: 'Your choice could not be saved. Please try again.',
-  pretry: 'Saving your choice… (retrying)'
+  cont: 'The tour continues on another page'
 }
 let sent = {} // from the server, for the visitor's locale
 let host = {} // waymark.initialize({strings})
 
+export const english = (o) => Object.assign(EN, o)
 export const setStrings = (d) => (sent = (d && d.strings) || {})
 export const overrideStrings = (o) => (host = Object.assign({}, host, o))
 

@@ -3,7 +3,7 @@
 import * as capture from './capture.js'
 import { config, configure } from './config.js'
 import * as guides from './guides.js'
-import * as policy from './policy.js'
+import { feedback, withFeedback } from './lazy.js'
 import { overrideStrings, setStrings } from './i18n.js'
 import { onRoute } from './router.js'
 import { load, read, setVisitor, write } from './state.js'
@@ -78,7 +78,8 @@ function refresh() {
       setPrivacy(d) // first: it decides whether the guides' events are kept
       n == asked && setStrings(d)
       // Policies first: the other guides start once none is due (shown to opted-out visitors too).
-      n == asked && d && supported() && policy.take(d, { visitor: visitor.id, tenant: tenant && tenant.id }, (x) => guides.setGuides(x || d))
+      const who = { visitor: visitor.id, tenant: tenant && tenant.id }
+      n == asked && d && supported() && withFeedback(d, (d) => n == asked && (feedback() ? feedback().take(d, who, (x) => guides.setGuides(x || d)) : guides.setGuides(d)))
     })
     .catch(() => setPrivacy(null))
 }
@@ -89,7 +90,7 @@ function identify(v) {
   const anon = read(keyOf('anon'))
   // No id from the host: an anonymous one, stable on this browser.
   if (!id) write(keyOf('anon'), (id = anon || 'anon-' + uid()))
-  if (visitor && visitor.id != id) guides.reset(), policy.reset()
+  if (visitor && visitor.id != id) guides.reset(), feedback() && feedback().reset()
   visitor = Object.assign(visitor && visitor.id == id ? visitor : {}, v, { id })
   setVisitor(id)
   early.splice(0).forEach(send)

@@ -3,13 +3,19 @@
 import css from './styles.css'
 
 let sheet
+let more = '' // the lazily loaded chunk's styles
 
 export function stylesheet() {
   if (!sheet) {
     sheet = new CSSStyleSheet()
-    sheet.replaceSync(css)
+    sheet.replaceSync(css + more)
   }
   return sheet
+}
+
+export function addCss(c) {
+  more += c
+  if (sheet) sheet.replaceSync(css + more)
 }
 
 /** Constructable stylesheets adopted by shadow roots; without them the widget shows nothing. */
