@@ -26,6 +26,7 @@ from waymark.db.models import GuideState
 from waymark.guides.loader import validate_sources
 from waymark.guides.publishing import items_from_loaded
 from waymark.guides.services import publish
+from waymark.wiring import publish_hooks
 
 VISITORS = 2000
 PAGES = ["/app/invoices", "/app/invoices/INV-1001", "/app/settings", "/app/reports?tab=open", "/app/home"]
@@ -67,7 +68,7 @@ async def seed(database_url: str) -> str:
         app = await create_app_with_keys(session, "bench")
         loaded, errors = validate_sources([(f"guide-{i}.yaml", guide_file(i)) for i in range(50)])
         assert not errors, errors
-        await publish(session, app.id, items_from_loaded(loaded))
+        await publish(session, app.id, items_from_loaded(loaded), publish_hooks())
         rng = random.Random(1)
         rows = [
             {"app_id": app.id, "visitor_id": f"v{v}", "guide_id": f"guide-{g:02d}",

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from e2e.conftest import Server
 from e2e.support import SentEvents, new_visitor, wait_until
-from waymark.policies.text import text_hash
+from waymark.guides.kinds.policy_text import text_hash
 
 # The dialog's title and body read back from the shadow DOM as the node tree the widget built them from.
 _ON_SCREEN = """(dialog) => {

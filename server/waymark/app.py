@@ -37,13 +37,13 @@ from waymark.openapi_docs import documented, openapi_config, retry_later
 from waymark.policies.controllers import PolicyController, PolicyDecisionController, PolicyReportController
 from waymark.privacy.controllers import PrivacyController
 from waymark.privacy.retention import PeriodicPurge
-from waymark.projections import registered_projections
 from waymark.ratelimit import RateLimiter, redis_store
 from waymark.request_guard import refuse_control_characters
 from waymark.segment.controllers import SegmentController
 from waymark.settings import Settings, get_settings
 from waymark.surveys.controllers import SurveyReportController
 from waymark.widget_assets import WidgetAssets, widget_routes
+from waymark.wiring import publish_hooks, registered_projections
 
 __all__ = ["create_app"]
 
@@ -165,6 +165,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.state.holdouts = HoldoutRecorder(sessionmaker)
     app.state.state_reader = make_state_reader(settings.database_url, engine)
     app.state.group_committer = committer
+    app.state.publish_hooks = publish_hooks()
     app.state.rate_limiter = RateLimiter(
         settings.rate_limit_per_minute,
         redis_store(settings.redis_url) if settings.redis_url else None,

@@ -354,7 +354,7 @@ def policies() -> None:
 @click.option("--server", default=None, help="Ask this Waymark over HTTP (default: the local database).")
 def policies_verify(key: str, server: str | None) -> None:
     """Check the app's evidence chain: exit 0 when intact, 1 naming the first broken record."""
-    from waymark.policies.cli import verify_command
+    from waymark.cli_policies import verify_command
 
     sys.exit(verify_command(key, server))
 

@@ -16,9 +16,17 @@ from waymark.apps.services import KeyResolver
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.guides.loader import LoadedGuide
 from waymark.guides.publishing import items_from_loaded
-from waymark.guides.services import NothingToRollBack, PublishResult, archive, archive_missing, publish, rollback
-from waymark.policies.publishing import PolicyConflict
+from waymark.guides.services import (
+    NothingToRollBack,
+    PublishRefused,
+    PublishResult,
+    archive,
+    archive_missing,
+    publish,
+    rollback,
+)
 from waymark.settings import Settings, get_settings
+from waymark.wiring import publish_hooks
 
 __all__ = ["archive_guide", "on_app_database", "push_files", "rollback_guide", "with_session"]
 
@@ -89,13 +97,13 @@ def push_files(loaded: list[LoadedGuide], key: str, server: str | None, prune: b
         return [*map(_pushed, body.get("published", [])), *map(_archived, body.get("archived", []))]
 
     async def work(session: AsyncSession, app_id: str) -> tuple[list[PublishResult], list[dict[str, Any]]]:
-        results = await publish(session, app_id, items_from_loaded(loaded))
+        results = await publish(session, app_id, items_from_loaded(loaded), publish_hooks())
         gone = await archive_missing(session, app_id, {g.guide.id for g in loaded}) if prune else []
         return results, [msgspec.to_builtins(a) for a in gone]
 
     try:
         results, gone = on_app_database(key, work)
-    except PolicyConflict as exc:
+    except PublishRefused as exc:
         raise click.ClickException("\n".join(["nothing was published:", *exc.problems])) from exc
     return [*(_pushed(msgspec.to_builtins(r)) for r in results), *map(_archived, gone)]
 

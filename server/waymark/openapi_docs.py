@@ -7,7 +7,6 @@ from dataclasses import dataclass, fields
 from functools import cache
 from typing import Any
 
-import msgspec
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import (
     Components,
@@ -25,8 +24,6 @@ from litestar.openapi.spec import (
     SecurityScheme,
 )
 from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
-
-from waymark.events.schemas import AnyEvent, Batch
 
 __all__ = [
     "EVENT_BATCH",
@@ -224,19 +221,6 @@ def _error_schema() -> Schema:
     )
 
 
-def _event_schemas() -> dict[str, Schema | Reference]:
-    """The widget's batch and every event type, from the very types the decoders use."""
-    (_, union), found = msgspec.json.schema_components([Batch, AnyEvent], ref_template="#/components/schemas/{name}")
-    batch = found.pop("Batch")
-    # Events are decoded one by one (a bad one is rejected alone, in the 202 answer), so the envelope
-    # holds raw JSON; its documented items are the union of what is accepted.
-    batch["properties"]["events"]["items"] = union
-    batch["title"] = "EventBatch"
-    out: dict[str, Schema | Reference] = {"EventBatch": json_schema(batch)}
-    out.update((name, json_schema(raw)) for name, raw in found.items())
-    return out
-
-
 _TEXT = Schema(type=OpenAPIType.STRING)
 _OBJECT = Schema(type=OpenAPIType.OBJECT)
 _DATE_TIME = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE_TIME)
@@ -281,10 +265,10 @@ def _segment_schemas() -> dict[str, Schema | Reference]:
 
 @cache
 def _shared_schemas() -> dict[str, Schema | Reference]:
-    return {"Error": _error_schema(), **_event_schemas(), **_segment_schemas()}
+    return {"Error": _error_schema(), **_segment_schemas()}
 
 
-def add_shared_schemas(document: OpenAPI, more: Mapping[str, Schema] | None = None) -> None:
+def add_shared_schemas(document: OpenAPI, more: Mapping[str, Schema | Reference] | None = None) -> None:
     """Add the schemas the routes refer to (and ``more``) to a built document; idempotent."""
     components = document.components
     if isinstance(components, list):  # the configuration allows a list; the built document has one object

@@ -19,8 +19,8 @@ from waymark.db.models import Event, Tenant
 from waymark.events.pipeline import prepare
 from waymark.events.schemas import event_decoder
 from waymark.events.services import store_events
-from waymark.projections import registered_projections
 from waymark.settings import Settings
+from waymark.wiring import registered_projections
 
 
 def ev(kind: str, visitor: str = "v1", seconds: float = 0, **fields: Any) -> dict[str, Any]:

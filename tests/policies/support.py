@@ -9,7 +9,7 @@ from litestar.testing import AsyncTestClient
 
 from tests.support import guide_yaml, push
 from waymark.guides.content import compile_body
-from waymark.policies.text import text_hash
+from waymark.guides.kinds.policy_text import text_hash
 
 __all__ = ["TERMS", "decide", "policy_file", "prompt", "push_policy", "shown_hash"]
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import msgspec
 
+from waymark.guides.kinds.policy_text import canonical_text, resolve_locale, text_hash
 from waymark.policies.chain import GENESIS, ChainRecord, record_hash, verify_chain
-from waymark.policies.text import canonical_text, resolve_locale, text_hash
 
 
 def test_canonical_text_is_compact_sorted_json_with_characters_as_themselves() -> None:

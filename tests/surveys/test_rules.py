@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from waymark.guides.compiler import CompiledGuide
 from waymark.guides.frequency import GuideState
+from waymark.guides.kinds.survey_plan import SurveyPlan
 from waymark.guides.loader import validate_sources
 from waymark.guides.schemas import SurveyRules
-from waymark.surveys.rules import SurveyPlan
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 NPS = """id: nps-q2

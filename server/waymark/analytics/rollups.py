@@ -203,7 +203,7 @@ async def roll_up(session: AsyncSession, app_id: str, events: Sequence[AnyEvent]
 
 
 class DailyRollups:
-    """The daily roll-up as an ingestion projection (registered in :mod:`waymark.projections`)."""
+    """The daily roll-up as an ingestion projection (registered in :mod:`waymark.wiring`)."""
 
     async def project(self, session: AsyncSession, app_id: str, stored: Sequence[AnyEvent]) -> None:
         await roll_up(session, app_id, stored)

@@ -17,6 +17,7 @@ from litestar.openapi.spec import (
 )
 from litestar.openapi.spec.enums import OpenAPIType
 
+from waymark.events.openapi import event_schemas
 from waymark.openapi_docs import NO_CONTROL_CHARACTERS, PUBLIC_KEY, add_shared_schemas
 
 __all__ = ["document_delivery", "document_on_first_look"]
@@ -122,7 +123,7 @@ def document_delivery(app: Litestar) -> None:
     schema = app.openapi_schema
     schema.paths = schema.paths or {}
     schema.paths.setdefault("/api/v1/guides", PathItem(get=_operation()))
-    add_shared_schemas(schema, _SCHEMAS)
+    add_shared_schemas(schema, {**_SCHEMAS, **event_schemas()})
 
 
 async def document_on_first_look(request: Request[Any, Any, Any]) -> None:

@@ -23,8 +23,8 @@ from waymark.events.services import write_events
 from waymark.guides.loader import validate_paths
 from waymark.guides.publishing import items_from_loaded
 from waymark.guides.services import publish
-from waymark.projections import registered_projections
 from waymark.settings import Settings
+from waymark.wiring import publish_hooks, registered_projections
 
 __all__ = ["DEMO_APP_ID", "DEMO_PUBLIC_KEY", "seed_demo", "seed_demo_events"]
 
@@ -53,7 +53,7 @@ async def seed_demo(settings: Settings, guides_dir: Path) -> str:
                 await session.flush()
                 session.add(SecretKey(app_id=DEMO_APP_ID, prefix=secret[:10], key_hash=hash_secret(secret)))
                 lines.append(f"created demo app; secret key (shown once): {secret}")
-            results = await publish(session, DEMO_APP_ID, items_from_loaded(loaded))
+            results = await publish(session, DEMO_APP_ID, items_from_loaded(loaded), publish_hooks())
             budget = await apply_demo_budget(session, DEMO_APP_ID)
             defined = await push_definitions(session, DEMO_APP_ID, definitions, prune=False) if definitions else []
             await session.commit()

@@ -8,6 +8,9 @@ from typing import Any
 import msgspec
 
 from waymark.guides.content import Node, compile_body
+from waymark.guides.kinds.policy_rules import policy_json, policy_segment
+from waymark.guides.kinds.survey_plan import SurveyPlan
+from waymark.guides.kinds.survey_steps import survey_step_json
 from waymark.guides.schemas import BannerStep, GuideFile, NpsStep, PageRule, PageRuleSpec, PollStep, Text, TooltipStep
 from waymark.guides.targeting import (
     PageMatcher,
@@ -18,9 +21,6 @@ from waymark.guides.targeting import (
     locale_allowed,
     pick_locale,
 )
-from waymark.policies.rules import policy_json, policy_segment
-from waymark.surveys.rules import SurveyPlan
-from waymark.surveys.steps import survey_step_json
 
 __all__ = ["CompiledGuide", "compile_guide"]
 
@@ -116,7 +116,7 @@ class CompiledGuide:
         self.survey: SurveyPlan | None = (
             SurveyPlan(guide.id, guide.survey, guide.snooze_days, self.schedule_start) if guide.kind == "nps" else None
         )
-        """Sample, re-survey interval and spread of an NPS survey (see waymark.surveys.rules)."""
+        """Sample, re-survey interval and spread of an NPS survey (see waymark.guides.kinds.survey_plan)."""
 
     def on_start_page(self, url: UrlParts) -> bool:
         """Whether the guide may start on this page (its page rules and its first step's page)."""

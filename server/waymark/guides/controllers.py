@@ -23,6 +23,7 @@ from waymark.guides.services import (
     ArchiveResult,
     GuideSummary,
     NothingToRollBack,
+    PublishRefused,
     PublishResult,
     VersionInfo,
     archive,
@@ -33,7 +34,6 @@ from waymark.guides.services import (
     rollback,
 )
 from waymark.openapi_docs import SECRET_KEY, documented
-from waymark.policies.publishing import PolicyConflict
 from waymark.wire import Line
 
 __all__ = ["GuideController"]
@@ -96,12 +96,12 @@ class GuideController(Controller):
             )
         async with app_session(request.app.state.sessionmaker, app_id) as session:
             try:
-                results = await publish(session, app_id, items_from_loaded(loaded))
+                results = await publish(session, app_id, items_from_loaded(loaded), request.app.state.publish_hooks)
                 archived = await archive_missing(session, app_id, {g.guide.id for g in loaded}) if data.prune else []
-            except PolicyConflict as exc:
+            except PublishRefused as exc:
                 return Response(PushRejected(
                     status_code=HTTP_422_UNPROCESSABLE_ENTITY, errors=exc.problems,
-                    detail=f"{len(exc.problems)} published policy version(s) would change; nothing was published",
+                    detail=f"{len(exc.problems)} problem(s) refused the push; nothing was published",
                 ), status_code=HTTP_422_UNPROCESSABLE_ENTITY)
             await session.commit()
         request.app.state.snapshots.invalidate(app_id)

@@ -12,11 +12,11 @@ import yaml
 from msgspec import Struct
 
 from waymark.guides.content import compile_body
+from waymark.guides.kinds.policy_rules import policy_problems
+from waymark.guides.kinds.survey_checks import survey_problems, survey_texts
 from waymark.guides.schemas import INVALID, FieldPath, GuideFile, Locales, Step, Text, TooltipStep, check_guide_data
 from waymark.guides.targeting import RuleError, compile_page_rule, compile_rule, locale_allowed
 from waymark.guides.yaml_source import YamlProblem, duplicate_keys, format_path, node_line, parse_path, read_yaml
-from waymark.policies.rules import policy_problems
-from waymark.surveys.guide_checks import survey_problems, survey_texts
 
 __all__ = [
     "GuideError",
@@ -138,7 +138,7 @@ class _FileCheck:
         if step.page is not None:
             self.rule(step.page, format_path((*path, "page")), compile_page_rule)
         if step.title is None and step.body is None and step.__struct_config__.tag not in ("nps", "poll"):
-            self.error(path, "a step needs a title or a body")  # survey steps: waymark.surveys.guide_checks
+            self.error(path, "a step needs a title or a body")  # survey steps: waymark.guides.kinds.survey_checks
         for sub, text in survey_texts(step):
             self.text_locales((*path, *sub), text, only)
         self.text_locales((*path, "title"), step.title, only)

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 import msgspec
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.db.models import App, Guide, GuideVersion, utcnow
-from waymark.policies.publishing import record_policy_versions
 
 __all__ = [
     "ArchiveResult",
     "GuideSummary",
     "NoSuchGuide",
     "NothingToRollBack",
+    "PublishHook",
     "PublishItem",
+    "PublishRefused",
     "PublishResult",
     "VersionInfo",
     "archive",
@@ -26,6 +28,24 @@ __all__ = [
     "publish",
     "rollback",
 ]
+
+
+class PublishRefused(ValueError):
+    """A publish hook refused the push: ``problems`` says why, one line each; nothing is published."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+class PublishHook(Protocol):
+    """What another domain does with a push, in the same transaction, before the guides are published.
+
+    Registered in :mod:`waymark.wiring` (policies record their versions this way), so publishing
+    knows no domain by name. Raising :class:`PublishRefused` refuses the whole push.
+    """
+
+    async def before_publish(self, session: AsyncSession, app_id: str, items: Sequence[PublishItem]) -> None: ...
 
 
 class PublishItem(msgspec.Struct):
@@ -83,12 +103,18 @@ async def _bump_app(session: AsyncSession, app_id: str) -> int:
     return int(await session.scalar(select(App.guides_version).where(App.id == app_id)) or 0)
 
 
-async def publish(session: AsyncSession, app_id: str, items: list[PublishItem]) -> list[PublishResult]:
-    """Publish every item as a new version in one transaction (all or nothing). The caller commits."""
+async def publish(
+    session: AsyncSession, app_id: str, items: list[PublishItem], hooks: Sequence[PublishHook]
+) -> list[PublishResult]:
+    """Publish every item as a new version in one transaction (all or nothing). The caller commits.
+
+    Each hook sees the items first and may refuse the push (:class:`PublishRefused`).
+    """
     ids = [i.id for i in items]
     if len(set(ids)) != len(ids):
         raise ValueError("the same guide id appears twice in one push")
-    await record_policy_versions(session, app_id, items)  # may refuse the whole push (PolicyConflict)
+    for hook in hooks:
+        await hook.before_publish(session, app_id, items)
     guides = {
         g.id: g
         for g in (await session.scalars(select(Guide).where(Guide.app_id == app_id, Guide.id.in_(ids)))).all()

@@ -159,7 +159,8 @@ class PolicyController(Controller):
         Changing the text of a published version without a new version number is refused (422).
         """
         try:
-            await publish_policy(request.app.state.sessionmaker, app_id, policy_id, data)
+            await publish_policy(request.app.state.sessionmaker, app_id, policy_id, data,
+                                 request.app.state.publish_hooks)
         except PolicyConflict as exc:
             return Response(PushRejected(status_code=422, detail=f"policy {policy_id!r}: nothing was published",
                                          errors=exc.problems), status_code=422)

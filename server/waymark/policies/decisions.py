@@ -13,10 +13,10 @@ from waymark.db.models import App, IdentitySecret
 from waymark.db.scope import app_session
 from waymark.events.group_commit import GroupCommitter, Job
 from waymark.events.schemas import TrackEvent
+from waymark.guides.kinds.policy_text import resolve_locale
 from waymark.policies.ledger import NewDecision, append_decision, as_record
 from waymark.policies.schemas import DecisionAck
 from waymark.policies.services import get_version
-from waymark.policies.text import resolve_locale
 
 __all__ = [
     "AppRules", "DecisionRefused", "PolicyDecisionEvent", "app_rules", "check_decision", "copy_to_analytics",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import yaml
@@ -10,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from waymark.db.scope import app_session
 from waymark.guides.loader import validate_sources
 from waymark.guides.publishing import items_from_loaded
-from waymark.guides.services import publish
+from waymark.guides.services import PublishHook, publish
 from waymark.policies.publishing import PolicyConflict
 from waymark.policies.schemas import PolicyIn
 
@@ -34,7 +35,8 @@ def policy_guide(policy_id: str, data: PolicyIn) -> dict[str, Any]:
 
 
 async def publish_policy(
-    sessionmaker: async_sessionmaker[AsyncSession], app_id: str, policy_id: str, data: PolicyIn
+    sessionmaker: async_sessionmaker[AsyncSession], app_id: str, policy_id: str, data: PolicyIn,
+    hooks: Sequence[PublishHook],
 ) -> None:
     """Validate and publish; raises :class:`PolicyConflict` with every problem (nothing published)."""
     text = yaml.safe_dump(policy_guide(policy_id, data), allow_unicode=True, sort_keys=False)
@@ -42,5 +44,5 @@ async def publish_policy(
     if errors:
         raise PolicyConflict([str(e) for e in errors])
     async with app_session(sessionmaker, app_id) as session:
-        await publish(session, app_id, items_from_loaded(loaded))
+        await publish(session, app_id, items_from_loaded(loaded), hooks)
         await session.commit()

@@ -31,7 +31,7 @@ class PolicyVersion(AppScoped, Base):
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     """Locale → the body as written (Markdown subset or HTML), before sanitising."""
     hashes: Mapped[dict[str, Any]] = mapped_column(JSON)
-    """Locale → SHA-256 of the canonical rendered text (see :mod:`waymark.policies.text`)."""
+    """Locale → SHA-256 of the canonical rendered text (see :mod:`waymark.guides.kinds.policy_text`)."""
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

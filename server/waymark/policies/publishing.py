@@ -10,20 +10,24 @@ import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from waymark.guides.kinds.policy_rules import policy_texts
+from waymark.guides.kinds.policy_text import variant_hashes
 from waymark.guides.schemas import GuideFile
+from waymark.guides.services import PublishItem, PublishRefused
 from waymark.policies.models import PolicyVersion
-from waymark.policies.rules import policy_texts
-from waymark.policies.text import variant_hashes
 
-__all__ = ["PolicyConflict", "record_policy_versions"]
+__all__ = ["PolicyConflict", "PolicyVersions", "record_policy_versions"]
 
 
-class PolicyConflict(ValueError):
+class PolicyConflict(PublishRefused):
     """A push would change a published policy version: ``problems`` says which, one line each."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
+
+class PolicyVersions:
+    """The publish hook that records each pushed policy version (registered in :mod:`waymark.wiring`)."""
+
+    async def before_publish(self, session: AsyncSession, app_id: str, items: Sequence[PublishItem]) -> None:
+        await record_policy_versions(session, app_id, items)
 
 
 class _Item(Protocol):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from waymark.guides.kinds.policy_text import resolve_locale
 from waymark.guides.schemas import GuideFile, LightboxStep, PolicyRules, Text
-from waymark.policies.text import resolve_locale
 
 __all__ = ["policy_json", "policy_problems", "policy_segment", "policy_texts"]
 
