@@ -354,3 +354,19 @@ async def test_a_visitor_outside_a_surveys_sample_is_explained_as_sampled_out(
     delivered = await client.get("/api/v1/guides", params={
         "key": public, "visitor": out, "url": "https://h.example/demo/invoices"})
     assert delivered.json()["guides"] == []  # delivery agrees: not sent at all
+
+
+async def test_a_held_out_visitor_is_in_their_export_and_erased_with_the_rest(
+    client: AsyncTestClient, app: NewApp
+) -> None:
+    (visitor,) = held_out_visitors(1, True)
+    await deliver(client, app, visitor, "/app/held")
+    await send(client, app, plain("track", visitor, name="Anything"))
+    exported = await client.get(f"/api/v1/visitors/{visitor}/export", headers=auth(app))
+    assert exported.status_code == 200, exported.text
+    assert [(h["guide"], h["visitor"]) for h in exported.json()["holdouts"]] == [("held", visitor)]
+    assert (await client.delete(f"/api/v1/visitors/{visitor}", headers=auth(app))).status_code == 200
+    after = (await client.get(f"/api/v1/visitors/{visitor}/export", headers=auth(app))).json()
+    assert after["holdouts"] == [] and after["events"] == []
+    lift = (await client.get("/api/v1/guides/held/lift", headers=auth(app))).json()
+    assert lift["held_out"]["n"] == 0

@@ -120,7 +120,7 @@ async def test_erasure_removes_everything_and_is_recorded(client: AsyncTestClien
     after = (await visitor_export(client, app.secret_key, ANN)).json()
     assert after == {"visitor": ANN, "profile": None, "aliases": [], "alias_of": None, "guide_states": [],
                      "events": [], "daily_usage": [], "erasures": [record], "policy_evidence": [],
-                     "survey_answers": []}
+                     "survey_answers": [], "holdouts": []}
     assert (await visitor_export(client, app.secret_key, ANON)).status_code == 404
     remaining = await export_lines(client, app.secret_key)
     assert {e["id"] for e in remaining} == {i for i in before if i.startswith("bob-")}

@@ -1,12 +1,22 @@
-"""Wire shapes of the lift report."""
+"""Wire shapes of the lift report and of a visitor's holdouts in their export."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 import msgspec
 
-__all__ = ["LiftArm", "LiftGoal", "LiftReport"]
+__all__ = ["HoldoutExport", "LiftArm", "LiftGoal", "LiftReport"]
+
+
+class HoldoutExport(msgspec.Struct):
+    """A guide the visitor was held out of (the control arm of its lift report)."""
+
+    guide: str
+    visitor: str
+    tenant: str | None
+    held_at: datetime
 
 
 class LiftGoal(msgspec.Struct):

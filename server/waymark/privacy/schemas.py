@@ -8,6 +8,7 @@ from typing import Annotated
 import msgspec
 
 from waymark.events.export import ExportedEvent
+from waymark.holdouts.schemas import HoldoutExport
 from waymark.policies.schemas import EvidenceRecord
 from waymark.surveys.schemas import SurveyAnswerExport
 
@@ -62,6 +63,10 @@ class VisitorProfile(msgspec.Struct):
     first_seen: datetime
     last_seen: datetime
     last_auto_guide_at: datetime | None
+    last_auto_guide_id: str | None = None
+    auto_guides_day: datetime | None = None
+    auto_guides_count: int = 0
+    """Automatic guides started on ``auto_guides_day`` (the attention budget's daily count)."""
 
 
 class AliasExport(msgspec.Struct):
@@ -124,4 +129,6 @@ class VisitorExport(msgspec.Struct):
     policy_evidence: list[EvidenceRecord] = msgspec.field(default_factory=list)
     """Every policy decision recorded under these ids (kept through erasure), in chain order."""
     survey_answers: list[SurveyAnswerExport] = msgspec.field(default_factory=list)
+    holdouts: list[HoldoutExport] = msgspec.field(default_factory=list)
+    """Guides the visitor was held out of: erased with the rest."""
     """Every NPS and poll answer stored under these ids, oldest first (erased with the events)."""

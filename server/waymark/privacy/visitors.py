@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from waymark.clock import as_utc
 from waymark.db.models import DailyUsage, Erasure, Event, GuideState, Visitor, VisitorAlias, utcnow
 from waymark.events.export import ExportedEvent
+from waymark.holdouts.privacy import erase_holdouts, visitor_holdouts
 from waymark.policies.services import visitor_evidence
 from waymark.privacy.schemas import (
     AliasExport,
@@ -38,6 +39,8 @@ def _profile(v: Visitor) -> VisitorProfile:
     return VisitorProfile(
         id=v.id, tenant=v.tenant_id, meta=dict(v.meta or {}), first_seen=as_utc(v.first_seen),
         last_seen=as_utc(v.last_seen), last_auto_guide_at=_utc_or_none(v.last_auto_guide_at),
+        last_auto_guide_id=v.last_auto_guide_id, auto_guides_day=_utc_or_none(v.auto_guides_day),
+        auto_guides_count=v.auto_guides_count or 0,
     )
 
 
@@ -87,7 +90,9 @@ async def export_visitor(session: AsyncSession, app_id: str, visitor_id: str) ->
     erasures = await _erasures(session, app_id, visitor_id)
     evidence = await visitor_evidence(session, app_id, ids)
     answers = await visitor_answers(session, app_id, ids)
-    if not (profiles or aliases or alias_of or states or events or usage or erasures or evidence or answers):
+    holdouts = await visitor_holdouts(session, app_id, ids)
+    if not (profiles or aliases or alias_of or states or events or usage or erasures or evidence or answers
+            or holdouts):
         return None
     own = profiles.get(visitor_id)
     return VisitorExport(
@@ -116,6 +121,7 @@ async def export_visitor(session: AsyncSession, app_id: str, visitor_id: str) ->
         erasures=erasures,
         policy_evidence=evidence,
         survey_answers=answers,
+        holdouts=holdouts,
     )
 
 
@@ -143,6 +149,7 @@ async def erase_visitor(session: AsyncSession, app_id: str, visitor_id: str) -> 
             or_(VisitorAlias.visitor_id == visitor_id, VisitorAlias.alias.in_(ids)))),
         await _delete(session, delete(Visitor).where(Visitor.app_id == app_id, Visitor.id.in_(ids))),
         await erase_answers(session, app_id, ids),
+        await erase_holdouts(session, app_id, ids),
     ])
     # Policy evidence is kept (a legal-obligation record); the erasure log says how much.
     kept = len(await visitor_evidence(session, app_id, ids))
