@@ -104,9 +104,15 @@ def serve(host: str | None, port: int | None, workers: int | None, migrate: bool
 @click.option("--no-serve", is_flag=True, help="Seed only.")
 @click.option("--events", "event_count", type=click.IntRange(min=0), default=0, show_default=True,
               help="Also store this many synthetic events of the demo's tenants over the last 90 days.")
-def demo(host: str | None, port: int | None, guides_dir: Path, no_serve: bool, event_count: int) -> None:
+@click.option("--reset-visitors", is_flag=True,
+              help="Erase what the named demo visitors (alice, bruno, chloe, nina, pat) did, so they start afresh.")
+def demo(
+    host: str | None, port: int | None, guides_dir: Path, no_serve: bool, event_count: int, reset_visitors: bool
+) -> None:
     """Seed the demo app, its guides, pages and features, then serve the demo host page at /demo/."""
+    from waymark.cli_support import with_session
     from waymark.db.migrate import upgrade
+    from waymark.demo.reset import reset_named_visitors
     from waymark.demo.seed import seed_demo, seed_demo_events
 
     settings = get_settings()
@@ -116,6 +122,9 @@ def demo(host: str | None, port: int | None, guides_dir: Path, no_serve: bool, e
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(summary)
+    if reset_visitors:
+        reset = _run(lambda s: with_session(s, reset_named_visitors))
+        click.echo(f"named demo visitors reset: {', '.join(reset) or 'none had anything stored'}")
     if event_count:
         with click.progressbar(length=event_count, label="synthetic events", show_pos=True) as bar:
             click.echo(_run(lambda s: seed_demo_events(s, event_count, bar.update)))

@@ -7,15 +7,17 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
+from litestar.status_codes import HTTP_303_SEE_OTHER
 from sqlalchemy import select
 
 from waymark.db.models import App
 from waymark.demo.data import INVOICES, find_invoice
+from waymark.demo.reset import reset_named_visitors
 from waymark.demo.seed import DEMO_PUBLIC_KEY
 
 __all__ = ["DemoController", "demo_static_router"]
@@ -65,6 +67,13 @@ class DemoController(Controller):
     @get("/settings")
     async def settings(self, request: Request[Any, Any, Any]) -> Response[str]:
         return await _render(request, "settings.html", page="settings", tab="general")
+
+    @post("/reset-visitors", status_code=HTTP_303_SEE_OTHER)
+    async def reset_visitors(self, request: Request[Any, Any, Any]) -> Redirect:
+        """The page's "Reset demo visitors" button: the server forgets them, the page forgets them too."""
+        async with request.app.state.sessionmaker() as session:
+            await reset_named_visitors(session)
+        return Redirect("/demo/invoices?reset=1", status_code=HTTP_303_SEE_OTHER)
 
     @get("/settings/team")
     async def settings_team(self, request: Request[Any, Any, Any]) -> Response[str]:

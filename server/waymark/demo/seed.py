@@ -26,10 +26,13 @@ from waymark.guides.services import publish
 from waymark.settings import Settings
 from waymark.wiring import publish_hooks, registered_projections
 
-__all__ = ["DEMO_APP_ID", "DEMO_PUBLIC_KEY", "seed_demo", "seed_demo_events"]
+__all__ = ["DEMO_APP_ID", "DEMO_PUBLIC_KEY", "DEMO_SECRET_KEY", "seed_demo", "seed_demo_events"]
 
 DEMO_APP_ID = "demo"
 DEMO_PUBLIC_KEY = "pk_demo_ledgerly"
+DEMO_SECRET_KEY = "sk_demo_ledgerly_local_only"
+"""Fixed and printed at every start, so the README's API examples work against the demo at once.
+It opens only the demo app, which holds made-up data; real apps get random keys (``waymark apps create``)."""
 
 
 async def seed_demo(settings: Settings, guides_dir: Path) -> str:
@@ -47,12 +50,13 @@ async def seed_demo(settings: Settings, guides_dir: Path) -> str:
         async with make_sessionmaker(engine)() as session:
             app = await session.scalar(select(App).where(App.id == DEMO_APP_ID))
             if app is None:
-                secret = new_secret_key()
                 session.add(App(id=DEMO_APP_ID, name="Ledgerly (demo)", public_key=DEMO_PUBLIC_KEY,
                                 guides_version=0, throttle_seconds=86400))
                 await session.flush()
-                session.add(SecretKey(app_id=DEMO_APP_ID, prefix=secret[:10], key_hash=hash_secret(secret)))
-                lines.append(f"created demo app; secret key (shown once): {secret}")
+                lines.append("created the demo app")
+            digest = hash_secret(DEMO_SECRET_KEY)
+            if await session.scalar(select(SecretKey.id).where(SecretKey.key_hash == digest)) is None:
+                session.add(SecretKey(app_id=DEMO_APP_ID, prefix=DEMO_SECRET_KEY[:10], key_hash=digest))
             results = await publish(session, DEMO_APP_ID, items_from_loaded(loaded), publish_hooks())
             budget = await apply_demo_budget(session, DEMO_APP_ID)
             defined = await push_definitions(session, DEMO_APP_ID, definitions, prune=False) if definitions else []
@@ -67,6 +71,8 @@ async def seed_demo(settings: Settings, guides_dir: Path) -> str:
     lines.append("surveys: ?visitor=nina gets an NPS survey on /demo/invoices, then polls in a walkthrough on "
                  "/demo/settings (reports: /api/v1/reports/nps?guide=nps-survey, …/polls?guide=settings-poll)")
     lines.append(budget)
+    lines.append(f"demo app public key: {DEMO_PUBLIC_KEY}")
+    lines.append(f"demo app secret key: {DEMO_SECRET_KEY}")
     return "\n".join(["demo guides published:", *lines])
 
 

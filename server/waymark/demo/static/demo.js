@@ -25,6 +25,12 @@
 
   // ?visitor=<name or id>[&tenant=..&role=..&locale=..] picks who we are; it is remembered.
   var params = new URLSearchParams(location.search);
+  // After "Reset demo visitors" the server has forgotten them: the widget's memory in this browser goes too.
+  if (params.has("reset")) {
+    try {
+      Object.keys(localStorage).forEach(function (k) { if (k.indexOf("waymark:") === 0) localStorage.removeItem(k); });
+    } catch (e) {}
+  }
   if (params.has("visitor")) {
     store("demo:who", JSON.stringify({ visitor: params.get("visitor"), tenant: params.get("tenant"),
       role: params.get("role"), locale: params.get("locale") }));
