@@ -16,7 +16,7 @@ from tests.support import at, event, guide_yaml, make_app, push
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.db.models import Guide, GuideState, GuideVersion, Tenant, Visitor, VisitorAlias
 from waymark.db.scope import CrossAppWrite, app_session
-from waymark.policies.text import text_hash
+from waymark.guides.kinds.policy_text import text_hash
 from waymark.settings import Settings
 
 GUIDE = guide_yaml("""
@@ -62,12 +62,12 @@ ISOLATION_CHECKS = {
                               ("GET", "/verify"), ("GET", "/{policy_id:str}/status"),
                               ("GET", "/{policy_id:str}/evidence"))},
     ("GET", "/api/v1/reports/policies"): "test_policies_and_evidence_are_per_app",
-    # survey results (NPS, comments, polls)
-    **{("GET", f"/api/v1/reports/{name}"): "test_survey_reports_are_per_app"
-       for name in ("nps", "nps/comments", "polls")},
     # the explainer and the lift report
     ("GET", "/api/v1/guides/{guide_id:str}/explain"): "test_explain_and_lift_are_per_app",
     ("GET", "/api/v1/guides/{guide_id:str}/lift"): "test_explain_and_lift_are_per_app",
+    # survey results (NPS, comments, polls)
+    **{("GET", f"/api/v1/reports/{name}"): "test_survey_reports_are_per_app"
+       for name in ("nps", "nps/comments", "polls")},
     # archiving a guide
     ("POST", "/api/v1/guide-definitions/{guide_id:str}/archive"): "test_archive_is_per_app",
 }

@@ -223,6 +223,19 @@ class SurveyRules(Struct, kw_only=True, forbid_unknown_fields=True):
 Step = TooltipStep | LightboxStep | BannerStep | NpsStep | PollStep
 
 
+class PolicyRules(Struct, kw_only=True, forbid_unknown_fields=True):
+    """Only for kind policy (waymark.policies): the guide's one lightbox step is the policy's text."""
+
+    version: Annotated[int, Meta(ge=1, le=2**31 - 1)]
+    """Changing the text needs a new version number; a new version asks every visitor again."""
+    tenant: Annotated[str, Meta(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")] | None = None
+    """Only this tenant's visitors are asked (a customer's own policy); the whole app's when absent."""
+    allow_decline: bool = False
+    """Offer Decline beside Accept."""
+    respect_budget: bool = False
+    """Wait for the attention budget like other automatic guides (by default a policy ignores it)."""
+
+
 class Holdout(Struct, kw_only=True, forbid_unknown_fields=True):
     """A share of eligible visitors (or tenants) who never get the guide, to measure what it changes."""
 
@@ -242,19 +255,6 @@ class Goal(Struct, kw_only=True, forbid_unknown_fields=True):
     """A track event name."""
     days: Annotated[int, Meta(ge=1, le=365)] = 7
     """Counted when reached within this many days of first seeing the guide (or being held out)."""
-
-
-class PolicyRules(Struct, kw_only=True, forbid_unknown_fields=True):
-    """Only for kind policy (waymark.policies): the guide's one lightbox step is the policy's text."""
-
-    version: Annotated[int, Meta(ge=1, le=2**31 - 1)]
-    """Changing the text needs a new version number; a new version asks every visitor again."""
-    tenant: Annotated[str, Meta(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")] | None = None
-    """Only this tenant's visitors are asked (a customer's own policy); the whole app's when absent."""
-    allow_decline: bool = False
-    """Offer Decline beside Accept."""
-    respect_budget: bool = False
-    """Wait for the attention budget like other automatic guides (by default a policy ignores it)."""
 
 
 class GuideFile(Struct, kw_only=True, forbid_unknown_fields=True):
