@@ -149,12 +149,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                expose_headers=["Retry-After", "ETag"]),
         openapi_config=openapi_config(),
         exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},
-        middleware=[refuse_control_characters],
         on_startup=[retention.start],
         on_shutdown=[retention.stop, committer.stop, _dispose],
         before_request=document_on_first_look,
         debug=settings.debug,
     )
+    # The URL guard wraps the whole application once, outside Litestar's per-route middleware stack,
+    # which would add a layer to every route (delivery's hot path included) for two regex scans.
+    app.asgi_handler = refuse_control_characters(app.asgi_handler)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker
