@@ -89,6 +89,22 @@ def french(page: Page) -> None:
     _open(page, "/demo/invoices?visitor=bruno")
 
 
+def nps(page: Page) -> None:
+    _open(page, "/demo/invoices?visitor=nina")
+    page.locator("#waymark-root").get_by_role("radio", name="9").check()  # the follow-up question appears
+
+
+def policy(page: Page) -> None:
+    page.goto("/demo/invoices?visitor=pat")  # the prompt comes before any guide, and is not a guide view
+    page.locator("#waymark-root").get_by_role("alertdialog").wait_for()
+    page.wait_for_timeout(150)
+
+
+def poll(page: Page) -> None:
+    _open(page, "/demo/settings?visitor=nina")
+    _click(page, "Next")
+
+
 def hostile(page: Page) -> None:
     _open(page, "/demo/invoices?hostile=1&visitor=shot-hostile")
 
@@ -101,6 +117,9 @@ SHOTS: dict[str, Callable[[Page], None]] = {
     "admin-announcement.png": admin,
     "french.png": french,
     "hostile-css.png": hostile,
+    "nps-survey.png": nps,
+    "policy-prompt.png": policy,
+    "poll-in-walkthrough.png": poll,
 }
 
 
