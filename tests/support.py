@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import textwrap
+import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,7 +18,7 @@ from waymark.apps.services import NewApp, create_app_with_keys
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.settings import Settings
 
-__all__ = ["at", "event", "guide_yaml", "make_app", "meta", "push"]
+__all__ = ["at", "event", "eventually", "eventually_async", "guide_yaml", "make_app", "meta", "push"]
 
 
 async def make_app(settings: Settings, name: str = "Test app") -> NewApp:
@@ -61,3 +64,27 @@ def event(kind: str, guide: str, visitor: str = "v1", step: int = 0, **extra: An
         "step": step,
         **extra,
     }
+
+
+_POLL = 0.05
+"""Seconds between two looks of a poll: how soon after the deciding state a test sees it."""
+
+
+def eventually(done: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Ask ``done`` again until it says yes or ``timeout`` passes; its last answer (the test asserts it)."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(_POLL)
+    return True
+
+
+async def eventually_async(done: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> bool:
+    """:func:`eventually` for a check that awaits (the event loop keeps running the server meanwhile)."""
+    deadline = time.monotonic() + timeout
+    while not await done():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(_POLL)
+    return True

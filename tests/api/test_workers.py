@@ -6,12 +6,10 @@ import json
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 
 import httpx
 
-from tests.support import guide_yaml
+from tests.support import eventually, guide_yaml
 from waymark.testing import running_server
 
 GUIDE = guide_yaml("""
@@ -21,16 +19,6 @@ GUIDE = guide_yaml("""
       - type: lightbox
         title: "{title}"
 """)
-
-
-def eventually(done: Callable[[], bool], timeout: float = 10.0) -> bool:
-    """Ask ``done`` again until it says yes or the deadline passes; its last answer."""
-    deadline = time.monotonic() + timeout
-    while not done():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def test_push_reaches_every_worker(database_url: str) -> None:
