@@ -263,7 +263,7 @@ def guides_archive(guide_id: str, key: str, server: str | None) -> None:
 def guides_explain(guide_id: str, key: str, visitor: str, url: str, tenant: str | None, locale: str | None,
                    server: str | None, as_json: bool) -> None:
     """Why a guide is (not) shown to a visitor on a page: delivery's checks in order, with reason codes."""
-    from waymark.delivery.explain_cli import explain_lines, fetch_explanation
+    from waymark.cli_explain import explain_lines, fetch_explanation
 
     found = fetch_explanation(key, guide_id, visitor, tenant, url, locale, server)
     if as_json:

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import click
 import httpx
 import msgspec
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from waymark.apps.services import KeyResolver
 from waymark.db.engine import create_engine, make_sessionmaker
@@ -42,25 +42,31 @@ async def with_session(settings: Settings, work: Callable[[AsyncSession], Awaita
         await engine.dispose()
 
 
+async def with_app_engine(
+    key: str, work: Callable[[AsyncEngine, async_sessionmaker[AsyncSession], str], Awaitable[T]]
+) -> T:
+    """Run ``work(engine, sessionmaker, app_id)`` on the local database for the app of secret ``key``."""
+    engine = create_engine(get_settings().database_url)
+    try:
+        maker = make_sessionmaker(engine)
+        app_id = await KeyResolver(maker).secret(key) if key.startswith("sk_") else None
+        if app_id is None:
+            raise click.ClickException("unknown or revoked secret key (pass the app's sk_… key to --app)")
+        return await work(engine, maker, app_id)
+    finally:
+        await engine.dispose()
+
+
 def on_app_database(key: str, work: Callable[[AsyncSession, str], Awaitable[T]]) -> T:
-    """Run ``work(session, app_id)`` on the local database for the app of secret ``key``."""
+    """Run ``work(session, app_id)`` on the local database for the app of secret ``key``, then commit."""
 
-    async def run() -> T:
-        settings = get_settings()
-        engine = create_engine(settings.database_url)
-        try:
-            maker = make_sessionmaker(engine)
-            app_id = await KeyResolver(maker).secret(key) if key.startswith("sk_") else None
-            if app_id is None:
-                raise click.ClickException("unknown or revoked secret key (pass the app's sk_… key to --app)")
-            async with maker() as session:
-                result = await work(session, app_id)
-                await session.commit()
-                return result
-        finally:
-            await engine.dispose()
+    async def in_session(_: AsyncEngine, maker: async_sessionmaker[AsyncSession], app_id: str) -> T:
+        async with maker() as session:
+            result = await work(session, app_id)
+            await session.commit()
+            return result
 
-    return asyncio.run(run())
+    return asyncio.run(with_app_engine(key, in_session))
 
 
 def _remote(server: str, key: str, path: str, payload: dict[str, object]) -> dict[str, Any]:

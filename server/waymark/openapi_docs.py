@@ -25,6 +25,8 @@ from litestar.openapi.spec import (
 )
 from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 
+from waymark.wire import LINE_PATTERN
+
 __all__ = [
     "EVENT_BATCH",
     "NO_CONTROL_CHARACTERS",
@@ -155,7 +157,7 @@ def documented(
     return DocumentedOperation
 
 
-NO_CONTROL_CHARACTERS = "^[^\\x00-\\x1f\\x7f]*$"
+NO_CONTROL_CHARACTERS = LINE_PATTERN
 """Every path and query value: the app refuses control characters there before routing (400)."""
 
 

@@ -14,10 +14,11 @@ import msgspec
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from waymark.wire import CONTROL_CHARACTER
+
 __all__ = ["refuse_control_characters"]
 
 _RAW_CONTROL = re.compile(rb"[\x00-\x1f\x7f]|%(?:[01][0-9A-Fa-f]|7[Ff])")
-_DECODED_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 async def _refuse(send: Send, where: str) -> None:
@@ -35,7 +36,7 @@ def refuse_control_characters(app: ASGIApp) -> ASGIApp:
 
     async def guard(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == ScopeType.HTTP:
-            if _DECODED_CONTROL.search(scope["path"]):
+            if CONTROL_CHARACTER.search(scope["path"]):
                 await _refuse(send, "path")
                 return
             if _RAW_CONTROL.search(scope.get("query_string", b"")):

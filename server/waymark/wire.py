@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import msgspec
 
 __all__ = [
+    "CONTROL_CHARACTER",
     "INT32_MAX",
     "JSON_MAX_DEPTH",
     "JSON_MAX_ITEMS",
@@ -38,7 +39,8 @@ LINE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
 """One line of text: no control character at all (ids, names, keys, URLs)."""
 TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 """Free text: tab, newline and carriage return allowed, other control characters (NUL above all) refused."""
-_LINE_BAD = re.compile(r"[\x00-\x1f\x7f]")
+CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
+"""Any control character: none may stand in an id, a name, a key, a URL, a path or a query string."""
 _TEXT_BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 INT32_MAX = 2**31 - 1
@@ -63,7 +65,7 @@ JSON_MAX_ITEMS = 1000
 
 def bad_characters(value: str, multiline: bool = False) -> str | None:
     """Why ``value`` cannot be stored as text, or ``None``: control characters (NUL above all) are refused."""
-    found = (_TEXT_BAD if multiline else _LINE_BAD).search(value)
+    found = (_TEXT_BAD if multiline else CONTROL_CHARACTER).search(value)
     if found is None:
         return None
     return f"contains the control character U+{ord(found.group()):04X}"

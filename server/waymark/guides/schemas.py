@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal, NamedTuple, Union, get_args, get_ori
 import msgspec
 from msgspec import Meta, Struct, field
 
+from waymark.wire import LINE_PATTERN
+
 __all__ = [
     "INVALID",
     "SLUG_PATTERN",
@@ -228,7 +230,7 @@ class PolicyRules(Struct, kw_only=True, forbid_unknown_fields=True):
 
     version: Annotated[int, Meta(ge=1, le=2**31 - 1)]
     """Changing the text needs a new version number; a new version asks every visitor again."""
-    tenant: Annotated[str, Meta(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")] | None = None
+    tenant: Annotated[str, Meta(min_length=1, max_length=200, pattern=LINE_PATTERN)] | None = None
     """Only this tenant's visitors are asked (a customer's own policy); the whole app's when absent."""
     allow_decline: bool = False
     """Offer Decline beside Accept."""

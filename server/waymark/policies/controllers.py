@@ -50,15 +50,15 @@ from waymark.policies.schemas import (
 )
 from waymark.policies.services import NoSuchPolicy, evidence_csv, list_evidence, list_policies, policy_status
 from waymark.ratelimit import enforce_rate_limit
-from waymark.wire import day_problem, explain
+from waymark.wire import LINE_PATTERN, day_problem, explain
 
 __all__ = ["PolicyController", "PolicyDecisionController", "PolicyReportController"]
 
 _decision_decoder = msgspec.json.Decoder(WidgetDecision)
 _MAX_DECISION_BYTES = 16 * 1024
-_Visitor = Annotated[str, QueryParameter(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$",
+_Visitor = Annotated[str, QueryParameter(min_length=1, max_length=200, pattern=LINE_PATTERN,
                                          description="The visitor's id.")]
-_Tenant = Annotated[str | None, QueryParameter(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$",
+_Tenant = Annotated[str | None, QueryParameter(max_length=200, pattern=LINE_PATTERN,
                                                description="The visitor's tenant.")]
 _CSV = {"text/csv": Schema(type=OpenAPIType.STRING)}
 
@@ -248,7 +248,7 @@ class PolicyReportController(Controller):
         400, 401, 403, 503, media={"application/json": Reference(ref="#/components/schemas/PolicyReport"), **_CSV}))
     async def report(
         self, request: Request[Any, Any, Any], app_id: NamedDependency[str],
-        policy: Annotated[str | None, QueryParameter(max_length=64, pattern=r"^[^\x00-\x1f\x7f]*$",
+        policy: Annotated[str | None, QueryParameter(max_length=64, pattern=LINE_PATTERN,
                                                      description="Only this policy.")] = None,
         tenant: _Tenant = None,
         end: Annotated[date | None, QueryParameter(name="to", description="Last UTC day of the coverage series "

@@ -8,7 +8,6 @@ predecessor, so the chain never forks.
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from datetime import datetime
 
@@ -22,12 +21,12 @@ from waymark.db.upsert import insert_for
 from waymark.policies.chain import GENESIS, Break, ChainRecord, record_hash, verify_chain
 from waymark.policies.models import PolicyChainHead, PolicyEvidence
 from waymark.policies.schemas import EvidenceRecord
+from waymark.wire import CONTROL_CHARACTER
 
 __all__ = ["NewDecision", "append_decision", "as_record", "verify_app_chain"]
 
 _HEADS: Table = PolicyChainHead.__table__  # type: ignore[assignment]  # typed FromClause; declarative maps a Table
 _STATES: Table = GuideState.__table__  # type: ignore[assignment]  # as above
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
 _READ_CHUNK = 1000
 
 
@@ -46,7 +45,7 @@ class NewDecision(msgspec.Struct, frozen=True, kw_only=True):
 
 def clean_user_agent(value: str | None) -> str | None:
     """The user agent as kept: printable, at most 1,000 characters."""
-    return _UNPRINTABLE.sub(" ", value)[:1000] if value else None
+    return CONTROL_CHARACTER.sub(" ", value)[:1000] if value else None
 
 
 def as_record(row: PolicyEvidence) -> EvidenceRecord:

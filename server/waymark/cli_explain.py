@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import click
 import httpx
 import msgspec
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from waymark.apps.services import KeyResolver
-from waymark.db.engine import create_engine, make_sessionmaker
+from waymark.cli_support import with_app_engine
 from waymark.delivery.explain import Explanation, UnknownGuide, explain_guide
 from waymark.delivery.snapshot import SnapshotStore
 from waymark.delivery.state_reader import make_state_reader
@@ -23,19 +23,15 @@ _MARK = {"pass": "pass", "fail": "FAIL", "skipped": "  - "}
 
 async def _local(key: str, guide: str, visitor: str, tenant: str | None, url: str,
                  locale: str | None) -> Explanation:
-    settings = get_settings()
-    engine = create_engine(settings.database_url)
+    async def explain(engine: AsyncEngine, maker: async_sessionmaker[AsyncSession], app_id: str) -> Explanation:
+        state = make_state_reader(get_settings().database_url, engine)
+        return await explain_guide(maker, SnapshotStore(maker, 0), state, app_id, guide, visitor, tenant, url,
+                                   locale, datetime.now(UTC))
+
     try:
-        maker = make_sessionmaker(engine)
-        app_id = await KeyResolver(maker).secret(key) if key.startswith("sk_") else None
-        if app_id is None:
-            raise click.ClickException("unknown or revoked secret key (pass the app's sk_… key to --app)")
-        return await explain_guide(maker, SnapshotStore(maker, 0), make_state_reader(settings.database_url, engine),
-                                   app_id, guide, visitor, tenant, url, locale, datetime.now(UTC))
+        return await with_app_engine(key, explain)
     except UnknownGuide as exc:
         raise click.ClickException(str(exc)) from exc
-    finally:
-        await engine.dispose()
 
 
 def fetch_explanation(key: str, guide: str, visitor: str, tenant: str | None, url: str, locale: str | None,
