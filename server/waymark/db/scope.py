@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from functools import cache
 
 from sqlalchemy import event
@@ -18,9 +19,23 @@ from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from waymark.db.models import AppScoped, Base
 
-__all__ = ["CrossAppWrite", "app_session"]
+__all__ = ["CrossAppWrite", "Scope", "app_session"]
 
 _APP_KEY = "waymark_app_id"
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a request may read and write: one app, and one tenant of it or (``None``) all of its tenants."""
+
+    app_id: str
+    tenant_id: str | None = None
+
+    def narrowed(self, tenant_id: str) -> Scope:
+        """The same app, one tenant: allowed from the whole app or from that same tenant, never wider."""
+        if self.tenant_id is not None and self.tenant_id != tenant_id:
+            raise PermissionError(f"scope of tenant {self.tenant_id!r} cannot read tenant {tenant_id!r}")
+        return Scope(self.app_id, tenant_id)
 
 
 class CrossAppWrite(RuntimeError):
