@@ -21,7 +21,7 @@ tests/segment/node/node_modules/.installed: tests/segment/node/package.json test
 	cd tests/segment/node && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-widget/dist/waymark.js: widget/node_modules/.installed widget/build.mjs $(wildcard widget/src/*.js)
+widget/dist/waymark.js: widget/node_modules/.installed widget/build.mjs $(wildcard widget/src/*.js) $(wildcard widget/admin/*)
 	cd widget && node build.mjs
 
 python: $(BIN)/.installed

@@ -56,3 +56,20 @@ await bundle('src/index.js', 'dist/waymark.js', [cssText], {
   __VERSION__: JSON.stringify(pkg.version),
   __FEEDBACK__: JSON.stringify(`waymark-feedback.${digest}.js`)
 })
+
+// The admin's bundle (dist/admin.js and dist/admin.css): htmx and uPlot vendored from npm, served by Waymark at
+// /admin/static/ under a content-hashed URL. Not part of the widget: no host page ever loads it.
+await build({
+  ...common,
+  entryPoints: [here('admin/index.js')],
+  minify: true,
+  outfile: here('dist/admin.js')
+})
+await build({
+  bundle: true,
+  entryPoints: [here('admin/admin.css')],
+  minify: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  outfile: here('dist/admin.css')
+})

@@ -1,0 +1,27 @@
+"""The admin's router: every ``/admin`` page, with the dependencies report pages share (``filters``).
+
+Add a page area by listing its handlers or controller here; its paths are absolute (``/admin/apps/...``).
+"""
+
+from __future__ import annotations
+
+from litestar import Router
+from litestar.types import ControllerRouterHandler
+
+from waymark.admin.assets import static_file
+from waymark.admin.filters import filters_dependency
+from waymark.admin.pages_home import home
+
+__all__ = ["admin_handlers", "admin_router"]
+
+
+def admin_handlers() -> list[ControllerRouterHandler]:
+    return [
+        static_file,
+        home,
+    ]
+
+
+def admin_router() -> Router:
+    return Router(path="/", route_handlers=admin_handlers(), dependencies={"filters": filters_dependency},
+                  include_in_schema=False)
