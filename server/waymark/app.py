@@ -16,6 +16,10 @@ from litestar.status_codes import (
 )
 from sqlalchemy import text
 
+from waymark.admin.assets import AdminAssets
+from waymark.admin.csp import with_admin_headers
+from waymark.admin.routes import admin_router
+from waymark.admin.templating import template_config
 from waymark.analytics.controllers import FeatureController, PageController, ReportController
 from waymark.apps.services import KeyResolver
 from waymark.db.engine import create_engine, make_sessionmaker
@@ -144,10 +148,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DemoController,
             demo_static_router,
             *widget_routes(),
+            admin_router(),
         ],
         cors_config=CORSConfig(allow_origins=["*"], allow_methods=["GET", "POST"], max_age=86400,
                                expose_headers=["Retry-After", "ETag"]),
         openapi_config=openapi_config(),
+        template_config=template_config(),
         exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},
         on_startup=[retention.start],
         on_shutdown=[retention.stop, committer.stop, _dispose],
@@ -156,7 +162,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     # The URL guard wraps the whole application once, outside Litestar's per-route middleware stack,
     # which would add a layer to every route (delivery's hot path included) for two regex scans.
-    app.asgi_handler = refuse_control_characters(app.asgi_handler)
+    app.asgi_handler = refuse_control_characters(with_admin_headers(app.asgi_handler))
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker
@@ -173,4 +179,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         redis_store(settings.redis_url) if settings.redis_url else None,
     )
     app.state.widget = WidgetAssets.load()
+    app.state.admin_assets = AdminAssets.load()
     return app
