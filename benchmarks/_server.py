@@ -8,14 +8,19 @@ from pathlib import Path
 
 from waymark.testing import start_server, stop_server
 
-__all__ = ["ROOT", "Server", "WrkResult", "wrk"]
+__all__ = ["DEMO", "ROOT", "Server", "WrkResult", "wrk"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
+DEMO = ("demo", "--no-seed")
+"""The demo's server (the product with the host pages at /demo/), on a database seeded before."""
+
+
 class Server:
-    def __init__(self, database_url: str, workers: int = 1, env: dict[str, str] | None = None) -> None:
-        self.process, self.url = start_server(database_url, workers, **(env or {}))
+    def __init__(self, database_url: str, workers: int = 1, env: dict[str, str] | None = None,
+                 command: tuple[str, ...] | None = None) -> None:
+        self.process, self.url = start_server(database_url, workers, command=command, **(env or {}))
 
     def stop(self) -> None:
         stop_server(self.process)

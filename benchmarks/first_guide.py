@@ -19,7 +19,7 @@ from typing import Any
 
 from playwright.sync_api import Browser, sync_playwright
 
-from benchmarks._server import ROOT, Server
+from benchmarks._server import DEMO, ROOT, Server
 
 __all__ = ["main", "measure", "percentile"]
 
@@ -93,7 +93,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         database_url = f"sqlite+aiosqlite:///{tmp}/first_guide.db"
         _seed(database_url)
-        server = Server(database_url)
+        server = Server(database_url, command=DEMO)
         try:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

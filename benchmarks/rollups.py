@@ -34,12 +34,12 @@ from waymark.analytics.definitions import validate_definition_paths
 from waymark.analytics.push import push_definitions
 from waymark.analytics.reports import usage_report
 from waymark.analytics.rollups import rebuild_rule
-from waymark.analytics.synthetic import demo_events
 from waymark.apps.services import create_app_with_keys
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.db.migrate import upgrade
 from waymark.db.models import App, DailyUsage
 from waymark.db.scope import app_session
+from waymark_demo.synthetic import demo_events
 
 END = date(2026, 10, 31)
 DAYS = 120

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from benchmarks._server import ROOT, Server
+from benchmarks._server import DEMO, ROOT, Server
 
 __all__ = ["SHOTS", "main"]
 
@@ -156,7 +156,7 @@ def main() -> None:
             [sys.executable, "-m", "waymark.cli", "demo", "--no-serve", "--guides", str(ROOT / "guides")],
             env={**os.environ, "WAYMARK_DATABASE_URL": database_url}, cwd=ROOT, check=True, capture_output=True,
         )
-        server = Server(database_url)
+        server = Server(database_url, command=DEMO)
         try:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

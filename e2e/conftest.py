@@ -24,7 +24,7 @@ CHROMIUM_ARGS = [
 
 
 class Server:
-    """A ``waymark serve`` process with the demo app seeded, on its own SQLite file."""
+    """A ``waymark demo`` server (the product with the demo's host pages) seeded first, on its own SQLite file."""
 
     def __init__(self, tmp: Path) -> None:
         self.db_path = tmp / "e2e.db"
@@ -38,7 +38,8 @@ class Server:
             line.rsplit(" ", 1)[1] for line in seeded.stdout.splitlines() if "secret key" in line
         )
         self.log = (tmp / "server.log").open("w")
-        self.process, self.url = start_server(env.pop("WAYMARK_DATABASE_URL"), log=self.log, **env)
+        self.process, self.url = start_server(env.pop("WAYMARK_DATABASE_URL"), log=self.log,
+                                              command=("demo", "--no-seed"), **env)
 
     def events(self, visitor: str) -> list[dict[str, Any]]:
         """Every stored event of a visitor, read straight from the server's SQLite file."""

@@ -58,3 +58,15 @@ def test_guides_know_no_domain_built_on_them() -> None:
     """Policies and surveys are guide kinds: their file rules live in guides/kinds, their storage above guides."""
     graph = package_imports()
     assert not graph["guides"] & {"policies", "surveys", "holdouts", "events", "delivery"}, graph["guides"]
+
+
+def test_the_product_never_imports_the_demo() -> None:
+    """The demo host app and its synthetic data live in ``waymark_demo``; the CLI finds ``demo`` by entry point."""
+    found = []
+    for path in ROOT.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+            found += [f"{path.relative_to(ROOT)}: {name}" for name in names if name.split(".")[0] == "waymark_demo"]
+    assert not found, found
+    assert not (ROOT / "demo").exists(), "the demo lives in server/waymark_demo, outside the product package"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import msgspec
@@ -14,8 +15,10 @@ from litestar.status_codes import (
     HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
+from litestar.types import ControllerRouterHandler
 from sqlalchemy import text
 
+from waymark.access.setup import AccessSetup
 from waymark.admin.assets import AdminAssets
 from waymark.admin.csp import with_admin_headers
 from waymark.admin.routes import admin_router
@@ -29,7 +32,6 @@ from waymark.delivery.explain_controller import ExplainController
 from waymark.delivery.openapi import document_on_first_look
 from waymark.delivery.snapshot import SnapshotStore
 from waymark.delivery.state_reader import make_state_reader
-from waymark.demo.controllers import DemoController, demo_static_router
 from waymark.events.controllers import EventController
 from waymark.events.export import ExportController
 from waymark.events.group_commit import GroupCommitter
@@ -38,6 +40,8 @@ from waymark.holdouts.controllers import LiftController
 from waymark.holdouts.services import HoldoutRecorder
 from waymark.identity.controllers import IdentityController
 from waymark.openapi_docs import documented, openapi_config, retry_later
+from waymark.peers.controllers import BenchmarkController
+from waymark.peers.services import BenchmarkService
 from waymark.policies.controllers import PolicyController, PolicyDecisionController, PolicyReportController
 from waymark.privacy.controllers import PrivacyController
 from waymark.privacy.retention import PeriodicPurge
@@ -115,12 +119,17 @@ def _unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Respon
     )
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
+def create_app(
+    settings: Settings | None = None, *, extra_route_handlers: Sequence[ControllerRouterHandler] = ()
+) -> Litestar:
+    """The application; ``extra_route_handlers`` are mounted beside the product's own (the demo's host pages)."""
     settings = settings or get_settings()
     engine = create_engine(settings.database_url, settings.pool_size)
     sessionmaker = make_sessionmaker(engine)
     committer = GroupCommitter(sessionmaker, registered_projections())
     retention = PeriodicPurge(sessionmaker, settings.retention_interval_seconds)
+    benchmarks = BenchmarkService(sessionmaker)
+    access = AccessSetup(settings, sessionmaker)
 
     async def _dispose() -> None:
         await engine.dispose()
@@ -145,18 +154,21 @@ def create_app(settings: Settings | None = None) -> Litestar:
             FeatureController,
             ReportController,
             SurveyReportController,
-            DemoController,
-            demo_static_router,
+            BenchmarkController,
             *widget_routes(),
             admin_router(),
+            *access.route_handlers,
+            *extra_route_handlers,
         ],
         cors_config=CORSConfig(allow_origins=["*"], allow_methods=["GET", "POST"], max_age=86400,
                                expose_headers=["Retry-After", "ETag"]),
         openapi_config=openapi_config(),
         template_config=template_config(),
-        exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},
-        on_startup=[retention.start],
-        on_shutdown=[retention.stop, committer.stop, _dispose],
+        csrf_config=access.csrf,
+        dependencies=access.dependencies,
+        exception_handlers={HTTPException: _http_error, Exception: _unexpected_error, **access.exception_handlers},
+        on_startup=[access.start, retention.start],
+        on_shutdown=[retention.stop, benchmarks.stop, committer.stop, _dispose],
         before_request=document_on_first_look,
         debug=settings.debug,
     )
@@ -167,7 +179,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker
     app.state.retention = retention
+    app.state.benchmarks = benchmarks
     app.state.key_resolver = KeyResolver(sessionmaker)
+    app.state.sessions = access.sessions
     app.state.snapshots = SnapshotStore(sessionmaker, settings.snapshot_check_seconds)
     app.state.profiles = app.state.snapshots  # the runtime settings ingestion reads, kept fresh with the guides
     app.state.holdouts = HoldoutRecorder(sessionmaker)

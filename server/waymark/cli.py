@@ -1,4 +1,4 @@
-"""The ``waymark`` command line: database, server, demo, apps and guides as code."""
+"""The ``waymark`` command line: database, server, apps and guides as code (and the commands packages add)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -46,7 +47,31 @@ def _run(make: Callable[[Settings], Coroutine[Any, Any, T]]) -> T:
         raise
 
 
-@click.group()
+class _Commands(click.Group):
+    """The product's commands, and those that installed packages add through the entry point group
+    ``waymark.commands`` (the demo's ``waymark demo``), loaded only when named: the product imports none."""
+
+    @staticmethod
+    def _added() -> dict[str, EntryPoint]:
+        return {ep.name: ep for ep in entry_points(group="waymark.commands")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._added()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found = super().get_command(ctx, cmd_name)
+        if found is not None:
+            return found
+        point = self._added().get(cmd_name)
+        if point is None:
+            return None
+        command = point.load()
+        if not isinstance(command, click.Command):
+            raise click.ClickException(f"entry point {point.value!r} of command {cmd_name!r} is not a click command")
+        return command
+
+
+@click.group(cls=_Commands)
 def main() -> None:
     """Waymark: in-app guides, feedback and product analytics."""
 
@@ -72,11 +97,12 @@ def db_upgrade() -> None:
 # --- server ---------------------------------------------------------------------------------
 
 
-def _serve(host: str, port: int, workers: int) -> None:
+def _serve(host: str, port: int, workers: int, factory: str = "waymark.app:create_app") -> None:
+    """Serve the application ``factory`` makes (``module:function``, called by each worker)."""
     import uvicorn
 
     uvicorn.run(
-        "waymark.app:create_app", factory=True, host=host, port=port, workers=workers,
+        factory, factory=True, host=host, port=port, workers=workers,
         log_level=os.environ.get("WAYMARK_LOG_LEVEL", "warning"), access_log=False,
     )
 
@@ -94,44 +120,6 @@ def serve(host: str | None, port: int | None, workers: int | None, migrate: bool
 
         upgrade(settings.database_url)
     _serve(host or settings.host, port or settings.port, workers or settings.workers)
-
-
-@main.command()
-@click.option("--host", default=None)
-@click.option("--port", type=int, default=None)
-@click.option("--guides", "guides_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              default=Path("guides"), show_default=True, help="Folder of the demo app's guides.")
-@click.option("--no-serve", is_flag=True, help="Seed only.")
-@click.option("--events", "event_count", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Also store this many synthetic events of the demo's tenants over the last 90 days.")
-@click.option("--reset-visitors", is_flag=True,
-              help="Erase what the named demo visitors (alice, bruno, chloe, nina, pat) did, so they start afresh.")
-def demo(
-    host: str | None, port: int | None, guides_dir: Path, no_serve: bool, event_count: int, reset_visitors: bool
-) -> None:
-    """Seed the demo app, its guides, pages and features, then serve the demo host page at /demo/."""
-    from waymark.cli_support import with_session
-    from waymark.db.migrate import upgrade
-    from waymark.demo.reset import reset_named_visitors
-    from waymark.demo.seed import seed_demo, seed_demo_events
-
-    settings = get_settings()
-    upgrade(settings.database_url)
-    try:
-        summary = _run(lambda s: seed_demo(s, guides_dir))
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(summary)
-    if reset_visitors:
-        reset = _run(lambda s: with_session(s, reset_named_visitors))
-        click.echo(f"named demo visitors reset: {', '.join(reset) or 'none had anything stored'}")
-    if event_count:
-        with click.progressbar(length=event_count, label="synthetic events", show_pos=True) as bar:
-            click.echo(_run(lambda s: seed_demo_events(s, event_count, bar.update)))
-    if not no_serve:
-        host, port = host or settings.host, port or settings.port
-        click.echo(f"demo host app: http://{host}:{port}/demo/")
-        _serve(host, port, 1)
 
 
 # --- apps -----------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO
 
@@ -23,12 +23,18 @@ def _free_port() -> int:
 
 
 def start_server(
-    database_url: str, workers: int = 1, log: IO[str] | None = None, **env: str
+    database_url: str, workers: int = 1, log: IO[str] | None = None, *, command: Sequence[str] | None = None,
+    **env: str,
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """Serve ``database_url`` (already migrated); returns the process and its base URL once it answers."""
+    """Serve ``database_url`` (already migrated); returns the process and its base URL once it answers.
+
+    ``command``: another ``waymark`` command that serves (given ``--port``) instead of ``serve``, such as
+    the demo's ``("demo", "--no-seed")``.
+    """
     port = _free_port()
+    argv = list(command) if command is not None else ["serve", "--workers", str(workers), "--no-migrate"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "waymark.cli", "serve", "--port", str(port), "--workers", str(workers), "--no-migrate"],
+        [sys.executable, "-m", "waymark.cli", *argv, "--port", str(port)],
         env={**os.environ, "WAYMARK_DATABASE_URL": database_url, **env},
         stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
     )

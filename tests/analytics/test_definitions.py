@@ -15,8 +15,8 @@ from waymark.analytics.definitions import validate_definition_paths, validate_de
 from waymark.analytics.rollups import rebuild_all
 from waymark.cli import main
 from waymark.db.engine import create_engine, make_sessionmaker
-from waymark.demo.seed import DEMO_APP_ID
 from waymark.settings import Settings
+from waymark_demo.seed import DEMO_APP_ID
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -11,8 +11,8 @@ from litestar.testing import AsyncTestClient
 
 from tests.support import at
 from waymark.cli import main
-from waymark.demo.seed import DEMO_PUBLIC_KEY, DEMO_SECRET_KEY, seed_demo
 from waymark.settings import Settings
+from waymark_demo.seed import DEMO_PUBLIC_KEY, DEMO_SECRET_KEY, seed_demo
 
 GUIDES = Path(__file__).resolve().parents[2] / "guides"
 
@@ -29,14 +29,16 @@ async def _visitors_with_events(client: AsyncTestClient) -> set[str]:
     return {line.split('"visitor":"')[1].split('"')[0] for line in exported.text.splitlines()}
 
 
-async def test_the_page_button_resets_the_named_visitors_only(client: AsyncTestClient, settings: Settings) -> None:
+async def test_the_page_button_resets_the_named_visitors_only(
+    demo_client: AsyncTestClient, settings: Settings
+) -> None:
     summary = await seed_demo(settings, GUIDES)
     assert f"demo app secret key: {DEMO_SECRET_KEY}" in summary
     for visitor in ("pat", "nina", "someone-else"):
-        await _track(client, visitor)
-    reset = await client.post("/demo/reset-visitors", follow_redirects=False)
+        await _track(demo_client, visitor)
+    reset = await demo_client.post("/demo/reset-visitors", follow_redirects=False)
     assert reset.status_code == 303 and reset.headers["location"] == "/demo/invoices?reset=1"
-    assert await _visitors_with_events(client) == {"someone-else"}
+    assert await _visitors_with_events(demo_client) == {"someone-else"}
 
 
 def test_the_command_prints_both_keys_every_time_and_resets(

@@ -19,9 +19,9 @@ from typing import Any, NamedTuple
 
 import msgspec
 
+from waymark.analytics.bulk_event import BulkEvent as Synthetic
 from waymark.analytics.rollups import Tally
 from waymark.analytics.rules import RuleBook
-from waymark.analytics.synthetic import Synthetic
 
 __all__ = ["BulkLoadError", "bulk_load_sqlite"]
 

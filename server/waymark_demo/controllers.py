@@ -16,9 +16,9 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from sqlalchemy import select
 
 from waymark.db.models import App
-from waymark.demo.data import INVOICES, find_invoice
-from waymark.demo.reset import reset_named_visitors
-from waymark.demo.seed import DEMO_PUBLIC_KEY
+from waymark_demo.data import INVOICES, find_invoice
+from waymark_demo.reset import reset_named_visitors
+from waymark_demo.seed import DEMO_PUBLIC_KEY
 
 __all__ = ["DemoController", "demo_static_router"]
 

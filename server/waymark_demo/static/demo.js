@@ -9,7 +9,7 @@
     alice: { visitor: { id: "alice", role: "admin", locale: "en", name: "Alice" },
              tenant: { id: "acme", plan: "enterprise", industry: "retail", size: 250 } },
     bruno: { visitor: { id: "bruno", role: "member", locale: "fr", name: "Bruno" },
-             tenant: { id: "globex", plan: "free", industry: "logistics", size: 12 } },
+             tenant: { id: "globex", plan: "free", industry: "software", size: 12 } },
     chloe: { visitor: { id: "chloe", role: "member", locale: "en", name: "Chloé" },
              tenant: { id: "acme", plan: "enterprise", industry: "retail", size: 250 } },
     pat: { visitor: { id: "pat", role: "member", locale: "en", name: "Pat" },

@@ -11,8 +11,9 @@ import math
 import random
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
+from waymark.analytics.bulk_event import BulkEvent
 from waymark.events.schemas import (
     AnyEvent,
     ClickEvent,
@@ -23,7 +24,7 @@ from waymark.events.schemas import (
     TrackEvent,
 )
 
-__all__ = ["DEMO_TENANTS", "Synthetic", "demo_events", "to_event"]
+__all__ = ["DEMO_TENANTS", "demo_events", "to_event"]
 
 DEMO_TENANTS = ("acme", "globex", "initech")
 _BASE = "http://127.0.0.1:8000"
@@ -50,23 +51,6 @@ ELEMENTS: dict[str, dict[str, Any]] = {
     "nav-settings": _el("a", "header.topbar > nav > a#nav-settings", "Settings", "nav-settings"),
     "nav-invoices": _el("a", "header.topbar > nav > a#nav-invoices", "Invoices", "nav-invoices"),
 }
-
-
-class Synthetic(NamedTuple):
-    """One event, flat: what both the bulk loader and the real write path need."""
-
-    event_id: str
-    type: str
-    ts: datetime
-    """Naive UTC."""
-    visitor: str
-    tenant: str
-    url: str
-    name: str | None = None
-    guide: str | None = None
-    element: dict[str, Any] | None = None
-    ms: int = 0
-    title: str | None = None
 
 
 def _session(rng: random.Random, t: float) -> list[tuple[str, float, str, Any]]:
@@ -136,7 +120,7 @@ def _mean_session_length() -> float:
 def demo_events(
     count: int, *, days: int = 90, end: date | None = None, visitors_per_tenant: int = 10,
     active_share: float = 0.5, seed: int = 1, id_prefix: str = "syn",
-) -> Iterator[Synthetic]:
+) -> Iterator[BulkEvent]:
     """``count`` events over the ``days`` UTC days ending ``end`` (default yesterday), day by day.
 
     The number of tenants follows ``count``: more events means more customers with the same
@@ -166,15 +150,15 @@ def demo_events(
                         url = _BASE + path
                         event_id = f"{id_prefix}-{made:010d}"
                         if kind == "click":
-                            yield Synthetic(event_id, kind, ts, visitor, tenant, url, None, None, detail)
+                            yield BulkEvent(event_id, kind, ts, visitor, tenant, url, None, None, detail)
                         elif kind == "page":
-                            yield Synthetic(event_id, kind, ts, visitor, tenant, url, None, None, None, 0, detail)
+                            yield BulkEvent(event_id, kind, ts, visitor, tenant, url, None, None, None, 0, detail)
                         elif kind == "time":
-                            yield Synthetic(event_id, kind, ts, visitor, tenant, url, None, None, None, detail)
+                            yield BulkEvent(event_id, kind, ts, visitor, tenant, url, None, None, None, detail)
                         elif kind == "track":
-                            yield Synthetic(event_id, kind, ts, visitor, tenant, url, detail)
+                            yield BulkEvent(event_id, kind, ts, visitor, tenant, url, detail)
                         else:
-                            yield Synthetic(event_id, kind, ts, visitor, tenant, url, None, detail)
+                            yield BulkEvent(event_id, kind, ts, visitor, tenant, url, None, detail)
                         made += 1
                         if made >= count:
                             return
@@ -182,7 +166,7 @@ def demo_events(
         tenants = max(1, tenants // 4)  # the estimate fell short: a few more tenants
 
 
-def to_event(s: Synthetic) -> AnyEvent:
+def to_event(s: BulkEvent) -> AnyEvent:
     """The event as the ingestion pipeline would hand it to ``write_events``."""
     ts = s.ts.replace(tzinfo=UTC)
     base: dict[str, Any] = {"id": s.event_id, "ts": ts, "visitor": s.visitor, "tenant": s.tenant, "url": s.url}

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from waymark.demo.seed import DEMO_APP_ID
 from waymark.privacy.visitors import erase_visitor
+from waymark_demo.seed import DEMO_APP_ID
 
 __all__ = ["NAMED_VISITORS", "reset_named_visitors"]
 

@@ -14,17 +14,17 @@ from sqlalchemy.engine import make_url
 from waymark.analytics.bulk import bulk_load_sqlite
 from waymark.analytics.definitions import validate_definition_paths
 from waymark.analytics.push import push_definitions
-from waymark.analytics.synthetic import demo_events, to_event
 from waymark.apps.keys import hash_secret, new_secret_key
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.db.models import App, SecretKey
-from waymark.demo.budget import apply_demo_budget
 from waymark.events.services import write_events
 from waymark.guides.loader import validate_paths
 from waymark.guides.publishing import items_from_loaded
 from waymark.guides.services import publish
 from waymark.settings import Settings
 from waymark.wiring import publish_hooks, registered_projections
+from waymark_demo.budget import apply_demo_budget
+from waymark_demo.synthetic import demo_events, to_event
 
 __all__ = ["DEMO_APP_ID", "DEMO_PUBLIC_KEY", "DEMO_SECRET_KEY", "seed_demo", "seed_demo_events"]
 

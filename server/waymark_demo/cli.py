@@ -1,0 +1,55 @@
+"""``waymark demo``: seed the demo app and serve it with its host pages (added to the CLI by an entry point)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from waymark.cli import _run, _serve
+from waymark.settings import get_settings
+
+__all__ = ["demo"]
+
+DEMO_FACTORY = "waymark_demo.app:create_demo_app"
+
+
+@click.command()
+@click.option("--host", default=None)
+@click.option("--port", type=int, default=None)
+@click.option("--guides", "guides_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=Path("guides"), show_default=True, help="Folder of the demo app's guides.")
+@click.option("--no-serve", is_flag=True, help="Seed only.")
+@click.option("--no-seed", is_flag=True, help="Serve only: the database is already seeded.")
+@click.option("--events", "event_count", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Also store this many synthetic events of the demo's tenants over the last 90 days.")
+@click.option("--reset-visitors", is_flag=True,
+              help="Erase what the named demo visitors (alice, bruno, chloe, nina, pat) did, so they start afresh.")
+def demo(
+    host: str | None, port: int | None, guides_dir: Path, no_serve: bool, no_seed: bool, event_count: int,
+    reset_visitors: bool,
+) -> None:
+    """Seed the demo app, its guides, pages and features, then serve the demo host page at /demo/."""
+    from waymark.cli_support import with_session
+    from waymark.db.migrate import upgrade
+    from waymark_demo.reset import reset_named_visitors
+    from waymark_demo.seed import seed_demo, seed_demo_events
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    if not no_seed:
+        try:
+            summary = _run(lambda s: seed_demo(s, guides_dir))
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(summary)
+    if reset_visitors:
+        reset = _run(lambda s: with_session(s, reset_named_visitors))
+        click.echo(f"named demo visitors reset: {', '.join(reset) or 'none had anything stored'}")
+    if event_count:
+        with click.progressbar(length=event_count, label="synthetic events", show_pos=True) as bar:
+            click.echo(_run(lambda s: seed_demo_events(s, event_count, bar.update)))
+    if not no_serve:
+        host, port = host or settings.host, port or settings.port
+        click.echo(f"demo host app: http://{host}:{port}/demo/")
+        _serve(host, port, 1, DEMO_FACTORY)
