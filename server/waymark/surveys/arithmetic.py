@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable
 from typing import Literal, NamedTuple
 
-__all__ = ["Category", "NpsFigures", "category", "nps_figures", "response_rate"]
+__all__ = ["Category", "NpsFigures", "category", "nps_figures", "response_rate", "score_distribution"]
 
 Category = Literal["promoter", "passive", "detractor"]
 _Z95 = 1.96
@@ -59,3 +59,12 @@ def response_rate(answered: int, shown: int) -> float | None:
     if shown <= 0:
         return None
     return round(min(answered / shown, 1.0), 4)
+
+
+def score_distribution(scores: Iterable[int]) -> list[int]:
+    """How many answers gave each score, 0 to 10 (index = score); scores outside the scale are not counted."""
+    counts = [0] * 11
+    for score in scores:
+        if 0 <= score <= 10:
+            counts[score] += 1
+    return counts

@@ -33,6 +33,7 @@ from waymark.surveys.schemas import (
 __all__ = [
     "Interval",
     "ReportScope",
+    "answers",
     "bucket",
     "nps_comments",
     "nps_comments_csv",
@@ -40,6 +41,7 @@ __all__ = [
     "nps_report",
     "poll_csv",
     "poll_report",
+    "shown_pairs",
 ]
 
 Interval = Literal["day", "week", "month"]
@@ -79,7 +81,8 @@ def _day(ts: datetime) -> date:
     return (ts.astimezone(UTC) if ts.tzinfo else ts).date()
 
 
-async def _answers(session: AsyncSession, app_id: str, kind: str, scope: ReportScope) -> list[SurveyAnswer]:
+async def answers(session: AsyncSession, app_id: str, kind: str, scope: ReportScope) -> list[SurveyAnswer]:
+    """The answers of a kind (``nps``, ``poll``) in the scope, in time order, the segment applied."""
     since = datetime.combine(scope.start, time(), UTC)
     until = datetime.combine(scope.end + timedelta(days=1), time(), UTC)
     query = select(SurveyAnswer).where(
@@ -146,8 +149,8 @@ def _figures(fig: NpsFigures) -> dict[str, Any]:
     }
 
 
-async def _shown(session: AsyncSession, app_id: str, scope: ReportScope) -> set[str]:
-    """Visitors shown the guide in the range (``guide_seen``, from the daily roll-up)."""
+async def shown_pairs(session: AsyncSession, app_id: str, scope: ReportScope) -> set[tuple[str, str]]:
+    """(visitor, tenant) pairs shown the guide in the range (``guide_seen``, from the daily roll-up)."""
     days = [scope.start + timedelta(days=i) for i in range((scope.end - scope.start).days + 1)]
     query = select(DailyUsage.visitor_id, DailyUsage.tenant_id).where(
         DailyUsage.app_id == app_id, DailyUsage.day.in_(days), DailyUsage.kind == "guide",
@@ -156,14 +159,19 @@ async def _shown(session: AsyncSession, app_id: str, scope: ReportScope) -> set[
     if scope.tenant is not None:
         query = query.where(DailyUsage.tenant_id == scope.tenant)
     pairs = {(v, t) for v, t in (await session.execute(query.distinct())).all()}
-    return {v for v, _ in await _segment_filter(session, app_id, scope.segment, pairs)}
+    return await _segment_filter(session, app_id, scope.segment, pairs)
 
 
-async def nps_report(session: AsyncSession, app_id: str, scope: ReportScope, interval: Interval) -> NpsReport:
-    rows = await _answers(session, app_id, "nps", scope)
+async def nps_report(
+    session: AsyncSession, app_id: str, scope: ReportScope, interval: Interval,
+    rows: list[SurveyAnswer] | None = None, shown_to: set[tuple[str, str]] | None = None,
+) -> NpsReport:
+    """``rows`` (:func:`answers`) and ``shown_to`` (:func:`shown_pairs`) when the caller has read them already."""
+    rows = await answers(session, app_id, "nps", scope) if rows is None else rows
     latest = _latest(rows, _visitor)
     # Someone who answered was shown it, even when the showing fell before the range.
-    shown = await _shown(session, app_id, scope) | {r.visitor_id for r in latest}
+    pairs = await shown_pairs(session, app_id, scope) if shown_to is None else shown_to
+    shown = {v for v, _ in pairs} | {r.visitor_id for r in latest}
     by_period: dict[date, list[SurveyAnswer]] = {}
     for row in rows:
         by_period.setdefault(bucket(_day(row.ts), interval), []).append(row)
@@ -216,7 +224,7 @@ async def nps_comments(
     session: AsyncSession, app_id: str, scope: ReportScope, categories: frozenset[str] | None, limit: int
 ) -> NpsComments:
     """Every answer with a comment in the range, newest first, with its score."""
-    rows = [r for r in await _answers(session, app_id, "nps", scope) if r.comment and r.score is not None]
+    rows = [r for r in await answers(session, app_id, "nps", scope) if r.comment and r.score is not None]
     found = [
         NpsComment(ts=r.ts, visitor=r.visitor_id, tenant=r.tenant_id, score=r.score, category=category(r.score),
                    comment=r.comment)
@@ -291,7 +299,7 @@ def _question_results(steps: Sequence[PollStep], rows: Sequence[SurveyAnswer], d
 async def poll_report(session: AsyncSession, app_id: str, scope: ReportScope) -> PollReport:
     """Counts and shares per question, overall and per tenant; each visitor's latest answer to a question counts."""
     steps, default = await _poll_questions(session, app_id, scope.guide)
-    latest = _latest(await _answers(session, app_id, "poll", scope), lambda r: (r.visitor_id, r.question))
+    latest = _latest(await answers(session, app_id, "poll", scope), lambda r: (r.visitor_id, r.question))
     by_tenant: dict[str, list[SurveyAnswer]] = {}
     for row in latest:
         by_tenant.setdefault(row.tenant_id, []).append(row)

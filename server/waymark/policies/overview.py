@@ -1,0 +1,178 @@
+"""What the admin's policy pages show: acceptance per version and tenant, who is pending, coverage, the chain status,
+and a tenant's (or the app's) evidence for export."""
+
+from __future__ import annotations
+
+import time as clock
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from waymark.clock import as_utc, utcnow
+from waymark.db.models import Visitor
+from waymark.policies.ledger import as_record, verify_app_chain
+from waymark.policies.models import PolicyEvidence
+from waymark.policies.report import Keep, VersionTally, policy_tallies
+from waymark.policies.schemas import BrokenRecord, CoveragePoint, EvidenceRecord, PolicyReportRow, PolicySummary
+from waymark.policies.services import list_policies
+
+__all__ = [
+    "ChainStatus",
+    "PendingVisitor",
+    "PolicyOverview",
+    "VersionCoverage",
+    "chain_status",
+    "evidence_records",
+    "policy_overview",
+]
+
+CHAIN_CHECK_SECONDS = 300.0
+"""A page reuses a chain check this recent (its time is shown); ``check=True`` always checks again."""
+_MAX_PENDING = 500
+
+
+class PendingVisitor(msgspec.Struct, kw_only=True):
+    policy: str
+    version: int
+    tenant: str | None
+    visitor: str
+    name: str | None
+    """From the visitor's metadata when stored (a tenant's privacy settings may drop it)."""
+    email: str | None
+
+
+class VersionCoverage(msgspec.Struct, kw_only=True):
+    """One version's coverage per day over the tenants in scope."""
+
+    policy: str
+    version: int
+    tenant: str | None
+    """The tenant whose own policy this is; null for the whole app's."""
+    published_at: datetime
+    current: bool
+    """The version the published prompt shows now."""
+    accepted: int
+    declined: int
+    withdrawn: int
+    pending: int
+    coverage: list[CoveragePoint]
+
+
+class ChainStatus(msgspec.Struct, kw_only=True):
+    intact: bool
+    records: int
+    first_broken: BrokenRecord | None
+    checked_at: datetime
+
+
+class PolicyOverview(msgspec.Struct, kw_only=True):
+    policies: list[PolicySummary]
+    versions: list[VersionCoverage]
+    rows: list[PolicyReportRow]
+    """Per (policy, version, tenant)."""
+    pending: list[PendingVisitor]
+    """Visitors active since a version was published who have not decided (with a tenant scope only)."""
+    pending_truncated: bool
+    chain: ChainStatus
+
+
+_checks: dict[str, tuple[float, ChainStatus]] = {}
+
+
+async def chain_status(session: AsyncSession, app_id: str, check: bool = False) -> ChainStatus:
+    """The app's evidence chain, verified record by record (a check at most :data:`CHAIN_CHECK_SECONDS` old)."""
+    kept = _checks.get(app_id)
+    if not check and kept is not None and clock.monotonic() - kept[0] < CHAIN_CHECK_SECONDS:
+        return kept[1]
+    count, broken = await verify_app_chain(session, app_id)
+    status = ChainStatus(intact=broken is None, records=count, checked_at=utcnow(), first_broken=None if broken is None
+                         else BrokenRecord(id=broken.id, seq=broken.seq, reason=broken.reason))
+    _checks[app_id] = (clock.monotonic(), status)
+    return status
+
+
+def _sum(series: Sequence[Sequence[CoveragePoint]]) -> list[CoveragePoint]:
+    if not series:
+        return []
+    out = []
+    for points in zip(*series, strict=True):
+        active, accepted = sum(p.active for p in points), sum(p.accepted for p in points)
+        out.append(CoveragePoint(day=points[0].day, active=active, accepted=accepted,
+                                 coverage=round(accepted / active, 4) if active else 0.0))
+    return out
+
+
+def _row(r: VersionTally) -> PolicyReportRow:
+    return PolicyReportRow(
+        policy=r.version.policy_id, version=r.version.version, tenant=r.tenant or None,
+        published_at=as_utc(r.version.published_at), accepted=r.tally.accepted, declined=r.tally.declined,
+        withdrawn=r.tally.withdrawn, pending=len(r.tally.pending),
+        coverage=[CoveragePoint(day=p.day, active=p.active, accepted=p.accepted, coverage=p.coverage)
+                  for p in r.coverage])
+
+
+async def _named(session: AsyncSession, app_id: str, wanted: list[tuple[VersionTally, str]]) -> list[PendingVisitor]:
+    metas: dict[str, dict[str, object]] = {}
+    ids = sorted({v for _, v in wanted})
+    for i in range(0, len(ids), 500):
+        found = await session.execute(
+            select(Visitor.id, Visitor.meta).where(Visitor.app_id == app_id, Visitor.id.in_(ids[i:i + 500])))
+        for row in found.all():
+            metas[row.id] = row.meta or {}
+
+    def text(meta: dict[str, object], *keys: str) -> str | None:
+        found = next((meta[k] for k in keys if isinstance(meta.get(k), str) and meta[k]), None)
+        return str(found) if found is not None else None
+
+    return [PendingVisitor(policy=r.version.policy_id, version=r.version.version, tenant=r.tenant or None, visitor=v,
+                           name=text(metas.get(v, {}), "name", "full_name", "display_name"),
+                           email=text(metas.get(v, {}), "email"))
+            for r, v in wanted]
+
+
+async def policy_overview(
+    session: AsyncSession, app_id: str, tenant: str | None, start: date, end: date, keep: Keep | None = None,
+    check: bool = False,
+) -> PolicyOverview:
+    """Every policy version reported under the scope (one tenant, or all); coverage from ``start`` to ``end``.
+
+    A tenant scope also lists its pending visitors by name. Another tenant's own policy never appears.
+    """
+    summaries = [p for p in await list_policies(session, app_id) if tenant is None or p.tenant in (None, tenant)]
+    current = {(p.id, p.current_version) for p in summaries}
+    tallies = await policy_tallies(session, app_id, None, tenant, end, start, keep)
+    by_version: dict[tuple[str, int], list[VersionTally]] = {}
+    for r in tallies:
+        by_version.setdefault((r.version.policy_id, r.version.version), []).append(r)
+    versions = []
+    for (policy, number), rows in by_version.items():
+        v = rows[0].version
+        versions.append(VersionCoverage(
+            policy=policy, version=number, tenant=v.tenant_id, published_at=as_utc(v.published_at),
+            current=(policy, number) in current, accepted=sum(r.tally.accepted for r in rows),
+            declined=sum(r.tally.declined for r in rows), withdrawn=sum(r.tally.withdrawn for r in rows),
+            pending=sum(len(r.tally.pending) for r in rows),
+            coverage=_sum([[CoveragePoint(day=p.day, active=p.active, accepted=p.accepted, coverage=p.coverage)
+                            for p in r.coverage] for r in rows])))
+    wanted = [(r, v) for r in tallies for v in r.tally.pending] if tenant is not None else []
+    return PolicyOverview(
+        policies=summaries, versions=versions, rows=[_row(r) for r in tallies],
+        pending=await _named(session, app_id, wanted[:_MAX_PENDING]), pending_truncated=len(wanted) > _MAX_PENDING,
+        chain=await chain_status(session, app_id, check))
+
+
+async def evidence_records(
+    session: AsyncSession, app_id: str, tenant: str | None, start: date | None = None, end: date | None = None,
+) -> list[EvidenceRecord]:
+    """The evidence of one tenant (``None``: the whole app), in chain order, optionally recorded in a day range."""
+    query = select(PolicyEvidence).where(PolicyEvidence.app_id == app_id)
+    if tenant is not None:
+        query = query.where(PolicyEvidence.tenant_id == tenant)
+    if start is not None:
+        query = query.where(PolicyEvidence.recorded_at >= datetime.combine(start, time(), UTC))
+    if end is not None:
+        query = query.where(PolicyEvidence.recorded_at < datetime.combine(end + timedelta(days=1), time(), UTC))
+    return [as_record(r) for r in (await session.scalars(query.order_by(PolicyEvidence.seq))).all()]
