@@ -11,6 +11,7 @@ from __future__ import annotations
 from waymark.analytics.rollups import DailyRollups
 from waymark.events.projections import Projection
 from waymark.guides.services import PublishHook
+from waymark.guidestats.projection import GuideStats
 from waymark.policies.publishing import PolicyVersions
 from waymark.surveys.projection import SurveyTallies
 
@@ -19,7 +20,7 @@ __all__ = ["publish_hooks", "registered_projections"]
 
 def registered_projections() -> list[Projection]:
     """A fresh list of the projections, in the order they run inside the ingest transaction."""
-    return [DailyRollups(), SurveyTallies()]
+    return [DailyRollups(), SurveyTallies(), GuideStats()]
 
 
 def publish_hooks() -> list[PublishHook]:

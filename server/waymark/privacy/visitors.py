@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from waymark.clock import as_utc
 from waymark.db.models import DailyUsage, Erasure, Event, GuideState, Visitor, VisitorAlias, utcnow
 from waymark.events.export import ExportedEvent
+from waymark.guidestats.store import erase_visitors as erase_guide_stats
 from waymark.holdouts.privacy import erase_holdouts, visitor_holdouts
 from waymark.policies.services import visitor_evidence
 from waymark.privacy.schemas import (
@@ -150,6 +151,7 @@ async def erase_visitor(session: AsyncSession, app_id: str, visitor_id: str) -> 
         await _delete(session, delete(Visitor).where(Visitor.app_id == app_id, Visitor.id.in_(ids))),
         await erase_answers(session, app_id, ids),
         await erase_holdouts(session, app_id, ids),
+        await erase_guide_stats(session, app_id, ids),
     ])
     # Policy evidence is kept (a legal-obligation record); the erasure log says how much.
     kept = len(await visitor_evidence(session, app_id, ids))
