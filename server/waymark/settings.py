@@ -40,6 +40,23 @@ class Settings:
     """How often each worker purges events older than their app's retention period (0: never)."""
     debug: bool = field(default_factory=lambda: _env("DEBUG", "") not in ("", "0", "false"))
     """Litestar debug mode (stack traces in responses): never in production."""
+    session_idle_minutes: int = field(default_factory=lambda: int(_env("SESSION_IDLE_MINUTES", "720")))
+    """An admin session unused this long is over (default 12 hours)."""
+    session_max_hours: int = field(default_factory=lambda: int(_env("SESSION_MAX_HOURS", "168")))
+    """An admin session this old is over however busy (default 7 days)."""
+    secret: str = field(default_factory=lambda: _env("SECRET", ""))
+    """Signs CSRF tokens; empty: one is generated once and kept in the database, so every worker shares it."""
+    cookie_secure: bool = field(default_factory=lambda: _env("COOKIE_SECURE", "") not in ("", "0", "false"))
+    """Mark admin cookies Secure even when the request reaches Waymark over plain HTTP (TLS ends at a proxy)."""
+    smtp_url: str = field(default_factory=lambda: _env("SMTP_URL", ""))
+    """``smtp://user:password@host:port?from=waymark@example.com`` (``smtps://`` for TLS): invitation and
+    reset links go by mail instead of being printed or shown."""
+    public_url: str = field(default_factory=lambda: _env("PUBLIC_URL", "http://127.0.0.1:8000"))
+    """The address people reach Waymark at: the base of invitation and reset links."""
+    login_failures_per_account: int = field(default_factory=lambda: int(_env("LOGIN_FAILURES_PER_ACCOUNT", "10")))
+    """Failed sign-ins per email in 15 minutes before it is refused for a while (0: no limit)."""
+    login_failures_per_address: int = field(default_factory=lambda: int(_env("LOGIN_FAILURES_PER_ADDRESS", "50")))
+    """Failed sign-ins per client address in 15 minutes before it is refused for a while (0: no limit)."""
 
     @property
     def is_sqlite(self) -> bool:

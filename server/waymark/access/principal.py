@@ -80,6 +80,8 @@ class Principal:
     email: str | None = None
     session_id: str | None = None
     """The server-side session, for a person signed in through the admin."""
+    totp_setup_required: bool = False
+    """An app of this person requires a second factor they have not set up: /admin/account comes first."""
 
     def grant(self, app_id: str) -> Grant | None:
         for grant in self.grants:

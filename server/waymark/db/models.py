@@ -78,6 +78,8 @@ class App(Base):
     """Events older than this are purged; ``None`` keeps them."""
     require_identity: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """Only visitors whose identity the host app signed may get guides or send events."""
+    require_totp: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Everyone with a role in this app must use a second factor (TOTP) to sign in to the admin."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
