@@ -80,6 +80,8 @@ class App(Base):
     """Only visitors whose identity the host app signed may get guides or send events."""
     require_totp: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """Everyone with a role in this app must use a second factor (TOTP) to sign in to the admin."""
+    benchmark_k: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
+    """A benchmark's peer group needs at least this many tenants with data (5 or more; see waymark.peers)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

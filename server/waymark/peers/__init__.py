@@ -1,0 +1,1 @@
+"""Peer benchmarks: a tenant's metric among tenants that share its industry, plan or size band, k-anonymously."""
