@@ -12,6 +12,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
+from tests.peers import helpers as peers
 from tests.support import at, event, guide_yaml, make_app, push
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.db.models import Guide, GuideState, GuideVersion, Tenant, Visitor, VisitorAlias
@@ -70,6 +71,8 @@ ISOLATION_CHECKS = {
        for name in ("nps", "nps/comments", "polls")},
     # archiving a guide
     ("POST", "/api/v1/guide-definitions/{guide_id:str}/archive"): "test_archive_is_per_app",
+    # peer benchmarks
+    ("GET", "/api/v1/reports/benchmarks"): "test_benchmarks_are_per_app",
 }
 
 
@@ -388,3 +391,21 @@ async def test_archive_is_per_app(client: AsyncTestClient, settings: Settings) -
     a_list = (await client.get("/api/v1/guide-definitions",
                                headers={"Authorization": f"Bearer {a.secret_key}"})).json()
     assert [(g["id"], g["published_version"]) for g in a_list] == [("same-id", 1)]
+
+
+async def test_benchmarks_are_per_app(client: AsyncTestClient, settings: Settings) -> None:
+    a, b = await make_app(settings, "A"), await make_app(settings, "B")
+    for i in range(1, 6):  # five retail tenants in A
+        await peers.tenant(client, a.public_key, f"t{i}", industry="retail")
+        await peers.active(client, a.public_key, f"t{i}", f"v{i}", list(range(1, i + 1)))
+    await peers.tenant(client, b.public_key, "t1", industry="retail")  # the same id in B, alone
+    await peers.active(client, b.public_key, "t1", "v1", [1])
+    query = {"tenant": "t1", "metric": "stickiness", "peer_group": "industry"}
+    in_a = (await client.get("/api/v1/reports/benchmarks", params=query,
+                             headers={"Authorization": f"Bearer {a.secret_key}"})).json()
+    b_auth = {"Authorization": f"Bearer {b.secret_key}"}
+    in_b = (await client.get("/api/v1/reports/benchmarks", params=query, headers=b_auth)).json()
+    assert in_a["available"] and in_a["peers"] == 5
+    assert (in_b["available"], in_b["reason"], in_b["peers"]) == (False, "too_few_peers", 1)  # A's tenants are not B's
+    assert (await client.get("/api/v1/reports/benchmarks", params={**query, "tenant": "t2"},
+                             headers=b_auth)).status_code == 404

@@ -122,7 +122,7 @@ async def _guides(session: AsyncSession, app_id: str, period: Period) -> dict[st
                    and_(GuideState.completed_at >= start, GuideState.completed_at < end)))
         .group_by(Visitor.tenant_id)
     )
-    return {tenant: (int(done or 0), seen) for tenant, seen, done in rows.tuples() if tenant is not None}
+    return {str(tenant): (int(done or 0), int(seen)) for tenant, seen, done in rows if tenant is not None}
 
 
 async def tenant_figures(session: AsyncSession, app_id: str, period: Period) -> dict[str, dict[Metric, Figure]]:
