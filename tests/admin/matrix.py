@@ -1,0 +1,244 @@
+"""The isolation matrix's table: for every admin and API route, who may call it, and what each other caller gets.
+
+Each route of ``create_app()`` under ``/admin``, ``/api/`` and ``/v1/`` needs an entry here (the matrix test
+fails on a route without one). An entry names the route's kind (an admin page behind a session, an open
+admin page, a secret-key or a public-key API route), the least action that lets a person through, and
+whether a tenant admin may reach it (a page under ``/tenants/{tenant_id}/``). What each caller should get
+then follows from :func:`expect`, written from the roles of the issue, not from the product's code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+from waymark.access.principal import Action
+
+__all__ = [
+    "MATRIX", "Entry", "Expect", "Target", "Who", "expect", "key_of", "open_page", "page", "public_api", "secret_api",
+]
+
+Kind = Literal["page", "open", "secret", "public"]
+
+
+class Who(StrEnum):
+    OWNER = "owner"
+    AUTHOR = "author"
+    ANALYST = "analyst"
+    TENANT_ADMIN = "tenant_admin"
+    """Tenant admin of app A's tenant "own"."""
+    NOBODY = "nobody"
+    """No session, no key."""
+    SECRET_OWN = "secret_own"
+    """App A's secret key."""
+    SECRET_FOREIGN = "secret_foreign"
+    """App B's secret key."""
+    PUBLIC_OWN = "public_own"
+    PUBLIC_FOREIGN = "public_foreign"
+
+
+PEOPLE = (Who.OWNER, Who.AUTHOR, Who.ANALYST, Who.TENANT_ADMIN)
+
+
+class Target(StrEnum):
+    OWN = "own"
+    """App A, its tenant "own" and that tenant's visitor: what the tenant admin may read."""
+    FOREIGN_TENANT = "foreign_tenant"
+    """App A, its other tenant and that tenant's visitor."""
+    FOREIGN_APP = "foreign_app"
+    """App B, one of its tenants and visitors."""
+
+
+class Expect(StrEnum):
+    ALLOW = "allow"
+    """2xx or 3xx (not to the login page); for an unsafe method also a 4xx that judges the body, never 401/403/404."""
+    NOT_FOUND = "not_found"
+    """404: a signed-in person (or key) without the grant learns nothing, not even that the page exists."""
+    LOGIN = "login"
+    """303 to /admin/login: nobody is signed in."""
+    UNAUTHENTICATED = "unauthenticated"
+    """401: no key."""
+    WRONG_KEY = "wrong_key"
+    """403: a key of the wrong kind."""
+    OWN_DATA_ONLY = "own_data_only"
+    """A key asking about another app's ids: 2xx with nothing of that app (an empty list), or 404/400."""
+    ANY = "any"
+    """Open pages (login, assets): any answer but a 5xx; never anybody's data."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    kind: Kind
+    action: Action | None = None
+    """The least action a person needs (``page`` only)."""
+    tenant_scoped: bool = False
+    """Under ``/tenants/{tenant_id}/``: a tenant admin reads it for their own tenant."""
+    report: bool = False
+    """A report page: also requested with ``?format=json`` and ``?format=csv``."""
+    body: dict[str, Any] | None = None
+    """JSON body for an unsafe API call; the form for an unsafe admin call (the CSRF token is added)."""
+    params: dict[str, str] = field(default_factory=dict)
+    """Path parameter → the target's value to put there, when it is not the parameter of the same name."""
+    query: dict[str, str] = field(default_factory=dict)
+    """Query parameters the route needs (``{name}`` is replaced by the target's value)."""
+    shows: tuple[str, ...] = ()
+    """Marker kinds of the target that an allowed owner must see on the OWN target (proves the data is there)."""
+    spends_session: bool = False
+    """The call ends the caller's session (logout): it gets a fresh one."""
+
+
+def page(action: Action, tenant: bool = False, report: bool = False, **more: Any) -> Entry:
+    return Entry("page", action, tenant, report, **more)
+
+
+def open_page(**more: Any) -> Entry:
+    return Entry("open", **more)
+
+
+def secret_api(**more: Any) -> Entry:
+    return Entry("secret", **more)
+
+
+def public_api(**more: Any) -> Entry:
+    return Entry("public", **more)
+
+
+_ROLES: dict[Who, frozenset[Action]] = {
+    Who.OWNER: frozenset(Action),
+    Who.SECRET_OWN: frozenset(Action),  # a secret key acts as its app's owner
+    Who.SECRET_FOREIGN: frozenset(Action),
+    Who.AUTHOR: frozenset({Action.READ_TENANT, Action.READ_APP, Action.AUTHOR}),
+    Who.ANALYST: frozenset({Action.READ_TENANT, Action.READ_APP}),
+    Who.TENANT_ADMIN: frozenset({Action.READ_TENANT}),
+}
+
+
+def app_of(who: Who) -> str | None:
+    """The app a caller belongs to: "A", "B", or None for nobody."""
+    if who in (Who.SECRET_FOREIGN, Who.PUBLIC_FOREIGN):
+        return "B"
+    return None if who is Who.NOBODY else "A"
+
+
+def _target_app(target: Target) -> str:
+    return "B" if target is Target.FOREIGN_APP else "A"
+
+
+def expect(entry: Entry, who: Who, target: Target, app_scoped: bool = True) -> Expect:
+    """What ``who`` should get from a route of ``entry`` about ``target``: the rule of the issue, per kind.
+
+    ``app_scoped``: the path names the app (``/admin/apps/{app_id}/…``); a page that does not (the home
+    page, the account) is every signed-in person's own.
+    """
+    if entry.kind == "open":
+        return Expect.ANY
+    if entry.kind == "page":
+        if who not in _ROLES:  # no session (a public key is no sign-in)
+            return Expect.LOGIN
+        assert entry.action is not None
+        if not app_scoped:
+            return Expect.ALLOW
+        if app_of(who) != _target_app(target) or entry.action not in _ROLES[who]:
+            return Expect.NOT_FOUND
+        if who is Who.TENANT_ADMIN and (not entry.tenant_scoped or target is not Target.OWN):
+            return Expect.NOT_FOUND
+        return Expect.ALLOW
+    wanted = (Who.SECRET_OWN, Who.SECRET_FOREIGN) if entry.kind == "secret" else (Who.PUBLIC_OWN, Who.PUBLIC_FOREIGN)
+    other = (Who.PUBLIC_OWN, Who.PUBLIC_FOREIGN) if entry.kind == "secret" else (Who.SECRET_OWN, Who.SECRET_FOREIGN)
+    if who in other:
+        return Expect.WRONG_KEY
+    if who not in wanted:  # nobody, and people: the session cookie is the admin's only (Path=/admin)
+        return Expect.UNAUTHENTICATED
+    return Expect.ALLOW if app_of(who) == _target_app(target) else Expect.OWN_DATA_ONLY
+
+
+def key_of(method: str, path: str) -> tuple[str, str]:
+    return (method, path)
+
+
+_READ_APP, _READ_TENANT, _AUTHOR, _MANAGE = Action.READ_APP, Action.READ_TENANT, Action.AUTHOR, Action.MANAGE
+_ADMIN_POST: dict[str, Any] = {}
+
+MATRIX: dict[tuple[str, str], Entry] = {
+    # --- the widget's and Segment's public routes (public key)
+    ("GET", "/api/v1/guides"): public_api(query={"visitor": "{visitor_id}", "url": "https://h/"}),
+    ("POST", "/api/v1/events"): public_api(body={"events": []}),
+    ("POST", "/api/v1/policy-decisions"): public_api(body={
+        "id": "matrix-decision", "visitor": "{visitor_id}", "policy": "{policy_id}", "version": 1, "locale": "en",
+        "decision": "accepted", "text_hash": "0" * 64}),
+    **{("POST", f"/v1/{call}"): public_api(body={"batch": []} if call == "batch" else {
+        "userId": "{visitor_id}", "event": "Matrix", "name": "Matrix", "groupId": "{tenant_id}",
+        "previousId": "matrix-previous", "traits": {}})
+       for call in ("alias", "batch", "group", "identify", "page", "screen", "track")},
+    # --- the secret-key API
+    ("GET", "/api/v1/events/export"): secret_api(),
+    ("GET", "/api/v1/guide-definitions"): secret_api(),
+    ("POST", "/api/v1/guide-definitions/push"): secret_api(body={"files": []}),
+    ("POST", "/api/v1/guide-definitions/{guide_id:str}/archive"): secret_api(params={"guide_id": "spare_guide_id"}),
+    ("POST", "/api/v1/guide-definitions/{guide_id:str}/rollback"): secret_api(params={"guide_id": "spare_guide_id"}),
+    ("GET", "/api/v1/guide-definitions/{guide_id:str}/versions"): secret_api(),
+    ("GET", "/api/v1/guides/{guide_id:str}/explain"): secret_api(query={"visitor": "{visitor_id}", "url": "https://h/"}),
+    ("GET", "/api/v1/guides/{guide_id:str}/lift"): secret_api(),
+    ("GET", "/api/v1/identity"): secret_api(),
+    ("PUT", "/api/v1/identity"): secret_api(body={"required": False}),
+    ("POST", "/api/v1/identity/secrets"): secret_api(),
+    ("DELETE", "/api/v1/identity/secrets/{secret_id:int}"): secret_api(),
+    ("GET", "/api/v1/settings"): secret_api(),
+    ("PUT", "/api/v1/settings"): secret_api(body={"honor_dnt": False, "retention_days": None}),
+    ("GET", "/api/v1/tenants/{tenant_id:str}/privacy"): secret_api(),
+    ("PUT", "/api/v1/tenants/{tenant_id:str}/privacy"): secret_api(body={"opted_out": False, "drop_fields": []}),
+    ("GET", "/api/v1/visitors/{visitor_id:str}/export"): secret_api(shows=("visitor", "email")),
+    ("DELETE", "/api/v1/visitors/{visitor_id:str}"): secret_api(params={"visitor_id": "spare_visitor_id"}),
+    ("GET", "/api/v1/erasures"): secret_api(),
+    ("GET", "/api/v1/policies"): secret_api(),
+    ("PUT", "/api/v1/policies/{policy_id:str}"): secret_api(params={"policy_id": "spare_policy_id"}, body={
+        "version": 1, "title": {"en": "Spare"}, "body": {"en": "Spare."}}),
+    ("POST", "/api/v1/policies/{policy_id:str}/decisions"): secret_api(body={
+        "id": "matrix-api-decision", "visitor": "{spare_visitor_id}", "version": 1, "decision": "accepted"}),
+    ("GET", "/api/v1/policies/{policy_id:str}/status"): secret_api(query={"visitor": "{visitor_id}"}),
+    ("GET", "/api/v1/policies/{policy_id:str}/evidence"): secret_api(shows=("visitor",)),
+    ("GET", "/api/v1/policies/verify"): secret_api(),
+    ("GET", "/api/v1/reports/policies"): secret_api(),
+    ("GET", "/api/v1/pages"): secret_api(),
+    ("GET", "/api/v1/pages/{page_id:str}"): secret_api(),
+    ("PUT", "/api/v1/pages/{page_id:str}"): secret_api(params={"page_id": "spare_page_id"},
+                                                       body={"name": "Spare", "rule": "/spare"}),
+    ("DELETE", "/api/v1/pages/{page_id:str}"): secret_api(params={"page_id": "spare_page_id"}),
+    ("GET", "/api/v1/features"): secret_api(),
+    ("GET", "/api/v1/features/{feature_id:str}"): secret_api(),
+    ("PUT", "/api/v1/features/{feature_id:str}"): secret_api(params={"feature_id": "spare_feature_id"},
+                                                             body={"name": "Spare", "selector": "#spare"}),
+    ("DELETE", "/api/v1/features/{feature_id:str}"): secret_api(params={"feature_id": "spare_feature_id"}),
+    ("GET", "/api/v1/features/untagged"): secret_api(),
+    ("GET", "/api/v1/reports/usage"): secret_api(query={"tenant": "{tenant_id}"}),
+    ("GET", "/api/v1/reports/nps"): secret_api(query={"guide": "{guide_id}"}),
+    ("GET", "/api/v1/reports/nps/comments"): secret_api(query={"guide": "{guide_id}"}, shows=("comment",)),
+    ("GET", "/api/v1/reports/polls"): secret_api(query={"guide": "{poll_guide_id}"}),
+    ("GET", "/api/v1/reports/benchmarks"): secret_api(query={"tenant": "{tenant_id}", "metric": "stickiness"}),
+    # --- the admin: signing in and out, assets
+    ("GET", "/admin/static/{file:str}"): open_page(params={"file": "asset"}),
+    ("GET", "/admin/login"): open_page(),
+    ("POST", "/admin/login"): open_page(body={"email": "nobody@example.test", "password": "not a password"}),
+    ("GET", "/admin/login/code"): open_page(),
+    ("POST", "/admin/login/code"): open_page(body={"code": "000000"}),
+    ("POST", "/admin/logout"): open_page(spends_session=True),
+    # --- the admin's pages
+    ("GET", "/admin"): page(_READ_TENANT),
+    # guides (app-wide)
+    ("GET", "/admin/apps/{app_id:str}/guides"): page(_READ_APP, report=True),
+    ("GET", "/admin/apps/{app_id:str}/guides/{guide_id:str}"): page(_READ_APP, report=True),
+    ("GET", "/admin/apps/{app_id:str}/guides/{guide_id:str}/explain"): page(
+        _READ_APP, report=True, query={"visitor": "{visitor_id}", "url": "https://app.example.test/demo/invoices"}),
+    # NPS, polls, policies and evidence: app-wide, and one tenant's
+    ("GET", "/admin/apps/{app_id:str}/nps"): page(_READ_APP, report=True),
+    ("GET", "/admin/apps/{app_id:str}/polls"): page(_READ_APP, report=True),
+    ("GET", "/admin/apps/{app_id:str}/policies"): page(_READ_APP, report=True),
+    ("GET", "/admin/apps/{app_id:str}/evidence"): page(_READ_APP, report=True),
+    ("GET", "/admin/apps/{app_id:str}/tenants/{tenant_id:str}/nps"): page(_READ_TENANT, tenant=True, report=True),
+    ("GET", "/admin/apps/{app_id:str}/tenants/{tenant_id:str}/polls"): page(_READ_TENANT, tenant=True, report=True),
+    ("GET", "/admin/apps/{app_id:str}/tenants/{tenant_id:str}/policies"): page(
+        _READ_TENANT, tenant=True, report=True, shows=("visitor",)),
+    ("GET", "/admin/apps/{app_id:str}/tenants/{tenant_id:str}/evidence"): page(
+        _READ_TENANT, tenant=True, report=True, shows=("visitor",)),
+}
