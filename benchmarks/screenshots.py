@@ -3,12 +3,16 @@
 Writes 1200×760 PNGs to ``docs/screenshots/``; each shot is a fresh browser
 context (a new visitor unless ``?visitor=`` names one). Palette-reduced with
 Pillow when it can be imported (it is not a dependency: ``pip install --target
-DIR pillow`` and ``PYTHONPATH=DIR`` will do). Run:
-``.venv/bin/python -m benchmarks.screenshots``.
+DIR pillow`` and ``PYTHONPATH=DIR`` will do). The admin's pages (``admin-*.png``)
+are taken signed in as the demo's owner. Run:
+``.venv/bin/python -m benchmarks.screenshots`` (a fresh demo), or against the
+running demo of ``make run``: ``... -m benchmarks.screenshots --url
+http://127.0.0.1:8000 --admin``.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -21,7 +25,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from benchmarks._server import DEMO, ROOT, Server
 
-__all__ = ["SHOTS", "main"]
+__all__ = ["ADMIN_SHOTS", "SHOTS", "main", "take"]
 
 CHROMIUM = os.environ.get("WAYMARK_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -109,6 +113,40 @@ def hostile(page: Page) -> None:
     _open(page, "/demo/invoices?hostile=1&visitor=shot-hostile")
 
 
+OWNER = ("owner@ledgerly.test", "demo-password")
+"""The demo's owner (seeded by ``waymark demo``; demo-only credentials)."""
+
+
+def _admin_page(path: str) -> Callable[[Page], None]:
+    """Sign in as the demo's owner, open ``path`` and wait until admin.js has drawn every time series on it."""
+
+    def steps(page: Page) -> None:
+        page.goto("/admin/login")
+        page.get_by_label("Email").fill(OWNER[0])
+        page.get_by_label("Password").fill(OWNER[1])
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(lambda url: "/admin/login" not in url)
+        answer = page.goto(path)
+        if answer is None or answer.status != 200:
+            raise RuntimeError(f"{path}: answered {answer and answer.status}")
+        charts = page.locator("main [data-chart]")
+        for i in range(charts.count()):
+            charts.nth(i).locator("canvas").first.wait_for()
+        page.evaluate("() => document.fonts.ready.then(() => true)")
+
+    return steps
+
+
+ADMIN_SHOTS: dict[str, Callable[[Page], None]] = {
+    "admin-overview.png": _admin_page("/admin/apps/demo/"),
+    "admin-tenant.png": _admin_page("/admin/apps/demo/tenants/acme/"),
+    "admin-guides.png": _admin_page("/admin/apps/demo/guides/welcome-tour"),
+    "admin-nps.png": _admin_page("/admin/apps/demo/nps"),
+    "admin-policy.png": _admin_page("/admin/apps/demo/policies"),
+    "admin-benchmarks.png": _admin_page("/admin/apps/demo/benchmarks"),
+}
+"""The admin's main pages, signed in as the demo's owner."""
+
 SHOTS: dict[str, Callable[[Page], None]] = {
     "walkthrough-lightbox.png": lightbox,
     "walkthrough-tooltip.png": tooltip,
@@ -120,6 +158,7 @@ SHOTS: dict[str, Callable[[Page], None]] = {
     "nps-survey.png": nps,
     "policy-prompt.png": policy,
     "poll-in-walkthrough.png": poll,
+    **ADMIN_SHOTS,
 }
 
 
@@ -148,8 +187,27 @@ def shoot(browser: Browser, base_url: str, name: str, steps: Callable[[Page], No
     return path
 
 
+def take(base_url: str, shots: dict[str, Callable[[Page], None]]) -> None:
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for name, steps in shots.items():
+                path = shoot(browser, base_url, name, steps)
+                print(f"  {path.relative_to(ROOT)}  {path.stat().st_size:>8,} B")
+        finally:
+            browser.close()
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", help="take them from this running demo (make run) instead of a fresh one")
+    parser.add_argument("--admin", action="store_true", help="only the admin's pages (ADMIN_SHOTS)")
+    args = parser.parse_args()
+    shots = ADMIN_SHOTS if args.admin else SHOTS
     OUT.mkdir(parents=True, exist_ok=True)
+    if args.url:
+        take(args.url.rstrip("/"), shots)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         database_url = f"sqlite+aiosqlite:///{tmp}/screenshots.db"
         subprocess.run(
@@ -158,14 +216,7 @@ def main() -> None:
         )
         server = Server(database_url, command=DEMO)
         try:
-            with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                try:
-                    for name, steps in SHOTS.items():
-                        path = shoot(browser, server.url, name, steps)
-                        print(f"  {path.relative_to(ROOT)}  {path.stat().st_size:>8,} B")
-                finally:
-                    browser.close()
+            take(server.url, shots)
         finally:
             server.stop()
 
