@@ -241,4 +241,9 @@ MATRIX: dict[tuple[str, str], Entry] = {
         _READ_TENANT, tenant=True, report=True, shows=("visitor",)),
     ("GET", "/admin/apps/{app_id:str}/tenants/{tenant_id:str}/evidence"): page(
         _READ_TENANT, tenant=True, report=True, shows=("visitor",)),
+    # benchmarks: every group's distribution (product team), one tenant's position, the app's k (owner)
+    ("GET", "/admin/apps/{app_id:str}/benchmarks"): page(_READ_APP, report=True),
+    ("GET", "/admin/apps/{app_id:str}/tenants/{tenant_id:str}/benchmarks"): page(
+        _READ_TENANT, tenant=True, report=True),
+    ("POST", "/admin/apps/{app_id:str}/benchmarks/settings"): page(_MANAGE, body={"k": "5"}),
 }

@@ -1,0 +1,98 @@
+"""Geometry of the benchmark charts (no I/O): strip plots of a metric per peer group, a tenant's position bar.
+
+Positions are percentages of the chart's width, so the server-rendered SVG scales to any screen.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from waymark.peers.schemas import Benchmark, Distribution
+
+__all__ = ["Axis", "PositionBar", "Strip", "axis_for", "position_bar", "strips"]
+
+_TICKS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Axis:
+    low: float
+    high: float
+    ticks: tuple[tuple[float, str], ...]
+    """(x in %, label)."""
+
+    def x(self, value: float) -> float:
+        span = self.high - self.low
+        return round(100 * (value - self.low) / span, 2) if span else 50.0
+
+
+@dataclass(frozen=True, slots=True)
+class Strip:
+    """One peer group's row: its dots, box (p25 to p75), median and p90 marks; or the reason it is hidden."""
+
+    group: str
+    peers: int
+    dots: tuple[tuple[float, int], ...] = ()
+    """(x in %, vertical offset in px): values spread over three lanes so equal ones stay visible."""
+    box: tuple[float, float] | None = None
+    marks: tuple[tuple[str, float], ...] = ()
+    """("p50" | "p90", x in %)."""
+    hidden: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PositionBar:
+    """A tenant's percentile rank on a 0-100 bar, with the 25/50/75/90 marks of that same scale."""
+
+    metric: str
+    x: float | None
+    marks: tuple[float, ...] = field(default=(25.0, 50.0, 75.0, 90.0))
+
+
+def _nice_step(span: float) -> float:
+    raw = span / _TICKS
+    magnitude = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
+    return next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+
+
+def axis_for(values: Sequence[float], unit: str) -> Axis:
+    """An axis covering ``values`` with round ticks (0-100 by default for a share, -100-100 for NPS)."""
+    if not values:
+        low, high = (-100.0, 100.0) if unit == "points" else (0.0, 100.0)
+    else:
+        step = _nice_step(max(max(values) - min(values), 1.0))
+        low, high = math.floor(min(values) / step) * step, math.ceil(max(values) / step) * step
+        if high == low:
+            high = low + step
+    step = _nice_step(high - low)
+    ticks: list[tuple[float, str]] = []
+    value = low
+    while value <= high + 1e-9:
+        label = f"{value:g}" + ("%" if unit == "%" else "")
+        ticks.append((round(100 * (value - low) / (high - low), 2), label))
+        value += step
+    return Axis(low, high, tuple(ticks))
+
+
+def strips(groups: Sequence[Distribution], unit: str) -> tuple[Axis, list[Strip]]:
+    """The strip plot of one metric: a shared axis and one row per group."""
+    axis = axis_for([v for d in groups if d.available for v in d.values], unit)
+    rows: list[Strip] = []
+    for d in groups:
+        if not d.available:
+            rows.append(Strip(group=d.group, peers=d.peers, hidden=d.message))
+            continue
+        marks = [("p50", axis.x(d.p50))] if d.p50 is not None else []
+        if d.p90 is not None:
+            marks.append(("p90", axis.x(d.p90)))
+        box = (axis.x(d.p25), axis.x(d.p75)) if d.p25 is not None and d.p75 is not None else None
+        rows.append(Strip(group=d.group, peers=d.peers, dots=tuple((axis.x(v), (i % 3 - 1) * 5)
+                                                                   for i, v in enumerate(d.values)),
+                          box=box, marks=tuple(marks)))
+    return axis, rows
+
+
+def position_bar(answer: Benchmark, label: str) -> PositionBar:
+    return PositionBar(metric=label, x=float(answer.percentile) if answer.percentile is not None else None)
