@@ -250,6 +250,9 @@ SECRET_GETS = [
     "/api/v1/tenants/{v}/privacy",
     "/api/v1/visitors/{v}/export",
     "/api/v1/erasures?{p}={v}",
+    "/api/v1/reports/benchmarks?metric=nps&tenant={v}",
+    "/api/v1/reports/benchmarks?tenant=t&metric={v}",
+    "/api/v1/reports/benchmarks?tenant=t&metric=nps&peer_group={v}",
 ]
 QUERY_NAMES = ["since", "until", "tenant", "visitor", "type", "from", "to", "format", "limit"]
 
