@@ -33,7 +33,8 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
-## make run: set up, migrate, seed the demo app and serve http://127.0.0.1:8000/demo/
+## make run: set up, migrate, seed the demo app (guides, six weeks of history, demo logins) and serve
+## http://127.0.0.1:8000/demo/ (the host app) and http://127.0.0.1:8000/admin/ (the admin)
 run: setup
 	$(BIN)/waymark demo
 

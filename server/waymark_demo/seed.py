@@ -4,6 +4,7 @@ features in ``guides/analytics/``, and on request synthetic usage."""
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
 from itertools import islice
 from pathlib import Path
@@ -79,15 +80,18 @@ async def seed_demo(settings: Settings, guides_dir: Path) -> str:
 async def seed_demo_events(settings: Settings, count: int, on_progress: Callable[[int], None], days: int = 90) -> str:
     """Add ``count`` synthetic events of the demo's tenants over the last ``days`` days, roll-ups included.
 
-    SQLite: the bulk path (``executemany`` in large transactions, same roll-up code as ingestion).
+    SQLite: the bulk path (``executemany`` in large transactions, same roll-up code as ingestion), its
+    events generated in a second process, so memory stays flat whatever ``count`` is.
     PostgreSQL: the real write path, a thousand events per transaction.
     """
-    events = demo_events(count, days=days, id_prefix=f"demo-{new_secret_key()[3:15]}")
+    make = functools.partial(demo_events, count, days=days, id_prefix=f"demo-{new_secret_key()[3:15]}")
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        stored = await asyncio.to_thread(bulk_load_sqlite, url.database, DEMO_APP_ID, events, batch=50_000,
-                                         on_batch=on_progress)
+        # a second process generates and counts the next batch while this one writes it
+        stored = await asyncio.to_thread(bulk_load_sqlite, url.database, DEMO_APP_ID, make, batch=50_000,
+                                         on_batch=on_progress, parallel=True)
         return f"{stored} synthetic events stored (bulk path)"
+    events = make()
     engine = create_engine(settings.database_url)
     stored = 0
     try:

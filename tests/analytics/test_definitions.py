@@ -140,7 +140,8 @@ def test_a_bad_file_changes_nothing(cli: CliRunner, tmp_path: Path) -> None:
 def test_demo_seeds_definitions_and_synthetic_events_with_their_roll_ups(
     cli: CliRunner, settings: Settings
 ) -> None:
-    result = cli.invoke(main, ["demo", "--no-serve", "--guides", str(REPO / "guides"), "--events", "600"])
+    result = cli.invoke(main, ["demo", "--no-serve", "--no-history", "--guides", str(REPO / "guides"),
+                                "--events", "600"])
     assert result.exit_code == 0, result.output
     assert "feature send-invoice: created" in result.output
     assert "600 synthetic events stored" in result.output

@@ -47,10 +47,10 @@ def test_the_command_prints_both_keys_every_time_and_resets(
     monkeypatch.setenv("WAYMARK_DATABASE_URL", database_url)
     cli = CliRunner()
     for _ in range(2):  # the keys are printed on every start, not only the first
-        seeded = cli.invoke(main, ["demo", "--no-serve", "--guides", str(GUIDES)])
+        seeded = cli.invoke(main, ["demo", "--no-serve", "--no-history", "--guides", str(GUIDES)])
         assert seeded.exit_code == 0, seeded.output
         assert f"demo app public key: {DEMO_PUBLIC_KEY}" in seeded.output
         assert f"demo app secret key: {DEMO_SECRET_KEY}" in seeded.output
-    reset = cli.invoke(main, ["demo", "--no-serve", "--guides", str(GUIDES), "--reset-visitors"])
+    reset = cli.invoke(main, ["demo", "--no-serve", "--no-history", "--guides", str(GUIDES), "--reset-visitors"])
     assert reset.exit_code == 0, reset.output
     assert "named demo visitors reset: none had anything stored" in reset.output
