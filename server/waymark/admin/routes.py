@@ -11,6 +11,8 @@ from litestar.types import ControllerRouterHandler
 from waymark.admin.assets import static_file
 from waymark.admin.filters import filters_dependency
 from waymark.admin.pages_home import home
+from waymark.admin.pages_nps import NpsPages
+from waymark.admin.pages_policies import PolicyPages
 
 __all__ = ["admin_handlers", "admin_router"]
 
@@ -19,6 +21,8 @@ def admin_handlers() -> list[ControllerRouterHandler]:
     return [
         static_file,
         home,
+        PolicyPages,
+        NpsPages,
     ]
 
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.clock import as_utc, utcnow
@@ -64,6 +64,7 @@ class VersionCoverage(msgspec.Struct, kw_only=True):
 class ChainStatus(msgspec.Struct, kw_only=True):
     intact: bool
     records: int
+    """Records checked; for a tenant, that tenant's own records (the check still covers the whole chain)."""
     first_broken: BrokenRecord | None
     checked_at: datetime
 
@@ -158,10 +159,18 @@ async def policy_overview(
             coverage=_sum([[CoveragePoint(day=p.day, active=p.active, accepted=p.accepted, coverage=p.coverage)
                             for p in r.coverage] for r in rows])))
     wanted = [(r, v) for r in tallies for v in r.tally.pending] if tenant is not None else []
+    chain = await chain_status(session, app_id, check)
+    if tenant is not None:
+        # A tenant sees whether the chain holds, and its own records: not how many the other tenants have.
+        own = await session.scalar(select(func.count()).select_from(PolicyEvidence).where(
+            PolicyEvidence.app_id == app_id, PolicyEvidence.tenant_id == tenant))
+        chain = ChainStatus(intact=chain.intact, records=own or 0, checked_at=chain.checked_at,
+                            first_broken=None if chain.first_broken is None else BrokenRecord(
+                                id=None, seq=chain.first_broken.seq, reason=chain.first_broken.reason))
     return PolicyOverview(
         policies=summaries, versions=versions, rows=[_row(r) for r in tallies],
         pending=await _named(session, app_id, wanted[:_MAX_PENDING]), pending_truncated=len(wanted) > _MAX_PENDING,
-        chain=await chain_status(session, app_id, check))
+        chain=chain)
 
 
 async def evidence_records(
