@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 import msgspec
-from litestar import Litestar, MediaType, Request, Response, get
-from litestar.config.cors import CORSConfig
+from litestar import Litestar, MediaType, Request, Response, Router, get
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.csrf import CSRFMiddleware
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
     HTTP_500_INTERNAL_SERVER_ERROR,
@@ -25,6 +26,7 @@ from waymark.admin.routes import admin_router
 from waymark.admin.templating import template_config
 from waymark.analytics.controllers import FeatureController, PageController, ReportController
 from waymark.apps.services import KeyResolver
+from waymark.cors import public_cors
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.db.outage import RETRY_AFTER_SECONDS, OutageLog, is_unavailable
 from waymark.delivery.controllers import deliver
@@ -138,33 +140,39 @@ def create_app(
         route_handlers=[
             health,
             live,
-            deliver,
-            EventController,
-            ExportController,
-            SegmentController,
-            GuideController,
-            ExplainController,
-            LiftController,
-            IdentityController,
-            PrivacyController,
-            PolicyDecisionController,
-            PolicyController,
-            PolicyReportController,
-            PageController,
-            FeatureController,
-            ReportController,
-            SurveyReportController,
-            BenchmarkController,
-            *widget_routes(),
-            admin_router(),
-            *access.route_handlers,
+            # Public: what the widget and SDKs call from other origins (CORS * here and nowhere else).
+            Router(path="/", middleware=[public_cors], route_handlers=[
+                deliver,
+                EventController,
+                PolicyDecisionController,
+                SegmentController,
+                *widget_routes(),
+            ]),
+            # Private: the secret-key API. No CORS: no other origin may read its answers.
+            Router(path="/", route_handlers=[
+                ExportController,
+                GuideController,
+                ExplainController,
+                LiftController,
+                IdentityController,
+                PrivacyController,
+                PolicyController,
+                PolicyReportController,
+                PageController,
+                FeatureController,
+                ReportController,
+                SurveyReportController,
+                BenchmarkController,
+            ]),
+            # Private: the admin, signed in by cookie, so CSRF-checked (on these routes only: delivery stays bare).
+            Router(path="/", middleware=[DefineMiddleware(CSRFMiddleware, config=access.csrf)], route_handlers=[
+                admin_router(),
+                *access.route_handlers,
+            ]),
             *extra_route_handlers,
         ],
-        cors_config=CORSConfig(allow_origins=["*"], allow_methods=["GET", "POST"], max_age=86400,
-                               expose_headers=["Retry-After", "ETag"]),
         openapi_config=openapi_config(),
         template_config=template_config(),
-        csrf_config=access.csrf,
         dependencies=access.dependencies,
         exception_handlers={HTTPException: _http_error, Exception: _unexpected_error, **access.exception_handlers},
         on_startup=[access.start, retention.start],

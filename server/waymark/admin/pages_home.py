@@ -23,7 +23,7 @@ async def visible_apps(request: Request[Any, Any, Any], principal: Principal) ->
     if not ids:
         return []
     async with request.app.state.sessionmaker() as session:
-        names = dict((await session.execute(select(App.id, App.name).where(App.id.in_(ids)))).tuples().all())
+        names = {row.id: row.name for row in await session.execute(select(App.id, App.name).where(App.id.in_(ids)))}
     return [
         {"id": g.app_id, "name": names.get(g.app_id, g.app_id), "role": g.role.value.replace("_", " "),
          "href": (f"/admin/apps/{g.app_id}/tenants/{quote(g.tenant_id, safe='')}/"
