@@ -9,11 +9,13 @@ Object.assign(htmx.config, { includeIndicatorStyles: false, allowEval: false, al
 
 import { drawCharts } from './charts.js'
 import { wireCopyButtons, wireConfirmations } from './forms.js'
+import { startLive } from './live.js'
 
 function start () {
   drawCharts(document, uPlot)
   wireCopyButtons(document)
   wireConfirmations(document)
+  startLive(document)
 }
 
 // After htmx swaps a report in, draw the charts it brought.

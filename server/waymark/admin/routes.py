@@ -10,7 +10,10 @@ from litestar.types import ControllerRouterHandler
 
 from waymark.admin.assets import static_file
 from waymark.admin.filters import filters_dependency
+from waymark.admin.pages_benchmarks import BenchmarkPages
+from waymark.admin.pages_guides import GuidePages
 from waymark.admin.pages_home import home
+from waymark.admin.pages_live import LivePages
 from waymark.admin.pages_nps import NpsPages
 from waymark.admin.pages_policies import PolicyPages
 
@@ -21,8 +24,11 @@ def admin_handlers() -> list[ControllerRouterHandler]:
     return [
         static_file,
         home,
-        PolicyPages,
+        BenchmarkPages,
         NpsPages,
+        PolicyPages,
+        GuidePages,
+        LivePages,
     ]
 
 
