@@ -230,6 +230,9 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/admin/apps/{app_id:str}/guides/{guide_id:str}"): page(_READ_APP, report=True),
     ("GET", "/admin/apps/{app_id:str}/guides/{guide_id:str}/explain"): page(
         _READ_APP, report=True, query={"visitor": "{visitor_id}", "url": "https://app.example.test/demo/invoices"}),
+    # the live view (app-wide); the stream looks once and ends (seconds=0), as a plain client reads it whole
+    ("GET", "/admin/apps/{app_id:str}/live"): page(_READ_APP, report=True),
+    ("GET", "/admin/apps/{app_id:str}/live/stream"): page(_READ_APP, query={"seconds": "0"}),
     # NPS, polls, policies and evidence: app-wide, and one tenant's
     ("GET", "/admin/apps/{app_id:str}/nps"): page(_READ_APP, report=True),
     ("GET", "/admin/apps/{app_id:str}/polls"): page(_READ_APP, report=True),

@@ -67,6 +67,16 @@ def _after(request: Request[Any, Any, Any]) -> int:
     return int(raw)
 
 
+def _lifetime(request: Request[Any, Any, Any]) -> float:
+    """How long the stream follows: ``seconds`` (0 looks once: what is there since ``after``, then the end)."""
+    raw = request.query_params.get("seconds")
+    if raw is None:
+        return STREAM_SECONDS
+    if not raw.isdigit() or int(raw) > STREAM_SECONDS:
+        raise ClientException(f"seconds must be a whole number from 0 to {STREAM_SECONDS:.0f}")
+    return float(raw)
+
+
 def _message(event: LiveEvent) -> ServerSentEventMessage:
     return ServerSentEventMessage(data=msgspec.json.encode(event).decode(), id=event.id, event="stored")
 
@@ -76,22 +86,26 @@ async def follow(sessionmaker: async_sessionmaker[AsyncSession], app_id: str, re
                  ) -> AsyncIterator[ServerSentEventMessage]:
     """The stream's messages: new events as they are stored, a comment now and then while there are none.
 
+    It looks at least once, then until ``lifetime`` seconds have passed.
+
     A session is opened per look and closed before waiting, so an open stream holds no connection.
     """
     end = time.monotonic() + lifetime
     quiet_since = time.monotonic()
-    while time.monotonic() < end:
+    while True:
         async with app_session(sessionmaker, app_id) as session:
             events = await reader.poll(session)
         for event in events:
             yield _message(event)
         now = time.monotonic()
+        if now >= end:
+            return
         if events:
             quiet_since = now
         elif now - quiet_since >= KEEPALIVE_SECONDS:
             quiet_since = now
             yield ServerSentEventMessage(data=None, comment="still here")
-        await asyncio.sleep(poll_seconds)
+        await asyncio.sleep(min(poll_seconds, max(end - now, 0.0)))
 
 
 class LivePages(Controller):
@@ -119,8 +133,13 @@ class LivePages(Controller):
 
     @get("/stream", name="admin-live-stream")
     async def stream(self, request: Request[Any, Any, Any], access_scope: Scope) -> ServerSentEvent:
-        """Server-sent events: each stored event passing the filters, as JSON, with its id."""
+        """Server-sent events: each stored event passing the filters, as JSON, with its id.
+
+        ``after`` (or the Last-Event-ID header) is where it starts; ``seconds`` how long it follows
+        (at most, and by default, :data:`STREAM_SECONDS`).
+        """
         wanted = read_live_filter(request.query_params)
         reader = LiveReader(access_scope.app_id, wanted, _after(request))
-        return ServerSentEvent(follow(request.app.state.sessionmaker, access_scope.app_id, reader),
+        return ServerSentEvent(follow(request.app.state.sessionmaker, access_scope.app_id, reader,
+                                      lifetime=_lifetime(request)),
                                retry_duration=2000, headers=_HEADERS)
