@@ -47,7 +47,7 @@ async def test_ingest_rolls_up_pages_features_events_guides_and_activity(
                event("guide_dismissed", "ann", guide="welcome-tour", step=0, seconds=9),
                event("page", "bob", tenant="globex"))
     assert await usage_rows(settings, app.id) == [
-        ("acme", "ann", "active", "", 10, 0),
+        ("acme", "ann", "active", "", 10, 5500),  # time in the app: both time events
         ("acme", "ann", "event", "invoice_sent", 1, 0),
         ("acme", "ann", "feature", "new-invoice", 2, 0),
         ("acme", "ann", "guide", "welcome-tour", 1, 0),

@@ -16,10 +16,12 @@ from typing import Any
 from sqlalchemy import Table, Text, cast, delete, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from waymark.analytics.models import AppDay
 from waymark.analytics.rules import RuleBook, hold_rules, load_rule_book, rule_cache
+from waymark.analytics.summaries import mark, mark_all, mark_days
 from waymark.db.models import DailyUsage, Event
 from waymark.db.upsert import insert_for
-from waymark.events.schemas import AliasEvent, AnyEvent, ClickEvent, GuideEvent, TimeEvent, TrackEvent
+from waymark.events.schemas import AliasEvent, AnyEvent, ClickEvent, GuideEvent, PageEvent, TimeEvent, TrackEvent
 
 __all__ = [
     "KINDS",
@@ -34,7 +36,7 @@ __all__ = [
     "roll_up",
 ]
 
-KINDS = frozenset({"page", "feature", "event", "guide", "active"})
+KINDS = frozenset({"page", "feature", "event", "guide", "active", "browser", "language"})
 RULE_KINDS = frozenset({"page", "feature"})
 """Kinds whose keys are rules people define, and which therefore get rebuilt."""
 _TYPES_FOR = {"page": ("page", "time"), "feature": ("click",)}
@@ -75,14 +77,24 @@ class Tally:
 
     def event(
         self, kind: str, day: date, tenant: str | None, visitor: str, url: str | None,
-        detail: Any = None, ms: int = 0,
+        detail: Any = None, ms: int = 0, client: tuple[str | None, str | None] | None = None,
     ) -> None:
-        """Count one stored event; ``detail`` is a track name, a guide id or a click's element."""
+        """Count one stored event; ``detail`` is a track name, a guide id or a click's element.
+
+        A ``time`` event's ``ms`` counts as time in the app (``active``) and on each page its URL
+        matches; a page view's ``client`` (browser, language) is counted once per visitor and day.
+        """
         tenant = tenant or ""
         kinds = self.kinds
         if "active" in kinds:
-            self.add(day, tenant, visitor, "active", "", 1)
+            self.add(day, tenant, visitor, "active", "", 1, ms if kind == "time" else 0)
         if kind == "page" or kind == "time":
+            if client is not None and kind == "page":
+                browser, language = client
+                if browser and "browser" in kinds:
+                    self.add(day, tenant, visitor, "browser", browser, 1)
+                if language and "language" in kinds:
+                    self.add(day, tenant, visitor, "language", language, 1)
             if "page" in kinds:
                 views = 1 if kind == "page" else 0
                 for page_id in self.book.pages_for(url):
@@ -110,7 +122,16 @@ class Tally:
         else:
             detail = guide
         ms = props.get("ms", 0) if kind == "time" else 0
-        self.event(kind, event_day(ts), tenant, visitor, url, detail, ms if isinstance(ms, int) else 0)
+        client = (_text(props.get("browser")), _text(props.get("language"))) if kind == "page" else None
+        self.event(kind, event_day(ts), tenant, visitor, url, detail, ms if isinstance(ms, int) else 0, client)
+
+
+def _client(ev: AnyEvent) -> tuple[str | None, str | None] | None:
+    return (ev.browser, ev.language) if isinstance(ev, PageEvent) else None
+
+
+def _text(value: Any) -> str | None:
+    return value[:200] if isinstance(value, str) and value else None
 
 
 @cache
@@ -151,7 +172,12 @@ async def _merge_visitor(session: AsyncSession, app_id: str, previous: str, visi
             index_elements=list(_PK), set_=grow
         )
     )
+    moved = (await session.execute(
+        select(DailyUsage.day, DailyUsage.tenant_id)
+        .where(DailyUsage.app_id == app_id, DailyUsage.visitor_id == previous, DailyUsage.kind == "active")
+    )).tuples().all()
     await session.execute(delete(_TABLE).where(_TABLE.c.app_id == app_id, _TABLE.c.visitor_id == previous))
+    await mark(session, app_id, moved)
 
 
 async def assign_tenant(session: AsyncSession, app_id: str, visitor: str, tenant: str, days: Iterable[date]) -> None:
@@ -174,6 +200,8 @@ async def assign_tenant(session: AsyncSession, app_id: str, visitor: str, tenant
         for day, kind, key, count, ms in rows:
             moved[(day, tenant, visitor, kind, key)] = [count, ms]
     await add_rows(session, app_id, moved)
+    days_moved = {key[0] for key in moved}
+    await mark(session, app_id, [(d, t) for d in days_moved for t in ("", tenant)])
 
 
 async def roll_up(session: AsyncSession, app_id: str, events: Sequence[AnyEvent]) -> None:
@@ -196,10 +224,12 @@ async def roll_up(session: AsyncSession, app_id: str, events: Sequence[AnyEvent]
             detail = ev.guide
         elif isinstance(ev, TimeEvent):
             ms = ev.ms
-        tally.event(kind, event_day(ev.ts), ev.tenant, renamed.get(ev.visitor, ev.visitor), ev.url, detail, ms)
+        tally.event(kind, event_day(ev.ts), ev.tenant, renamed.get(ev.visitor, ev.visitor), ev.url, detail, ms,
+                    _client(ev))
     for previous, visitor in renamed.items():
         await _merge_visitor(session, app_id, previous, visitor)
     await add_rows(session, app_id, tally.rows)
+    await mark(session, app_id, {(day, tenant) for day, tenant, _, kind, _ in tally.rows if kind == "active"})
 
 
 class DailyRollups:
@@ -278,18 +308,33 @@ async def rebuild_rule(session: AsyncSession, app_id: str, kind: str, rule_id: s
     if kind not in RULE_KINDS:
         raise ValueError(f"only page and feature roll-ups are rebuilt by rule, not {kind!r}")
     await hold_rules(session, app_id, change=True)
+    await mark_days(session, app_id, await _rule_days(session, app_id, kind, rule_id))
     await session.execute(
         delete(_TABLE).where(_TABLE.c.app_id == app_id, _TABLE.c.kind == kind, _TABLE.c.key == rule_id)
     )
     book = await load_rule_book(session, app_id, only=(kind, rule_id))
     if not book.pages and not book.features:
         return 0
-    return await _recount(session, app_id, Tally(book, {kind}), _TYPES_FOR[kind], _prefilter(book))
+    counted = await _recount(session, app_id, Tally(book, {kind}), _TYPES_FOR[kind], _prefilter(book))
+    await mark_days(session, app_id, await _rule_days(session, app_id, kind, rule_id))
+    return counted
+
+
+async def _rule_days(session: AsyncSession, app_id: str, kind: str, rule_id: str) -> list[date]:
+    """The days with roll-up or summary rows of one page or feature (their app summaries change with the rule)."""
+    days: set[date] = set((await session.scalars(select(DailyUsage.day).where(
+        DailyUsage.app_id == app_id, DailyUsage.kind == kind, DailyUsage.key == rule_id).distinct())).all())
+    days.update((await session.scalars(select(AppDay.day).where(
+        AppDay.app_id == app_id, AppDay.kind == kind, AppDay.key == rule_id))).all())
+    return sorted(days)
 
 
 async def rebuild_all(session: AsyncSession, app_id: str) -> int:
     """Recompute every roll-up row of the app from stored events (repair, or after a bulk import)."""
     await hold_rules(session, app_id, change=True)
+    await mark_all(session, app_id)  # what the rows said before: a day or tenant left with none is cleared too
     await session.execute(delete(_TABLE).where(_TABLE.c.app_id == app_id))
     book = await load_rule_book(session, app_id)
-    return await _recount(session, app_id, Tally(book), None, None)
+    counted = await _recount(session, app_id, Tally(book), None, None)
+    await mark_all(session, app_id)
+    return counted

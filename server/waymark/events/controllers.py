@@ -13,6 +13,7 @@ from litestar.types import BeforeRequestHookHandler
 
 from waymark.apps.auth import public_app_id
 from waymark.db.models import utcnow
+from waymark.events.client import browser_family, primary_language
 from waymark.events.ingest import ingest
 from waymark.events.schemas import MAX_BATCH_BYTES, IngestResult, batch_decoder
 from waymark.openapi_docs import EVENT_BATCH, PUBLIC_KEY, documented
@@ -63,6 +64,8 @@ class EventController(Controller):
             raise ClientException(f"body is not a valid event batch: {explain(str(exc))}") from exc
         except RecursionError as exc:  # msgspec stops at Python's recursion limit, well before harm
             raise ClientException("body nests too deeply to be an event batch") from exc
+        client = (browser_family(request.headers.get("user-agent")),
+                  primary_language(request.headers.get("accept-language")))
         result = await ingest(request.app.state, app_id, list(enumerate(batch.events)), batch.sent_at, received_at,
-                              identity=batch.identity, do_not_track=request.headers.get("dnt") == "1")
+                              identity=batch.identity, do_not_track=request.headers.get("dnt") == "1", client=client)
         return Response(result, status_code=HTTP_202_ACCEPTED)

@@ -10,7 +10,7 @@ from litestar.datastructures import State
 
 from waymark.events.group_commit import GroupCommitter, Job
 from waymark.events.pipeline import correct_clock, judge
-from waymark.events.schemas import MAX_BATCH_EVENTS, AnyEvent, IngestResult, Rejected
+from waymark.events.schemas import MAX_BATCH_EVENTS, AnyEvent, IngestResult, PageEvent, Rejected
 from waymark.identity.verify import IdentityRefused, verify_identity
 from waymark.runtime.profile import ProfileSource, RuntimeProfile
 
@@ -20,9 +20,13 @@ __all__ = ["ingest", "ingest_events"]
 async def ingest(
     state: State, app_id: str, raws: Sequence[tuple[int, msgspec.Raw | bytes]], sent_at: datetime | None,
     received_at: datetime, identity: str | None = None, do_not_track: bool = False,
+    client: tuple[str | None, str | None] = (None, None),
 ) -> IngestResult:
-    """Judge raw events one by one, then check identity, enrich, filter and write the good ones."""
-    judged = [(i, judge(i, raw)) for i, raw in raws]
+    """Judge raw events one by one, then check identity, enrich, filter and write the good ones.
+
+    ``client`` (browser, language) of the request fills the page views that do not say theirs.
+    """
+    judged = [(i, _with_client(judge(i, raw), client)) for i, raw in raws]
     profiles: ProfileSource = state.profiles
     profile = await profiles.profile(app_id)
     if do_not_track and profile.honor_dnt:
@@ -34,6 +38,12 @@ async def ingest(
     if profile.require_identity:
         judged = [(i, _verified(i, ev, identity, profile.identity_secrets)) for i, ev in judged]
     return await ingest_events(state, profile, judged, sent_at, received_at)
+
+
+def _with_client(ev: AnyEvent | Rejected, client: tuple[str | None, str | None]) -> AnyEvent | Rejected:
+    if not isinstance(ev, PageEvent) or ((ev.browser or not client[0]) and (ev.language or not client[1])):
+        return ev
+    return msgspec.structs.replace(ev, browser=ev.browser or client[0], language=ev.language or client[1])
 
 
 def _verified(index: int, ev: AnyEvent | Rejected, token: str | None, secrets: tuple[str, ...]) -> AnyEvent | Rejected:

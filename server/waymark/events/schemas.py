@@ -59,6 +59,10 @@ class EventBase(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
 class PageEvent(EventBase, frozen=True, tag="page"):
     title: Short | None = None
     referrer: Url | None = None
+    browser: Annotated[Line, msgspec.Meta(max_length=40)] | None = None
+    """The browser's family (``Chrome``); the widget's page views get it from the request's User-Agent."""
+    language: Annotated[Line, msgspec.Meta(max_length=35)] | None = None
+    """The visitor's language (``fr-CA``); the widget's page views get it from the request's Accept-Language."""
 
 
 class Element(msgspec.Struct, frozen=True, kw_only=True):

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from waymark.analytics.summaries import forget_visitors
 from waymark.clock import as_utc
 from waymark.db.models import DailyUsage, Erasure, Event, GuideState, Visitor, VisitorAlias, utcnow
 from waymark.events.export import ExportedEvent
@@ -139,6 +140,7 @@ async def erase_visitor(session: AsyncSession, app_id: str, visitor_id: str) -> 
     nothing did). ``None`` when the id is unknown and was never erased.
     """
     ids = [visitor_id, *(a.alias for a in await _aliases(session, app_id, visitor_id))]
+    await forget_visitors(session, app_id, ids)  # the summaries their activity counted in are recomputed
     events = await _delete(session, delete(Event).where(Event.app_id == app_id, Event.visitor_id.in_(ids)))
     others = sum([
         await _delete(session, delete(GuideState).where(
