@@ -25,6 +25,7 @@ from waymark.admin.csp import with_admin_headers
 from waymark.admin.routes import admin_router
 from waymark.admin.templating import template_config
 from waymark.analytics.controllers import FeatureController, PageController, ReportController
+from waymark.analytics.refresher import PeriodicSummaries
 from waymark.apps.services import KeyResolver
 from waymark.cors import public_cors
 from waymark.db.engine import create_engine, make_sessionmaker
@@ -130,6 +131,7 @@ def create_app(
     sessionmaker = make_sessionmaker(engine)
     committer = GroupCommitter(sessionmaker, registered_projections())
     retention = PeriodicPurge(sessionmaker, settings.retention_interval_seconds)
+    summaries = PeriodicSummaries(sessionmaker, settings.summaries_interval_seconds)
     benchmarks = BenchmarkService(sessionmaker)
     access = AccessSetup(settings, sessionmaker)
 
@@ -175,8 +177,8 @@ def create_app(
         template_config=template_config(),
         dependencies=access.dependencies,
         exception_handlers={HTTPException: _http_error, Exception: _unexpected_error, **access.exception_handlers},
-        on_startup=[access.start, retention.start],
-        on_shutdown=[retention.stop, benchmarks.stop, committer.stop, _dispose],
+        on_startup=[access.start, retention.start, summaries.start],
+        on_shutdown=[retention.stop, summaries.stop, benchmarks.stop, committer.stop, _dispose],
         before_request=document_on_first_look,
         debug=settings.debug,
     )
@@ -187,6 +189,7 @@ def create_app(
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker
     app.state.retention = retention
+    app.state.summaries = summaries
     app.state.benchmarks = benchmarks
     app.state.key_resolver = KeyResolver(sessionmaker)
     app.state.sessions = access.sessions

@@ -16,6 +16,7 @@ written meanwhile is never lost. Retention purges events, not roll-ups, so it ch
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -169,27 +170,37 @@ async def refresh_day(session: AsyncSession, app_id: str, day: date) -> int:
     rows = (await session.execute(select(
         DailyUsage.visitor_id, DailyUsage.kind, DailyUsage.key, DailyUsage.count, DailyUsage.ms,
     ).where(DailyUsage.app_id == app_id, DailyUsage.day == day, DailyUsage.kind.in_(SUMMARY_KINDS)))).tuples().all()
+    # A big day is seconds of pure Python at most: in a thread, so a server worker keeps answering meanwhile.
+    groups = await asyncio.to_thread(_group, rows)
+    seen = await first_days(session, app_id, groups.get(("active", ""), (set(), [0, 0]))[0])
+    await session.execute(delete(AppDay).where(AppDay.app_id == app_id, AppDay.day == day))
+    values = await asyncio.to_thread(_app_day_values, app_id, day, groups, seen)
+    if values:
+        await session.execute(insert_for(session, AppDay), values)
+    return len(values)
+
+
+def _group(rows: Sequence[tuple[str, str, str, int, int]]) -> dict[tuple[str, str], tuple[set[str], list[int]]]:
     groups: dict[tuple[str, str], tuple[set[str], list[int]]] = {}
     for visitor, kind, key, count, ms in rows:
         group = groups.get((kind, key))
         if group is None:
             group = groups[(kind, key)] = (set(), [0, 0])
-        if count or kind != "page":  # a page's row may hold only time (no view): still that page's visitor
+        if count or kind != "page":  # a page's row may hold only time (no view): not a visitor of the page
             group[0].add(visitor)
         group[1][0] += int(count)
         group[1][1] += int(ms)
-    active = groups.get(("active", ""), (set(), [0, 0]))[0]
-    seen = await first_days(session, app_id, active)
-    await session.execute(delete(AppDay).where(AppDay.app_id == app_id, AppDay.day == day))
-    values = [
+    return groups
+
+
+def _app_day_values(app_id: str, day: date, groups: dict[tuple[str, str], tuple[set[str], list[int]]],
+                    seen: dict[str, date]) -> list[dict[str, Any]]:
+    return [
         {"app_id": app_id, "day": day, "kind": kind, "key": key, "visitors": len(who), "count": sums[0],
          "ms": sums[1], "new_visitors": sum(1 for v in who if seen.get(v) == day) if kind == "active" else 0,
          "sketch": sketch_of(who)}
         for (kind, key), (who, sums) in sorted(groups.items())
     ]
-    if values:
-        await session.execute(insert_for(session, AppDay), values)
-    return len(values)
 
 
 @dataclass(frozen=True, slots=True)
