@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from litestar.testing import AsyncTestClient
@@ -73,7 +74,7 @@ async def test_acceptance_counts_and_coverage_by_hand(client: AsyncTestClient, s
     assert (terms["current"], today["active"], today["accepted"], today["coverage"]) == (True, 4, 2, 0.5)
     assert len(terms["coverage"]) == 1  # published today: no point before publication
     assert data["chain"]["intact"] is True and data["chain"]["records"] == 4
-    assert data["pending"] == []  # by name on a tenant's page only
+    assert data["people"] == []  # by name on a tenant's page only
     page = await client.get(f"{base}/policies")
     assert page.status_code == 200 and "Evidence chain intact" in page.text
     assert 'data-chart="policy-coverage-data"' in page.text
@@ -100,12 +101,15 @@ async def test_tenant_page_names_whos_pending_and_hides_other_tenants(
     assert [(r["policy"], r["tenant"], r["accepted"], r["declined"], r["pending"]) for r in data["rows"]] == [
         ("terms", "acme", 1, 1, 1)]
     assert [p["id"] for p in data["policies"]] == ["terms"]  # globex's own policy is not even named
-    assert [(p["visitor"], p["name"], p["email"]) for p in data["pending"]] == [("cy", "Cy Young", "cy@acme.test")]
+    assert [(p["visitor"], p["name"], p["email"], p["status"]) for p in data["people"]] == [
+        ("cy", "Cy Young", "cy@acme.test", "pending"), ("ben", None, None, "declined"), ("ana", None, None, "accepted")]
+    today = datetime.now(UTC).date()
+    assert data["people"][2]["decided_on"] in (today.isoformat(), (today - timedelta(days=1)).isoformat())
     assert data["chain"]["intact"] is True and data["chain"]["records"] == 2  # its own records only
     page = (await client.get(f"{base}/tenants/acme/policies")).text
     assert "Cy Young" in page and "globex" not in page.lower()
-    pending = (await client.get(f"{base}/tenants/acme/policies", params={"format": "csv", "part": "pending"})).text
-    assert "cy,Cy Young,cy@acme.test" in pending
+    people = (await client.get(f"{base}/tenants/acme/policies", params={"format": "csv"})).text
+    assert "terms,1,acme,cy,Cy Young,cy@acme.test,pending," in people and "ana" in people and "gus" not in people
 
 
 async def test_evidence_export_holds_the_tenants_records_only(client: AsyncTestClient, settings: Settings) -> None:

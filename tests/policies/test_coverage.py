@@ -18,7 +18,9 @@ def test_tally_counts_each_visitors_latest_decision_and_lists_the_undecided() ->
     decisions = [Decision("ana", D1, "declined"), Decision("ana", D1, "accepted"), Decision("ben", D1, "declined"),
                  Decision("cy", D1, "accepted"), Decision("cy", _day(1), "withdrawn")]
     counted = tally(["ana", "ben", "cy", "dee", "eve", "dee"], decisions)
-    assert counted == (1, 1, 1, ["dee", "eve"])
+    assert counted[:4] == (1, 1, 1, ["dee", "eve"])
+    assert {v: (d.decision, d.day) for v, d in counted.latest.items()} == {
+        "ana": ("accepted", D1), "ben": ("declined", D1), "cy": ("withdrawn", _day(1))}
 
 
 def test_coverage_by_hand() -> None:

@@ -29,8 +29,9 @@ EVIDENCE_ON_PAGE = 100
 
 _Check = Annotated[Literal["now"] | None, QueryParameter(
     description="`now`: verify the evidence chain again instead of using the last check.")]
-_PolicyPart = Annotated[Literal["summary", "pending", "coverage"], QueryParameter(
-    description="What ?format=json|csv exports: rows per version and tenant, pending visitors, or daily coverage.")]
+_PolicyPart = Annotated[Literal["summary", "people", "coverage"] | None, QueryParameter(
+    description="What ?format=csv exports: rows per version and tenant (an app's default), each visitor's standing "
+                "(a tenant's default) or coverage per day.")]
 _Scope = NamedDependency[Scope]
 _Filters = NamedDependency[ReportFilters]
 
@@ -55,9 +56,9 @@ def coverage_chart(data: PolicyOverview, days: list[date]) -> list[dict[str, Any
 
 
 def _rows(data: PolicyOverview, part: str) -> list[list[Any]]:
-    if part == "pending":
-        return [["policy", "version", "tenant", "visitor", "name", "email"]] + [
-            [p.policy, p.version, p.tenant, p.visitor, p.name, p.email] for p in data.pending]
+    if part == "people":
+        return [["policy", "version", "tenant", "visitor", "name", "email", "status", "decided_on"]] + [
+            [p.policy, p.version, p.tenant, p.visitor, p.name, p.email, p.status, p.decided_on] for p in data.people]
     if part == "coverage":
         return [["policy", "version", "day", "active", "accepted", "coverage"]] + [
             [v.policy, v.version, p.day, p.active, p.accepted, p.coverage] for v in data.versions for p in v.coverage]
@@ -84,7 +85,8 @@ class PolicyPages(Controller):
     include_in_schema = False
 
     async def _policies(self, request: Request[Any, Any, Any], scope: Scope, filters: ReportFilters,
-                        check: str | None, part: str) -> Response[Any]:
+                        check: str | None, part: str | None) -> Response[Any]:
+        part = part or ("people" if scope.tenant_id is not None else "summary")
         async with app_session(request.app.state.sessionmaker, scope.app_id) as session:
             data = await policy_overview(session, scope.app_id, scope.tenant_id, filters.start, filters.end,
                                          await _keep(session, scope, filters), check=check == "now")
@@ -97,14 +99,14 @@ class PolicyPages(Controller):
 
     @get("/policies", guards=[requires(Action.READ_APP)], name="admin-policies")
     async def app_policies(self, request: Request[Any, Any, Any], access_scope: _Scope, filters: _Filters,
-                           check: _Check = None, part: _PolicyPart = "summary") -> Response[Any]:
+                           check: _Check = None, part: _PolicyPart = None) -> Response[Any]:
         """Acceptance per policy version and tenant, coverage over time, the chain's status."""
         return await self._policies(request, access_scope, filters, check, part)
 
     @get("/tenants/{tenant_id:str}/policies", guards=[requires(Action.READ_TENANT)], name="admin-tenant-policies")
     async def tenant_policies(self, request: Request[Any, Any, Any], access_scope: _Scope, filters: _Filters,
-                              check: _Check = None, part: _PolicyPart = "summary") -> Response[Any]:
-        """One tenant's acceptance, with the visitors still pending by name."""
+                              check: _Check = None, part: _PolicyPart = None) -> Response[Any]:
+        """One tenant's acceptance, with where each of its visitors stands, by name."""
         return await self._policies(request, access_scope, filters, check, part)
 
     async def _evidence(self, request: Request[Any, Any, Any], scope: Scope, filters: ReportFilters) -> Response[Any]:

@@ -31,17 +31,19 @@ class Tally(NamedTuple):
     withdrawn: int
     pending: list[str]
     """Sorted visitor ids."""
+    latest: dict[str, Decision]
+    """Each visitor's latest decision."""
 
 
 def tally(active: Iterable[str], decisions: Iterable[Decision]) -> Tally:
-    latest: dict[str, str] = {}
+    latest: dict[str, Decision] = {}
     for d in decisions:
-        latest[d.visitor] = d.decision
+        latest[d.visitor] = d
     counts = {"accepted": 0, "declined": 0, "withdrawn": 0}
-    for decision in latest.values():
-        counts[decision] = counts.get(decision, 0) + 1
+    for d in latest.values():
+        counts[d.decision] = counts.get(d.decision, 0) + 1
     return Tally(counts["accepted"], counts["declined"], counts["withdrawn"],
-                 sorted(v for v in set(active) if v not in latest))
+                 sorted(v for v in set(active) if v not in latest), latest)
 
 
 def _accepted_spans(decisions: Iterable[Decision]) -> dict[str, list[tuple[date, date | None]]]:

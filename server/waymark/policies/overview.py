@@ -21,7 +21,7 @@ from waymark.policies.services import list_policies
 
 __all__ = [
     "ChainStatus",
-    "PendingVisitor",
+    "PersonStatus",
     "PolicyOverview",
     "VersionCoverage",
     "chain_status",
@@ -31,10 +31,13 @@ __all__ = [
 
 CHAIN_CHECK_SECONDS = 300.0
 """A page reuses a chain check this recent (its time is shown); ``check=True`` always checks again."""
-_MAX_PENDING = 500
+MAX_PEOPLE = 1000
+_ORDER = {"pending": 0, "declined": 1, "withdrawn": 2, "accepted": 3}
 
 
-class PendingVisitor(msgspec.Struct, kw_only=True):
+class PersonStatus(msgspec.Struct, kw_only=True):
+    """Where one visitor of a tenant stands on one policy version."""
+
     policy: str
     version: int
     tenant: str | None
@@ -42,6 +45,9 @@ class PendingVisitor(msgspec.Struct, kw_only=True):
     name: str | None
     """From the visitor's metadata when stored (a tenant's privacy settings may drop it)."""
     email: str | None
+    status: str
+    """pending (active since publication, undecided), accepted, declined or withdrawn (the latest decision)."""
+    decided_on: date | None
 
 
 class VersionCoverage(msgspec.Struct, kw_only=True):
@@ -74,9 +80,9 @@ class PolicyOverview(msgspec.Struct, kw_only=True):
     versions: list[VersionCoverage]
     rows: list[PolicyReportRow]
     """Per (policy, version, tenant)."""
-    pending: list[PendingVisitor]
-    """Visitors active since a version was published who have not decided (with a tenant scope only)."""
-    pending_truncated: bool
+    people: list[PersonStatus]
+    """With a tenant scope only: each visitor's standing per version, the pending first."""
+    people_truncated: bool
     chain: ChainStatus
 
 
@@ -115,9 +121,18 @@ def _row(r: VersionTally) -> PolicyReportRow:
                   for p in r.coverage])
 
 
-async def _named(session: AsyncSession, app_id: str, wanted: list[tuple[VersionTally, str]]) -> list[PendingVisitor]:
+def _standings(tallies: Sequence[VersionTally]) -> list[tuple[VersionTally, str, str, date | None]]:
+    """(version row, visitor, status, decided on) for everyone pending or decided, the pending first."""
+    out: list[tuple[VersionTally, str, str, date | None]] = [
+        (r, v, "pending", None) for r in tallies for v in r.tally.pending]
+    out += [(r, d.visitor, d.decision, d.day) for r in tallies for d in r.tally.latest.values()]
+    return sorted(out, key=lambda x: (_ORDER.get(x[2], 9), x[0].version.policy_id, -x[0].version.version, x[1]))
+
+
+async def _named(session: AsyncSession, app_id: str,
+                 wanted: Sequence[tuple[VersionTally, str, str, date | None]]) -> list[PersonStatus]:
     metas: dict[str, dict[str, object]] = {}
-    ids = sorted({v for _, v in wanted})
+    ids = sorted({w[1] for w in wanted})
     for i in range(0, len(ids), 500):
         found = await session.execute(
             select(Visitor.id, Visitor.meta).where(Visitor.app_id == app_id, Visitor.id.in_(ids[i:i + 500])))
@@ -128,10 +143,10 @@ async def _named(session: AsyncSession, app_id: str, wanted: list[tuple[VersionT
         found = next((meta[k] for k in keys if isinstance(meta.get(k), str) and meta[k]), None)
         return str(found) if found is not None else None
 
-    return [PendingVisitor(policy=r.version.policy_id, version=r.version.version, tenant=r.tenant or None, visitor=v,
-                           name=text(metas.get(v, {}), "name", "full_name", "display_name"),
-                           email=text(metas.get(v, {}), "email"))
-            for r, v in wanted]
+    return [PersonStatus(policy=r.version.policy_id, version=r.version.version, tenant=r.tenant or None, visitor=v,
+                         name=text(metas.get(v, {}), "name", "full_name", "display_name"),
+                         email=text(metas.get(v, {}), "email"), status=status, decided_on=day)
+            for r, v, status, day in wanted]
 
 
 async def policy_overview(
@@ -140,7 +155,7 @@ async def policy_overview(
 ) -> PolicyOverview:
     """Every policy version reported under the scope (one tenant, or all); coverage from ``start`` to ``end``.
 
-    A tenant scope also lists its pending visitors by name. Another tenant's own policy never appears.
+    A tenant scope also lists its visitors by name with where each stands. Another tenant's own policy never appears.
     """
     summaries = [p for p in await list_policies(session, app_id) if tenant is None or p.tenant in (None, tenant)]
     current = {(p.id, p.current_version) for p in summaries}
@@ -158,7 +173,7 @@ async def policy_overview(
             pending=sum(len(r.tally.pending) for r in rows),
             coverage=_sum([[CoveragePoint(day=p.day, active=p.active, accepted=p.accepted, coverage=p.coverage)
                             for p in r.coverage] for r in rows])))
-    wanted = [(r, v) for r in tallies for v in r.tally.pending] if tenant is not None else []
+    wanted = _standings(tallies) if tenant is not None else []
     chain = await chain_status(session, app_id, check)
     if tenant is not None:
         # A tenant sees whether the chain holds, and its own records: not how many the other tenants have.
@@ -169,7 +184,7 @@ async def policy_overview(
                                 id=None, seq=chain.first_broken.seq, reason=chain.first_broken.reason))
     return PolicyOverview(
         policies=summaries, versions=versions, rows=[_row(r) for r in tallies],
-        pending=await _named(session, app_id, wanted[:_MAX_PENDING]), pending_truncated=len(wanted) > _MAX_PENDING,
+        people=await _named(session, app_id, wanted[:MAX_PEOPLE]), people_truncated=len(wanted) > MAX_PEOPLE,
         chain=chain)
 
 
