@@ -38,6 +38,10 @@ async def _app_with_story(client: AsyncTestClient, settings: Settings) -> tuple[
         e("guide_dismissed", "ben", 65, 1, "acme"),
         e("guide_seen", "cy", 0, 0, "globex"), e("guide_snoozed", "cy", 3, 0, "globex", days=1),
         e("guide_anchor_missing", "dee", 0, 0, "globex", guide="tip", anchor="#help", waited_ms=3000),
+        {"id": "g-acme", "type": "group", "ts": e("x", "ana", 0)["ts"], "visitor": "ana", "tenant": "acme",
+         "traits": {"plan": "pro"}},
+        {"id": "i-cy", "type": "identify", "ts": e("x", "cy", 0)["ts"], "visitor": "cy", "tenant": "globex",
+         "traits": {"role": "admin"}},
     ])
     await add_person(settings, "owner@example.test", owner(app.id))
     assert (await sign_in(client, "owner@example.test")).status_code == 303
@@ -73,7 +77,7 @@ async def test_a_guide_page_has_its_trend_drop_off_ends_and_lift(client: AsyncTe
     trend = re.search(r'<script type="application/json" id="guide-trend-data">(.*?)</script>', html, re.S)
     assert trend, "no trend chart"
     series = {s["label"]: s["values"] for s in json.loads(trend.group(1))["series"]}
-    assert sum(series["Views"]) == 3 and sum(series["Completed"]) == 1
+    assert sum(series["Views"]) == 2 and sum(series["Completed"]) == 1  # acme (plan pro): ana and ben
     assert html.count('class="bar-chart"') >= 2 and "Step drop-off (table)" in html
     assert "names no goal" in html  # the tour has no goal: its lift is explained, not hidden
     data = (await client.get(f"/admin/apps/{app_id}/guides/tour?format=json")).json()
@@ -81,6 +85,14 @@ async def test_a_guide_page_has_its_trend_drop_off_ends_and_lift(client: AsyncTe
     assert [s["visitors"] for s in figures["steps"]] == [3, 2, 1]
     assert (figures["dismiss_rate"], figures["snooze_rate"], figures["median_ms"]) == (1 / 3, 1 / 3, 47_500)
     assert data["lift"] is None and "goal" in data["lift_unavailable"]
+    # segments: acme's plan, cy's role (read from stored metadata)
+    pro = (await client.get(f"/admin/apps/{app_id}/guides/tour?segment=tenant.plan=pro&format=json")).json()
+    assert (pro["figures"]["visitors"], pro["figures"]["completed"], pro["figures"]["segment"]) == (
+        2, 1, "tenant.plan=pro")
+    admins = (await client.get(f"/admin/apps/{app_id}/guides?segment=visitor.role=admin&format=json")).json()
+    assert {g["guide"]: (g["visitors"], g["views"]) for g in admins["guides"]} == {"tip": (0, 0), "tour": (1, 1)}
+    nobody = (await client.get(f"/admin/apps/{app_id}/guides/tour?segment=tenant.plan=free&format=json")).json()
+    assert (nobody["figures"]["visitors"], nobody["figures"]["name"]) == (0, "Tour")
     tip = (await client.get(f"/admin/apps/{app_id}/guides/tip?format=json")).json()["figures"]
     assert (tip["anchor_missing"], tip["anchor_missing_visitors"], tip["views"]) == (1, 1, 0)
     rows = list(csv.reader(io.StringIO((await client.get(f"/admin/apps/{app_id}/guides/tour?format=csv")).text

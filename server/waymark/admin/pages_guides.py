@@ -10,11 +10,13 @@ import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.access.deps import requires
 from waymark.access.principal import Action
 from waymark.admin.filters import ReportFilters
 from waymark.admin.render import page, report_page
+from waymark.analytics.segments import SegmentError, segment_members
 from waymark.db.scope import Scope, app_session
 from waymark.delivery.explain import Explanation, UnknownGuide, explain_guide
 from waymark.guidestats.report import NoGuideFigures, Selection, guide_report, guides_list
@@ -127,8 +129,17 @@ def _guide_charts(data: GuideData) -> dict[str, Any]:
     }
 
 
-def _selection(scope: Scope, filters: ReportFilters) -> Selection:
-    return Selection(scope, filters.start, filters.end, filters.segment)
+async def _selection(session: AsyncSession, scope: Scope, filters: ReportFilters) -> Selection:
+    """The rows a page reads: its scope, range and segment (whose members are looked up once)."""
+    if filters.segment is None:
+        return Selection(scope, filters.start, filters.end)
+    try:
+        members = await segment_members(session, scope, filters.segment)
+    except SegmentError as exc:
+        raise ClientException(str(exc)) from exc
+    return Selection(scope, filters.start, filters.end, filters.segment,
+                     tenants=members.ids if members.subject == "tenant" else None,
+                     visitors=members.ids if members.subject == "visitor" else None)
 
 
 class GuidePages(Controller):
@@ -143,7 +154,7 @@ class GuidePages(Controller):
                      ) -> Response[Any]:
         """Every guide: views, visitors and completion rate over the range."""
         async with app_session(request.app.state.sessionmaker, access_scope.app_id) as session:
-            data = await guides_list(session, _selection(access_scope, filters))
+            data = await guides_list(session, await _selection(session, access_scope, filters))
         return report_page(
             request, template="guides/list.html", data=data, csv_rows=_list_rows(data),
             filename=f"guides-{access_scope.app_id}-{filters.start}-{filters.end}",
@@ -156,7 +167,7 @@ class GuidePages(Controller):
         """One guide: trend, step drop-off, ends, missing anchors, time on guide, holdout lift."""
         async with app_session(request.app.state.sessionmaker, access_scope.app_id) as session:
             try:
-                figures = await guide_report(session, _selection(access_scope, filters), guide_id)
+                figures = await guide_report(session, await _selection(session, access_scope, filters), guide_id)
             except NoGuideFigures as exc:
                 raise NotFoundException(str(exc)) from exc
             lift: LiftReport | None = None

@@ -15,7 +15,10 @@ from waymark.guidestats.figures import every_day, median_of_runs, rate, step_rea
 from waymark.guidestats.models import GuideDailyStat as S
 from waymark.guidestats.schemas import GuideDay, GuideListRow, GuideReport, GuidesList
 
-__all__ = ["NoGuideFigures", "Selection", "guide_report", "guides_list"]
+__all__ = ["MEMBERS_A_QUERY", "NoGuideFigures", "Selection", "guide_report", "guides_list"]
+
+MEMBERS_A_QUERY = 10_000
+"""Segment members in one IN list: below SQLite's and asyncpg's limits on bound parameters."""
 
 
 class NoGuideFigures(LookupError):
@@ -35,15 +38,21 @@ class Selection:
         self.visitors = visitors
         """The segment's visitors (``visitor.…`` segments), or None."""
 
-    def where(self) -> list[Any]:
-        clauses: list[Any] = [S.app_id == self.scope.app_id, S.day >= self.start, S.day <= self.end]
+    def parts(self) -> list[list[Any]]:
+        """The WHERE clauses of each query to run; their results add up (none: the segment is empty).
+
+        A segment's members go in IN lists of at most :data:`MEMBERS_A_QUERY` ids. Visitor
+        segments split by visitor, so counts of distinct visitors add up across parts.
+        """
+        base: list[Any] = [S.app_id == self.scope.app_id, S.day >= self.start, S.day <= self.end]
         if self.scope.tenant_id is not None:
-            clauses.append(S.tenant_id == self.scope.tenant_id)
-        if self.tenants is not None:
-            clauses.append(S.tenant_id.in_(sorted(self.tenants)))
-        if self.visitors is not None:
-            clauses.append(S.visitor_id.in_(sorted(self.visitors)))
-        return clauses
+            base.append(S.tenant_id == self.scope.tenant_id)
+        column, members = ((S.tenant_id, self.tenants) if self.tenants is not None
+                           else (S.visitor_id, self.visitors) if self.visitors is not None else (None, None))
+        if column is None or members is None:
+            return [base]
+        ids = sorted(members)
+        return [[*base, column.in_(ids[i:i + MEMBERS_A_QUERY])] for i in range(0, len(ids), MEMBERS_A_QUERY)]
 
 
 def _flag(column: Any) -> Any:
@@ -52,20 +61,23 @@ def _flag(column: Any) -> Any:
 
 async def guides_list(session: AsyncSession, selection: Selection) -> GuidesList:
     """Every guide of the app (published or not, and any id with figures): views, visitors, completion."""
-    per_visitor = (
-        select(S.guide_id, S.visitor_id, func.sum(S.seen).label("seen"), func.sum(S.completed).label("completed"))
-        .where(*selection.where()).group_by(S.guide_id, S.visitor_id).subquery()
-    )
-    saw = per_visitor.c.seen > 0
-    totals: Sequence[Any] = (await session.execute(
-        select(per_visitor.c.guide_id, func.sum(per_visitor.c.seen), func.sum(_flag(per_visitor.c.seen)),
-               func.sum(case((and_(saw, per_visitor.c.completed > 0), 1), else_=0)))
-        .group_by(per_visitor.c.guide_id)
-    )).all()
-    found: dict[str, tuple[int, int, int]] = {
-        guide: (int(views or 0), int(visitors or 0), int(completed or 0))
-        for guide, views, visitors, completed in totals
-    }
+    found: dict[str, tuple[int, int, int]] = {}
+    for where in selection.parts():
+        per_visitor = (
+            select(S.guide_id, S.visitor_id, func.sum(S.seen).label("seen"),
+                   func.sum(S.completed).label("completed"))
+            .where(*where).group_by(S.guide_id, S.visitor_id).subquery()
+        )
+        saw = per_visitor.c.seen > 0
+        totals: Sequence[Any] = (await session.execute(
+            select(per_visitor.c.guide_id, func.sum(per_visitor.c.seen), func.sum(_flag(per_visitor.c.seen)),
+                   func.sum(case((and_(saw, per_visitor.c.completed > 0), 1), else_=0)))
+            .group_by(per_visitor.c.guide_id)
+        )).all()
+        for guide, views, visitors, completed in totals:
+            before = found.get(guide, (0, 0, 0))
+            found[guide] = (before[0] + int(views or 0), before[1] + int(visitors or 0),
+                            before[2] + int(completed or 0))
     known = {g.id: g for g in (await session.scalars(
         select(Guide).where(Guide.app_id == selection.scope.app_id))).all()}
     rows = []
@@ -103,10 +115,11 @@ def _title(step: dict[str, Any], locale: str) -> str:
     return str(title or step.get("type") or "")
 
 
-async def guide_report(session: AsyncSession, selection: Selection, guide_id: str) -> GuideReport:
-    """One guide's figures over the selection; raises :class:`NoGuideFigures` for an unknown guide."""
-    where = [*selection.where(), S.guide_id == guide_id]
-    meta = await _guide(session, selection.scope.app_id, guide_id)
+async def _kinds(session: AsyncSession, where: list[Any]) -> Sequence[Any]:
+    """Visitors counted by (top step, saw, completed, dismissed, snoozed, anchor missing), with views and misses.
+
+    A few rows whatever the number of visitors (grouped by labelled columns, as PostgreSQL wants).
+    """
     per_visitor = (
         select(S.visitor_id, func.sum(S.seen).label("seen"), func.max(S.top_step).label("top"),
                func.sum(S.completed).label("completed"), func.sum(S.dismissed).label("dismissed"),
@@ -115,8 +128,6 @@ async def guide_report(session: AsyncSession, selection: Selection, guide_id: st
     )
     v = per_visitor.c
     saw = v.seen > 0
-    # Each visitor as (top step, saw, completed, dismissed, snoozed, anchor missing), then counted by kind:
-    # a few rows whatever the number of visitors (grouped by labelled columns, as PostgreSQL wants).
     kinds = select(
         v.top, _flag(v.seen).label("saw"),
         *(case((and_(saw, c > 0), 1), else_=0).label(n) for c, n in
@@ -125,36 +136,58 @@ async def guide_report(session: AsyncSession, selection: Selection, guide_id: st
     ).subquery()
     k = kinds.c
     keys = (k.top, k.saw, k.completed, k.dismissed, k.snoozed, k.anchored)
-    groups: Sequence[Any] = (await session.execute(
+    return (await session.execute(
         select(*keys, func.count(), func.sum(k.seen), func.sum(k.anchor)).group_by(*keys)
     )).all()
-    if meta is None and not groups:
-        raise NoGuideFigures(f"no guide {guide_id!r} in this app")
-    name, kind, titles = meta or (guide_id, "", [])
-    totals = dict.fromkeys(("views", "visitors", "completed", "dismissed", "snoozed", "anchor", "anchor_v"), 0)
-    tops: dict[int, int] = {}
-    for top, seen, completed, dismissed, snoozed, anchored, n, views, anchor in groups:
-        totals["views"] += int(views or 0)
-        totals["anchor"] += int(anchor or 0)
-        totals["anchor_v"] += n * anchored
-        if seen:
-            totals["visitors"] += n
-            totals["completed"] += n * completed
-            totals["dismissed"] += n * dismissed
-            totals["snoozed"] += n * snoozed
-        if top is not None and top >= 0:
-            tops[int(top)] = tops.get(int(top), 0) + n
-    distinct = [func.count(func.distinct(case((c > 0, S.visitor_id)))) for c in
-                (S.seen, S.completed, S.dismissed, S.snoozed)]
-    days: dict[date, GuideDay] = {}
+
+
+_DISTINCT = [func.count(func.distinct(case((c > 0, S.visitor_id)))) for c in
+             (S.seen, S.completed, S.dismissed, S.snoozed)]
+
+
+async def _add_days(session: AsyncSession, where: list[Any], days: dict[date, GuideDay]) -> None:
+    """Per day: views, distinct visitors who saw, completed, dismissed, snoozed; missing anchors."""
     for row in (await session.execute(
-        select(S.day, func.sum(S.seen), func.sum(S.anchor_missing), *distinct).where(*where).group_by(S.day)
+        select(S.day, func.sum(S.seen), func.sum(S.anchor_missing), *_DISTINCT).where(*where).group_by(S.day)
     )).all():
         day, views, anchor, visitors, completed, dismissed, snoozed = tuple(row)
-        days[day] = GuideDay(day=day, views=int(views or 0), visitors=visitors, completed=completed,
-                             dismissed=dismissed, snoozed=snoozed, anchor_missing=int(anchor or 0))
-    timed = [(int(n), int(ms)) for n, ms in (await session.execute(
-        select(S.timed, S.timed_ms).where(*where, S.timed > 0))).all()]
+        known = days.get(day) or GuideDay(day=day, views=0, visitors=0, completed=0, dismissed=0, snoozed=0,
+                                          anchor_missing=0)
+        days[day] = GuideDay(day=day, views=known.views + int(views or 0), visitors=known.visitors + visitors,
+                             completed=known.completed + completed, dismissed=known.dismissed + dismissed,
+                             snoozed=known.snoozed + snoozed, anchor_missing=known.anchor_missing + int(anchor or 0))
+
+
+async def guide_report(session: AsyncSession, selection: Selection, guide_id: str) -> GuideReport:
+    """One guide's figures over the selection; raises :class:`NoGuideFigures` for an unknown guide."""
+    meta = await _guide(session, selection.scope.app_id, guide_id)
+    totals = dict.fromkeys(("views", "visitors", "completed", "dismissed", "snoozed", "anchor", "anchor_v"), 0)
+    tops: dict[int, int] = {}
+    days: dict[date, GuideDay] = {}
+    timed: list[tuple[int, int]] = []
+    found = False
+    for part in selection.parts():
+        where = [*part, S.guide_id == guide_id]
+        for top, seen, completed, dismissed, snoozed, anchored, n, views, anchor in await _kinds(session, where):
+            found = True
+            totals["views"] += int(views or 0)
+            totals["anchor"] += int(anchor or 0)
+            totals["anchor_v"] += n * anchored
+            if seen:
+                totals["visitors"] += n
+                totals["completed"] += n * completed
+                totals["dismissed"] += n * dismissed
+                totals["snoozed"] += n * snoozed
+            if top is not None and top >= 0:
+                tops[int(top)] = tops.get(int(top), 0) + n
+        if meta is None and not found:
+            continue
+        await _add_days(session, where, days)
+        timed += [(int(n), int(ms)) for n, ms in (await session.execute(
+            select(S.timed, S.timed_ms).where(*where, S.timed > 0))).all()]
+    if meta is None and not found:
+        raise NoGuideFigures(f"no guide {guide_id!r} in this app")
+    name, kind, titles = meta or (guide_id, "", [])
     visitors = totals["visitors"]
     return GuideReport(
         guide=guide_id, name=name, kind=kind, start=selection.start, end=selection.end, segment=selection.segment,
