@@ -7,17 +7,16 @@ from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import QueryParameter
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.access.deps import requires
 from waymark.access.principal import Action
 from waymark.admin.feedback_charts import interval_chart
-from waymark.admin.filters import ReportFilters, SegmentRule
+from waymark.admin.filters import ReportFilters
 from waymark.admin.render import report_page
-from waymark.db.models import Tenant, Visitor
+from waymark.analytics.segments import SegmentError, SegmentMembers, segment_members
 from waymark.db.scope import Scope, app_session
 from waymark.guides.targeting import Predicate
 from waymark.surveys.overview import (
@@ -45,34 +44,23 @@ _Scope = NamedDependency[Scope]
 _Filters = NamedDependency[ReportFilters]
 
 
-async def segment_ids(session: AsyncSession, scope: Scope, rule: SegmentRule) -> frozenset[str]:
-    """The tenant or visitor ids whose metadata field equals the rule's value (compared as text)."""
-    if rule.subject == "tenant":
-        query = select(Tenant.id, Tenant.meta).where(Tenant.app_id == scope.app_id)
-        if scope.tenant_id is not None:
-            query = query.where(Tenant.id == scope.tenant_id)
-    else:
-        query = select(Visitor.id, Visitor.meta).where(Visitor.app_id == scope.app_id)
-        if scope.tenant_id is not None:
-            query = query.where(Visitor.tenant_id == scope.tenant_id)
-    found: set[str] = set()
-    for row in (await session.execute(query)).all():
-        value = (row.meta or {}).get(rule.field)
-        if value is None:
-            continue
-        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
-        if text == rule.value:
-            found.add(row.id)
-    return frozenset(found)
+async def segment_ids(session: AsyncSession, scope: Scope, filters: ReportFilters) -> SegmentMembers | None:
+    """Who the report filter's segment selects under the scope (``None``: no segment, everyone)."""
+    if not filters.segment:
+        return None
+    try:
+        return await segment_members(session, scope, filters.segment)
+    except SegmentError as exc:
+        raise ClientException(str(exc)) from exc
 
 
 async def segment_predicate(session: AsyncSession, scope: Scope, filters: ReportFilters) -> Predicate | None:
     """The report filter's segment as the survey reports take it (``None``: everyone)."""
-    rule = filters.segment_rule
-    if rule is None:
+    members = await segment_ids(session, scope, filters)
+    if members is None:
         return None
-    ids = await segment_ids(session, scope, rule)
-    if rule.subject == "tenant":
+    ids = members.ids
+    if members.subject == "tenant":
         return lambda _v, t: t.get("id") in ids
     return lambda v, _t: v.get("id") in ids
 

@@ -37,11 +37,11 @@ _Filters = NamedDependency[ReportFilters]
 
 
 async def _keep(session: AsyncSession, scope: Scope, filters: ReportFilters) -> Keep | None:
-    rule = filters.segment_rule
-    if rule is None:
+    members = await segment_ids(session, scope, filters)
+    if members is None:
         return None
-    ids = await segment_ids(session, scope, rule)
-    if rule.subject == "tenant":
+    ids = members.ids
+    if members.subject == "tenant":
         return lambda tenant, _visitor: tenant in ids
     return lambda _tenant, visitor: visitor in ids
 
