@@ -104,6 +104,7 @@ def test_an_owner_sees_keys_and_an_analyst_does_not() -> None:
     analyst = _hrefs([Grant("app1", Role.ANALYST)], "app1", None)
     assert "/admin/apps/app1/keys" not in analyst and "/admin/apps/app1/nps" in analyst
     assert "/admin/apps/app1/content" in _hrefs([Grant("app1", Role.AUTHOR)], "app1", None)
+    assert "/admin/apps/app1/content" not in _hrefs([Grant("app1", Role.TENANT_ADMIN, "t")], "app1", "t")
 
 
 def test_tenant_links_are_escaped() -> None:

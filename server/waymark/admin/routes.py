@@ -10,12 +10,17 @@ from litestar.types import ControllerRouterHandler
 
 from waymark.admin.assets import static_file
 from waymark.admin.filters import filters_dependency
+from waymark.admin.pages_apps import AppsPage
 from waymark.admin.pages_benchmarks import BenchmarkPages
+from waymark.admin.pages_content import ContentPage
 from waymark.admin.pages_guides import GuidePages
 from waymark.admin.pages_home import home
+from waymark.admin.pages_keys import KeysPage
 from waymark.admin.pages_live import LivePages
 from waymark.admin.pages_nps import NpsPages
 from waymark.admin.pages_policies import PolicyPages
+from waymark.admin.pages_privacy import PrivacyPage
+from waymark.admin.pages_settings import SettingsPage
 
 __all__ = ["admin_handlers", "admin_router"]
 
@@ -24,6 +29,11 @@ def admin_handlers() -> list[ControllerRouterHandler]:
     return [
         static_file,
         home,
+        AppsPage,
+        KeysPage,
+        SettingsPage,
+        PrivacyPage,
+        ContentPage,
         BenchmarkPages,
         NpsPages,
         PolicyPages,

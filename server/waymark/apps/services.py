@@ -68,7 +68,7 @@ def _plausible(key: str) -> bool:
 
 
 class KeyResolver:
-    """Maps keys to app ids, caching answers briefly so the hot paths skip the database."""
+    """Maps keys to app ids; public keys (the widget's hot paths) are cached briefly, secret keys never."""
 
     __slots__ = ("_cache", "_sessionmaker", "_ttl")
 
@@ -83,11 +83,14 @@ class KeyResolver:
         return await self._resolve("p:" + key, lambda: select(App.id).where(App.public_key == key))
 
     async def secret(self, key: str) -> str | None:
+        """Asked of the database every time, never cached: a revoked secret key stops working at once on
+        every worker (secret-key calls are server-to-server and write or read the database anyway)."""
+        if not _plausible(key):
+            return None
         digest = hash_secret(key)
-        return await self._resolve(
-            "s:" + digest,
-            lambda: select(SecretKey.app_id).where(SecretKey.key_hash == digest, SecretKey.revoked_at.is_(None)),
-        )
+        async with self._sessionmaker() as session:
+            return await session.scalar(
+                select(SecretKey.app_id).where(SecretKey.key_hash == digest, SecretKey.revoked_at.is_(None)))
 
     async def _resolve(self, cache_key: str, query: Callable[[], Select[str]]) -> str | None:
         now = time.monotonic()
