@@ -1,4 +1,4 @@
-"""NPS, comment and poll reports, read from the survey tally projection and the daily roll-up, never from events."""
+"""NPS, comment and poll reports, read from the survey tally projection and the guide figures, never from events."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from waymark.db.models import DailyUsage, Guide, GuideVersion, Tenant, Visitor
+from waymark.db.models import Guide, GuideVersion, Tenant, Visitor
 from waymark.guides.schemas import GuideFile, PollStep
 from waymark.guides.targeting import Predicate, pick_locale
+from waymark.guidestats.models import GuideDailyStat
 from waymark.surveys.arithmetic import NpsFigures, category, nps_figures, response_rate
 from waymark.surveys.models import SurveyAnswer
 from waymark.surveys.schemas import (
@@ -150,14 +151,16 @@ def _figures(fig: NpsFigures) -> dict[str, Any]:
 
 
 async def shown_pairs(session: AsyncSession, app_id: str, scope: ReportScope) -> set[tuple[str, str]]:
-    """(visitor, tenant) pairs shown the guide in the range (``guide_seen``, from the daily roll-up)."""
-    days = [scope.start + timedelta(days=i) for i in range((scope.end - scope.start).days + 1)]
-    query = select(DailyUsage.visitor_id, DailyUsage.tenant_id).where(
-        DailyUsage.app_id == app_id, DailyUsage.day.in_(days), DailyUsage.kind == "guide",
-        DailyUsage.key == scope.guide,
+    """(visitor, tenant) pairs shown the guide in the range (``guide_seen``, from the guide figures).
+
+    The guide figures are keyed by guide first, so this reads the survey's own rows, not every visitor's day.
+    """
+    query = select(GuideDailyStat.visitor_id, GuideDailyStat.tenant_id).where(
+        GuideDailyStat.app_id == app_id, GuideDailyStat.guide_id == scope.guide, GuideDailyStat.day >= scope.start,
+        GuideDailyStat.day <= scope.end, GuideDailyStat.seen > 0,
     )
     if scope.tenant is not None:
-        query = query.where(DailyUsage.tenant_id == scope.tenant)
+        query = query.where(GuideDailyStat.tenant_id == scope.tenant)
     pairs = {(v, t) for v, t in (await session.execute(query.distinct())).all()}
     return await _segment_filter(session, app_id, scope.segment, pairs)
 
