@@ -146,12 +146,15 @@ async def test_a_reconnect_goes_on_from_the_last_event_id_and_bad_filters_are_re
     async with _open(client, f"/admin/apps/{app.id}/live/stream?after={first_id}") as stream:
         event = json.loads((await stream.next_event(time.monotonic() + 15))["data"])
         assert event["name"] == "second"
+    # any well-formed type filters (policy decisions are events too); one nobody sent lists nothing
+    assert (await client.get(f"/admin/apps/{app.id}/live?type=policy_decision&format=json")).json()["events"] == []
+    assert 'value="policy_decision"' in (await client.get(f"/admin/apps/{app.id}/live")).text
     # seconds=0: one look, what is there since `after`, then the end (a plain client can read it whole)
     caught_up = await client.get(f"/admin/apps/{app.id}/live/stream", params={"after": first_id, "seconds": 0})
     assert caught_up.headers["content-type"].startswith("text/event-stream")
     sent = [json.loads(line[6:]) for line in caught_up.text.splitlines() if line.startswith("data: ")]
     assert [e["name"] for e in sent] == ["second"]
-    for query in ("type=nonsense", "visitor=" + "v" * 201, "after=-1", "seconds=301", "seconds=x"):
+    for query in ("type=Not%20a%20type", "visitor=" + "v" * 201, "after=-1", "seconds=301", "seconds=x"):
         for path in ("live", "live/stream"):
             if path == "live" and query.startswith(("after", "seconds")):
                 continue

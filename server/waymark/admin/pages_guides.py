@@ -120,6 +120,8 @@ def _guide_charts(data: GuideData) -> dict[str, Any]:
     labelled = [(f"{s.step}. {s.title}" if s.title else f"Step {s.step}", s) for s in f.steps]
     return {
         "steps": [(label, s.visitors) for label, s in labelled],
+        "day_rows": [[d.day, d.views, d.visitors, d.completed, d.dismissed, d.snoozed, d.anchor_missing]
+                     for d in f.days],
         "step_rows": [[s.step, s.title or "–", s.visitors, _percent(s.share) or "–"] for _, s in labelled],
         "ends": [("Saw it", f.visitors), ("Completed", f.completed), ("Dismissed", f.dismissed),
                  ("Snoozed", f.snoozed)],

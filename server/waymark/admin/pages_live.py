@@ -8,6 +8,7 @@ or after :data:`STREAM_SECONDS`, when the browser reconnects with the last id it
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
@@ -25,9 +26,10 @@ from waymark.admin.render import report_page
 from waymark.db.scope import Scope, app_session
 from waymark.events.live import LiveEvent, LiveFilter, LiveReader, latest_events
 from waymark.events.schemas import EVENT_TYPES
+from waymark.policies.decisions import PolicyDecisionEvent
 from waymark.wire import CONTROL_CHARACTER
 
-__all__ = ["LATEST", "POLL_SECONDS", "STREAM_SECONDS", "LivePages", "follow", "read_live_filter"]
+__all__ = ["LATEST", "POLL_SECONDS", "STREAM_SECONDS", "TYPES", "LivePages", "follow", "read_live_filter"]
 
 LATEST = 50
 """Events the page shows at once."""
@@ -38,6 +40,9 @@ STREAM_SECONDS = 300.0
 KEEPALIVE_SECONDS = 15.0
 """A comment line after this long without events, so that proxies keep the connection open."""
 _HEADERS = {"X-Accel-Buffering": "no"}
+TYPES = sorted(EVENT_TYPES | {str(PolicyDecisionEvent.__struct_config__.tag)})
+"""The types the filter offers: what the widget and SDKs send, and the policy decisions recorded as events."""
+_TYPE = re.compile(r"[a-z_]{1,32}")
 
 
 class LiveList(msgspec.Struct):
@@ -50,8 +55,8 @@ def read_live_filter(params: Mapping[str, str]) -> LiveFilter:
     """The viewer's filters (type, tenant, visitor); a bad one is a 400 saying which."""
     values = {name: (params.get(name) or "").strip() or None for name in ("type", "tenant", "visitor")}
     kind = values["type"]
-    if kind is not None and kind not in EVENT_TYPES:
-        raise ClientException(f"type={kind[:40]!r} is not an event type: use one of {', '.join(sorted(EVENT_TYPES))}")
+    if kind is not None and not _TYPE.fullmatch(kind):
+        raise ClientException(f"type={kind[:40]!r} is not an event type: use one of {', '.join(TYPES)}")
     for name in ("tenant", "visitor"):
         value = values[name]
         if value is not None and (len(value) > 200 or CONTROL_CHARACTER.search(value)):
@@ -128,7 +133,7 @@ class LivePages(Controller):
             csv_rows=[["id", "type", "ts", "visitor", "tenant", "name", "guide", "step", "url"]]
             + [[e.id, e.type, e.ts, e.visitor, e.tenant, e.name, e.guide, e.step, e.url] for e in events],
             filename=f"live-{access_scope.app_id}-{after}",
-            context={"scope": access_scope, "wanted": wanted, "types": sorted(EVENT_TYPES), "base": base,
+            context={"scope": access_scope, "wanted": wanted, "types": TYPES, "base": base,
                      "stream_url": f"{base}/stream?{urlencode({**chosen, 'after': after})}"})
 
     @get("/stream", name="admin-live-stream")
