@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 from waymark.events.schemas import (
     AnyEvent,
     ClickEvent,
+    Element,
     GuideAnchorMissing,
     GuideCompleted,
     GuideDismissed,
@@ -24,11 +25,14 @@ from waymark.events.schemas import (
     NpsResponse,
     PageEvent,
     PollResponse,
+    TrackEvent,
 )
+from waymark.guides.sampling import in_sample
 from waymark_demo.population import DemoVisitor
 from waymark_demo.sessions import BASE_URL
+from waymark_demo.synthetic import ELEMENTS
 
-__all__ = ["GuideFlows", "PolicyRule"]
+__all__ = ["GuideFlows", "Held", "PolicyRule"]
 
 _COMMENTS = {
     "promoter": ("Sending an invoice takes seconds.", "The invoice list is clear and fast.",
@@ -40,6 +44,15 @@ _COMMENTS = {
 }
 _WALK_STEPS = 5
 _DETAIL = "/demo/invoices/INV-1001"
+
+
+class Held(NamedTuple):
+    """A visitor held out of a guide: delivery would have recorded it when the guide could first have shown."""
+
+    guide: str
+    visitor: str
+    tenant: str
+    when: datetime
 
 
 class PolicyRule(NamedTuple):
@@ -54,9 +67,13 @@ class PolicyRule(NamedTuple):
 class GuideFlows:
     """One visitor's guides, told day by day (``day`` is called for each active day, in order)."""
 
-    def __init__(self, visitor: DemoVisitor, versions: Mapping[str, int], policies: Sequence[PolicyRule]) -> None:
+    def __init__(self, visitor: DemoVisitor, versions: Mapping[str, int], policies: Sequence[PolicyRule],
+                 holdouts: Mapping[str, tuple[float, bool]]) -> None:
         self.visitor = visitor
         self.versions = versions
+        self.holdouts = holdouts
+        """Guide id → (held-out share, by tenant), as the published guides say."""
+        self.held: list[Held] = []
         self.policies = [p for p in policies if p.tenant in (None, visitor.tenant.id)]
         self.rng = random.Random(f"guides:{visitor.id}")
         self.done: set[str] = set()
@@ -115,10 +132,33 @@ class GuideFlows:
             if page.url and page.url.endswith("/demo/settings"):
                 self._settings(page.ts)
                 break
+        detail = next((p for p in pages if p.url and "/demo/invoices/INV-" in p.url), None)
+        if active_day >= 2 and detail is not None and self._shown("send-tip"):
+            self._send_tip(detail)
         for click in (e for e in session if isinstance(e, ClickEvent) and e.element.id == "help-button"):
             if self._shown("help-tooltip"):
                 self._once("help-tooltip", self._later(click.ts, 0.2, 0.5), "/demo/invoices", 0.8, trigger="click")
         return self.events, decisions
+
+    def _send_tip(self, page: PageEvent) -> None:
+        """Held out (recorded, never shown), or shown; some who see it send the invoice there and then."""
+        guide, v = "send-tip", self.visitor
+        self.done.add(guide)
+        share, by_tenant = self.holdouts.get(guide, (0.0, False))
+        unit = f"tenant:{v.tenant.id}" if by_tenant else f"visitor:{v.id}"
+        path = (page.url or "").removeprefix(BASE_URL)
+        if in_sample(f"holdout:{guide}", unit, share):
+            self.held.append(Held(guide, v.id, v.tenant.id, page.ts))
+            return
+        self._once(guide, self._later(page.ts, 1, 3), path, 0.7)
+        if self.rng.random() < 0.5:  # what the tip is for
+            ts = self._later(self.events[-1].ts, 1, 6)
+            n = self.counters[guide]
+            self.events.append(ClickEvent(id=f"dg-{v.id}-{guide}-{n:02d}", ts=ts, visitor=v.id, tenant=v.tenant.id,
+                                          url=page.url, element=Element(**ELEMENTS["send-invoice"])))
+            self.events.append(TrackEvent(id=f"dg-{v.id}-{guide}-{n + 1:02d}", ts=ts, visitor=v.id,
+                                          tenant=v.tenant.id, url=page.url, name="invoice_sent"))
+            self.counters[guide] = n + 2
 
     def _once(self, guide: str, ts: datetime, path: str, completes: float, trigger: str = "auto") -> None:
         self._emit(GuideSeen, guide, ts, path, props={"trigger": trigger})

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 
 from waymark.events.schemas import AnyEvent, GroupEvent, IdentifyEvent
-from waymark_demo.guide_flows import GuideFlows, PolicyRule
+from waymark_demo.guide_flows import GuideFlows, Held, PolicyRule
 from waymark_demo.population import (
     TENANTS,
     DemoVisitor,
@@ -23,7 +23,7 @@ from waymark_demo.population import (
 )
 from waymark_demo.sessions import Habits, session_events
 
-__all__ = ["HISTORY_DAYS", "Decision", "Plan", "PolicyRule", "plan_history"]
+__all__ = ["HISTORY_DAYS", "Decision", "Held", "Plan", "PolicyRule", "plan_history"]
 
 HISTORY_DAYS = 42
 """Six weeks: every report's default range (the last 30 days) is full, and a trend shows."""
@@ -47,6 +47,8 @@ class Plan(NamedTuple):
     """In time order."""
     decisions: list[Decision]
     """In time order."""
+    held: list[Held]
+    """Visitors held out of a guide, in time order."""
 
 
 def _engagement(visitor: DemoVisitor, day: date, index: int, days: int) -> float:
@@ -59,20 +61,22 @@ def _engagement(visitor: DemoVisitor, day: date, index: int, days: int) -> float
 
 
 def plan_history(end: date, versions: Mapping[str, int], policies: Sequence[PolicyRule],
-                 days: int = HISTORY_DAYS) -> Plan:
-    """Events and decisions of every demo tenant over the ``days`` UTC days ending ``end``.
+                 holdouts: Mapping[str, tuple[float, bool]] | None = None, days: int = HISTORY_DAYS) -> Plan:
+    """Events, decisions and holdouts of every demo tenant over the ``days`` UTC days ending ``end``.
 
     ``versions`` holds the published version of each guide (by id); a guide that is not there is
     never shown. Each of ``policies`` is decided on its published version when recorded.
+    ``holdouts``: guide id → (held-out share, by tenant) of the guides that hold visitors out.
     """
     first = end - timedelta(days=days - 1)
     events: list[AnyEvent] = []
     decisions: list[Decision] = []
+    held: list[Held] = []
     for tenant in TENANTS:
         habits = Habits.of(tenant)
         told = False
         for visitor in visitors_of(tenant):
-            flows = GuideFlows(visitor, versions, policies)
+            flows = GuideFlows(visitor, versions, policies, holdouts or {})
             active_days = 0
             for index in range(days):
                 day = first + timedelta(days=index)
@@ -94,7 +98,9 @@ def plan_history(end: date, versions: Mapping[str, int], policies: Sequence[Poli
                 guided, decided = flows.day(active_days, session)
                 events += guided
                 decisions += [Decision(*d) for d in decided]
+            held += flows.held
     events.sort(key=lambda e: (e.ts, e.id))
     decisions.sort(key=lambda d: (d.when, d.request_id))
-    return Plan(events, decisions)
+    held.sort(key=lambda h: (h.when, h.guide, h.visitor))
+    return Plan(events, decisions, held)
 

@@ -2,7 +2,8 @@
 
 Events go through the ingestion pipeline (clock, tenant attribution, group commit, projections);
 decisions through the policy decision service (checked against the published version, appended
-to the evidence chain, then copied to analytics). Fixed ids make a second run store nothing new.
+to the evidence chain, then copied to analytics); visitors held out of a guide through delivery's
+holdout recorder. Fixed ids make a second run store nothing new.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from waymark.events.group_commit import GroupCommitter
 from waymark.events.ingest import ingest_events
 from waymark.events.schemas import MAX_BATCH_EVENTS, AnyEvent, Rejected
 from waymark.guides.kinds.policy_text import resolve_locale
+from waymark.holdouts.services import HoldoutRecorder
 from waymark.policies.decisions import check_decision, copy_to_analytics
 from waymark.policies.ledger import NewDecision, append_decision, as_record
 from waymark.policies.models import PolicyEvidence, PolicyVersion
@@ -144,12 +146,17 @@ async def seed_history(settings: Settings, end: date | None = None, days: int = 
     try:
         async with app_session(maker, DEMO_APP_ID) as session:
             versions, policies = await _published(session)
-        plan = plan_history(end, versions, policies, days)
+        store = SnapshotStore(maker, 3600.0)
+        snapshot = await store.get(DEMO_APP_ID)
+        holdouts = {g.id: g.holdout for g in snapshot.guides if g.holdout is not None}
+        plan = plan_history(end, versions, policies, holdouts, days)
         there = await _stored_ids(maker, plan.events)
-        stored, duplicates = await _ingest(state, SnapshotStore(maker, 3600.0),
-                                           [e for e in plan.events if e.id not in there])
+        stored, duplicates = await _ingest(state, store, [e for e in plan.events if e.id not in there])
         duplicates += len(there)
         recorded = await _decide(maker, state, plan.decisions)
+        recorder = HoldoutRecorder(maker)  # as delivery records a visitor it holds out (once each)
+        for h in plan.held:
+            await recorder.record(DEMO_APP_ID, [snapshot.by_id[h.guide]], h.visitor, h.tenant, h.when)
     finally:
         await committer.stop()
         await engine.dispose()

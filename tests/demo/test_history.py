@@ -11,7 +11,8 @@ from waymark_demo.history import PolicyRule, plan_history
 from waymark_demo.population import INDUSTRIES, TENANTS, everyone, tenant_traits, visitor_traits
 
 VERSIONS = {g: 1 for g in ("welcome-tour", "export-tip", "help-tooltip", "nps-survey", "settings-banner",
-                           "settings-poll", "admin-announcement", "terms-of-use", "umbrella-data-rules")}
+                           "settings-poll", "admin-announcement", "terms-of-use", "umbrella-data-rules", "send-tip")}
+HOLDOUTS = {"send-tip": (0.25, False)}
 POLICIES = [PolicyRule("terms-of-use", None, False), PolicyRule("umbrella-data-rules", "umbrella", True)]
 END = date(2026, 3, 31)
 
@@ -31,7 +32,8 @@ def test_at_least_twenty_tenants_in_three_industries_one_too_small_for_a_benchma
 
 
 def test_the_plan_is_the_same_every_time_with_ids_a_second_run_recognises() -> None:
-    first, again = plan_history(END, VERSIONS, POLICIES, 14), plan_history(END, VERSIONS, POLICIES, 14)
+    first = plan_history(END, VERSIONS, POLICIES, HOLDOUTS, days=14)
+    again = plan_history(END, VERSIONS, POLICIES, HOLDOUTS, days=14)
     assert first == again
     ids = [e.id for e in first.events]
     assert len(ids) == len(set(ids)) and max(map(len, ids)) <= 64
@@ -40,7 +42,7 @@ def test_the_plan_is_the_same_every_time_with_ids_a_second_run_recognises() -> N
 
 
 def test_the_history_holds_every_kind_of_event_and_decision() -> None:
-    plan = plan_history(END, VERSIONS, POLICIES)
+    plan = plan_history(END, VERSIONS, POLICIES, HOLDOUTS)
     kinds = Counter(event_type(e) for e in plan.events)
     for kind in ("page", "click", "time", "track", "identify", "group", "guide_seen", "guide_step_advanced",
                  "guide_completed", "guide_dismissed", "guide_snoozed", "guide_anchor_missing", "nps_response",
@@ -57,6 +59,15 @@ def test_the_history_holds_every_kind_of_event_and_decision() -> None:
 
 
 def test_a_guide_that_is_not_published_is_never_shown() -> None:
-    plan = plan_history(END, {k: v for k, v in VERSIONS.items() if k != "nps-survey"}, POLICIES[:1], 14)
+    plan = plan_history(END, {k: v for k, v in VERSIONS.items() if k != "nps-survey"}, POLICIES[:1], days=14)
     assert not [e for e in plan.events if getattr(e, "guide", None) == "nps-survey"]
     assert {d.policy for d in plan.decisions} == {"terms-of-use"}
+
+
+def test_a_guide_that_holds_visitors_out_never_shows_them_it_and_the_others_see_it() -> None:
+    plan = plan_history(END, VERSIONS, POLICIES, HOLDOUTS)
+    held = {h.visitor for h in plan.held if h.guide == "send-tip"}
+    seen = {e.visitor for e in plan.events if event_type(e) == "guide_seen" and getattr(e, "guide", "") == "send-tip"}
+    assert held and seen and not held & seen
+    assert 0.1 < len(held) / len(held | seen) < 0.4  # a quarter, give or take
+    assert not plan_history(END, VERSIONS, POLICIES, {}).held  # no holdout declared: everyone may see it
