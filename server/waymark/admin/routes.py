@@ -18,6 +18,7 @@ from waymark.admin.pages_home import home
 from waymark.admin.pages_keys import KeysPage
 from waymark.admin.pages_live import LivePages
 from waymark.admin.pages_nps import NpsPages
+from waymark.admin.pages_overview import OverviewPages
 from waymark.admin.pages_policies import PolicyPages
 from waymark.admin.pages_privacy import PrivacyPage
 from waymark.admin.pages_settings import SettingsPage
@@ -39,6 +40,7 @@ def admin_handlers() -> list[ControllerRouterHandler]:
         PolicyPages,
         GuidePages,
         LivePages,
+        OverviewPages,
     ]
 
 

@@ -28,6 +28,7 @@ from waymark.db.scope import Scope
 __all__ = ["overview", "overview_csv", "usage_rows"]
 
 _CHUNK = 400
+_TENANTS = 50
 _KEY_KINDS = tuple(k for k in SUMMARY_KINDS if k != "active")
 
 
@@ -46,18 +47,19 @@ async def usage_rows(
     """
     du = DailyUsage
     out: list[tuple[date, str, str, str, str, int, int]] = []
-    for tenant in sorted(set(tenants)):
-        wanted = None if visitors is None else sorted(visitors.get(tenant, ()))
-        if wanted is not None and not wanted:
+    columns = (du.day, du.tenant_id, du.visitor_id, du.kind, du.key, du.count, du.ms)
+    every = sorted(set(tenants))
+    for i in range(0, len(days), _CHUNK):
+        base = select(*columns).where(du.app_id == app_id, du.day.in_(days[i:i + _CHUNK]), du.kind.in_(kinds))
+        if visitors is None:  # (day, tenant) pairs: primary-key probes, a few tenants per statement
+            for j in range(0, len(every), _TENANTS):
+                out += (await session.execute(base.where(du.tenant_id.in_(every[j:j + _TENANTS])))).tuples().all()
             continue
-        for i in range(0, len(days), _CHUNK):
-            query = select(du.day, du.tenant_id, du.visitor_id, du.kind, du.key, du.count, du.ms).where(
-                du.app_id == app_id, du.day.in_(days[i:i + _CHUNK]), du.tenant_id == tenant, du.kind.in_(kinds))
-            if wanted is None:
-                out += (await session.execute(query)).tuples().all()
-                continue
+        for tenant in every:
+            wanted = sorted(visitors.get(tenant, ()))
             for j in range(0, len(wanted), _CHUNK):
-                out += (await session.execute(query.where(du.visitor_id.in_(wanted[j:j + _CHUNK])))).tuples().all()
+                out += (await session.execute(base.where(
+                    du.tenant_id == tenant, du.visitor_id.in_(wanted[j:j + _CHUNK])))).tuples().all()
     return out
 
 

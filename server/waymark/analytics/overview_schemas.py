@@ -22,6 +22,7 @@ __all__ = [
     "TenantProfile",
     "TenantsReport",
     "TimelineEvent",
+    "VisitorActivity",
     "VisitorProfile",
 ]
 
@@ -151,6 +152,12 @@ class TenantsReport(msgspec.Struct, kw_only=True, rename={"from_": "from"}):
     tenants: list[TenantHealth]
 
 
+class VisitorActivity(msgspec.Struct, kw_only=True):
+    visitor: str
+    days_active: int
+    events: int
+
+
 class TenantProfile(msgspec.Struct, kw_only=True):
     tenant: str
     meta: dict[str, Any]
@@ -158,8 +165,9 @@ class TenantProfile(msgspec.Struct, kw_only=True):
     drop_fields: list[str]
     first_seen: datetime | None
     last_seen: datetime | None
-    visitors: int
     overview: Overview
+    visitors: list[VisitorActivity]
+    """The most active visitors of the range (at most 20), most days first."""
 
 
 class TimelineEvent(msgspec.Struct, kw_only=True):

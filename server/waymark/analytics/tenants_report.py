@@ -1,0 +1,218 @@
+"""The tenants list: each tenant's health over a range (active visitors, stickiness, trend, NPS, policy
+coverage), sortable and paginated, and one tenant's profile.
+
+Every tenant's stickiness and trend come from two or three ``tenant_days`` rows (running sums on
+the range's ends), so the list reads a few rows per tenant whatever the range or the store's
+size. Active visitors and the frequency band are those of the 30 days up to the range's end.
+Policy coverage needs each visitor's decisions, so it is computed for the page's rows only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from waymark.analytics.models import TenantDay
+from waymark.analytics.overview import overview, usage_rows
+from waymark.analytics.overview_schemas import TenantHealth, TenantProfile, TenantsReport, VisitorActivity
+from waymark.analytics.segments import segment_members
+from waymark.analytics.stickiness import MONTH, Cumulative, band, range_average, range_stickiness, trend
+from waymark.db.models import Tenant
+from waymark.db.scope import Scope
+from waymark.policies.models import PolicyEvidence
+from waymark.policies.services import list_policies
+from waymark.surveys.arithmetic import nps_figures
+from waymark.surveys.models import SurveyAnswer
+
+__all__ = ["PER_PAGE", "SORTS", "TOP_VISITORS", "tenant_profile", "tenants_csv", "tenants_report"]
+
+PER_PAGE = 50
+TOP_VISITORS = 20
+SORTS = ("tenant", "active", "stickiness", "trend", "nps", "days")
+"""Columns the list sorts by (policy coverage is computed for the shown page only, so it is not one)."""
+_CHUNK = 400
+
+
+@dataclass(frozen=True, slots=True)
+class _Point:
+    cum: Cumulative
+    mau: int = 0
+    active_days: int = 0
+
+
+async def _points(session: AsyncSession, app_id: str, tenants: Sequence[str], day: date) -> dict[str, _Point]:
+    """Each tenant's running sums at the end of ``day`` (its row that day, else its latest row before)."""
+    td = TenantDay
+    found = {t: _Point(Cumulative(a, b, c, d), m, n) for t, a, b, c, d, m, n in (await session.execute(
+        select(td.tenant_id, td.cum_dau_mau, td.cum_wau_mau, td.cum_days, td.cum_dau, td.mau, td.active_days)
+        .where(td.app_id == app_id, td.day == day))).tuples().all()}
+    missing = [t for t in tenants if t not in found]
+    for i in range(0, len(missing), _CHUNK):
+        latest = (select(td.tenant_id, func.max(td.day).label("day"))
+                  .where(td.app_id == app_id, td.tenant_id.in_(missing[i:i + _CHUNK]), td.day < day)
+                  .group_by(td.tenant_id).subquery())
+        rows = (await session.execute(
+            select(td.tenant_id, td.cum_dau_mau, td.cum_wau_mau, td.cum_days, td.cum_dau)
+            .join(latest, and_(td.tenant_id == latest.c.tenant_id, td.day == latest.c.day))
+            .where(td.app_id == app_id))).tuples().all()
+        found.update((t, _Point(Cumulative(a, b, c, d))) for t, a, b, c, d in rows)
+    return found
+
+
+async def _nps(session: AsyncSession, app_id: str, start: date, end: date) -> dict[str, tuple[float | None, int]]:
+    """Per tenant: NPS of the range's answers (each visitor's latest per survey) and how many there are."""
+    since = datetime(start.year, start.month, start.day, tzinfo=UTC)
+    until = datetime(end.year, end.month, end.day, tzinfo=UTC) + timedelta(days=1)
+    rows = (await session.execute(
+        select(SurveyAnswer.tenant_id, SurveyAnswer.guide_id, SurveyAnswer.visitor_id, SurveyAnswer.score)
+        .where(SurveyAnswer.app_id == app_id, SurveyAnswer.kind == "nps", SurveyAnswer.score.is_not(None),
+               SurveyAnswer.ts >= since, SurveyAnswer.ts < until)
+        .order_by(SurveyAnswer.ts, SurveyAnswer.id))).tuples().all()
+    latest: dict[str, dict[tuple[str, str], int]] = {}
+    for tenant, guide, visitor, score in rows:
+        if score is not None:
+            latest.setdefault(tenant, {})[(guide, visitor)] = score
+    out: dict[str, tuple[float | None, int]] = {}
+    for tenant, scores in latest.items():
+        figures = nps_figures(scores.values())
+        out[tenant] = (figures.score, figures.responses)
+    return out
+
+
+async def _coverage(session: AsyncSession, app_id: str, tenants: Sequence[str], end: date) -> dict[str, float | None]:
+    """Per tenant: the share of its visitors active in the 30 days up to ``end`` who accepted every current
+    policy that applies to them (policies with no published version are left out)."""
+    policies = [p for p in await list_policies(session, app_id) if p.current_version is not None]
+    if not tenants or not policies:
+        return {}
+    days = [end - timedelta(days=i) for i in range(MONTH)]
+    active: dict[str, set[str]] = {}
+    for _, tenant, visitor, *_ in await usage_rows(session, app_id, days, tenants, kinds=("active",)):
+        active.setdefault(tenant, set()).add(visitor)
+    latest: dict[tuple[str, str], tuple[int, str]] = {}
+    rows = (await session.execute(
+        select(PolicyEvidence.policy_id, PolicyEvidence.visitor_id, PolicyEvidence.policy_version,
+               PolicyEvidence.decision)
+        .where(PolicyEvidence.app_id == app_id, PolicyEvidence.tenant_id.in_(list(tenants)),
+               PolicyEvidence.policy_id.in_([p.id for p in policies]))
+        .order_by(PolicyEvidence.seq))).tuples().all()
+    for policy, visitor, version, decision in rows:
+        latest[(policy, visitor)] = (version, decision)
+    out: dict[str, float | None] = {}
+    for tenant in tenants:
+        who = active.get(tenant, set())
+        applies = [p for p in policies if p.tenant is None or p.tenant == tenant]
+        if not who or not applies:
+            out[tenant] = None
+            continue
+        done = sum(1 for v in who if all(latest.get((p.id, v)) == (p.current_version, "accepted") for p in applies))
+        out[tenant] = round(done / len(who), 4)
+    return out
+
+
+_VALUES: dict[str, Any] = {
+    "tenant": lambda h: h.tenant,
+    "active": lambda h: h.active_visitors,
+    "stickiness": lambda h: h.stickiness,
+    "trend": lambda h: h.trend_change if h.trend_change is not None else (math.inf if h.trend == "up" else None),
+    "nps": lambda h: h.nps,
+    "days": lambda h: h.active_days,
+}
+
+
+def _ordered(rows: list[TenantHealth], sort: str, order: str) -> list[TenantHealth]:
+    """Sorted by ``sort``, ties by tenant id; tenants without that figure come last either way."""
+    value = _VALUES[sort]
+    rows = sorted(rows, key=lambda h: h.tenant)
+    known = [h for h in rows if value(h) is not None]
+    known.sort(key=value, reverse=order == "desc")  # stable: ties keep the tenant order
+    return known + [h for h in rows if value(h) is None]
+
+
+async def tenants_report(
+    session: AsyncSession, scope: Scope, start: date, end: date, segment: str | None = None,
+    sort: str = "active", order: str = "desc", page: int = 1, per_page: int = PER_PAGE,
+) -> TenantsReport:
+    """The app's tenants with their health over ``start``..``end`` (a visitor segment keeps the tenants of
+    its visitors; figures stay the whole tenant's). Raises ValueError for an unknown sort or order."""
+    if sort not in SORTS or order not in ("asc", "desc"):
+        raise ValueError(f"sort must be one of {', '.join(SORTS)} and order asc or desc")
+    app_id = scope.app_id
+    tenants = {t: (meta, off) for t, meta, off in (await session.execute(
+        select(Tenant.id, Tenant.meta, Tenant.opted_out).where(Tenant.app_id == app_id))).tuples().all()}
+    if segment:
+        members = await segment_members(session, scope, segment)
+        keep = members.ids if members.subject == "tenant" else {t for t in members.tenant_of.values() if t}
+        tenants = {t: v for t, v in tenants.items() if t in keep}
+    ids = sorted(tenants)
+    length = (end - start).days + 1
+    at_end = await _points(session, app_id, ids, end)
+    before = await _points(session, app_id, ids, start - timedelta(days=1))
+    earlier = await _points(session, app_id, ids, start - timedelta(days=length + 1))
+    nps = await _nps(session, app_id, start, end)
+    zero = _Point(Cumulative())
+    rows: list[TenantHealth] = []
+    for t in ids:
+        meta, opted_out = tenants[t]
+        e, b, p = at_end.get(t, zero), before.get(t, zero), earlier.get(t, zero)
+        dau_mau, wau_mau = range_stickiness(e.cum, b.cum)
+        now, then = range_average(e.cum, b.cum, length), range_average(b.cum, p.cum, length)
+        direction = trend(now, then)
+        score, answers = nps.get(t, (None, 0))
+        name = meta.get("name") if isinstance(meta, dict) else None
+        rows.append(TenantHealth(
+            tenant=t, name=str(name) if name is not None else None, opted_out=bool(opted_out),
+            active_visitors=e.mau, stickiness=None if dau_mau is None else round(dau_mau, 4),
+            stickiness_wau_mau=None if wau_mau is None else round(wau_mau, 4), average_dau=round(now, 2),
+            previous_average_dau=round(then, 2), trend=direction.direction,
+            trend_change=None if direction.change is None else round(direction.change, 4),
+            active_days=e.active_days, band=band(e.active_days), nps=score, nps_responses=answers,
+            policy_coverage=None,
+        ))
+    ordered = _ordered(rows, sort, order)
+    pages = max(1, math.ceil(len(ordered) / per_page))
+    page = min(max(page, 1), pages)
+    shown = ordered[(page - 1) * per_page:page * per_page]
+    coverage = await _coverage(session, app_id, [h.tenant for h in shown], end)
+    for h in shown:
+        h.policy_coverage = coverage.get(h.tenant)
+    return TenantsReport(from_=start, to=end, segment=segment, sort=sort, order=order, page=page, pages=pages,
+                         total=len(ordered), tenants=shown)
+
+
+def tenants_csv(report: TenantsReport) -> list[list[Any]]:
+    head = ["tenant", "name", "active_visitors", "stickiness_dau_mau", "stickiness_wau_mau", "average_dau",
+            "previous_average_dau", "trend", "trend_change", "active_days", "band", "nps", "nps_responses",
+            "policy_coverage", "opted_out"]
+    return [head] + [[h.tenant, h.name, h.active_visitors, h.stickiness, h.stickiness_wau_mau, h.average_dau,
+                      h.previous_average_dau, h.trend, h.trend_change, h.active_days, h.band, h.nps,
+                      h.nps_responses, h.policy_coverage, h.opted_out] for h in report.tenants]
+
+
+async def tenant_profile(session: AsyncSession, scope: Scope, start: date, end: date,
+                         segment: str | None = None) -> TenantProfile | None:
+    """One tenant (``scope.tenant_id``): metadata, privacy state and its overview; None if it is unknown."""
+    assert scope.tenant_id is not None, "a tenant profile needs a tenant's scope"
+    row = (await session.execute(select(Tenant).where(Tenant.app_id == scope.app_id, Tenant.id == scope.tenant_id))
+           ).scalars().first()
+    if row is None:
+        return None
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    per_visitor: dict[str, list[int]] = {}
+    for _, _, visitor, _, _, count, _ in await usage_rows(session, scope.app_id, days, [row.id], kinds=("active",)):
+        figures = per_visitor.setdefault(visitor, [0, 0])
+        figures[0] += 1
+        figures[1] += count
+    top = sorted(per_visitor.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))[:TOP_VISITORS]
+    return TenantProfile(
+        tenant=row.id, meta=dict(row.meta or {}), opted_out=row.opted_out, drop_fields=list(row.drop_fields or []),
+        first_seen=row.first_seen, last_seen=row.last_seen,
+        overview=await overview(session, scope, start, end, segment),
+        visitors=[VisitorActivity(visitor=v, days_active=d, events=n) for v, (d, n) in top],
+    )
