@@ -31,7 +31,6 @@ from waymark.analytics.sketches import sketch_of
 from waymark.analytics.stickiness import MONTH, Cumulative, tenant_day_figures
 from waymark.clock import as_utc
 from waymark.db.models import DailyUsage, Visitor
-from waymark.db.scope import app_session
 from waymark.db.upsert import insert_for
 
 __all__ = [
@@ -219,8 +218,11 @@ async def _claim(session: AsyncSession, app_id: str, part: str, **where: Any) ->
 async def refresh_summaries(
     sessionmaker: async_sessionmaker[AsyncSession], app_id: str, *, tenants_per_commit: int = 50
 ) -> Refreshed:
-    """Recompute everything the app's marks name; each day, and each group of tenants, commits on its own."""
-    async with app_session(sessionmaker, app_id) as session:
+    """Recompute everything the app's marks name; each day, and each group of tenants, commits on its own.
+
+    A worker's job: its sessions are not bound to a request's scope (every statement names the app).
+    """
+    async with sessionmaker() as session:
         tenants = sorted((await session.execute(
             select(SummaryMark.tenant_id).where(SummaryMark.app_id == app_id, SummaryMark.part == "tenant")
             .distinct())).scalars().all())
@@ -228,7 +230,7 @@ async def refresh_summaries(
             select(SummaryMark.day).where(SummaryMark.app_id == app_id, SummaryMark.part == "day"))).scalars().all())
     done_tenants = 0
     for i in range(0, len(tenants), tenants_per_commit):
-        async with app_session(sessionmaker, app_id) as session:
+        async with sessionmaker() as session:
             await _lock(session, app_id)
             for tenant in tenants[i:i + tenants_per_commit]:
                 claimed = await _claim(session, app_id, "tenant", tenant_id=tenant)
@@ -238,7 +240,7 @@ async def refresh_summaries(
             await session.commit()
     done_days = 0
     for day in days:
-        async with app_session(sessionmaker, app_id) as session:
+        async with sessionmaker() as session:
             await _lock(session, app_id)
             if await _claim(session, app_id, "day", day=day):
                 await refresh_day(session, app_id, day)
