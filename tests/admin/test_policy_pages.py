@@ -9,15 +9,17 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select, text
 
 from tests.access.helpers import add_person, sign_in
 from tests.policies.support import decide, prompt, push_policy
-from tests.support import at, make_app
+from tests.support import at, eventually_async, make_app
 from waymark.access.models import AuditEntry
 from waymark.access.principal import Grant, Role
 from waymark.db.engine import create_engine, make_sessionmaker
+from waymark.policies import chain_status as chain_status_module
 from waymark.settings import Settings
 
 
@@ -163,3 +165,21 @@ async def test_a_segment_narrows_the_counts(client: AsyncTestClient, settings: S
     data = (await client.get(f"{base}/policies", params={"format": "json", "segment": "visitor.name=Cy Young"})).json()
     assert [(r["policy"], r["tenant"], r["accepted"], r["declined"], r["pending"]) for r in data["rows"]] == [
         ("terms", "acme", 0, 0, 1)]
+
+
+async def test_a_stale_check_is_shown_while_the_next_one_runs(
+    client: AsyncTestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, base = await _setup(client, settings)
+    await sign_in(client, "owner@x.test")
+    assert (await client.get(f"{base}/policies", params={"format": "json"})).json()["chain"]["intact"] is True
+    await _sql(settings, "DELETE FROM policy_evidence WHERE app_id = :app AND seq = 3", app=app.id)
+    # Still fresh: the page shows the last check, which knew nothing of the deletion.
+    assert (await client.get(f"{base}/policies", params={"format": "json"})).json()["chain"]["intact"] is True
+    monkeypatch.setattr(chain_status_module, "CHAIN_CHECK_SECONDS", 0.0)
+
+    async def noticed() -> bool:
+        chain = (await client.get(f"{base}/policies", params={"format": "json"})).json()["chain"]
+        return chain["intact"] is False and "record 3 is missing" in chain["first_broken"]["reason"]
+
+    assert await eventually_async(noticed)

@@ -16,9 +16,9 @@ from waymark.admin.filters import ReportFilters
 from waymark.admin.pages_nps import segment_ids
 from waymark.admin.render import report_page
 from waymark.db.scope import Scope, app_session
-from waymark.policies.overview import PolicyOverview, evidence_records, policy_overview
+from waymark.policies.chain_status import chain_status
+from waymark.policies.overview import PolicyOverview, evidence_records, latest_evidence, policy_overview
 from waymark.policies.report import Keep
-from waymark.policies.schemas import EvidenceRecord
 from waymark.policies.services import evidence_csv
 
 __all__ = ["PolicyPages", "coverage_chart"]
@@ -87,9 +87,12 @@ class PolicyPages(Controller):
     async def _policies(self, request: Request[Any, Any, Any], scope: Scope, filters: ReportFilters,
                         check: str | None, part: str | None) -> Response[Any]:
         part = part or ("people" if scope.tenant_id is not None else "summary")
-        async with app_session(request.app.state.sessionmaker, scope.app_id) as session:
-            data = await policy_overview(session, scope.app_id, scope.tenant_id, filters.start, filters.end,
-                                         await _keep(session, scope, filters), check=check == "now")
+        maker = request.app.state.sessionmaker
+        # The chain is one per app: checked as a whole, whoever asks (a tenant then sees only its own count).
+        chain = await chain_status(maker, scope.app_id, check=check == "now")
+        async with app_session(maker, scope.app_id) as session:
+            data = await policy_overview(session, scope.app_id, scope.tenant_id, filters.start, filters.end, chain,
+                                         await _keep(session, scope, filters))
         stem = f"policies-{part}-{scope.tenant_id or 'all'}-{filters.start}-{filters.end}"
         return report_page(request, template="feedback/policies.html", data=data, csv_rows=_rows(data, part),
                            filename=stem, context={
@@ -111,20 +114,23 @@ class PolicyPages(Controller):
 
     async def _evidence(self, request: Request[Any, Any, Any], scope: Scope, filters: ReportFilters) -> Response[Any]:
         start, end = _explicit_range(request, filters)
-        async with app_session(request.app.state.sessionmaker, scope.app_id) as session:
-            records = await evidence_records(session, scope.app_id, scope.tenant_id, start, end)
         fmt = request.query_params.get("format", "html")
         stem = f"evidence-{scope.tenant_id or 'all'}" + (f"-{start or 'start'}-{end or 'now'}" if start or end else "")
-        if fmt in ("csv", "json"):
-            await audit(request, "evidence.export", f"{fmt} of {scope.tenant_id or 'every tenant'} "
-                                                     f"({len(records)} records)", scope.app_id)
+        if fmt not in ("csv", "json"):  # the page: how many, and the newest; the exports hold everything
+            async with app_session(request.app.state.sessionmaker, scope.app_id) as session:
+                total, latest = await latest_evidence(session, scope.app_id, scope.tenant_id, start, end,
+                                                      EVIDENCE_ON_PAGE)
+            return report_page(request, template="feedback/evidence.html", data=latest, csv_rows=[], filename=stem,
+                               context={"scope": scope, "base": _base(scope), "latest": latest, "total": total,
+                                        "start": start, "end": end})
+        async with app_session(request.app.state.sessionmaker, scope.app_id) as session:
+            records = await evidence_records(session, scope.app_id, scope.tenant_id, start, end)
+        await audit(request, "evidence.export", f"{fmt} of {scope.tenant_id or 'every tenant'} "
+                                                 f"({len(records)} records)", scope.app_id)
         if fmt == "csv":  # the very file the evidence API exports, columns and quoting alike
             return Response(evidence_csv(records).encode(), media_type="text/csv; charset=utf-8",
                             headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'})
-        latest: list[EvidenceRecord] = records[-EVIDENCE_ON_PAGE:][::-1]
-        return report_page(request, template="feedback/evidence.html", data=records, csv_rows=[], filename=stem,
-                           context={"scope": scope, "base": _base(scope), "latest": latest, "total": len(records),
-                                    "start": start, "end": end})
+        return report_page(request, template="feedback/evidence.html", data=records, csv_rows=[], filename=stem)
 
     @get("/evidence", guards=[requires(Action.READ_APP)], name="admin-evidence")
     async def app_evidence(self, request: Request[Any, Any, Any], access_scope: _Scope,

@@ -3,34 +3,32 @@ and a tenant's (or the app's) evidence for export."""
 
 from __future__ import annotations
 
-import time as clock
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import msgspec
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from waymark.clock import as_utc, utcnow
+from waymark.clock import as_utc
 from waymark.db.models import Visitor
-from waymark.policies.ledger import as_record, verify_app_chain
+from waymark.policies.chain_status import ChainStatus
+from waymark.policies.ledger import as_record
 from waymark.policies.models import PolicyEvidence
 from waymark.policies.report import Keep, VersionTally, policy_tallies
 from waymark.policies.schemas import BrokenRecord, CoveragePoint, EvidenceRecord, PolicyReportRow, PolicySummary
 from waymark.policies.services import list_policies
 
 __all__ = [
-    "ChainStatus",
     "PersonStatus",
     "PolicyOverview",
     "VersionCoverage",
-    "chain_status",
     "evidence_records",
+    "latest_evidence",
     "policy_overview",
 ]
 
-CHAIN_CHECK_SECONDS = 300.0
-"""A page reuses a chain check this recent (its time is shown); ``check=True`` always checks again."""
 MAX_PEOPLE = 1000
 _ORDER = {"pending": 0, "declined": 1, "withdrawn": 2, "accepted": 3}
 
@@ -67,14 +65,6 @@ class VersionCoverage(msgspec.Struct, kw_only=True):
     coverage: list[CoveragePoint]
 
 
-class ChainStatus(msgspec.Struct, kw_only=True):
-    intact: bool
-    records: int
-    """Records checked; for a tenant, that tenant's own records (the check still covers the whole chain)."""
-    first_broken: BrokenRecord | None
-    checked_at: datetime
-
-
 class PolicyOverview(msgspec.Struct, kw_only=True):
     policies: list[PolicySummary]
     versions: list[VersionCoverage]
@@ -84,21 +74,6 @@ class PolicyOverview(msgspec.Struct, kw_only=True):
     """With a tenant scope only: each visitor's standing per version, the pending first."""
     people_truncated: bool
     chain: ChainStatus
-
-
-_checks: dict[str, tuple[float, ChainStatus]] = {}
-
-
-async def chain_status(session: AsyncSession, app_id: str, check: bool = False) -> ChainStatus:
-    """The app's evidence chain, verified record by record (a check at most :data:`CHAIN_CHECK_SECONDS` old)."""
-    kept = _checks.get(app_id)
-    if not check and kept is not None and clock.monotonic() - kept[0] < CHAIN_CHECK_SECONDS:
-        return kept[1]
-    count, broken = await verify_app_chain(session, app_id)
-    status = ChainStatus(intact=broken is None, records=count, checked_at=utcnow(), first_broken=None if broken is None
-                         else BrokenRecord(id=broken.id, seq=broken.seq, reason=broken.reason))
-    _checks[app_id] = (clock.monotonic(), status)
-    return status
 
 
 def _sum(series: Sequence[Sequence[CoveragePoint]]) -> list[CoveragePoint]:
@@ -150,8 +125,8 @@ async def _named(session: AsyncSession, app_id: str,
 
 
 async def policy_overview(
-    session: AsyncSession, app_id: str, tenant: str | None, start: date, end: date, keep: Keep | None = None,
-    check: bool = False,
+    session: AsyncSession, app_id: str, tenant: str | None, start: date, end: date, chain: ChainStatus,
+    keep: Keep | None = None,
 ) -> PolicyOverview:
     """Every policy version reported under the scope (one tenant, or all); coverage from ``start`` to ``end``.
 
@@ -174,7 +149,6 @@ async def policy_overview(
             coverage=_sum([[CoveragePoint(day=p.day, active=p.active, accepted=p.accepted, coverage=p.coverage)
                             for p in r.coverage] for r in rows])))
     wanted = _standings(tallies) if tenant is not None else []
-    chain = await chain_status(session, app_id, check)
     if tenant is not None:
         # A tenant sees whether the chain holds, and its own records: not how many the other tenants have.
         own = await session.scalar(select(func.count()).select_from(PolicyEvidence).where(
@@ -188,10 +162,7 @@ async def policy_overview(
         chain=chain)
 
 
-async def evidence_records(
-    session: AsyncSession, app_id: str, tenant: str | None, start: date | None = None, end: date | None = None,
-) -> list[EvidenceRecord]:
-    """The evidence of one tenant (``None``: the whole app), in chain order, optionally recorded in a day range."""
+def _evidence_query(app_id: str, tenant: str | None, start: date | None, end: date | None) -> Select[Any]:
     query = select(PolicyEvidence).where(PolicyEvidence.app_id == app_id)
     if tenant is not None:
         query = query.where(PolicyEvidence.tenant_id == tenant)
@@ -199,4 +170,22 @@ async def evidence_records(
         query = query.where(PolicyEvidence.recorded_at >= datetime.combine(start, time(), UTC))
     if end is not None:
         query = query.where(PolicyEvidence.recorded_at < datetime.combine(end + timedelta(days=1), time(), UTC))
-    return [as_record(r) for r in (await session.scalars(query.order_by(PolicyEvidence.seq))).all()]
+    return query
+
+
+async def evidence_records(
+    session: AsyncSession, app_id: str, tenant: str | None, start: date | None = None, end: date | None = None,
+) -> list[EvidenceRecord]:
+    """The evidence of one tenant (``None``: the whole app), in chain order, optionally recorded in a day range."""
+    query = _evidence_query(app_id, tenant, start, end).order_by(PolicyEvidence.seq)
+    return [as_record(r) for r in (await session.scalars(query)).all()]
+
+
+async def latest_evidence(
+    session: AsyncSession, app_id: str, tenant: str | None, start: date | None, end: date | None, limit: int,
+) -> tuple[int, list[EvidenceRecord]]:
+    """How many records :func:`evidence_records` would give, and the newest ``limit`` of them, newest first."""
+    query = _evidence_query(app_id, tenant, start, end)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = (await session.scalars(query.order_by(PolicyEvidence.seq.desc()).limit(limit))).all()
+    return total or 0, [as_record(r) for r in rows]
