@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from waymark.db.models import AppScoped, Base, utcnow
+from waymark.db.models import AppScoped, Base, DailyUsage, utcnow
 
-__all__ = ["GuideHoldout"]
+__all__ = ["GOAL_INDEX", "GuideHoldout"]
+
+GOAL_INDEX = Index(
+    "ix_daily_usage_goal", DailyUsage.app_id, DailyUsage.kind, DailyUsage.key, DailyUsage.visitor_id,
+    DailyUsage.day, DailyUsage.tenant_id,
+)
+"""A lift report's goal rows of its arms' visitors (or tenants, read from the index): probes, not a scan."""
 
 
 class GuideHoldout(AppScoped, Base):

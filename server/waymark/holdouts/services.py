@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
 import msgspec
@@ -13,10 +13,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from waymark.clock import as_utc
-from waymark.db.models import DailyUsage, Event, Guide, GuideVersion
+from waymark.db.models import DailyUsage, Guide, GuideVersion
 from waymark.db.upsert import insert_for
 from waymark.guides.compiler import CompiledGuide
 from waymark.guides.schemas import GuideFile
+from waymark.guidestats.models import GuideDailyStat
 from waymark.holdouts.lift import rate, two_proportion_difference
 from waymark.holdouts.models import GuideHoldout
 from waymark.holdouts.schemas import LiftArm, LiftGoal, LiftReport
@@ -24,6 +25,8 @@ from waymark.holdouts.schemas import LiftArm, LiftGoal, LiftReport
 __all__ = ["HoldoutRecorder", "LiftUnavailable", "lift_csv", "lift_report"]
 
 _REMEMBERED = 100_000
+_IDS_A_QUERY = 10_000
+"""Units in one IN list: below SQLite's and asyncpg's limits on bound parameters."""
 
 
 class LiftUnavailable(LookupError):
@@ -112,23 +115,31 @@ async def lift_report(session: AsyncSession, app_id: str, guide_id: str) -> Lift
         select(GuideHoldout.visitor_id, GuideHoldout.tenant_id, GuideHoldout.held_at)
         .where(GuideHoldout.app_id == app_id, GuideHoldout.guide_id == guide_id)
     )).all(), by_tenant)
-    shown = _earliest((await session.execute(
-        select(Event.visitor_id, func.max(Event.tenant_id), func.min(Event.ts))
-        .where(Event.app_id == app_id, Event.type == "guide_seen", Event.guide_id == guide_id)
-        .group_by(Event.visitor_id)
-    )).all(), by_tenant)
+    # Who saw it, and on which day first: from the guide figures' day rows (never the raw events).
+    shown = _earliest(((visitor, tenant or None, datetime.combine(day, time(), UTC)) for visitor, tenant, day in (
+        await session.execute(
+            select(GuideDailyStat.visitor_id, func.max(GuideDailyStat.tenant_id), func.min(GuideDailyStat.day))
+            .where(GuideDailyStat.app_id == app_id, GuideDailyStat.guide_id == guide_id, GuideDailyStat.seen > 0)
+            .group_by(GuideDailyStat.visitor_id)
+        )).all()), by_tenant)
     shown = {u: d for u, d in shown.items() if u not in held}
     window = timedelta(days=goal.days)
     reached_days: dict[Unit, list[date]] = {}
     starts = [*held.values(), *shown.values()]
     if starts:
-        rows = (await session.execute(
-            select(DailyUsage.visitor_id, DailyUsage.tenant_id, DailyUsage.day)
-            .where(DailyUsage.app_id == app_id, DailyUsage.kind == kind, DailyUsage.key == key,
-                   DailyUsage.count > 0, DailyUsage.day >= min(starts), DailyUsage.day <= max(starts) + window)
-        )).all()
-        for visitor, tenant, day in rows:
-            reached_days.setdefault(_unit(by_tenant, visitor, tenant or None), []).append(day)
+        # Only the arms' units' goal rows: index probes (ix_daily_usage_goal), however much else was done.
+        units = [*held, *shown]
+        for column, name in ((DailyUsage.visitor_id, "visitor"), (DailyUsage.tenant_id, "tenant")):
+            ids = sorted(unit for kind_of, unit in units if kind_of == name)
+            for at in range(0, len(ids), _IDS_A_QUERY):
+                rows = (await session.execute(
+                    select(DailyUsage.visitor_id, DailyUsage.tenant_id, DailyUsage.day)
+                    .where(DailyUsage.app_id == app_id, DailyUsage.kind == kind, DailyUsage.key == key,
+                           column.in_(ids[at:at + _IDS_A_QUERY]), DailyUsage.count > 0,
+                           DailyUsage.day >= min(starts), DailyUsage.day <= max(starts) + window)
+                )).all()
+                for visitor, tenant, day in rows:
+                    reached_days.setdefault(_unit(by_tenant, visitor, tenant or None), []).append(day)
 
     def arm(starts: dict[Unit, date]) -> LiftArm:
         reached = sum(

@@ -4,7 +4,8 @@ Revision ID: 0011
 Revises: 0010
 Create Date: 2026-11-30 22:20:00
 
-Guide figures per guide × day × tenant × visitor, and the showings in progress (time on guide).
+Guide figures per guide × day × tenant × visitor, and the showings in progress (time on guide);
+an index on ``daily_usage`` for the lift report's goal rows (its arms' units, not every row of the window).
 The day rows are filled from the guide events already stored, so an existing install keeps its guide
 history (time on guide starts with the events stored from now on: it needs each showing's start).
 """
@@ -52,6 +53,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('app_id', 'guide_id', 'visitor_id'),
     )
     _backfill()
+    with op.batch_alter_table('daily_usage', schema=None) as batch_op:
+        batch_op.create_index('ix_daily_usage_goal', ['app_id', 'kind', 'key', 'visitor_id', 'day', 'tenant_id'],
+                              unique=False)
 
 
 _COUNT = "sum(CASE WHEN type = '{}' THEN 1 ELSE 0 END)"
@@ -74,6 +78,8 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('daily_usage', schema=None) as batch_op:
+        batch_op.drop_index('ix_daily_usage_goal')
     op.drop_table('guide_runs')
     with op.batch_alter_table('guide_daily_stats', schema=None) as batch_op:
         batch_op.drop_index('ix_guide_daily_stats_app_day')
