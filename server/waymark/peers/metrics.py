@@ -7,18 +7,23 @@ Never from raw events: every query here reads ``daily_usage``, ``survey_answers`
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TypeVar
 
-from sqlalchemy import Date, and_, case, func, literal, or_, select, union_all
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from waymark.clock import as_utc
 from waymark.db.models import DailyUsage, FeatureDefinition, GuideState, Visitor
+from waymark.db.scope import app_session
 from waymark.peers.definitions import Metric, Period
 from waymark.surveys.arithmetic import nps_figures
 from waymark.surveys.models import SurveyAnswer
 
 __all__ = ["Figure", "tenant_figures"]
 
+T = TypeVar("T")
 Figure = tuple[float | None, int]
 """(the figure, or None without data; its base: the denominator it is a share of)."""
 
@@ -58,35 +63,25 @@ async def _feature_users(session: AsyncSession, app_id: str, period: Period) -> 
 
 async def _retention(session: AsyncSession, app_id: str, period: Period) -> dict[str, tuple[int, int]]:
     """Tenant → (retained, cohort): visitors first seen in the cohort window, and those active in their 4th week."""
-    days = [period.cohort_start + timedelta(days=i) for i in range((period.cohort_end - period.cohort_start).days + 1)]
-    # One row per cohort day: its first-seen bounds and its 4th week (days 22 to 28 of a visitor's life).
-    cohort = union_all(*(
-        select(literal(_moment(d)).label("t0"), literal(_moment(d + timedelta(days=1))).label("t1"),
-               literal(d + timedelta(days=21), Date).label("w0"), literal(d + timedelta(days=27), Date).label("w1"))
-        for d in days
-    )).subquery("cohort")
-    sizes = await session.execute(
-        select(Visitor.tenant_id, func.count())
-        .where(Visitor.app_id == app_id, Visitor.tenant_id.is_not(None),
-               Visitor.first_seen >= _moment(period.cohort_start), Visitor.first_seen < _moment(period.cohort_end
-                                                                                               + timedelta(days=1)))
-        .group_by(Visitor.tenant_id)
+    first, last = _moment(period.cohort_start), _moment(period.cohort_end + timedelta(days=1))
+    in_cohort = (Visitor.app_id == app_id, Visitor.tenant_id.is_not(None), Visitor.first_seen >= first,
+                 Visitor.first_seen < last)
+    sizes = await session.execute(select(Visitor.tenant_id, func.count()).where(*in_cohort)
+                                  .group_by(Visitor.tenant_id))
+    # One pass over the active days that can be anyone's 4th week, keeping the cohort's own.
+    days = await session.execute(
+        select(Visitor.tenant_id, Visitor.id, Visitor.first_seen, DailyUsage.day)
+        .select_from(DailyUsage)
+        .join(Visitor, and_(Visitor.app_id == DailyUsage.app_id, Visitor.id == DailyUsage.visitor_id,
+                            Visitor.tenant_id == DailyUsage.tenant_id))
+        .where(DailyUsage.app_id == app_id, DailyUsage.kind == "active",
+               DailyUsage.day >= period.cohort_start + timedelta(days=21), DailyUsage.day <= period.end, *in_cohort)
     )
-    retained = await session.execute(
-        select(Visitor.tenant_id, func.count(Visitor.id.distinct()))
-        .select_from(Visitor)
-        .join(cohort, and_(Visitor.first_seen >= cohort.c.t0, Visitor.first_seen < cohort.c.t1))
-        .join(DailyUsage, and_(
-            DailyUsage.app_id == Visitor.app_id, DailyUsage.tenant_id == Visitor.tenant_id,
-            DailyUsage.visitor_id == Visitor.id, DailyUsage.kind == "active",
-            DailyUsage.day >= cohort.c.w0, DailyUsage.day <= cohort.c.w1,
-        ))
-        .where(Visitor.app_id == app_id, Visitor.tenant_id.is_not(None),
-               DailyUsage.day >= period.cohort_start + timedelta(days=21), DailyUsage.day <= period.end)
-        .group_by(Visitor.tenant_id)
-    )
-    kept = {tenant: n for tenant, n in retained}
-    return {tenant: (kept.get(tenant, 0), n) for tenant, n in sizes if tenant is not None}
+    kept: dict[str, set[str]] = defaultdict(set)
+    for tenant, visitor, first_seen, day in days:
+        if tenant is not None and 21 <= (day - as_utc(first_seen).date()).days <= 27:  # days 22-28 of its life
+            kept[tenant].add(visitor)
+    return {str(tenant): (len(kept.get(str(tenant), ())), int(n)) for tenant, n in sizes if tenant is not None}
 
 
 async def _nps(session: AsyncSession, app_id: str, period: Period) -> dict[str, tuple[float | None, int]]:
@@ -125,13 +120,23 @@ async def _guides(session: AsyncSession, app_id: str, period: Period) -> dict[st
     return {str(tenant): (int(done or 0), int(seen)) for tenant, seen, done in rows if tenant is not None}
 
 
-async def tenant_figures(session: AsyncSession, app_id: str, period: Period) -> dict[str, dict[Metric, Figure]]:
-    """Every tenant with any data in the period → its figure and base per metric (missing metric: no data)."""
-    activity = await _activity(session, app_id, period)
-    features = await _feature_users(session, app_id, period)
-    retention = await _retention(session, app_id, period)
-    nps = await _nps(session, app_id, period)
-    guides = await _guides(session, app_id, period)
+async def tenant_figures(
+    sessionmaker: async_sessionmaker[AsyncSession], app_id: str, period: Period
+) -> dict[str, dict[Metric, Figure]]:
+    """Every tenant with any data in the period → its figure and base per metric (missing metric: no data).
+
+    Each read has a session of its own, so that on SQLite (one connection) requests get their turn between them.
+    """
+
+    async def read(part: Callable[[AsyncSession, str, Period], Awaitable[T]]) -> T:
+        async with app_session(sessionmaker, app_id) as session:
+            return await part(session, app_id, period)
+
+    activity = await read(_activity)
+    features = await read(_feature_users)
+    retention = await read(_retention)
+    nps = await read(_nps)
+    guides = await read(_guides)
     out: dict[str, dict[Metric, Figure]] = defaultdict(dict)
     days = (period.end - period.start).days + 1
     for tenant, (visitor_days, visitors) in activity.items():

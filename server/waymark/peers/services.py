@@ -196,10 +196,10 @@ class BenchmarkService:
     async def _compute(self, app_id: str) -> None:
         period: Period = period_ending(self._today())
         try:
+            figures = await tenant_figures(self._sessionmaker, app_id, period)
             async with app_session(self._sessionmaker, app_id) as session:
                 tenants = (await session.execute(
                     select(Tenant.id, Tenant.meta, Tenant.opted_out).where(Tenant.app_id == app_id))).all()
-                figures = await tenant_figures(session, app_id, period)
                 opted_out = sorted(t.id for t in tenants if t.opted_out)
                 rows = [
                     {"app_id": app_id, "tenant_id": t.id, "groups": groups_of(t.meta or {}),
