@@ -71,6 +71,10 @@ ISOLATION_CHECKS = {
        for name in ("nps", "nps/comments", "polls")},
     # archiving a guide
     ("POST", "/api/v1/guide-definitions/{guide_id:str}/archive"): "test_archive_is_per_app",
+    # people (the CLI's --server)
+    ("GET", "/api/v1/people"): "test_people_are_per_app",
+    ("POST", "/api/v1/people/invitations"): "test_people_are_per_app",
+    ("POST", "/api/v1/people/{email:str}/reset"): "test_people_are_per_app",
     # peer benchmarks
     ("GET", "/api/v1/reports/benchmarks"): "test_benchmarks_are_per_app",
 }
@@ -409,3 +413,16 @@ async def test_benchmarks_are_per_app(client: AsyncTestClient, settings: Setting
     assert (in_b["available"], in_b["reason"], in_b["peers"]) == (False, "too_few_peers", 1)  # A's tenants are not B's
     assert (await client.get("/api/v1/reports/benchmarks", params={**query, "tenant": "t2"},
                              headers=b_auth)).status_code == 404
+
+
+async def test_people_are_per_app(client: AsyncTestClient, settings: Settings) -> None:
+    a, b = await make_app(settings, "A"), await make_app(settings, "B")
+    a_auth, b_auth = ({"Authorization": f"Bearer {app.secret_key}"} for app in (a, b))
+    invited = await client.post("/api/v1/people/invitations", headers=a_auth,
+                                json={"email": "pat@example.com", "role": "analyst"})
+    assert invited.status_code == 201 and invited.json()["link"]
+    assert [p["email"] for p in (await client.get("/api/v1/people", headers=a_auth)).json()] == ["pat@example.com"]
+    assert (await client.get("/api/v1/people", headers=b_auth)).json() == []
+    assert (await client.post("/api/v1/people/pat@example.com/reset", headers=b_auth, json={})).status_code == 404
+    # the same request with A's key gives the link
+    assert (await client.post("/api/v1/people/pat@example.com/reset", headers=a_auth, json={})).status_code == 200

@@ -30,6 +30,7 @@ __all__ = [
     "login_url",
     "requires",
     "resolve_principal",
+    "signed_in_person",
 ]
 
 SESSION_COOKIE = "waymark_session"
@@ -102,6 +103,14 @@ def _denied(connection: ASGIConnection[Any, Any, Any, Any]) -> Exception:
     if connection.url.path.startswith(_ADMIN):
         return LoginRequired(connection.url.path + (f"?{connection.url.query}" if connection.url.query else ""))
     return NotAuthorizedException("sign in, or send 'Authorization: Bearer sk_…'")
+
+
+async def signed_in_person(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    """The signed-in person of an admin page that belongs to no app (their account); else sign in first."""
+    principal = await resolve_principal(connection)
+    if principal is None or principal.kind != "person" or principal.user_id is None:
+        raise _denied(connection)
+    return principal
 
 
 async def _allowed_scope(connection: ASGIConnection[Any, Any, Any, Any], action: Action | None) -> Scope:

@@ -24,6 +24,7 @@ __all__ = [
     "grants_of",
     "invite",
     "issue_link",
+    "owners_left",
     "peek_link",
     "people_of_app",
     "redeem_link",
@@ -134,6 +135,13 @@ async def people_of_app(session: AsyncSession, app_id: str) -> list[Person]:
         .where(UserGrant.app_id == app_id, User.disabled_at.is_(None)).order_by(User.email))).all()
     return [Person(u.id, u.email, Role(g.role), g.tenant_id, u.password_hash is not None, u.totp_enabled)
             for u, g in rows]
+
+
+async def owners_left(session: AsyncSession, app_id: str, without: int) -> int:
+    """How many owners the app keeps if person ``without`` stops being one."""
+    rows = await session.scalars(select(UserGrant.user_id).where(
+        UserGrant.app_id == app_id, UserGrant.role == Role.OWNER.value, UserGrant.user_id != without))
+    return len(rows.all())
 
 
 async def authenticate(session: AsyncSession, email: str, password: str) -> User | None:

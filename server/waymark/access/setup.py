@@ -15,6 +15,9 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from waymark.access.account_controllers import AccountController
+from waymark.access.api_controllers import PeopleApiController
+from waymark.access.audit_controllers import AuditController
 from waymark.access.deps import (
     SCOPE_DEPENDENCY,
     LoginRequired,
@@ -23,8 +26,10 @@ from waymark.access.deps import (
     current_principal,
     login_url,
 )
+from waymark.access.links_controllers import LinkController
 from waymark.access.login_controllers import LoginController
 from waymark.access.models import ServerSecret
+from waymark.access.people_controllers import PeopleController
 from waymark.access.sessions import DatabaseSessions, RedisSessions, SessionStore, Timeouts
 from waymark.db.upsert import insert_for
 from waymark.settings import Settings
@@ -78,7 +83,9 @@ class AccessSetup:
         self.exception_handlers: dict[type[Exception], Any] = {
             LoginRequired: _to_login, SecondFactorSetupRequired: _to_account,
         }
-        self.route_handlers: list[ControllerRouterHandler] = [LoginController]
+        self.route_handlers: list[ControllerRouterHandler] = [
+            LoginController, AccountController, LinkController, PeopleController, AuditController, PeopleApiController,
+        ]
 
     async def start(self) -> None:
         if self._shared_secret:
