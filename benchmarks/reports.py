@@ -61,6 +61,13 @@ PAGES: list[tuple[str, str]] = [
     ("tenants list", "/admin/apps/{app}/tenants?" + RANGE),
     ("tenant profile", "/admin/apps/{app}/tenants/{tenant}/?" + RANGE),
     ("visitor profile", "/admin/apps/{app}/visitors/{visitor}"),
+    ("guides list", "/admin/apps/{app}/guides?" + RANGE),
+    ("guide", "/admin/apps/{app}/guides/welcome-tour?" + RANGE),
+    ("guide with a goal", "/admin/apps/{app}/guides/send-tip?" + RANGE),
+    ("why not shown", "/admin/apps/{app}/guides/welcome-tour/explain?visitor={visitor}"
+                      "&url=http%3A%2F%2F127.0.0.1%3A8000%2Fdemo%2Finvoices"),
+    ("live (latest 50)", "/admin/apps/{app}/live"),
+    ("live (filtered)", "/admin/apps/{app}/live?type=guide_seen&tenant={tenant}"),
 ]
 """(name, URL template) of every page timed: ``{app}``, ``{tenant}`` and ``{visitor}`` are filled in."""
 
