@@ -19,6 +19,8 @@ class GuideDailyStat(AppScoped, Base):
     __table_args__ = (
         # The guides list reads every guide of a date range: the range first, and the columns it sums.
         Index("ix_guide_daily_stats_app_day", "app_id", "day", "guide_id", "visitor_id", "seen", "completed"),
+        # Aliases, a late tenant and erasure find one visitor's rows.
+        Index("ix_guide_daily_stats_app_visitor", "app_id", "visitor_id"),
     )
 
     app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True)
@@ -46,6 +48,7 @@ class GuideRun(AppScoped, Base):
     """A showing in progress: when the visitor first saw the guide since it last ended (time on guide starts here)."""
 
     __tablename__ = "guide_runs"
+    __table_args__ = (Index("ix_guide_runs_app_visitor", "app_id", "visitor_id"),)
 
     app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True)
     guide_id: Mapped[str] = mapped_column(String(64), primary_key=True)

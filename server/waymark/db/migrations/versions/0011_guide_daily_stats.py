@@ -43,6 +43,7 @@ def upgrade() -> None:
     with op.batch_alter_table('guide_daily_stats', schema=None) as batch_op:
         batch_op.create_index('ix_guide_daily_stats_app_day',
                               ['app_id', 'day', 'guide_id', 'visitor_id', 'seen', 'completed'], unique=False)
+        batch_op.create_index('ix_guide_daily_stats_app_visitor', ['app_id', 'visitor_id'], unique=False)
     op.create_table(
         'guide_runs',
         sa.Column('app_id', sa.String(length=32), nullable=False),
@@ -52,6 +53,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(['app_id'], ['apps.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('app_id', 'guide_id', 'visitor_id'),
     )
+    with op.batch_alter_table('guide_runs', schema=None) as batch_op:
+        batch_op.create_index('ix_guide_runs_app_visitor', ['app_id', 'visitor_id'], unique=False)
     _backfill()
     with op.batch_alter_table('daily_usage', schema=None) as batch_op:
         batch_op.create_index('ix_daily_usage_goal', ['app_id', 'kind', 'key', 'visitor_id', 'day', 'tenant_id'],
@@ -80,7 +83,10 @@ def _backfill() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('daily_usage', schema=None) as batch_op:
         batch_op.drop_index('ix_daily_usage_goal')
+    with op.batch_alter_table('guide_runs', schema=None) as batch_op:
+        batch_op.drop_index('ix_guide_runs_app_visitor')
     op.drop_table('guide_runs')
     with op.batch_alter_table('guide_daily_stats', schema=None) as batch_op:
+        batch_op.drop_index('ix_guide_daily_stats_app_visitor')
         batch_op.drop_index('ix_guide_daily_stats_app_day')
     op.drop_table('guide_daily_stats')
