@@ -356,5 +356,12 @@ def policies_verify(key: str, server: str | None) -> None:
     sys.exit(verify_command(key, server))
 
 
+# --- people ---------------------------------------------------------------------------------
+
+from waymark.cli_users import users  # noqa: E402  (a module of its own; registered here)
+
+main.add_command(users)
+
+
 if __name__ == "__main__":
     main()

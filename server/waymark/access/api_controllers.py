@@ -19,8 +19,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from waymark.access.deps import audit, resolve_principal
 from waymark.access.mail import MailError, hand_out
-from waymark.access.people_controllers import grant_from
-from waymark.access.services import AccessError, email_problem, invite, people_of_app, reset_link_for
+from waymark.access.services import AccessError, email_problem, grant_from, invite, people_of_app, reset_link_for
 from waymark.clock import utcnow
 from waymark.db.models import App
 from waymark.openapi_docs import SECRET_KEY, documented

@@ -15,9 +15,10 @@ from waymark.access.forms import FormBody, clean
 from waymark.access.mail import MailError, hand_out
 from waymark.access.models import User
 from waymark.access.passwords import normal_email
-from waymark.access.principal import Action, Grant, Role
+from waymark.access.principal import Action, Role
 from waymark.access.services import (
     AccessError,
+    grant_from,
     invite,
     owners_left,
     people_of_app,
@@ -49,18 +50,6 @@ class RoleForm:
 @dataclass
 class SwitchForm:
     require_totp: str = ""
-
-
-def grant_from(app_id: str, role: str, tenant: str) -> Grant:
-    """The grant a form (or the CLI) asks for; AccessError when the role is unknown or the tenant does not fit."""
-    try:
-        parsed = Role(clean(role, 32))
-    except ValueError:
-        raise AccessError(f"unknown role {clean(role, 32)!r}: one of {', '.join(r.value for r in Role)}") from None
-    tenant = clean(tenant, 200)
-    if (parsed is Role.TENANT_ADMIN) != bool(tenant):
-        raise AccessError("A tenant admin needs a tenant id, and only a tenant admin has one.")
-    return Grant(app_id, parsed, tenant or None)
 
 
 async def _owned_apps(request: Request[Any, Any, Any]) -> frozenset[str]:

@@ -13,6 +13,7 @@ from waymark.access.passwords import check_password, digest, hash_password, new_
 from waymark.access.principal import Grant, Role
 from waymark.clock import as_utc
 from waymark.db.models import App
+from waymark.wire import CONTROL_CHARACTER
 
 __all__ = [
     "AccessError",
@@ -21,6 +22,7 @@ __all__ = [
     "create_user",
     "email_problem",
     "find_user",
+    "grant_from",
     "grants_of",
     "invite",
     "issue_link",
@@ -62,6 +64,22 @@ def email_problem(email: str) -> str | None:
     if any(ord(c) < 33 or ord(c) == 127 for c in email):
         return "An email address has no spaces or control characters."
     return None
+
+
+def grant_from(app_id: str, role: str, tenant: str) -> Grant:
+    """The grant a form (or the CLI) asks for; AccessError when the role is unknown or the tenant does not fit."""
+    try:
+        parsed = Role(_one_line(role, 32))
+    except ValueError:
+        raise AccessError(f"unknown role {_one_line(role, 32)!r}: one of {', '.join(r.value for r in Role)}") from None
+    tenant = _one_line(tenant, 200)
+    if (parsed is Role.TENANT_ADMIN) != bool(tenant):
+        raise AccessError("A tenant admin needs a tenant id, and only a tenant admin has one.")
+    return Grant(app_id, parsed, tenant or None)
+
+
+def _one_line(value: str, limit: int) -> str:
+    return CONTROL_CHARACTER.sub("", value)[:limit].strip()
 
 
 def _check_grant(grant: Grant) -> None:
