@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from waymark.peers.anonymity import benchmark, distribution, group_values
+from waymark.peers.anonymity import PeerIndex, benchmark, distribution, group_values
 from waymark.peers.schemas import MemberFigures, Snapshot
 
 
@@ -13,9 +13,10 @@ def member(tenant: str, stickiness: float | None, industry: str | None = "retail
                          values={"stickiness": stickiness}, bases={"stickiness": 10})
 
 
-def snapshot(*members: MemberFigures, k: int = 5, opted_out: frozenset[str] = frozenset()) -> Snapshot:
-    return Snapshot(app_id="a", computed_at=datetime(2026, 11, 30, tzinfo=UTC), period_start=date(2026, 10, 31),
-                    period_end=date(2026, 11, 29), k=k, members=members, opted_out=opted_out)
+def snapshot(*members: MemberFigures, k: int = 5, opted_out: frozenset[str] = frozenset()) -> PeerIndex:
+    return PeerIndex(Snapshot(app_id="a", computed_at=datetime(2026, 11, 30, tzinfo=UTC),
+                              period_start=date(2026, 10, 31), period_end=date(2026, 11, 29), k=k, members=members,
+                              opted_out=opted_out))
 
 
 FIVE = [member("t1", 15.0), member("t2", 20.0), member("t3", 35.0), member("t4", 40.0), member("t5", 50.0)]
@@ -45,6 +46,9 @@ def test_p90_from_eleven_peers_and_percentiles_rounded() -> None:
 
 def test_a_larger_k_hides_a_group_of_five() -> None:
     assert benchmark(snapshot(*FIVE, k=6), "t1", "stickiness", "industry", quartiles=True).reason == "too_few_peers"
+    raised = snapshot(*FIVE).with_k(6)
+    assert benchmark(raised, "t1", "stickiness", "industry", quartiles=True).reason == "too_few_peers"
+    assert benchmark(raised.with_k(5), "t1", "stickiness", "industry", quartiles=True).available
 
 
 def test_tenant_admins_get_their_own_position_only() -> None:

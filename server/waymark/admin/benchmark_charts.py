@@ -11,9 +11,12 @@ from dataclasses import dataclass, field
 
 from waymark.peers.schemas import Benchmark, Distribution
 
-__all__ = ["Axis", "PositionBar", "Strip", "axis_for", "position_bar", "strips"]
+__all__ = ["BINS", "MAX_DOTS", "Axis", "PositionBar", "Strip", "axis_for", "histogram", "position_bar", "strips"]
 
 _TICKS = 5
+MAX_DOTS = 150
+"""A group with more figures than this is drawn as a histogram (the page stays the same size as tenants grow)."""
+BINS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +42,10 @@ class Strip:
     box: tuple[float, float] | None = None
     marks: tuple[tuple[str, float], ...] = ()
     """("p50" | "p90", x in %)."""
+    bars: tuple[tuple[float, float, float], ...] = ()
+    """A histogram instead of dots for a large group: (x in %, width in %, height as a share of the tallest)."""
+    listing: str = ""
+    """The same figures as text, for the table under the chart: each value, or each bin with its count."""
     hidden: str | None = None
 
 
@@ -88,10 +95,29 @@ def strips(groups: Sequence[Distribution], unit: str) -> tuple[Axis, list[Strip]
         if d.p90 is not None:
             marks.append(("p90", axis.x(d.p90)))
         box = (axis.x(d.p25), axis.x(d.p75)) if d.p25 is not None and d.p75 is not None else None
-        rows.append(Strip(group=d.group, peers=d.peers, dots=tuple((axis.x(v), (i % 3 - 1) * 5)
-                                                                   for i, v in enumerate(d.values)),
-                          box=box, marks=tuple(marks)))
+        if len(d.values) <= MAX_DOTS:
+            rows.append(Strip(group=d.group, peers=d.peers, box=box, marks=tuple(marks),
+                              dots=tuple((axis.x(v), (i % 3 - 1) * 5) for i, v in enumerate(d.values)),
+                              listing=", ".join(f"{v:g}" for v in d.values)))
+            continue
+        counts = histogram(d.values, axis.low, axis.high)
+        top = max(counts)
+        width = (axis.high - axis.low) / BINS
+        rows.append(Strip(group=d.group, peers=d.peers, box=box, marks=tuple(marks),
+                          bars=tuple((round(100 * i / BINS, 2), round(100 / BINS, 2), n / top)
+                                     for i, n in enumerate(counts) if n),
+                          listing="; ".join(f"{axis.low + i * width:g} to {axis.low + (i + 1) * width:g}: {n}"
+                                            for i, n in enumerate(counts) if n)))
     return axis, rows
+
+
+def histogram(values: Sequence[float], low: float, high: float, bins: int = BINS) -> list[int]:
+    """How many values fall in each of ``bins`` equal bins from ``low`` to ``high`` (the last one closed)."""
+    counts = [0] * bins
+    span = (high - low) or 1.0
+    for v in values:
+        counts[min(max(int((v - low) / span * bins), 0), bins - 1)] += 1
+    return counts
 
 
 def position_bar(answer: Benchmark, label: str) -> PositionBar:

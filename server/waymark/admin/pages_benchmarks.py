@@ -19,7 +19,7 @@ from litestar.response import Redirect
 
 from waymark.access.deps import audit, requires
 from waymark.access.principal import Action, Principal
-from waymark.admin.benchmark_charts import position_bar, strips
+from waymark.admin.benchmark_charts import MAX_DOTS, position_bar, strips
 from waymark.admin.render import page, report_page
 from waymark.db.scope import Scope, app_session
 from waymark.peers.anonymity import MAX_K, MIN_K
@@ -67,7 +67,7 @@ def _service(request: Request[Any, Any, Any]) -> BenchmarkService:
 def _metric_context() -> dict[str, Any]:
     return {"metrics": [(m, info(m)) for m in METRICS], "peer_groups": [(g, _GROUP_LABELS[g]) for g in PEER_GROUPS],
             "size_bands": [label for _, label in SIZE_BANDS] + ["5001+"], "period_days": PERIOD_DAYS,
-            "min_k": MIN_K, "max_k": MAX_K, "positions": _POSITIONS}
+            "min_k": MIN_K, "max_k": MAX_K, "positions": _POSITIONS, "max_dots": MAX_DOTS}
 
 
 def _app_rows(data: AppBenchmarks) -> list[list[Any]]:

@@ -33,7 +33,10 @@ to 5 keep that bound loose; nothing short of adding noise would close it.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
+
+import msgspec
 
 from waymark.peers.definitions import Metric, info
 from waymark.peers.groups import PeerGroup
@@ -44,6 +47,7 @@ __all__ = [
     "DEFAULT_K",
     "MAX_K",
     "MIN_K",
+    "PeerIndex",
     "benchmark",
     "distribution",
     "group_values",
@@ -87,10 +91,55 @@ def _cuts(values: Sequence[float]) -> dict[int, float]:
     return {q: float(round(percentile(values, q))) for q in PUBLISHED if spares_extremes(len(values), q)}
 
 
+class PeerIndex:
+    """A snapshot arranged for answering, built once per snapshot: each tenant, and each group's figures."""
+
+    __slots__ = ("_groups", "_members", "_values", "snapshot")
+    _members: dict[str, MemberFigures]
+    _values: dict[tuple[str, str, str], list[float]]
+    _groups: dict[str, list[str]]
+
+    def __init__(self, snapshot: Snapshot, _shared: PeerIndex | None = None) -> None:
+        self.snapshot = snapshot
+        if _shared is not None:
+            self._members, self._values, self._groups = _shared._members, _shared._values, _shared._groups
+            return
+        self._members = {m.tenant_id: m for m in snapshot.members}
+        values: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+        groups: dict[str, set[str]] = defaultdict(set)
+        for m in snapshot.members:
+            for kind, group in m.groups.items():
+                if group is None:
+                    continue
+                groups[kind].add(group)
+                for metric, value in m.values.items():
+                    if value is not None:
+                        values[(metric, kind, group)].append(value)
+        for figures in values.values():
+            figures.sort()
+        self._values = dict(values)
+        self._groups = {kind: sorted(found) for kind, found in groups.items()}
+
+    def with_k(self, k: int) -> PeerIndex:
+        """The same figures under another k (the setting changed since the snapshot was made)."""
+        return self if k == self.snapshot.k else PeerIndex(msgspec.structs.replace(self.snapshot, k=k), self)
+
+    def member(self, tenant_id: str) -> MemberFigures | None:
+        return self._members.get(tenant_id)
+
+    def values(self, metric: Metric, kind: PeerGroup, group: str) -> list[float]:
+        """The group's figures of the metric, ascending (tenants without one are not peers)."""
+        return self._values.get((metric, kind, group), [])
+
+    def groups(self, kind: PeerGroup) -> list[str]:
+        return self._groups.get(kind, [])
+
+
 def benchmark(
-    snapshot: Snapshot, tenant_id: str, metric: Metric, kind: PeerGroup, *, quartiles: bool
+    index: PeerIndex, tenant_id: str, metric: Metric, kind: PeerGroup, *, quartiles: bool
 ) -> Benchmark:
     """The tenant's benchmark from a snapshot; ``quartiles`` False gives its own position only (tenant admins)."""
+    snapshot = index.snapshot
     base = Benchmark(available=False, metric=metric, peer_group=kind, k=snapshot.k,
                      period_start=snapshot.period_start, period_end=snapshot.period_end,
                      computed_at=snapshot.computed_at)
@@ -100,13 +149,13 @@ def benchmark(
         base.message = hidden_message(reason, metric, kind, peers=peers or 0, k=snapshot.k)
         return base
 
-    own = next((m for m in snapshot.members if m.tenant_id == tenant_id), None)
+    own = index.member(tenant_id)
     if own is None:
         return hidden("opted_out" if tenant_id in snapshot.opted_out else "no_data")
     group = own.groups.get(kind)
     if group is None:
         return hidden("no_peer_group")
-    values = group_values(snapshot.members, metric, kind, group)
+    values = index.values(metric, kind, group)
     value = own.values.get(metric)
     if value is None:
         return hidden("no_data", len(values), group)
@@ -122,12 +171,12 @@ def benchmark(
     return base
 
 
-def distribution(snapshot: Snapshot, metric: Metric, kind: PeerGroup) -> list[Distribution]:
+def distribution(index: PeerIndex, metric: Metric, kind: PeerGroup) -> list[Distribution]:
     """Every group of this kind for the product team: its percentiles and values, or the reason it is hidden."""
-    groups = sorted({g for m in snapshot.members if (g := m.groups.get(kind)) is not None})
+    snapshot = index.snapshot
     out: list[Distribution] = []
-    for group in groups:
-        values = group_values(snapshot.members, metric, kind, group)
+    for group in index.groups(kind):
+        values = index.values(metric, kind, group)
         if len(values) < snapshot.k:
             out.append(Distribution(metric=metric, peer_group=kind, group=group, available=False, peers=len(values),
                                     reason="too_few_peers", message=hidden_message(

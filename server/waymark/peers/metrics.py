@@ -36,29 +36,27 @@ def _share(part: int, whole: int) -> Figure:
     return (100 * part / whole if whole > 0 else None, whole)
 
 
-async def _activity(session: AsyncSession, app_id: str, period: Period) -> dict[str, tuple[int, int]]:
-    """Tenant → (visitor-days, distinct visitors) over the period."""
+async def _activity(
+    session: AsyncSession, app_id: str, period: Period
+) -> tuple[dict[str, tuple[int, int]], dict[str, int] | None]:
+    """Tenant → (visitor-days, distinct visitors) over the period; and tenant → visitors who used a tagged
+    feature in it (None while the app defines no feature). One pass over the period's roll-up rows."""
+    features = bool(await session.scalar(select(func.count()).select_from(FeatureDefinition)
+                                         .where(FeatureDefinition.app_id == app_id)))
     rows = await session.execute(
-        select(DailyUsage.tenant_id, func.count(), func.count(DailyUsage.visitor_id.distinct()))
+        select(DailyUsage.tenant_id, DailyUsage.kind, func.count(), func.count(DailyUsage.visitor_id.distinct()))
         .where(DailyUsage.app_id == app_id, DailyUsage.day >= period.start, DailyUsage.day <= period.end,
-               DailyUsage.kind == "active", DailyUsage.tenant_id != "")
-        .group_by(DailyUsage.tenant_id)
+               DailyUsage.kind.in_(["active", "feature"] if features else ["active"]), DailyUsage.tenant_id != "")
+        .group_by(DailyUsage.tenant_id, DailyUsage.kind)
     )
-    return {tenant: (days, visitors) for tenant, days, visitors in rows}
-
-
-async def _feature_users(session: AsyncSession, app_id: str, period: Period) -> dict[str, int] | None:
-    """Tenant → visitors who used a tagged feature in the period; None while the app defines no feature."""
-    if not await session.scalar(select(func.count()).select_from(FeatureDefinition)
-                                .where(FeatureDefinition.app_id == app_id)):
-        return None
-    rows = await session.execute(
-        select(DailyUsage.tenant_id, func.count(DailyUsage.visitor_id.distinct()))
-        .where(DailyUsage.app_id == app_id, DailyUsage.day >= period.start, DailyUsage.day <= period.end,
-               DailyUsage.kind == "feature", DailyUsage.tenant_id != "")
-        .group_by(DailyUsage.tenant_id)
-    )
-    return dict(rows.all())
+    active: dict[str, tuple[int, int]] = {}
+    users: dict[str, int] = {}
+    for tenant, kind, count, visitors in rows:
+        if kind == "active":
+            active[tenant] = (count, visitors)
+        else:
+            users[tenant] = visitors
+    return active, (users if features else None)
 
 
 async def _retention(session: AsyncSession, app_id: str, period: Period) -> dict[str, tuple[int, int]]:
@@ -132,8 +130,7 @@ async def tenant_figures(
         async with app_session(sessionmaker, app_id) as session:
             return await part(session, app_id, period)
 
-    activity = await read(_activity)
-    features = await read(_feature_users)
+    activity, features = await read(_activity)
     retention = await read(_retention)
     nps = await read(_nps)
     guides = await read(_guides)

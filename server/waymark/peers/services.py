@@ -14,15 +14,16 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from waymark.clock import as_utc, utcnow
 from waymark.db.models import App, Tenant
 from waymark.db.scope import Scope, app_session
 from waymark.db.upsert import insert_for
-from waymark.peers.anonymity import MAX_K, MIN_K, benchmark, distribution, hidden_message
+from waymark.peers.anonymity import MAX_K, MIN_K, PeerIndex, benchmark, distribution, hidden_message
 from waymark.peers.definitions import METRICS, Metric, Period, period_ending
 from waymark.peers.groups import PeerGroup, groups_of
 from waymark.peers.metrics import tenant_figures
@@ -51,14 +52,16 @@ async def set_k(session: AsyncSession, app_id: str, k: int) -> None:
 
 
 class _State:
-    """What one look at the database says about an app's stored snapshot."""
+    """What one look at the database says about an app's stored snapshot (and the asking tenant)."""
 
-    __slots__ = ("computed_at", "k", "now_opted_out", "opted_out", "period_end")
+    __slots__ = ("computed_at", "k", "now_opted_out", "opted_out", "period_end", "tenant_opted_out")
 
     def __init__(self, computed_at: datetime | None, period_end: date | None, opted_out: frozenset[str], k: int,
-                 now_opted_out: frozenset[str]) -> None:
+                 now_opted_out: frozenset[str], tenant_opted_out: bool | None) -> None:
         self.computed_at = as_utc(computed_at) if computed_at else None
         self.period_end, self.opted_out, self.k, self.now_opted_out = period_end, opted_out, k, now_opted_out
+        self.tenant_opted_out = tenant_opted_out
+        """The asking tenant's opt-out; None when there is no such tenant (or none asked)."""
 
 
 class BenchmarkService:
@@ -73,7 +76,7 @@ class BenchmarkService:
         """A snapshot older than this is remade in the background."""
         self._lease = lease
         self._today = today or (lambda: utcnow().date())
-        self._cache: dict[str, Snapshot] = {}
+        self._cache: dict[str, PeerIndex] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
@@ -86,30 +89,28 @@ class BenchmarkService:
         if scope.tenant_id is None:
             raise ValueError("a tenant's benchmark needs a scope with that tenant")
         tenant = scope.tenant_id
-        async with app_session(self._sessionmaker, scope.app_id) as session:
-            opted_out = await session.scalar(
-                select(Tenant.opted_out).where(Tenant.app_id == scope.app_id, Tenant.id == tenant))
-        if opted_out is None:
+        state = await self._state(scope.app_id, tenant)
+        if state.tenant_opted_out is None:
             raise UnknownTenant(f"no tenant {tenant!r} in this app")
-        if opted_out:
+        if state.tenant_opted_out:
             return [Benchmark(available=False, metric=m, peer_group=kind, reason="opted_out",
                               message=hidden_message("opted_out", m, kind)) for m in metrics]
-        snapshot = await self.snapshot(scope.app_id)
-        return [benchmark(snapshot, tenant, m, kind, quartiles=quartiles) for m in metrics]
+        index = await self.index(scope.app_id, state)
+        return [benchmark(index, tenant, m, kind, quartiles=quartiles) for m in metrics]
 
     async def distributions(self, scope: Scope, kind: PeerGroup, metrics: tuple[Metric, ...] = METRICS
                             ) -> tuple[Snapshot, list[Distribution]]:
         """Every group's distribution per metric, for the product team (an app-wide scope only)."""
         if scope.tenant_id is not None:
             raise PermissionError("the distribution of peers is for the product team, not a tenant's scope")
-        snapshot = await self.snapshot(scope.app_id)
-        return snapshot, [d for m in metrics for d in distribution(snapshot, m, kind)]
+        index = await self.index(scope.app_id)
+        return index.snapshot, [d for m in metrics for d in distribution(index, m, kind)]
 
     # --- snapshots -------------------------------------------------------------------------------
 
-    async def snapshot(self, app_id: str) -> Snapshot:
+    async def index(self, app_id: str, state: _State | None = None) -> PeerIndex:
         """The app's stored snapshot, computed first when there is none or it holds a tenant now opted out."""
-        state = await self._state(app_id)
+        state = state or await self._state(app_id)
         if state.computed_at is None or state.now_opted_out - state.opted_out:
             await self.refresh(app_id, wait=True)
             state = await self._state(app_id)
@@ -117,12 +118,10 @@ class BenchmarkService:
               or state.period_end != period_ending(self._today()).end):
             self.refresh_soon(app_id)
         cached = self._cache.get(app_id)
-        if cached is None or cached.computed_at != state.computed_at:
-            cached = await self._load(app_id)
+        if cached is None or cached.snapshot.computed_at != state.computed_at:
+            cached = PeerIndex(await self._load(app_id))
             self._cache[app_id] = cached
-        return cached if cached.k == state.k else Snapshot(
-            app_id=cached.app_id, computed_at=cached.computed_at, period_start=cached.period_start,
-            period_end=cached.period_end, k=state.k, members=cached.members, opted_out=cached.opted_out)
+        return cached.with_k(state.k)
 
     def refresh_soon(self, app_id: str) -> None:
         """Recompute in the background unless this worker already is (another worker's lease also stops it)."""
@@ -166,18 +165,22 @@ class BenchmarkService:
                     return False
                 await asyncio.sleep(_POLL)
 
-    async def _state(self, app_id: str) -> _State:
+    async def _state(self, app_id: str, tenant_id: str | None = None) -> _State:
+        """One statement: the app's k, its run, how many tenants opted out (and the asking tenant's opt-out)."""
+        opted_out = (Tenant.app_id == app_id, Tenant.opted_out.is_(True))
+        columns: list[Any] = [App.benchmark_k, BenchmarkRun.computed_at, BenchmarkRun.period_end,
+                              BenchmarkRun.opted_out, select(func.count()).where(*opted_out).scalar_subquery()]
+        if tenant_id is not None:
+            columns.append(select(Tenant.opted_out).where(Tenant.app_id == app_id, Tenant.id == tenant_id)
+                           .scalar_subquery())
         async with app_session(self._sessionmaker, app_id) as session:
-            run = (await session.execute(
-                select(BenchmarkRun.computed_at, BenchmarkRun.period_end, BenchmarkRun.opted_out)
-                .where(BenchmarkRun.app_id == app_id))).one_or_none()
-            k = await session.scalar(select(App.benchmark_k).where(App.id == app_id))
-            now_out = (await session.scalars(
-                select(Tenant.id).where(Tenant.app_id == app_id, Tenant.opted_out.is_(True)))).all()
-        if run is None:
-            return _State(None, None, frozenset(), k or MIN_K, frozenset(now_out))
-        return _State(run.computed_at, run.period_end, frozenset(run.opted_out or ()), k or MIN_K,
-                      frozenset(now_out))
+            row = (await session.execute(
+                select(*columns).select_from(App).outerjoin(BenchmarkRun, BenchmarkRun.app_id == App.id)
+                .where(App.id == app_id))).one()
+            now_out = frozenset((await session.scalars(select(Tenant.id).where(*opted_out))).all()) if row[4] else (
+                frozenset())
+        tenant_out = None if tenant_id is None or row[5] is None else bool(row[5])
+        return _State(row[1], row[2], frozenset(row[3] or ()), row[0] or MIN_K, now_out, tenant_out)
 
     async def _take_lease(self, app_id: str) -> bool:
         now = utcnow()
