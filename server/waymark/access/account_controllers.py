@@ -70,10 +70,12 @@ class AccountController(Controller):
         assert person.user_id is not None
         async with request.app.state.sessionmaker() as db:
             user = await db.get_one(User, person.user_id)
-            if user.totp_enabled:
-                return await self._render(request, user.id, HTTP_400_BAD_REQUEST,
-                                          error="A second factor is already on; turn it off first to change it.")
-            await start_totp_setup(db, user)
+            already = user.totp_enabled
+            if not already:
+                await start_totp_setup(db, user)
+        if already:
+            return await self._render(request, person.user_id, HTTP_400_BAD_REQUEST,
+                                      error="A second factor is already on; turn it off first to change it.")
         return await self._render(request, person.user_id)
 
     @post("/totp/confirm", status_code=200)
@@ -92,14 +94,17 @@ class AccountController(Controller):
     async def turn_off(self, request: Request[Any, Any, Any], data: CodeBody) -> Template | Redirect:
         person = await signed_in_person(request)
         assert person.user_id is not None
+        error = None
         async with request.app.state.sessionmaker() as db:
             user = await db.get_one(User, person.user_id)
             if await totp_required_by(db, await grants_of(db, user.id)):
-                return await self._render(request, user.id, HTTP_400_BAD_REQUEST,
-                                          error="An app you work on requires a second factor: it stays on.")
-            if not await check_second_factor(db, user, clean(data.code, 64), utcnow()):
-                return await self._render(request, user.id, HTTP_400_BAD_REQUEST, error=WRONG_CODE)
-            await disable_totp(db, user)
+                error = "An app you work on requires a second factor: it stays on."
+            elif not await check_second_factor(db, user, clean(data.code, 64), utcnow()):
+                error = WRONG_CODE
+            else:
+                await disable_totp(db, user)
+        if error:
+            return await self._render(request, person.user_id, HTTP_400_BAD_REQUEST, error=error)
         await audit(request, "account.totp_off", person.email or "", None)
         return await self._render(request, person.user_id, notice="Second factor off.")
 
@@ -109,9 +114,10 @@ class AccountController(Controller):
         assert person.user_id is not None
         async with request.app.state.sessionmaker() as db:
             user = await db.get_one(User, person.user_id)
-            if not await check_second_factor(db, user, clean(data.code, 64), utcnow()):
-                return await self._render(request, user.id, HTTP_400_BAD_REQUEST, error=WRONG_CODE)
-            codes = await regenerate_codes(db, user)
+            ok = await check_second_factor(db, user, clean(data.code, 64), utcnow())
+            codes = await regenerate_codes(db, user) if ok else None
+        if codes is None:
+            return await self._render(request, person.user_id, HTTP_400_BAD_REQUEST, error=WRONG_CODE)
         await audit(request, "account.recovery_codes", person.email or "", None)
         return await self._render(request, person.user_id, new_codes=codes,
                                   notice="New recovery codes; the old ones no longer work.")
