@@ -33,7 +33,7 @@ def test_k_minus_one_peers_show_nothing() -> None:
 def test_k_peers_show_quartiles_but_not_p90() -> None:
     answer = benchmark(snapshot(*FIVE), "t3", "stickiness", "industry", quartiles=True)
     assert answer.available and answer.peers == 5 and answer.group == "retail"
-    assert (answer.value, answer.percentile, answer.position) == (35.0, 50, "p50_p75")
+    assert (answer.value, answer.percentile, answer.position) == (35.0, 50, "at_p50")
     assert (answer.p25, answer.p50, answer.p75, answer.p90) == (20.0, 35.0, 40.0, None)
 
 
@@ -53,7 +53,7 @@ def test_a_larger_k_hides_a_group_of_five() -> None:
 
 def test_tenant_admins_get_their_own_position_only() -> None:
     answer = benchmark(snapshot(*FIVE), "t2", "stickiness", "industry", quartiles=False)
-    assert answer.available and (answer.value, answer.percentile, answer.position) == (20.0, 30, "p25_p50")
+    assert answer.available and (answer.value, answer.percentile, answer.position) == (20.0, 30, "at_p25")
     assert (answer.p25, answer.p50, answer.p75, answer.p90) == (None, None, None, None)
 
 

@@ -41,7 +41,7 @@ async def test_k_minus_one_peers_show_nothing_and_k_show_quartiles(client: Async
     shown = (await benchmark(client, app.secret_key, tenant="r2", metric="stickiness", peer_group="industry")).json()
     values = sorted(stickiness(i) for i in range(1, 6))  # 3.3, 5.0, 6.7, 8.3, 10.0
     assert shown["available"] and shown["peers"] == 5 and shown["group"] == "retail"
-    assert (shown["value"], shown["percentile"], shown["position"]) == (stickiness(2), 30, "p25_p50")
+    assert (shown["value"], shown["percentile"], shown["position"]) == (stickiness(2), 30, "at_p25")
     assert (shown["p25"], shown["p50"], shown["p75"]) == (round(values[1]), round(values[2]), round(values[3]))
     assert "p90" not in shown  # it would lean on the largest value below 11 peers
 

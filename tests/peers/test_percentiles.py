@@ -49,6 +49,8 @@ def test_spares_extremes_withholds_p90_below_eleven_values() -> None:
 def test_position_among_the_cuts() -> None:
     cuts = {25: 20.0, 50: 35.0, 75: 40.0, 90: 46.0}
     assert [position(v, cuts) for v in (10, 20, 36, 40, 45.9, 46, 60)] == [
-        "below_p25", "p25_p50", "p50_p75", "p75_p90", "p75_p90", "above_p90", "above_p90"]
+        "below_p25", "at_p25", "p50_p75", "at_p75", "p75_p90", "at_p90", "above_p90"]
     assert position(41, {25: 20.0, 50: 35.0, 75: 40.0}) == "above_p75"
+    assert position(100, {25: 100.0, 50: 100.0, 75: 100.0}) == "at_p50"  # everyone tied at 100%
+    assert position(100, {25: 90.0, 50: 100.0, 75: 100.0}) == "at_p75"
     assert position(41, {50: 35.0}) is None

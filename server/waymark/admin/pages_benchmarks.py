@@ -34,8 +34,10 @@ _Group = Annotated[PeerGroup, QueryParameter(description="Peers: the whole app, 
 _Scope = NamedDependency[Scope]
 _GROUP_LABELS = {"all": "All tenants", "industry": "Industry", "plan": "Plan", "size": "Size band"}
 _POSITIONS = {
-    "below_p25": "below the 25th percentile", "p25_p50": "between the 25th and 50th percentiles",
-    "p50_p75": "between the 50th and 75th percentiles", "p75_p90": "between the 75th and 90th percentiles",
+    "below_p25": "below the 25th percentile", "at_p25": "at the 25th percentile",
+    "p25_p50": "between the 25th and 50th percentiles", "at_p50": "at the median",
+    "p50_p75": "between the 50th and 75th percentiles", "at_p75": "at the 75th percentile",
+    "p75_p90": "between the 75th and 90th percentiles", "at_p90": "at the 90th percentile",
     "above_p90": "above the 90th percentile", "above_p75": "above the 75th percentile",
 }
 

@@ -73,7 +73,7 @@ def hidden_message(
         field = "size (size, employees or seats)" if kind == "size" else kind
         return f"This tenant has no {field} in its metadata, so it belongs to no {kind} peer group."
     if reason == "no_data":
-        return f"This tenant has no {label.lower()} figure for the period: {info(metric).base} is zero."
+        return f"This tenant has no {label.lower()} figure for the period: it has no {info(metric).base}."
     where = "the app" if kind == "all" else f"this {_KIND_WORDS[kind]} group" if own else "this group"
     return (f"Hidden: only {peers} tenant{'s' if peers != 1 else ''} of {where} "
             f"{'has' if peers == 1 else 'have'} a {label.lower()} figure, and benchmarks need at least {k} "

@@ -27,9 +27,11 @@ __all__ = [
 PUBLISHED: tuple[int, ...] = (25, 50, 75, 90)
 """The percentiles a benchmark publishes."""
 
-Position = Literal["below_p25", "p25_p50", "p50_p75", "p75_p90", "above_p90", "above_p75"]
-"""Where a value falls among the published percentiles (on a boundary: the upper band); ``above_p75`` when
-p90 is not published."""
+Position = Literal[
+    "below_p25", "at_p25", "p25_p50", "at_p50", "p50_p75", "at_p75", "p75_p90", "at_p90", "above_p90", "above_p75",
+]
+"""Where a value falls among the published percentiles: between two, or at one (ties, such as many tenants at
+100%, sit at the percentile rather than above it); ``above_p75`` when p90 is not published."""
 
 
 def percentile(ordered: Sequence[float], q: float) -> float:
@@ -67,16 +69,21 @@ def percentile_rank(values: Sequence[float], own: float) -> float:
     return 100 * (below + equal / 2) / len(values)
 
 
+_AT: dict[int, Position] = {25: "at_p25", 50: "at_p50", 75: "at_p75", 90: "at_p90"}
+_BELOW: dict[int, Position] = {25: "below_p25", 50: "p25_p50", 75: "p50_p75", 90: "p75_p90"}
+
+
 def position(value: float, cuts: dict[int, float]) -> Position | None:
-    """The band of ``value`` among the published percentiles ``cuts`` (25, 50, 75 needed; 90 when published)."""
+    """The band of ``value`` among the published percentiles ``cuts`` (25, 50, 75 needed; 90 when published).
+
+    A value equal to several of them (ties) is placed at the middle one of those.
+    """
     if not all(q in cuts for q in (25, 50, 75)):
         return None
-    if value < cuts[25]:
-        return "below_p25"
-    if value < cuts[50]:
-        return "p25_p50"
-    if value < cuts[75]:
-        return "p50_p75"
-    if 90 not in cuts:
-        return "above_p75"
-    return "p75_p90" if value < cuts[90] else "above_p90"
+    equal = [q for q in sorted(cuts) if cuts[q] == value]
+    if equal:
+        return _AT[equal[len(equal) // 2]]
+    above = next((q for q in sorted(cuts) if value < cuts[q]), None)
+    if above is not None:
+        return _BELOW[above]
+    return "above_p90" if 90 in cuts else "above_p75"
