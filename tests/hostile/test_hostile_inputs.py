@@ -552,3 +552,44 @@ async def test_archive_prune_and_next_url(client: AsyncTestClient, keys: tuple[s
         if response.status_code == 200:
             problems.append(f"push next_url={label}: accepted")
     assert not problems, "\n".join(problems)
+
+
+FORM_VALUES = {**STRINGS, "10kb": "p" * 10_240, "1mb": "p" * 1_048_576, "empty": "", "unicode": "é\u202e\U0001f600",
+               "crlf": "a@example.com\r\nBcc: x@example.com"}
+
+
+async def test_login_and_invitation_forms(client: AsyncTestClient, settings: Settings) -> None:
+    """The admin's forms answer a page (4xx at worst) to any value, never a 5xx."""
+    from tests.access.helpers import add_person, csrf_token, owner, sign_in
+
+    app = await make_app(settings)
+    await add_person(settings, "owner@example.com", owner(app.id))
+    problems: list[str] = []
+
+    def page_check(response: Any, what: str) -> None:
+        if response.status_code >= 500 or response.status_code not in (200, 303, 400, 401, 404, 413, 429):
+            problems.append(f"{what}: {response.status_code} {response.text[:200]}")
+
+    for label, value in FORM_VALUES.items():
+        for field in ("email", "password", "next"):
+            form = {"email": "owner@example.com", "password": "wrong password", "next": "/admin/", field: value}
+            form["_csrf_token"] = await csrf_token(client)
+            page_check(await client.post("/admin/login", data=form, follow_redirects=False), f"login {field}={label}")
+    await sign_in(client, "owner@example.com")
+    people = f"/admin/apps/{app.id}/people"
+    token = await csrf_token(client, people)
+    for label, value in FORM_VALUES.items():
+        for field in ("email", "role", "tenant"):
+            form = {"email": "new@example.com", "role": "analyst", "tenant": "", field: value, "_csrf_token": token}
+            page_check(await client.post(f"{people}/invite", data=form), f"invite {field}={label}")
+        encoded = quote(value, safe="")
+        paths = [] if len(value) > 16_384 else [f"/admin/{kind}/{encoded}" for kind in ("invite", "reset")]
+        for path in paths:
+            page_check(await client.get(path), f"GET {path[:40]}")
+            page_check(await client.post(path, data={"password": value, "confirm": value, "_csrf_token": token}),
+                       f"POST {path[:40]}")
+    for label, value in STRINGS.items():
+        response = await client.post("/api/v1/people/invitations", json={"email": value, "role": "analyst"},
+                                     headers={"Authorization": f"Bearer {(await make_app(settings)).secret_key}"})
+        problems += check(response, f"API invitation email={label}")
+    assert not problems, "\n".join(problems)
