@@ -170,7 +170,7 @@ def create_app(
             Router(path="/", middleware=[DefineMiddleware(CSRFMiddleware, config=access.csrf)], route_handlers=[
                 admin_router(),
                 *access.route_handlers,
-            ]),
+            ], exception_handlers=access.admin_exception_handlers),
             *extra_route_handlers,
         ],
         openapi_config=openapi_config(),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar.testing import AsyncTestClient
 
-from tests.access.helpers import PASSWORD, add_person, owner, post_form, sign_in
+from tests.access.helpers import PASSWORD, add_person, csrf_token, owner, post_form, sign_in
 from tests.support import make_app
 from waymark.settings import Settings
 
@@ -58,4 +58,13 @@ async def test_a_form_post_without_the_csrf_token_is_refused(client: AsyncTestCl
     answer = await client.post("/admin/login", data={"email": "a@example.com", "password": PASSWORD},
                                follow_redirects=False)
     assert answer.status_code == 403
+    assert answer.headers["content-type"].startswith("text/html") and "security token" in answer.text
     assert "waymark_session" not in answer.cookies
+    # a token from another browser (its own CSRF cookie) does not pass either
+    stolen = await csrf_token(client)
+    client.cookies.clear()
+    crossed = await client.post("/admin/login", data={"email": "a@example.com", "password": PASSWORD,
+                                                     "_csrf_token": stolen}, follow_redirects=False)
+    assert crossed.status_code == 403
+    # the public API is not CSRF-checked (it takes keys, not cookies)
+    assert (await client.post("/api/v1/people/invitations", json={})).status_code == 401

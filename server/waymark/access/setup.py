@@ -6,10 +6,12 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from litestar import Request, Response
+from litestar import MediaType, Request, Response
 from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
-from litestar.response import Redirect
+from litestar.exceptions import PermissionDeniedException
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_403_FORBIDDEN
 from litestar.types import ControllerRouterHandler
 from redis.asyncio import Redis
 from sqlalchemy import select
@@ -55,6 +57,12 @@ def _to_login(request: Request[Any, Any, Any], exc: LoginRequired) -> Response[A
     return Redirect(login_url(exc.next_path), status_code=303)
 
 
+def _forbidden(_: Request[Any, Any, Any], exc: PermissionDeniedException) -> Response[Any]:
+    """On an admin page a refusal is a page (a form posted without its CSRF token, from another site or stale)."""
+    return Template(template_name="access/forbidden.html", status_code=HTTP_403_FORBIDDEN, media_type=MediaType.HTML,
+                    context={"detail": exc.detail})
+
+
 def _to_account(_: Request[Any, Any, Any], __: SecondFactorSetupRequired) -> Response[Any]:
     return Redirect("/admin/account?setup=required", status_code=303)
 
@@ -83,6 +91,8 @@ class AccessSetup:
         self.exception_handlers: dict[type[Exception], Any] = {
             LoginRequired: _to_login, SecondFactorSetupRequired: _to_account,
         }
+        self.admin_exception_handlers: dict[type[Exception], Any] = {PermissionDeniedException: _forbidden}
+        """For the admin's router: errors there answer pages."""
         self.route_handlers: list[ControllerRouterHandler] = [
             LoginController, AccountController, LinkController, PeopleController, AuditController, PeopleApiController,
         ]
