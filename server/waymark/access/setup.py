@@ -12,7 +12,7 @@ from litestar.di import Provide
 from litestar.exceptions import PermissionDeniedException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_403_FORBIDDEN
-from litestar.types import ControllerRouterHandler
+from litestar.types import ControllerRouterHandler, ExceptionHandlersMap
 from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -88,10 +88,10 @@ class AccessSetup:
         self._shared_secret = not settings.secret
         # Litestar reserves the name ``scope`` (the ASGI scope): the page's Scope is ``access_scope``.
         self.dependencies = {"principal": Provide(current_principal), SCOPE_DEPENDENCY: Provide(admin_scope)}
-        self.exception_handlers: dict[type[Exception], Any] = {
+        self.exception_handlers: ExceptionHandlersMap = {
             LoginRequired: _to_login, SecondFactorSetupRequired: _to_account,
         }
-        self.admin_exception_handlers: dict[type[Exception], Any] = {PermissionDeniedException: _forbidden}
+        self.admin_exception_handlers: ExceptionHandlersMap = {PermissionDeniedException: _forbidden}
         """For the admin's router: errors there answer pages."""
         self.route_handlers: list[ControllerRouterHandler] = [
             LoginController, AccountController, LinkController, PeopleController, AuditController, PeopleApiController,
