@@ -49,7 +49,7 @@ async def _render(request: Request[Any, Any, Any], app_id: str, *, notice: str =
         {"title": title, "items": [g for g in guides if g.kind in kinds]} for title, kinds in SECTIONS
     ] + [{"title": "Other", "items": [g for g in guides if g.kind not in known]}]
     return page(request, "apps/content.html", {
-        "app": app, "sections": [s for s in sections if s["items"] or s["title"] != "Other"],
+        "app": app, "groups": [s for s in sections if s["items"] or s["title"] != "Other"],
         "versions": versions, "policies": policies, "notice": notice, "error": error,
         "can_author": principal is not None and principal.allows(Action.AUTHOR, app_id),
     }, status_code=status_code)
@@ -66,12 +66,12 @@ class ContentPage(Controller):
     @post("/{guide_id:str}/archive", status_code=200, guards=[requires(Action.AUTHOR)])
     async def archive(self, request: Request[Any, Any, Any], app_id: FromPath[str], guide_id: FromPath[str]
                       ) -> Template:
-        async with app_session(request.app.state.sessionmaker, app_id) as session:
-            try:
+        try:
+            async with app_session(request.app.state.sessionmaker, app_id) as session:
                 result = await archive(session, app_id, guide_id)
-            except NothingToRollBack as exc:
-                return await _render(request, app_id, error=str(exc), status_code=404)
-            await session.commit()
+                await session.commit()
+        except NothingToRollBack as exc:  # answered once the session is closed: SQLite has one connection
+            return await _render(request, app_id, error=str(exc), status_code=404)
         request.app.state.snapshots.invalidate(app_id)
         if not result.changed:
             return await _render(request, app_id, notice=f"{guide_id} was archived already.")
@@ -83,12 +83,12 @@ class ContentPage(Controller):
     @post("/{guide_id:str}/rollback", status_code=200, guards=[requires(Action.AUTHOR)])
     async def rollback(self, request: Request[Any, Any, Any], app_id: FromPath[str], guide_id: FromPath[str]
                        ) -> Template:
-        async with app_session(request.app.state.sessionmaker, app_id) as session:
-            try:
+        try:
+            async with app_session(request.app.state.sessionmaker, app_id) as session:
                 result = await rollback(session, app_id, guide_id)
-            except NothingToRollBack as exc:
-                return await _render(request, app_id, error=str(exc), status_code=409)
-            await session.commit()
+                await session.commit()
+        except NothingToRollBack as exc:
+            return await _render(request, app_id, error=str(exc), status_code=409)
         request.app.state.snapshots.invalidate(app_id)
         await audit(request, "guide.rollback", f"{guide_id} -> v{result.version}", app_id)
         return await _render(request, app_id, notice=f"{guide_id} is rolled back: v{result.version} is published.")

@@ -78,12 +78,12 @@ class KeysPage(Controller):
     @post("/secret-keys/{key_id:int}/rotate", status_code=200)
     async def rotate_key(self, request: Request[Any, Any, Any], app_id: FromPath[str], key_id: FromPath[int]
                          ) -> Template:
-        async with app_session(request.app.state.sessionmaker, app_id) as session:
-            try:
+        try:
+            async with app_session(request.app.state.sessionmaker, app_id) as session:
                 new, old = await rotate_secret_key(session, app_id, key_id)
-            except NoSuchKey:
-                return await _render(request, app_id, error="That key is already revoked.", status_code=404)
-            await session.commit()
+                await session.commit()
+        except NoSuchKey:  # answered once the session is closed: SQLite has one connection
+            return await _render(request, app_id, error="That key is already revoked.", status_code=404)
         await audit(request, "secret_key.rotate", f"{old} -> {new.prefix}", app_id)
         return await _render(request, app_id, new_key=new,
                              notice=f"Key {old}… is revoked and no longer works; {new.prefix}… replaces it.")
@@ -91,12 +91,12 @@ class KeysPage(Controller):
     @post("/secret-keys/{key_id:int}/revoke", status_code=200)
     async def revoke_key(self, request: Request[Any, Any, Any], app_id: FromPath[str], key_id: FromPath[int]
                          ) -> Template:
-        async with app_session(request.app.state.sessionmaker, app_id) as session:
-            try:
+        try:
+            async with app_session(request.app.state.sessionmaker, app_id) as session:
                 old = await revoke_secret_key(session, app_id, key_id)
-            except NoSuchKey:
-                return await _render(request, app_id, error="That key is already revoked.", status_code=404)
-            await session.commit()
+                await session.commit()
+        except NoSuchKey:
+            return await _render(request, app_id, error="That key is already revoked.", status_code=404)
         await audit(request, "secret_key.revoke", old, app_id)
         return await _render(request, app_id, notice=f"Key {old}… is revoked: it no longer works anywhere.")
 

@@ -104,10 +104,11 @@ class PrivacyPage(Controller):
             return await _render(request, app_id, error="Visitor: give the visitor's id.", status_code=400)
         async with app_session(request.app.state.sessionmaker, app_id) as session:
             record = await erase_visitor(session, app_id, visitor)
-            if record is None:
-                return await _render(request, app_id, status_code=404,
-                                     error=f"No data is stored for visitor {visitor!r}, and it was never erased.")
-            await session.commit()
+            if record is not None:
+                await session.commit()
+        if record is None:
+            return await _render(request, app_id, status_code=404,
+                                 error=f"No data is stored for visitor {visitor!r}, and it was never erased.")
         await audit(request, "visitor.erase", visitor, app_id)
         return await _render(request, app_id, notice=(
             f"Visitor {visitor} erased: {record.events_deleted} events deleted; "
