@@ -21,6 +21,8 @@ class GuideDailyStat(AppScoped, Base):
         Index("ix_guide_daily_stats_app_day", "app_id", "day", "guide_id", "visitor_id", "seen", "completed"),
         # Aliases, a late tenant and erasure find one visitor's rows.
         Index("ix_guide_daily_stats_app_visitor", "app_id", "visitor_id"),
+        # A lift report: each visitor's first day seen, in visitor order, from the index alone.
+        Index("ix_guide_daily_stats_app_guide_visitor", "app_id", "guide_id", "visitor_id", "day", "seen"),
     )
 
     app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True)

@@ -6,10 +6,10 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
-from sqlalchemy import func, select
+from sqlalchemy import Date, String, case, cast, column, func, select, values
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from waymark.clock import as_utc
@@ -26,7 +26,9 @@ __all__ = ["HoldoutRecorder", "LiftUnavailable", "lift_csv", "lift_report"]
 
 _REMEMBERED = 100_000
 _IDS_A_QUERY = 10_000
-"""Units in one IN list: below SQLite's and asyncpg's limits on bound parameters."""
+"""Tenants in one IN list: below SQLite's and asyncpg's limits on bound parameters."""
+_WINDOWS_A_QUERY = 5_000
+"""Visitors' goal windows in one VALUES list (three parameters each)."""
 
 
 class LiftUnavailable(LookupError):
@@ -74,6 +76,97 @@ def _unit(by_tenant: bool, visitor: str, tenant: str | None) -> Unit:
     return ("tenant", tenant) if by_tenant and tenant else ("visitor", visitor)
 
 
+def _goal_rows(app_id: str, kind: str, key: str) -> list[Any]:
+    """The goal's rows of the daily roll-up: a page counts when viewed (time alone is no visit)."""
+    used = [DailyUsage.app_id == app_id, DailyUsage.kind == kind, DailyUsage.key == key]
+    return [*used, DailyUsage.count > 0] if kind == "page" else used
+
+
+async def _visitor_arm(session: AsyncSession, app_id: str, guide_id: str, kind: str, key: str, days: int,
+                      arm: Literal["shown", "held"]) -> LiftArm:
+    """An arm of visitors, and those who reached the goal within ``days`` of their start, counted by the database.
+
+    Each visitor's window comes from the tables themselves (first day seen, or held out), and
+    the goal is one index probe per visitor (``ix_daily_usage_goal``): nothing crosses the wire
+    but the count, however large the arm.
+    """
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    held = select(GuideHoldout.visitor_id).where(GuideHoldout.app_id == app_id, GuideHoldout.guide_id == guide_id)
+    if arm == "held":
+        start = func.date(GuideHoldout.held_at) if sqlite else cast(func.timezone("UTC", GuideHoldout.held_at), Date)
+        units = select(GuideHoldout.visitor_id.label("unit"), start.label("start")).where(
+            GuideHoldout.app_id == app_id, GuideHoldout.guide_id == guide_id).subquery()
+    else:
+        units = (
+            select(GuideDailyStat.visitor_id.label("unit"), func.min(GuideDailyStat.day).label("start"))
+            .where(GuideDailyStat.app_id == app_id, GuideDailyStat.guide_id == guide_id, GuideDailyStat.seen > 0,
+                   GuideDailyStat.visitor_id.not_in(held))
+            .group_by(GuideDailyStat.visitor_id).subquery()
+        )
+    stop = func.date(units.c.start, f"+{days} days") if sqlite else units.c.start + days
+    # SELECT day, not *: the index answers alone (no row of daily_usage is read).
+    reached = select(DailyUsage.day).where(*_goal_rows(app_id, kind, key), DailyUsage.visitor_id == units.c.unit,
+                                           DailyUsage.day >= units.c.start, DailyUsage.day <= stop).exists()
+    n, hits = (await session.execute(
+        select(func.count(), func.sum(case((reached, 1), else_=0))).select_from(units))).one()
+    return LiftArm(n=int(n), reached=int(hits or 0), rate=rate(int(hits or 0), int(n)))
+
+
+async def _tenant_arms(session: AsyncSession, app_id: str, guide_id: str, kind: str, key: str, window: timedelta
+                       ) -> tuple[LiftArm, LiftArm]:
+    """The arms of a tenant holdout: tenants (visitors without one count alone) and those who reached the goal."""
+    held = _earliest((await session.execute(
+        select(GuideHoldout.visitor_id, GuideHoldout.tenant_id, GuideHoldout.held_at)
+        .where(GuideHoldout.app_id == app_id, GuideHoldout.guide_id == guide_id)
+    )).all(), True)
+    # Who saw it, and on which day first: from the guide figures' day rows (never the raw events).
+    shown = _earliest(((visitor, tenant or None, datetime.combine(day, time(), UTC)) for visitor, tenant, day in (
+        await session.execute(
+            select(GuideDailyStat.visitor_id, func.max(GuideDailyStat.tenant_id), func.min(GuideDailyStat.day))
+            .where(GuideDailyStat.app_id == app_id, GuideDailyStat.guide_id == guide_id, GuideDailyStat.seen > 0)
+            .group_by(GuideDailyStat.visitor_id)
+        )).all()), True)
+    shown = {u: d for u, d in shown.items() if u not in held}
+    arms = []
+    for starts in (shown, held):
+        reached = await _reached(session, app_id, kind, key, starts, window)
+        arms.append(LiftArm(n=len(starts), reached=reached, rate=rate(reached, len(starts))))
+    return arms[0], arms[1]
+
+
+async def _reached(session: AsyncSession, app_id: str, kind: str, key: str, starts: dict[Unit, date],
+                   window: timedelta) -> int:
+    """How many units of a tenant holdout reached the goal on their start day or within ``window`` after.
+
+    Tenants (few): their goal days. Visitors without a tenant: one index probe each, their
+    windows sent along as a VALUES list.
+    """
+    used = _goal_rows(app_id, kind, key)
+    visitors = sorted((unit, start, start + window) for (kind_of, unit), start in starts.items()
+                      if kind_of == "visitor")
+    reached = 0
+    for at in range(0, len(visitors), _WINDOWS_A_QUERY):
+        arms = values(column("unit", String), column("start", Date), column("stop", Date), name="arms").data(
+            visitors[at:at + _WINDOWS_A_QUERY]).cte("arms")
+        reached += int(await session.scalar(select(func.count()).select_from(arms).where(select(DailyUsage.day).where(
+            *used, DailyUsage.visitor_id == arms.c.unit, DailyUsage.day >= arms.c.start,
+            DailyUsage.day <= arms.c.stop).exists())) or 0)
+    tenants = {unit: start for (kind_of, unit), start in starts.items() if kind_of == "tenant"}
+    ids = sorted(tenants)
+    goal_days: dict[str, list[date]] = {}
+    for at in range(0, len(ids), _IDS_A_QUERY):
+        rows = (await session.execute(
+            select(DailyUsage.tenant_id, DailyUsage.day)
+            .where(*used, DailyUsage.tenant_id.in_(ids[at:at + _IDS_A_QUERY]),
+                   DailyUsage.day >= min(tenants.values()), DailyUsage.day <= max(tenants.values()) + window)
+            .group_by(DailyUsage.tenant_id, DailyUsage.day)
+        )).all()
+        for tenant, day in rows:
+            goal_days.setdefault(tenant, []).append(day)
+    return reached + sum(1 for tenant, start in tenants.items()
+                         if any(start <= day <= start + window for day in goal_days.get(tenant, ())))
+
+
 def _earliest(rows: Iterable[tuple[str, str | None, datetime]], by_tenant: bool) -> dict[Unit, date]:
     starts: dict[Unit, date] = {}
     for visitor, tenant, moment in rows:
@@ -111,44 +204,11 @@ async def lift_report(session: AsyncSession, app_id: str, guide_id: str) -> Lift
     kind: Literal["page", "feature", "event"] = "page" if goal.page else "feature" if goal.feature else "event"
     key = goal.page or goal.feature or goal.event or ""
     by_tenant = guide.hold_out is not None and guide.hold_out.unit == "tenant"
-    held = _earliest((await session.execute(
-        select(GuideHoldout.visitor_id, GuideHoldout.tenant_id, GuideHoldout.held_at)
-        .where(GuideHoldout.app_id == app_id, GuideHoldout.guide_id == guide_id)
-    )).all(), by_tenant)
-    # Who saw it, and on which day first: from the guide figures' day rows (never the raw events).
-    shown = _earliest(((visitor, tenant or None, datetime.combine(day, time(), UTC)) for visitor, tenant, day in (
-        await session.execute(
-            select(GuideDailyStat.visitor_id, func.max(GuideDailyStat.tenant_id), func.min(GuideDailyStat.day))
-            .where(GuideDailyStat.app_id == app_id, GuideDailyStat.guide_id == guide_id, GuideDailyStat.seen > 0)
-            .group_by(GuideDailyStat.visitor_id)
-        )).all()), by_tenant)
-    shown = {u: d for u, d in shown.items() if u not in held}
-    window = timedelta(days=goal.days)
-    reached_days: dict[Unit, list[date]] = {}
-    starts = [*held.values(), *shown.values()]
-    if starts:
-        # Only the arms' units' goal rows: index probes (ix_daily_usage_goal), however much else was done.
-        units = [*held, *shown]
-        for column, name in ((DailyUsage.visitor_id, "visitor"), (DailyUsage.tenant_id, "tenant")):
-            ids = sorted(unit for kind_of, unit in units if kind_of == name)
-            for at in range(0, len(ids), _IDS_A_QUERY):
-                rows = (await session.execute(
-                    select(DailyUsage.visitor_id, DailyUsage.tenant_id, DailyUsage.day)
-                    .where(DailyUsage.app_id == app_id, DailyUsage.kind == kind, DailyUsage.key == key,
-                           column.in_(ids[at:at + _IDS_A_QUERY]), DailyUsage.count > 0,
-                           DailyUsage.day >= min(starts), DailyUsage.day <= max(starts) + window)
-                )).all()
-                for visitor, tenant, day in rows:
-                    reached_days.setdefault(_unit(by_tenant, visitor, tenant or None), []).append(day)
-
-    def arm(starts: dict[Unit, date]) -> LiftArm:
-        reached = sum(
-            1 for unit, start in starts.items()
-            if any(start <= day <= start + window for day in reached_days.get(unit, ()))
-        )
-        return LiftArm(n=len(starts), reached=reached, rate=rate(reached, len(starts)))
-
-    shown_arm, held_arm = arm(shown), arm(held)
+    if by_tenant:
+        shown_arm, held_arm = await _tenant_arms(session, app_id, guide_id, kind, key, timedelta(days=goal.days))
+    else:
+        shown_arm = await _visitor_arm(session, app_id, guide_id, kind, key, goal.days, "shown")
+        held_arm = await _visitor_arm(session, app_id, guide_id, kind, key, goal.days, "held")
     difference = two_proportion_difference(shown_arm.reached, shown_arm.n, held_arm.reached, held_arm.n)
     return LiftReport(
         guide=guide_id, unit="tenant" if by_tenant else "visitor",

@@ -44,6 +44,8 @@ def upgrade() -> None:
         batch_op.create_index('ix_guide_daily_stats_app_day',
                               ['app_id', 'day', 'guide_id', 'visitor_id', 'seen', 'completed'], unique=False)
         batch_op.create_index('ix_guide_daily_stats_app_visitor', ['app_id', 'visitor_id'], unique=False)
+        batch_op.create_index('ix_guide_daily_stats_app_guide_visitor',
+                              ['app_id', 'guide_id', 'visitor_id', 'day', 'seen'], unique=False)
     op.create_table(
         'guide_runs',
         sa.Column('app_id', sa.String(length=32), nullable=False),
@@ -87,6 +89,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_guide_runs_app_visitor')
     op.drop_table('guide_runs')
     with op.batch_alter_table('guide_daily_stats', schema=None) as batch_op:
+        batch_op.drop_index('ix_guide_daily_stats_app_guide_visitor')
         batch_op.drop_index('ix_guide_daily_stats_app_visitor')
         batch_op.drop_index('ix_guide_daily_stats_app_day')
     op.drop_table('guide_daily_stats')
