@@ -138,14 +138,26 @@ def test_summary_inputs_agree_with_exact_ones_on_small_sets() -> None:
     rows = []
     for n in range(1, 61):
         who = {v for d, _, v, _, _ in active if d == day(n)}
-        rows.append((day(n), "active", "", len(who), 2 * len(who), 10 * len(who), 0, sketch_of(who) if who else None))
+        rows.append((day(n), "active", "", len(who), 2 * len(who), 10 * len(who), 0, sketch_of(who) if who else None,
+                     None, None))
         users = {v for d, v, *_ in keyed if d == day(n)}
         if users:
-            rows.append((day(n), "feature", "export", len(users), len(users), 0, 0, sketch_of(users)))
-    summarised = summary_inputs(rows, [], start, end)
+            rows.append((day(n), "feature", "export", len(users), len(users), 0, 0, sketch_of(users), None, None))
+    summarised = summary_inputs(rows, None, [], start, end)  # no stored windows: unions of the sketches
     for name in ("days", "dau", "wau", "mau", "events", "ms", "active_visitors", "keys"):
         assert getattr(summarised, name) == getattr(exact, name), name
     assert summarised.estimated and not exact.estimated
+    # stored windows (as the refresh writes them) are used as they are, without the days before the range
+    stored = [(r[0], *r[1:8], 100 + i, 200 + i) if r[1] == "active" and r[0] >= start else r
+              for i, r in enumerate(rows)]
+    in_range = [r for r in stored if r[0] >= start]
+    taken = summary_inputs(in_range, ([1, 2] + [0] * 28, [3, 0, 1]), [], start, end)
+    assert taken.wau == [r[8] for r in in_range if r[1] == "active"] and taken.dau == exact.dau
+    assert taken.days_active[:2] == [1, 2] and taken.bands == Counter({"1–4": 3, "13+": 1})
+    # one day of the range without its stored windows: every window is a union of the sketches again
+    unfinished = [(*r[:8], None, None) if r[0] == start and r[1] == "active" else r for r in stored]
+    again = summary_inputs(unfinished, None, [], start, end)
+    assert (again.wau, again.mau) == (exact.wau, exact.mau)
 
 
 def test_sketches_are_exact_when_small_and_close_when_large() -> None:

@@ -1,6 +1,6 @@
 """Bulk loading of events, with their roll-ups, straight into a SQLite file (the demo's and the benchmark's path).
 
-It writes what ``write_events`` would (events, tenants, visitors, ``daily_usage``) with
+It writes what ``write_events`` would (events, tenants, visitors, ``daily_usage``, the guide figures) with
 ``executemany`` in large transactions, and counts roll-ups with the same :class:`Tally` and
 rules as ingestion, so reports cannot tell the two paths apart. Each batch takes the write
 lock first and rereads the rules' fingerprint, so a rule changed meanwhile is honoured.
@@ -20,8 +20,11 @@ from typing import Any, NamedTuple
 import msgspec
 
 from waymark.analytics.bulk_event import BulkEvent as Synthetic
+from waymark.analytics.refresher import refresh_database
 from waymark.analytics.rollups import Tally
 from waymark.analytics.rules import RuleBook
+from waymark.guidestats.fold import FIELDS as GUIDE_FIELDS
+from waymark.guidestats.fold import GuideFold
 
 __all__ = ["BulkLoadError", "bulk_load_sqlite"]
 
@@ -35,6 +38,13 @@ _ADD_USAGE = (
     'ON CONFLICT (app_id, day, tenant_id, visitor_id, kind, "key") '
     "DO UPDATE SET count = count + excluded.count, ms = ms + excluded.ms"
 )
+_ADD_GUIDE = (
+    f"INSERT INTO guide_daily_stats (app_id, guide_id, day, tenant_id, visitor_id, {', '.join(GUIDE_FIELDS)}) "
+    f"VALUES (?, ?, ?, ?, ?, {', '.join('?' for _ in GUIDE_FIELDS)}) "
+    "ON CONFLICT (app_id, guide_id, day, tenant_id, visitor_id) DO UPDATE SET "
+    + ", ".join(f"{f} = max({f}, excluded.{f})" if f == "top_step" else f"{f} = {f} + excluded.{f}"
+                for f in GUIDE_FIELDS)
+)
 _TOUCH_TENANT = (
     "INSERT INTO tenants (app_id, id, meta, first_seen, last_seen, opted_out, drop_fields) "
     "VALUES (?, ?, '{}', ?, ?, 0, '[]') ON CONFLICT (app_id, id) DO UPDATE SET "
@@ -45,6 +55,7 @@ _TOUCH_VISITOR = (
     "ON CONFLICT (app_id, id) DO UPDATE SET tenant_id = coalesce(excluded.tenant_id, tenant_id), "
     "first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)"
 )
+_MARK = "INSERT OR IGNORE INTO summary_marks (app_id, part, day, tenant_id) VALUES (?, ?, ?, ?)"
 _FINGERPRINT = (
     "SELECT (SELECT count(*) FROM page_definitions WHERE app_id = ?1), "
     "(SELECT max(updated_at) FROM page_definitions WHERE app_id = ?1), "
@@ -101,6 +112,10 @@ class _Prepared(NamedTuple):
     usage: list[tuple[Any, ...]]
     tenants: list[tuple[Any, ...]]
     visitors: list[tuple[Any, ...]]
+    marks: list[tuple[Any, ...]]
+    """Summary marks of the (day, tenant) pairs the batch touched (see :mod:`waymark.analytics.summaries`)."""
+    guides: list[tuple[Any, ...]]
+    """Guide figures (:mod:`waymark.guidestats`): the day rows; a showing's start is not kept by this path."""
 
 
 def _connect(path: str) -> sqlite3.Connection:
@@ -118,12 +133,15 @@ def _prepare(app_id: str, chunk: list[Synthetic], book: RuleBook, props: _Props)
     append = rows.append
     visitors: dict[str, list[str]] = {}
     tenants: dict[str, list[str]] = {}
+    guides = GuideFold()
     for e in chunk:
         ts = e.ts.isoformat(" ", "microseconds")
         append((app_id, e.event_id, e.type, e.name, e.visitor, e.tenant, e.guide, e.url, ts, ts, props(e)))
         kind = e.type
         count(kind, e.ts.date(), e.tenant, e.visitor, e.url,
               e.element if kind == "click" else e.name if kind == "track" else e.guide, e.ms)
+        if e.guide and kind.startswith("guide_"):
+            guides.event(kind, e.guide, e.ts.date(), e.tenant, e.visitor, 0, e.ts)
         # first and last seen within the batch; the upsert keeps the earliest first and the latest last
         visitors.setdefault(e.visitor, [e.tenant, ts, ts])[2] = ts
         if e.tenant:
@@ -136,7 +154,15 @@ def _prepare(app_id: str, chunk: list[Synthetic], book: RuleBook, props: _Props)
          for (day, tenant, visitor, kind, key), (c, ms) in tally.rows.items()],
         [(app_id, t, first, last) for t, (first, last) in tenants.items()],
         [(app_id, v, t or None, first, last) for v, (t, first, last) in visitors.items()],
+        _marks(app_id, {(day, tenant) for day, tenant, _, kind, _ in tally.rows if kind == "active"}),
+        [(app_id, guide, day.isoformat(), tenant, visitor, *values)
+         for (guide, day, tenant, visitor), values in guides.rows.items()],
     )
+
+
+def _marks(app_id: str, touched: set[tuple[Any, str]]) -> list[tuple[Any, ...]]:
+    days = {(app_id, "day", day.isoformat(), "") for day, _ in touched}
+    return sorted(days | {(app_id, "tenant", day.isoformat(), tenant) for day, tenant in touched})
 
 
 def _write(conn: sqlite3.Connection, batch: _Prepared) -> int:
@@ -147,6 +173,8 @@ def _write(conn: sqlite3.Connection, batch: _Prepared) -> int:
     conn.executemany(_ADD_USAGE, batch.usage)
     conn.executemany(_TOUCH_TENANT, batch.tenants)
     conn.executemany(_TOUCH_VISITOR, batch.visitors)
+    conn.executemany(_MARK, batch.marks)
+    conn.executemany(_ADD_GUIDE, batch.guides)
     return len(batch.events)
 
 
@@ -186,9 +214,16 @@ def _prepared_batches(path: str, app_id: str, make_events: Callable[[], Iterable
         worker.join()
 
 
+def _summarized(path: str, stored: int, summarize: bool) -> int:
+    if summarize and stored:
+        refresh_database(f"sqlite+aiosqlite:///{path}")
+    return stored
+
+
 def bulk_load_sqlite(
     path: str, app_id: str, events: Iterable[Synthetic] | Callable[[], Iterable[Synthetic]], *,
     batch: int = 100_000, on_batch: Callable[[int], None] | None = None, parallel: bool = False,
+    summarize: bool = True,
 ) -> int:
     """Store events (fresh ids) and add their roll-ups, ``batch`` events per transaction; returns the count.
 
@@ -197,6 +232,7 @@ def bulk_load_sqlite(
     batch while this one writes, which nearly halves the time on two cores; a batch counted
     with rules that changed before it was written is refused. Raises BulkLoadError if the app
     does not exist or an event id is already stored (nothing of that batch is kept).
+    ``summarize``: bring the report summaries up to date at the end (they are marked as it goes).
     """
     conn = _connect(path)
     try:
@@ -217,7 +253,7 @@ def bulk_load_sqlite(
                     raise
                 if on_batch is not None:
                     on_batch(len(prepared.events))
-            return stored
+            return _summarized(path, stored, summarize)
         props = _Props()
         book: RuleBook | None = None
         stream = iter(events() if callable(events) else events)
@@ -232,6 +268,6 @@ def bulk_load_sqlite(
                 raise
             if on_batch is not None:
                 on_batch(len(chunk))
-        return stored
+        return _summarized(path, stored, summarize)
     finally:
         conn.close()

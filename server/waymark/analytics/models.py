@@ -21,8 +21,8 @@ __all__ = ["AppDay", "SummaryMark", "TenantDay"]
 
 
 class SummaryMark(AppScoped, Base):
-    """Something to recompute: the app's ``day`` (``part="day"``, tenant ``""``) or one tenant's trailing
-    figures from ``day`` on (``part="tenant"``).
+    """Something to recompute: the app's ``day`` (``part="day"``, tenant ``""``), one tenant's trailing
+    figures from ``day`` on (``part="tenant"``), or the app's trailing figures on ``day`` (``part="rolling"``).
 
     Written by ingestion (insert-or-ignore, in the ingest transaction) and by whatever else changes
     ``daily_usage``; deleted by the refresh that recomputes what it names.
@@ -55,6 +55,14 @@ class AppDay(AppScoped, Base):
     """Of ``visitors``, those first seen that day (``active`` only)."""
     sketch: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     """The day's visitors as a HyperLogLog sketch: unions over days give distinct counts over a range."""
+    wau: Mapped[int | None] = mapped_column(Integer, default=None)
+    """Distinct visitors in the 7 days up to ``day`` (``active`` only; None until computed)."""
+    mau: Mapped[int | None] = mapped_column(Integer, default=None)
+    """Distinct visitors in the 30 days up to ``day`` (``active`` only; None until computed)."""
+    days_hist: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
+    """``[n1, …, n30]`` over the app's tenants on ``day`` (``active`` only; None until computed)."""
+    bands: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
+    """Tenants active on 1–4, 5–12 and 13+ of the 30 days up to ``day`` (``active`` only)."""
 
 
 class TenantDay(AppScoped, Base):
@@ -65,7 +73,11 @@ class TenantDay(AppScoped, Base):
     """
 
     __tablename__ = "tenant_days"
-    __table_args__ = (Index("ix_tenant_days_app_tenant_day", "app_id", "tenant_id", "day"),)
+    __table_args__ = (
+        Index("ix_tenant_days_app_tenant_day", "app_id", "tenant_id", "day"),
+        # On SQLite the rows are kept in key order, so one day's rows of every tenant sit together.
+        {"sqlite_with_rowid": False},
+    )
 
     app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)

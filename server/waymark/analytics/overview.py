@@ -11,12 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.analytics.models import AppDay, TenantDay
-from waymark.analytics.overview_math import ActiveRow, Inputs, KeyRow, assemble, exact_inputs, summary_inputs
+from waymark.analytics.overview_math import (
+    ActiveRow,
+    Inputs,
+    KeyRow,
+    assemble,
+    complete,
+    exact_inputs,
+    summary_inputs,
+)
 from waymark.analytics.overview_schemas import Overview, Publication
 from waymark.analytics.segments import SegmentMembers, segment_members
 from waymark.analytics.stickiness import MONTH
@@ -29,7 +38,6 @@ __all__ = ["overview", "overview_csv", "usage_rows"]
 
 _CHUNK = 400
 _TENANTS = 50
-_KEY_KINDS = tuple(k for k in SUMMARY_KINDS if k != "active")
 
 
 def _days(start: date, end: date) -> list[date]:
@@ -72,19 +80,27 @@ async def _exact(session: AsyncSession, app_id: str, tenants: Iterable[str], vis
     return exact_inputs(active, keyed, seen, start, end)
 
 
+_COLUMNS = (AppDay.day, AppDay.kind, AppDay.key, AppDay.visitors, AppDay.count, AppDay.ms, AppDay.new_visitors,
+            AppDay.sketch, AppDay.wau, AppDay.mau)
+
+
 async def _summarised(session: AsyncSession, app_id: str, start: date, end: date) -> Inputs:
-    lead = _days(start - timedelta(days=MONTH - 1), end)
-    rows = list((await session.execute(select(
-        AppDay.day, AppDay.kind, AppDay.key, AppDay.visitors, AppDay.count, AppDay.ms, AppDay.new_visitors,
-        AppDay.sketch,
-    ).where(AppDay.app_id == app_id, AppDay.day.in_(lead), AppDay.kind == "active"))).tuples().all())
-    rows += (await session.execute(select(
-        AppDay.day, AppDay.kind, AppDay.key, AppDay.visitors, AppDay.count, AppDay.ms, AppDay.new_visitors,
-        AppDay.sketch,
-    ).where(AppDay.app_id == app_id, AppDay.day.in_(_days(start, end)), AppDay.kind.in_(_KEY_KINDS)))).tuples().all()
+    """The day summaries of the range; the days before it and the tenants' rows only if the refresh has
+    not stored the trailing figures (a range reaching past the data, or a refresh under way)."""
+    rows: list[Any] = list((await session.execute(select(*_COLUMNS).where(
+        AppDay.app_id == app_id, AppDay.day.in_(_days(start, end)), AppDay.kind.in_(SUMMARY_KINDS)
+    ))).tuples().all())
+    if not complete(rows, start, end):
+        rows += (await session.execute(select(*_COLUMNS).where(
+            AppDay.app_id == app_id, AppDay.day.in_(_days(start - timedelta(days=MONTH - 1), start - timedelta(1))),
+            AppDay.kind == "active"))).tuples().all()
+    rolled = (await session.execute(select(AppDay.days_hist, AppDay.bands).where(
+        AppDay.app_id == app_id, AppDay.day == end, AppDay.kind == "active", AppDay.key == ""))).tuples().first()
+    if rolled is not None and rolled[0] is not None and rolled[1] is not None:
+        return summary_inputs(rows, (rolled[0], rolled[1]), [], start, end)
     ends = (await session.execute(select(TenantDay.active_days, TenantDay.days_hist).where(
         TenantDay.app_id == app_id, TenantDay.day == end))).tuples().all()
-    return summary_inputs(rows, ends, start, end)
+    return summary_inputs(rows, None, ends, start, end)
 
 
 async def _publications(session: AsyncSession, app_id: str, start: date, end: date) -> list[Publication]:

@@ -25,14 +25,17 @@ from waymark.analytics.overview_schemas import (
 from waymark.analytics.sketches import union_count, window_counts
 from waymark.analytics.stickiness import BANDS, MONTH, WEEK, average_ratio, band, days_histogram, trailing_distinct
 
-__all__ = ["ActiveRow", "AppDayRow", "Inputs", "KeyRow", "assemble", "exact_inputs", "summary_inputs"]
+__all__ = ["ActiveRow", "AppDayRow", "Inputs", "KeyRow", "Rolled", "assemble", "complete", "exact_inputs",
+           "summary_inputs"]
 
 ActiveRow = tuple[date, str, str, int, int]
 """(day, tenant, visitor, events, ms): one ``active`` roll-up row."""
 KeyRow = tuple[date, str, str, str, int, int]
 """(day, visitor, kind, key, count, ms): a page, feature, browser or language roll-up row."""
-AppDayRow = tuple[date, str, str, int, int, int, int, bytes | None]
-"""(day, kind, key, visitors, count, ms, new_visitors, sketch): one ``app_days`` row."""
+AppDayRow = tuple[date, str, str, int, int, int, int, bytes | None, int | None, int | None]
+"""(day, kind, key, visitors, count, ms, new_visitors, sketch, wau, mau): one ``app_days`` row."""
+Rolled = tuple[Sequence[int], Sequence[int]]
+"""(days-active histogram, tenants per band) of the range's last day, as the refresh stored them."""
 
 
 def _days(start: date, end: date) -> list[date]:
@@ -100,39 +103,54 @@ def exact_inputs(active: Iterable[ActiveRow], keyed: Iterable[KeyRow], first_see
     )
 
 
-def summary_inputs(app_days: Iterable[AppDayRow], tenant_ends: Iterable[tuple[int, Sequence[int]]],
-                   start: date, end: date) -> Inputs:
-    """Figures from ``app_days`` rows (``active`` from 29 days before ``start``) and, per tenant, its
-    ``tenant_days`` row on ``end`` as (active days, days histogram)."""
+def complete(app_days: Iterable[AppDayRow], start: date, end: date) -> bool:
+    """Whether every day of the range has its stored WAU and MAU (else they are worked out from sketches)."""
+    stored = {row[0] for row in app_days if row[1] == "active" and row[9] is not None}
+    return all(d in stored for d in _days(start, end))
+
+
+def summary_inputs(app_days: Iterable[AppDayRow], rolled: Rolled | None,
+                   tenant_ends: Iterable[tuple[int, Sequence[int]]], start: date, end: date) -> Inputs:
+    """Figures from ``app_days`` rows: their stored WAU and MAU when every day of the range has them (else
+    the ``active`` rows from 29 days before ``start`` on, to union), the stored histogram and bands of
+    ``end`` (``rolled``) or else, per tenant, its ``tenant_days`` row on ``end`` (active days, histogram)."""
+    rows = list(app_days)
+    stored = complete(rows, start, end)
     lead = _days(start - timedelta(days=MONTH - 1), end)
     index = {d: i for i, d in enumerate(lead)}
     n = len(lead)
-    dau, events, ms, new = [0] * n, [0] * n, [0] * n, [0] * n
+    dau, events, ms, new, wau, mau = [0] * n, [0] * n, [0] * n, [0] * n, [0] * n, [0] * n
     sketches: list[bytes | None] = [None] * n
     keys: dict[str, dict[str, tuple[list[bytes | None], list[int]]]] = {}
-    for day, kind, key, visitors, count, spent, fresh, sketch in app_days:
+    for day, kind, key, visitors, count, spent, fresh, sketch, weekly, monthly in rows:
         i = index.get(day)
         if i is None:
             continue
         if kind == "active":
             dau[i], events[i], ms[i], new[i], sketches[i] = visitors, count, spent, fresh, sketch
+            wau[i], mau[i] = weekly or 0, monthly or 0
         elif day >= start:
             blobs, sums = keys.setdefault(kind, {}).setdefault(key, ([], [0, 0]))
             blobs.append(sketch)
             sums[0] += count
             sums[1] += spent
     skip = MONTH - 1
-    weekly, monthly = window_counts(sketches, WEEK), window_counts(sketches, MONTH)
+    if not stored:
+        wau, mau = window_counts(sketches, WEEK), window_counts(sketches, MONTH)
     histogram = [0] * MONTH
     bands: Counter[str] = Counter()
-    for active_days, hist in tenant_ends:
-        for k, count in enumerate(hist[:MONTH]):
-            histogram[k] += int(count)
-        named = band(active_days)
-        if named:
-            bands[named] += 1
+    if rolled is not None:
+        histogram = [int(x) for x in rolled[0][:MONTH]] + [0] * max(0, MONTH - len(rolled[0]))
+        bands.update({name: int(count) for name, count in zip(BANDS, rolled[1], strict=False) if count})
+    else:
+        for active_days, hist in tenant_ends:
+            for k, count in enumerate(hist[:MONTH]):
+                histogram[k] += int(count)
+            named = band(active_days)
+            if named:
+                bands[named] += 1
     return Inputs(
-        days=lead[skip:], dau=dau[skip:], wau=weekly[skip:], mau=monthly[skip:], events=events[skip:],
+        days=lead[skip:], dau=dau[skip:], wau=wau[skip:], mau=mau[skip:], events=events[skip:],
         ms=ms[skip:], new=new[skip:], active_visitors=union_count(sketches[skip:]),
         keys={kind: {k: (s[0], union_count(b), s[1]) for k, (b, s) in found.items()} for kind, found in keys.items()},
         days_active=histogram, bands=bands, estimated=True,

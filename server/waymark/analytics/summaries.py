@@ -23,12 +23,12 @@ from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, delete, func, select, text
+from sqlalchemy import Table, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from waymark.analytics.models import AppDay, SummaryMark, TenantDay
-from waymark.analytics.sketches import sketch_of
-from waymark.analytics.stickiness import MONTH, Cumulative, tenant_day_figures
+from waymark.analytics.sketches import sketch_of, union_count
+from waymark.analytics.stickiness import BANDS, MONTH, WEEK, Cumulative, band, tenant_day_figures
 from waymark.clock import as_utc
 from waymark.db.models import DailyUsage, Visitor
 from waymark.db.upsert import insert_for
@@ -51,6 +51,7 @@ SUMMARY_KINDS = ("active", "page", "feature", "browser", "language")
 """The roll-up kinds an app's day is summarised by."""
 _MARKS: Table = SummaryMark.__table__  # type: ignore[assignment]  # typed FromClause; declarative maps a Table
 _CHUNK = 500
+_ROLLING_PER_COMMIT = 30
 
 
 @cache
@@ -129,9 +130,25 @@ async def _lock(session: AsyncSession, app_id: str) -> None:
         await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"waymark-summaries:{app_id}"})
 
 
+async def _last_day(session: AsyncSession, app_id: str) -> date | None:
+    """The app's latest day with roll-ups (a primary-key lookup)."""
+    return await session.scalar(select(func.max(DailyUsage.day)).where(DailyUsage.app_id == app_id))
+
+
+async def _mark_rolling(session: AsyncSession, app_id: str, first: date, last: date | None) -> None:
+    """The app's trailing figures of ``first`` .. ``last`` (at most 30 days, none past the data) are to be redone."""
+    if last is None:
+        return
+    days = _days(first, min(last, first + timedelta(days=MONTH - 1)))
+    if days:
+        await session.execute(_mark_insert(session.get_bind().dialect.name),
+                              [{"app_id": app_id, "part": "rolling", "day": d, "tenant_id": ""} for d in days])
+
+
 async def refresh_tenant(session: AsyncSession, app_id: str, tenant: str, start: date) -> int:
     """Recompute ``tenant``'s rows from ``start`` on; returns how many rows it now has from there."""
-    last_day = await session.scalar(select(func.max(DailyUsage.day)).where(DailyUsage.app_id == app_id))
+    last_day = await _last_day(session, app_id)
+    await _mark_rolling(session, app_id, start, last_day)  # the app's histogram and bands sum the tenants
     await session.execute(delete(TenantDay).where(
         TenantDay.app_id == app_id, TenantDay.tenant_id == tenant, TenantDay.day >= start))
     if last_day is None or last_day < start - timedelta(days=MONTH - 1):
@@ -174,6 +191,7 @@ async def refresh_day(session: AsyncSession, app_id: str, day: date) -> int:
     seen = await first_days(session, app_id, groups.get(("active", ""), (set(), [0, 0]))[0])
     await session.execute(delete(AppDay).where(AppDay.app_id == app_id, AppDay.day == day))
     values = await asyncio.to_thread(_app_day_values, app_id, day, groups, seen)
+    await _mark_rolling(session, app_id, day, await _last_day(session, app_id))
     if values:
         await session.execute(insert_for(session, AppDay), values)
     return len(values)
@@ -200,6 +218,32 @@ def _app_day_values(app_id: str, day: date, groups: dict[tuple[str, str], tuple[
          "sketch": sketch_of(who)}
         for (kind, key), (who, sums) in sorted(groups.items())
     ]
+
+
+async def refresh_rolling(session: AsyncSession, app_id: str, day: date) -> None:
+    """The app's trailing figures on ``day``: WAU and MAU (unions of the days' sketches), the days-active
+    histogram and the frequency bands (sums over the tenants' rows of that day)."""
+    window = _days(day - timedelta(days=MONTH - 1), day)
+    sketches = dict((await session.execute(select(AppDay.day, AppDay.sketch).where(
+        AppDay.app_id == app_id, AppDay.day.in_(window), AppDay.kind == "active"))).tuples().all())
+    histogram, bands = [0] * MONTH, [0] * len(BANDS)
+    for active_days, hist in (await session.execute(select(TenantDay.active_days, TenantDay.days_hist).where(
+            TenantDay.app_id == app_id, TenantDay.day == day))).tuples().all():
+        for k, n in enumerate(hist[:MONTH]):
+            histogram[k] += int(n)
+        named = band(active_days)
+        if named:
+            bands[BANDS.index(named)] += 1
+    figures = {"wau": union_count(sketches.get(d) for d in window[-WEEK:]),
+               "mau": union_count(sketches.values()), "days_hist": histogram, "bands": bands}
+    done = await session.execute(update(AppDay).where(
+        AppDay.app_id == app_id, AppDay.day == day, AppDay.kind == "active", AppDay.key == "").values(**figures)
+        .execution_options(synchronize_session=False))
+    if not done.rowcount:  # type: ignore[attr-defined]  # DML gives a CursorResult, typed Result
+        # a day without activity within 30 days of some: its row holds only the trailing figures
+        await session.execute(insert_for(session, AppDay), [
+            {"app_id": app_id, "day": day, "kind": "active", "key": "", "visitors": 0, "count": 0, "ms": 0,
+             "new_visitors": 0, "sketch": None, **figures}])
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +289,16 @@ async def refresh_summaries(
             if await _claim(session, app_id, "day", day=day):
                 await refresh_day(session, app_id, day)
                 done_days += 1
+            await session.commit()
+    async with sessionmaker() as session:  # after the days and tenants: what they marked
+        rolling = sorted((await session.scalars(select(SummaryMark.day).where(
+            SummaryMark.app_id == app_id, SummaryMark.part == "rolling"))).all())
+    for i in range(0, len(rolling), _ROLLING_PER_COMMIT):
+        async with sessionmaker() as session:
+            await _lock(session, app_id)
+            for day in rolling[i:i + _ROLLING_PER_COMMIT]:
+                if await _claim(session, app_id, "rolling", day=day):
+                    await refresh_rolling(session, app_id, day)
             await session.commit()
     return Refreshed(days=done_days, tenants=done_tenants)
 

@@ -22,7 +22,7 @@ from waymark.analytics.models import TenantDay
 from waymark.analytics.overview import overview, usage_rows
 from waymark.analytics.overview_schemas import TenantHealth, TenantProfile, TenantsReport, VisitorActivity
 from waymark.analytics.segments import segment_members
-from waymark.analytics.stickiness import MONTH, Cumulative, band, range_average, range_stickiness, trend
+from waymark.analytics.stickiness import MONTH, Cumulative, Trend, band, range_average, range_stickiness, trend
 from waymark.db.models import Tenant
 from waymark.db.scope import Scope
 from waymark.policies.models import PolicyEvidence
@@ -46,22 +46,26 @@ class _Point:
     active_days: int = 0
 
 
-async def _points(session: AsyncSession, app_id: str, tenants: Sequence[str], day: date) -> dict[str, _Point]:
-    """Each tenant's running sums at the end of ``day`` (its row that day, else its latest row before)."""
+async def _points(session: AsyncSession, app_id: str, tenants: Sequence[str], days: Sequence[date]
+                  ) -> dict[date, dict[str, _Point]]:
+    """Each tenant's running sums at the end of each of ``days`` (its row that day, else its latest before)."""
     td = TenantDay
-    found = {t: _Point(Cumulative(a, b, c, d), m, n) for t, a, b, c, d, m, n in (await session.execute(
-        select(td.tenant_id, td.cum_dau_mau, td.cum_wau_mau, td.cum_days, td.cum_dau, td.mau, td.active_days)
-        .where(td.app_id == app_id, td.day == day))).tuples().all()}
-    missing = [t for t in tenants if t not in found]
-    for i in range(0, len(missing), _CHUNK):
-        latest = (select(td.tenant_id, func.max(td.day).label("day"))
-                  .where(td.app_id == app_id, td.tenant_id.in_(missing[i:i + _CHUNK]), td.day < day)
-                  .group_by(td.tenant_id).subquery())
-        rows = (await session.execute(
-            select(td.tenant_id, td.cum_dau_mau, td.cum_wau_mau, td.cum_days, td.cum_dau)
-            .join(latest, and_(td.tenant_id == latest.c.tenant_id, td.day == latest.c.day))
-            .where(td.app_id == app_id))).tuples().all()
-        found.update((t, _Point(Cumulative(a, b, c, d))) for t, a, b, c, d in rows)
+    found: dict[date, dict[str, _Point]] = {day: {} for day in days}
+    for day, t, a, b, c, d, m, n in (await session.execute(
+        select(td.day, td.tenant_id, td.cum_dau_mau, td.cum_wau_mau, td.cum_days, td.cum_dau, td.mau, td.active_days)
+        .where(td.app_id == app_id, td.day.in_(list(days))))).tuples().all():
+        found[day][t] = _Point(Cumulative(a, b, c, d), m, n)
+    for day in days:
+        missing = [t for t in tenants if t not in found[day]]
+        for i in range(0, len(missing), _CHUNK):
+            latest = (select(td.tenant_id, func.max(td.day).label("day"))
+                      .where(td.app_id == app_id, td.tenant_id.in_(missing[i:i + _CHUNK]), td.day < day)
+                      .group_by(td.tenant_id).subquery())
+            rows = (await session.execute(
+                select(td.tenant_id, td.cum_dau_mau, td.cum_wau_mau, td.cum_days, td.cum_dau)
+                .join(latest, and_(td.tenant_id == latest.c.tenant_id, td.day == latest.c.day))
+                .where(td.app_id == app_id))).tuples().all()
+            found[day].update((t, _Point(Cumulative(a, b, c, d))) for t, a, b, c, d in rows)
     return found
 
 
@@ -85,54 +89,81 @@ async def _nps(session: AsyncSession, app_id: str, start: date, end: date) -> di
     return out
 
 
-async def _coverage(session: AsyncSession, app_id: str, tenants: Sequence[str], end: date) -> dict[str, float | None]:
-    """Per tenant: the share of its visitors active in the 30 days up to ``end`` who accepted every current
-    policy that applies to them (policies with no published version are left out)."""
+async def _coverage(session: AsyncSession, app_id: str, monthly: dict[str, int], end: date) -> dict[str, float | None]:
+    """Per tenant: of its visitors active in the 30 days up to ``end`` (``monthly``), the share whose latest
+    decision on every current policy that applies to them is an acceptance; None without policies or visitors.
+
+    Only the accepting visitors' days are looked up, so the cost follows the decisions, not the tenants' size.
+    """
     policies = [p for p in await list_policies(session, app_id) if p.current_version is not None]
+    tenants = [t for t, mau in monthly.items() if mau]
     if not tenants or not policies:
         return {}
+    latest: dict[tuple[str, str], tuple[int, str, str]] = {}
+    for policy, visitor, version, decision, tenant in (await session.execute(
+        select(PolicyEvidence.policy_id, PolicyEvidence.visitor_id, PolicyEvidence.policy_version,
+               PolicyEvidence.decision, PolicyEvidence.tenant_id)
+        .where(PolicyEvidence.app_id == app_id, PolicyEvidence.tenant_id.in_(tenants),
+               PolicyEvidence.policy_id.in_([p.id for p in policies]))
+        .order_by(PolicyEvidence.seq))).tuples().all():
+        latest[(policy, visitor)] = (version, decision, tenant or "")
+    accepted: dict[str, set[str]] = {}
+    for (_, visitor), (_, _, tenant) in latest.items():
+        applies = [p for p in policies if p.tenant is None or p.tenant == tenant]
+        if all(latest.get((p.id, visitor), (0, "", ""))[:2] == (p.current_version, "accepted") for p in applies):
+            accepted.setdefault(tenant, set()).add(visitor)
     days = [end - timedelta(days=i) for i in range(MONTH)]
     active: dict[str, set[str]] = {}
-    for _, tenant, visitor, *_ in await usage_rows(session, app_id, days, tenants, kinds=("active",)):
-        active.setdefault(tenant, set()).add(visitor)
-    latest: dict[tuple[str, str], tuple[int, str]] = {}
-    rows = (await session.execute(
-        select(PolicyEvidence.policy_id, PolicyEvidence.visitor_id, PolicyEvidence.policy_version,
-               PolicyEvidence.decision)
-        .where(PolicyEvidence.app_id == app_id, PolicyEvidence.tenant_id.in_(list(tenants)),
-               PolicyEvidence.policy_id.in_([p.id for p in policies]))
-        .order_by(PolicyEvidence.seq))).tuples().all()
-    for policy, visitor, version, decision in rows:
-        latest[(policy, visitor)] = (version, decision)
-    out: dict[str, float | None] = {}
-    for tenant in tenants:
-        who = active.get(tenant, set())
-        applies = [p for p in policies if p.tenant is None or p.tenant == tenant]
-        if not who or not applies:
-            out[tenant] = None
-            continue
-        done = sum(1 for v in who if all(latest.get((p.id, v)) == (p.current_version, "accepted") for p in applies))
-        out[tenant] = round(done / len(who), 4)
-    return out
+    if accepted:
+        for _, tenant, visitor, *_ in await usage_rows(session, app_id, days, accepted, accepted, kinds=("active",)):
+            active.setdefault(tenant, set()).add(visitor)
+    return {t: round(min(len(active.get(t, ())) / monthly[t], 1.0), 4) for t in tenants}
+
+
+@dataclass(slots=True)
+class _Row:
+    """One tenant's figures before rounding: every tenant gets one, only a page's become TenantHealth."""
+
+    tenant: str
+    opted_out: bool
+    point: _Point
+    stickiness: float | None
+    stickiness_wau_mau: float | None
+    now: float
+    then: float
+    trend: Trend
+    nps: float | None
+    answers: int
+
+    def health(self, name: str | None, coverage: float | None) -> TenantHealth:
+        def rounded(value: float | None, digits: int = 4) -> float | None:
+            return None if value is None else round(value, digits)
+
+        return TenantHealth(
+            tenant=self.tenant, name=name, opted_out=self.opted_out, active_visitors=self.point.mau,
+            stickiness=rounded(self.stickiness), stickiness_wau_mau=rounded(self.stickiness_wau_mau),
+            average_dau=round(self.now, 2), previous_average_dau=round(self.then, 2), trend=self.trend.direction,
+            trend_change=rounded(self.trend.change), active_days=self.point.active_days,
+            band=band(self.point.active_days), nps=self.nps, nps_responses=self.answers, policy_coverage=coverage)
 
 
 _VALUES: dict[str, Any] = {
-    "tenant": lambda h: h.tenant,
-    "active": lambda h: h.active_visitors,
-    "stickiness": lambda h: h.stickiness,
-    "trend": lambda h: h.trend_change if h.trend_change is not None else (math.inf if h.trend == "up" else None),
-    "nps": lambda h: h.nps,
-    "days": lambda h: h.active_days,
+    "tenant": lambda r: r.tenant,
+    "active": lambda r: r.point.mau,
+    "stickiness": lambda r: r.stickiness,
+    "trend": lambda r: r.trend.change if r.trend.change is not None else (math.inf if r.trend.direction == "up"
+                                                                            else None),
+    "nps": lambda r: r.nps,
+    "days": lambda r: r.point.active_days,
 }
 
 
-def _ordered(rows: list[TenantHealth], sort: str, order: str) -> list[TenantHealth]:
+def _ordered(rows: list[_Row], sort: str, order: str) -> list[_Row]:
     """Sorted by ``sort``, ties by tenant id; tenants without that figure come last either way."""
     value = _VALUES[sort]
-    rows = sorted(rows, key=lambda h: h.tenant)
-    known = [h for h in rows if value(h) is not None]
+    known = [r for r in rows if value(r) is not None]  # rows come sorted by tenant id
     known.sort(key=value, reverse=order == "desc")  # stable: ties keep the tenant order
-    return known + [h for h in rows if value(h) is None]
+    return known + [r for r in rows if value(r) is None]
 
 
 async def tenants_report(
@@ -144,46 +175,40 @@ async def tenants_report(
     if sort not in SORTS or order not in ("asc", "desc"):
         raise ValueError(f"sort must be one of {', '.join(SORTS)} and order asc or desc")
     app_id = scope.app_id
-    tenants = {t: (meta, off) for t, meta, off in (await session.execute(
-        select(Tenant.id, Tenant.meta, Tenant.opted_out).where(Tenant.app_id == app_id))).tuples().all()}
+    tenants = dict((await session.execute(
+        select(Tenant.id, Tenant.opted_out).where(Tenant.app_id == app_id))).tuples().all())
     if segment:
         members = await segment_members(session, scope, segment)
         keep = members.ids if members.subject == "tenant" else {t for t in members.tenant_of.values() if t}
         tenants = {t: v for t, v in tenants.items() if t in keep}
     ids = sorted(tenants)
     length = (end - start).days + 1
-    at_end = await _points(session, app_id, ids, end)
-    before = await _points(session, app_id, ids, start - timedelta(days=1))
-    earlier = await _points(session, app_id, ids, start - timedelta(days=length + 1))
+    ends = (end, start - timedelta(days=1), start - timedelta(days=length + 1))
+    points = await _points(session, app_id, ids, ends)
     nps = await _nps(session, app_id, start, end)
     zero = _Point(Cumulative())
-    rows: list[TenantHealth] = []
+    rows: list[_Row] = []
     for t in ids:
-        meta, opted_out = tenants[t]
-        e, b, p = at_end.get(t, zero), before.get(t, zero), earlier.get(t, zero)
+        e, b, p = (points[day].get(t, zero) for day in ends)
         dau_mau, wau_mau = range_stickiness(e.cum, b.cum)
         now, then = range_average(e.cum, b.cum, length), range_average(b.cum, p.cum, length)
-        direction = trend(now, then)
         score, answers = nps.get(t, (None, 0))
-        name = meta.get("name") if isinstance(meta, dict) else None
-        rows.append(TenantHealth(
-            tenant=t, name=str(name) if name is not None else None, opted_out=bool(opted_out),
-            active_visitors=e.mau, stickiness=None if dau_mau is None else round(dau_mau, 4),
-            stickiness_wau_mau=None if wau_mau is None else round(wau_mau, 4), average_dau=round(now, 2),
-            previous_average_dau=round(then, 2), trend=direction.direction,
-            trend_change=None if direction.change is None else round(direction.change, 4),
-            active_days=e.active_days, band=band(e.active_days), nps=score, nps_responses=answers,
-            policy_coverage=None,
-        ))
+        rows.append(_Row(t, bool(tenants[t]), e, dau_mau, wau_mau, now, then, trend(now, then), score, answers))
     ordered = _ordered(rows, sort, order)
     pages = max(1, math.ceil(len(ordered) / per_page))
     page = min(max(page, 1), pages)
     shown = ordered[(page - 1) * per_page:page * per_page]
-    coverage = await _coverage(session, app_id, [h.tenant for h in shown], end)
-    for h in shown:
-        h.policy_coverage = coverage.get(h.tenant)
+    metas: dict[str, Any] = dict((await session.execute(select(Tenant.id, Tenant.meta).where(
+        Tenant.app_id == app_id, Tenant.id.in_([r.tenant for r in shown])))).tuples().all()) if shown else {}
+    coverage = await _coverage(session, app_id, {r.tenant: r.point.mau for r in shown}, end)
     return TenantsReport(from_=start, to=end, segment=segment, sort=sort, order=order, page=page, pages=pages,
-                         total=len(ordered), tenants=shown)
+                         total=len(ordered),
+                         tenants=[r.health(_name(metas.get(r.tenant)), coverage.get(r.tenant)) for r in shown])
+
+
+def _name(meta: Any) -> str | None:
+    name = meta.get("name") if isinstance(meta, dict) else None
+    return None if name is None else str(name)
 
 
 def tenants_csv(report: TenantsReport) -> list[list[Any]]:

@@ -37,6 +37,10 @@ def upgrade() -> None:
         sa.Column('ms', sa.BigInteger(), nullable=False),
         sa.Column('new_visitors', sa.Integer(), nullable=False),
         sa.Column('sketch', sa.LargeBinary(), nullable=True),
+        sa.Column('wau', sa.Integer(), nullable=True),
+        sa.Column('mau', sa.Integer(), nullable=True),
+        sa.Column('days_hist', sa.JSON(), nullable=True),
+        sa.Column('bands', sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(['app_id'], ['apps.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('app_id', 'day', 'kind', 'key'),
     )
@@ -60,6 +64,7 @@ def upgrade() -> None:
         sa.Column('sketch', sa.LargeBinary(), nullable=True),
         sa.ForeignKeyConstraint(['app_id'], ['apps.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('app_id', 'day', 'tenant_id'),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table('tenant_days', schema=None) as batch_op:
         batch_op.create_index('ix_tenant_days_app_tenant_day', ['app_id', 'tenant_id', 'day'], unique=False)
