@@ -14,10 +14,12 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select, text
 
 from tests.access.helpers import add_person, sign_in
+from tests.analytics.summary_helpers import refresh
 from tests.policies.support import decide, prompt, push_policy
 from tests.support import at, eventually_async, make_app
 from waymark.access.models import AuditEntry
 from waymark.access.principal import Grant, Role
+from waymark.admin import pages_policies
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.policies import chain_status as chain_status_module
 from waymark.settings import Settings
@@ -65,7 +67,8 @@ async def _setup(client: AsyncTestClient, settings: Settings) -> tuple[Any, str]
 
 
 async def test_acceptance_counts_and_coverage_by_hand(client: AsyncTestClient, settings: Settings) -> None:
-    _app, base = await _setup(client, settings)
+    app, base = await _setup(client, settings)
+    await refresh(settings, app.id)  # the whole app's active visitors come from the day summaries
     await sign_in(client, "owner@x.test")
     data = (await client.get(f"{base}/policies", params={"format": "json"})).json()
     rows = {(r["policy"], r["tenant"]): (r["accepted"], r["declined"], r["pending"]) for r in data["rows"]}
@@ -74,6 +77,9 @@ async def test_acceptance_counts_and_coverage_by_hand(client: AsyncTestClient, s
     # ana, ben, cy and gus active today; ana and gus accepted: 2 of 4.
     today = terms["coverage"][-1]
     assert (terms["current"], today["active"], today["accepted"], today["coverage"]) == (True, 4, 2, 0.5)
+    assert (terms["pending"], terms["estimated"]) == (1, True)  # 4 active, 3 decided (sketches are exact when small)
+    rules = next(v for v in data["versions"] if v["policy"] == "globex-rules")
+    assert (rules["accepted"], rules["pending"], rules["estimated"]) == (1, 0, False)  # one tenant: counted exactly
     assert len(terms["coverage"]) == 1  # published today: no point before publication
     assert data["chain"]["intact"] is True and data["chain"]["records"] == 4
     assert data["people"] == []  # by name on a tenant's page only
@@ -183,3 +189,19 @@ async def test_a_stale_check_is_shown_while_the_next_one_runs(
         return chain["intact"] is False and "record 3 is missing" in chain["first_broken"]["reason"]
 
     assert await eventually_async(noticed)
+
+
+async def test_the_whole_apps_tenants_come_a_page_at_a_time(
+    client: AsyncTestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _app, base = await _setup(client, settings)
+    await sign_in(client, "owner@x.test")
+    monkeypatch.setattr(pages_policies, "TENANTS_PER_PAGE", 1)
+    first = (await client.get(f"{base}/policies", params={"format": "json"})).json()
+    assert (first["tenant_page"], first["tenant_pages"]) == (1, 2)
+    assert {r["tenant"] for r in first["rows"]} == {"acme"}
+    second = (await client.get(f"{base}/policies", params={"format": "json", "tenants_page": 2})).json()
+    assert {(r["policy"], r["tenant"]) for r in second["rows"]} == {("terms", "globex"), ("globex-rules", "globex")}
+    assert first["versions"] == second["versions"]  # the whole app's figures do not depend on the page
+    html = (await client.get(f"{base}/policies")).text
+    assert "Tenants, page 1 of 2" in html and "tenants_page=2" in html

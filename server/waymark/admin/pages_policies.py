@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -15,14 +16,18 @@ from waymark.access.principal import Action
 from waymark.admin.filters import ReportFilters
 from waymark.admin.pages_nps import segment_ids
 from waymark.admin.render import report_page
+from waymark.analytics.reach import active_since
 from waymark.db.scope import Scope, app_session
 from waymark.policies.chain_status import chain_status
-from waymark.policies.overview import PolicyOverview, evidence_records, latest_evidence, policy_overview
+from waymark.policies.evidence_export import evidence_records, latest_evidence
+from waymark.policies.overview import PolicyOverview, policy_overview, tenant_page_of
 from waymark.policies.report import Keep
 from waymark.policies.services import evidence_csv
 
 __all__ = ["PolicyPages", "coverage_chart"]
 
+TENANTS_PER_PAGE = 50
+"""Tenants per page of the whole app's table (each is read exactly, a few index seeks apiece)."""
 TABLE_ROWS = 300
 """Rows per table on a page at most (the CSV has them all)."""
 EVIDENCE_ON_PAGE = 100
@@ -32,18 +37,23 @@ _Check = Annotated[Literal["now"] | None, QueryParameter(
 _PolicyPart = Annotated[Literal["summary", "people", "coverage"] | None, QueryParameter(
     description="What ?format=csv exports: rows per version and tenant (an app's default), each visitor's standing "
                 "(a tenant's default) or coverage per day.")]
+_TenantsPage = Annotated[int, QueryParameter(ge=1, le=1_000_000, description="The page of the tenants' rows.")]
 _Scope = NamedDependency[Scope]
 _Filters = NamedDependency[ReportFilters]
 
 
-async def _keep(session: AsyncSession, scope: Scope, filters: ReportFilters) -> Keep | None:
+async def _narrowed(session: AsyncSession, scope: Scope, filters: ReportFilters
+                   ) -> tuple[list[str] | None, Keep | None, bool]:
+    """The tenants to read (None: as the scope says) and the visitors to keep for the filter's segment, and
+    whether there is a segment at all."""
     members = await segment_ids(session, scope, filters)
     if members is None:
-        return None
+        return None, None, False
     ids = members.ids
     if members.subject == "tenant":
-        return lambda tenant, _visitor: tenant in ids
-    return lambda _tenant, visitor: visitor in ids
+        return sorted(ids), (lambda tenant, _visitor: tenant in ids), True
+    tenants = sorted({t or "" for t in members.tenant_of.values()})
+    return tenants, (lambda _tenant, visitor: visitor in ids), True
 
 
 def coverage_chart(data: PolicyOverview, days: list[date]) -> list[dict[str, Any]]:
@@ -85,14 +95,25 @@ class PolicyPages(Controller):
     include_in_schema = False
 
     async def _policies(self, request: Request[Any, Any, Any], scope: Scope, filters: ReportFilters,
-                        check: str | None, part: str | None) -> Response[Any]:
+                        check: str | None, part: str | None, tenants_page: int = 1) -> Response[Any]:
         part = part or ("people" if scope.tenant_id is not None else "summary")
         maker = request.app.state.sessionmaker
         # The chain is one per app: checked as a whole, whoever asks (a tenant then sees only its own count).
         chain = await chain_status(maker, scope.app_id, check=check == "now")
         async with app_session(maker, scope.app_id) as session:
-            data = await policy_overview(session, scope.app_id, scope.tenant_id, filters.start, filters.end, chain,
-                                         await _keep(session, scope, filters))
+            tenants, keep, segmented = await _narrowed(session, scope, filters)
+            if scope.tenant_id is not None:
+                data = await policy_overview(session, scope.app_id, scope.tenant_id, filters.start, filters.end,
+                                             chain, keep)
+            elif segmented:  # a segment's tenants or visitors, counted exactly
+                data = await policy_overview(session, scope.app_id, None, filters.start, filters.end, chain, keep,
+                                             tenants=tenants or [])
+            else:  # the whole app from the day summaries; the rows for one page of tenants
+                page, number, pages = await tenant_page_of(session, scope.app_id, tenants_page, TENANTS_PER_PAGE)
+                data = await policy_overview(
+                    session, scope.app_id, None, filters.start, filters.end, chain, tenants=page,
+                    active_since=functools.partial(active_since, session, scope.app_id), tenant_page=number,
+                    tenant_pages=pages)
         stem = f"policies-{part}-{scope.tenant_id or 'all'}-{filters.start}-{filters.end}"
         return report_page(request, template="feedback/policies.html", data=data, csv_rows=_rows(data, part),
                            filename=stem, context={
@@ -102,9 +123,10 @@ class PolicyPages(Controller):
 
     @get("/policies", guards=[requires(Action.READ_APP)], name="admin-policies")
     async def app_policies(self, request: Request[Any, Any, Any], access_scope: _Scope, filters: _Filters,
-                           check: _Check = None, part: _PolicyPart = None) -> Response[Any]:
+                           check: _Check = None, part: _PolicyPart = None,
+                           tenants_page: _TenantsPage = 1) -> Response[Any]:
         """Acceptance per policy version and tenant, coverage over time, the chain's status."""
-        return await self._policies(request, access_scope, filters, check, part)
+        return await self._policies(request, access_scope, filters, check, part, tenants_page)
 
     @get("/tenants/{tenant_id:str}/policies", guards=[requires(Action.READ_TENANT)], name="admin-tenant-policies")
     async def tenant_policies(self, request: Request[Any, Any, Any], access_scope: _Scope, filters: _Filters,

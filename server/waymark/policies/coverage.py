@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import NamedTuple
 
-__all__ = ["Decision", "Point", "Tally", "coverage_points", "tally"]
+__all__ = ["Decision", "Point", "Tally", "accepted_counts", "coverage_points", "estimated_points", "tally"]
 
 
 class Decision(NamedTuple):
@@ -110,4 +110,36 @@ def coverage_points(
         accepted += accepted_delta[i]
         points.append(Point(start + timedelta(days=i), active, accepted,
                             round(accepted / active, 4) if active else 0.0))
+    return points
+
+
+def accepted_counts(decisions: Iterable[Decision], start: date, end: date) -> list[int]:
+    """Per day from ``start`` to ``end``: visitors whose latest decision by the end of that day is an acceptance."""
+    if end < start:
+        return []
+    n = (end - start).days + 1
+    delta = [0] * (n + 1)
+
+    def index(day: date) -> int:
+        return min(max((day - start).days, 0), n)
+
+    for spans in _accepted_spans(decisions).values():
+        for opened, closed in spans:
+            delta[index(opened)] += 1
+            if closed is not None:
+                delta[index(closed)] -= 1
+    out, running = [], 0
+    for i in range(n):
+        running += delta[i]
+        out.append(running)
+    return out
+
+
+def estimated_points(active: list[int], accepted: list[int], start: date) -> list[Point]:
+    """Points from an estimated active count per day (a sketch's) and exact acceptances; an estimate below the
+    acceptances (a sketch's error, or deciders never seen active) is raised to them, so coverage stays ≤ 1."""
+    points = []
+    for i, (seen, done) in enumerate(zip(active, accepted, strict=True)):
+        seen = max(seen, done)
+        points.append(Point(start + timedelta(days=i), seen, done, round(done / seen, 4) if seen else 0.0))
     return points

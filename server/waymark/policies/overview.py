@@ -1,32 +1,37 @@
-"""What the admin's policy pages show: acceptance per version and tenant, who is pending, coverage, the chain status,
-and a tenant's (or the app's) evidence for export."""
+"""What the admin's policy pages show: acceptance per version and tenant, where each visitor stands, coverage."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date, datetime
 
 import msgspec
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.clock import as_utc
-from waymark.db.models import Visitor
+from waymark.db.models import Tenant, Visitor
 from waymark.policies.chain_status import ChainStatus
-from waymark.policies.ledger import as_record
+from waymark.policies.coverage import accepted_counts, estimated_points, tally
 from waymark.policies.models import PolicyEvidence
-from waymark.policies.report import Keep, VersionTally, policy_tallies
-from waymark.policies.schemas import BrokenRecord, CoveragePoint, EvidenceRecord, PolicyReportRow, PolicySummary
+from waymark.policies.report import (
+    Keep,
+    VersionTally,
+    coverage_start,
+    policy_tallies,
+    version_decisions,
+    visible_versions,
+)
+from waymark.policies.schemas import BrokenRecord, CoveragePoint, PolicyReportRow, PolicySummary
 from waymark.policies.services import list_policies
 
 __all__ = [
+    "ActiveSince",
     "PersonStatus",
     "PolicyOverview",
     "VersionCoverage",
-    "evidence_records",
-    "latest_evidence",
     "policy_overview",
+    "tenant_page_of",
 ]
 
 MAX_PEOPLE = 1000
@@ -63,6 +68,8 @@ class VersionCoverage(msgspec.Struct, kw_only=True):
     withdrawn: int
     pending: int
     coverage: list[CoveragePoint]
+    estimated: bool = False
+    """The active visitors (so pending and coverage) are estimated from day sketches, within ~1.6 %."""
 
 
 class PolicyOverview(msgspec.Struct, kw_only=True):
@@ -73,6 +80,9 @@ class PolicyOverview(msgspec.Struct, kw_only=True):
     people: list[PersonStatus]
     """With a tenant scope only: each visitor's standing per version, the pending first."""
     people_truncated: bool
+    tenant_page: int
+    tenant_pages: int
+    """``rows`` hold this page of the tenants (the whole app without a segment pages its tenants)."""
     chain: ChainStatus
 
 
@@ -124,17 +134,21 @@ async def _named(session: AsyncSession, app_id: str,
             for r, v, status, day in wanted]
 
 
-async def policy_overview(
-    session: AsyncSession, app_id: str, tenant: str | None, start: date, end: date, chain: ChainStatus,
-    keep: Keep | None = None,
-) -> PolicyOverview:
-    """Every policy version reported under the scope (one tenant, or all); coverage from ``start`` to ``end``.
+async def tenant_page_of(session: AsyncSession, app_id: str, page: int, per_page: int) -> tuple[list[str], int, int]:
+    """One page of the app's tenants by id: (their ids, the page, how many pages)."""
+    total = await session.scalar(select(func.count()).select_from(Tenant).where(Tenant.app_id == app_id)) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    ids = (await session.scalars(select(Tenant.id).where(Tenant.app_id == app_id).order_by(Tenant.id)
+                                 .offset((page - 1) * per_page).limit(per_page))).all()
+    return list(ids), page, pages
 
-    A tenant scope also lists its visitors by name with where each stands. Another tenant's own policy never appears.
-    """
-    summaries = [p for p in await list_policies(session, app_id) if tenant is None or p.tenant in (None, tenant)]
-    current = {(p.id, p.current_version) for p in summaries}
-    tallies = await policy_tallies(session, app_id, None, tenant, end, start, keep)
+
+ActiveSince = Callable[[date, date, date], Awaitable[list[int]]]
+"""(since, start, end) → distinct visitors of the whole app active from ``since`` to each day of ``start..end``."""
+
+
+def _exact_versions(tallies: Sequence[VersionTally], current: set[tuple[str, int | None]]) -> list[VersionCoverage]:
     by_version: dict[tuple[str, int], list[VersionTally]] = {}
     for r in tallies:
         by_version.setdefault((r.version.policy_id, r.version.version), []).append(r)
@@ -148,6 +162,55 @@ async def policy_overview(
             pending=sum(len(r.tally.pending) for r in rows),
             coverage=_sum([[CoveragePoint(day=p.day, active=p.active, accepted=p.accepted, coverage=p.coverage)
                             for p in r.coverage] for r in rows])))
+    return versions
+
+
+async def _estimated_versions(
+    session: AsyncSession, app_id: str, start: date, end: date, current: set[tuple[str, int | None]],
+    active_since: ActiveSince,
+) -> list[VersionCoverage]:
+    """Every version over the whole app: decisions exact from the evidence, the active visitors estimated from
+    the day sketches (a tenant's own policy is counted exactly: one tenant's rows are cheap to read)."""
+    out: list[VersionCoverage] = []
+    own: dict[str, list[VersionTally]] = {}
+    for v in await visible_versions(session, app_id, None, None):
+        if v.tenant_id is not None:
+            if v.policy_id not in own:
+                own[v.policy_id] = await policy_tallies(session, app_id, v.policy_id, v.tenant_id, end, start)
+            out += _exact_versions([r for r in own[v.policy_id] if r.version.version == v.version], current)
+            continue
+        published = as_utc(v.published_at).date()
+        since = coverage_start(published, start, end)
+        decided = [d for ds in (await version_decisions(session, app_id, v, None, None)).values() for d in ds]
+        counted = tally((), decided)
+        points = estimated_points(await active_since(published, since, end), accepted_counts(decided, since, end),
+                                  since)
+        out.append(VersionCoverage(
+            policy=v.policy_id, version=v.version, tenant=None, published_at=as_utc(v.published_at),
+            current=(v.policy_id, v.version) in current, accepted=counted.accepted, declined=counted.declined,
+            withdrawn=counted.withdrawn, estimated=True,
+            pending=max(0, points[-1].active - len(counted.latest)) if points else 0,
+            coverage=[CoveragePoint(day=p.day, active=p.active, accepted=p.accepted, coverage=p.coverage)
+                      for p in points]))
+    return out
+
+
+async def policy_overview(
+    session: AsyncSession, app_id: str, tenant: str | None, start: date, end: date, chain: ChainStatus,
+    keep: Keep | None = None, *, tenants: Sequence[str] | None = None, active_since: ActiveSince | None = None,
+    tenant_page: int = 1, tenant_pages: int = 1,
+) -> PolicyOverview:
+    """Every policy version reported under the scope (one tenant, or all); coverage from ``start`` to ``end``.
+
+    A tenant scope also lists its visitors by name with where each stands. Another tenant's own policy never
+    appears. ``tenants`` limits the rows per tenant (a page of them); ``active_since`` (the whole app without a
+    segment) gives each version's figures over every tenant from the day sketches instead of from those rows.
+    """
+    summaries = [p for p in await list_policies(session, app_id) if tenant is None or p.tenant in (None, tenant)]
+    current = {(p.id, p.current_version) for p in summaries}
+    tallies = await policy_tallies(session, app_id, None, tenant, end, start, keep, tenants)
+    versions = (_exact_versions(tallies, current) if active_since is None or tenant is not None
+                else await _estimated_versions(session, app_id, start, end, current, active_since))
     wanted = _standings(tallies) if tenant is not None else []
     if tenant is not None:
         # A tenant sees whether the chain holds, and its own records: not how many the other tenants have.
@@ -157,35 +220,7 @@ async def policy_overview(
                             first_broken=None if chain.first_broken is None else BrokenRecord(
                                 id=None, seq=chain.first_broken.seq, reason=chain.first_broken.reason))
     return PolicyOverview(
-        policies=summaries, versions=versions, rows=[_row(r) for r in tallies],
+        policies=summaries, versions=versions, rows=[_row(r) for r in tallies], tenant_page=tenant_page,
+        tenant_pages=tenant_pages,
         people=await _named(session, app_id, wanted[:MAX_PEOPLE]), people_truncated=len(wanted) > MAX_PEOPLE,
         chain=chain)
-
-
-def _evidence_query(app_id: str, tenant: str | None, start: date | None, end: date | None) -> Select[Any]:
-    query = select(PolicyEvidence).where(PolicyEvidence.app_id == app_id)
-    if tenant is not None:
-        query = query.where(PolicyEvidence.tenant_id == tenant)
-    if start is not None:
-        query = query.where(PolicyEvidence.recorded_at >= datetime.combine(start, time(), UTC))
-    if end is not None:
-        query = query.where(PolicyEvidence.recorded_at < datetime.combine(end + timedelta(days=1), time(), UTC))
-    return query
-
-
-async def evidence_records(
-    session: AsyncSession, app_id: str, tenant: str | None, start: date | None = None, end: date | None = None,
-) -> list[EvidenceRecord]:
-    """The evidence of one tenant (``None``: the whole app), in chain order, optionally recorded in a day range."""
-    query = _evidence_query(app_id, tenant, start, end).order_by(PolicyEvidence.seq)
-    return [as_record(r) for r in (await session.scalars(query)).all()]
-
-
-async def latest_evidence(
-    session: AsyncSession, app_id: str, tenant: str | None, start: date | None, end: date | None, limit: int,
-) -> tuple[int, list[EvidenceRecord]]:
-    """How many records :func:`evidence_records` would give, and the newest ``limit`` of them, newest first."""
-    query = _evidence_query(app_id, tenant, start, end)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = (await session.scalars(query.order_by(PolicyEvidence.seq.desc()).limit(limit))).all()
-    return total or 0, [as_record(r) for r in rows]

@@ -6,11 +6,11 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.clock import as_utc
@@ -19,8 +19,8 @@ from waymark.policies.coverage import Decision, Point, Tally, coverage_points, t
 from waymark.policies.models import PolicyEvidence, PolicyVersion
 from waymark.policies.schemas import CoveragePoint, PolicyReport, PolicyReportRow
 
-__all__ = ["MAX_COVERAGE_DAYS", "Keep", "VersionTally", "first_active", "policy_report", "policy_tallies",
-           "report_csv"]
+__all__ = ["MAX_COVERAGE_DAYS", "Keep", "VersionTally", "coverage_start", "first_active", "policy_report",
+           "policy_tallies", "report_csv", "version_decisions", "visible_versions"]
 
 MAX_COVERAGE_DAYS = 366
 """Coverage points per row at most: the last this many days up to ``to``."""
@@ -40,62 +40,100 @@ class VersionTally(NamedTuple):
     coverage: list[Point]
 
 
-async def first_active(session: AsyncSession, app_id: str, tenant: str | None, since: date, until: date) -> FirstActive:
-    """Each visitor's first active day from ``since`` to ``until``, per tenant; the database does the grouping."""
-    query = select(DailyUsage.tenant_id, DailyUsage.visitor_id, func.min(DailyUsage.day)).where(
+_CHUNK = 500
+
+
+def _tenant_filter(column: Any, tenants: Sequence[str]) -> Any:
+    """``column`` is one of ``tenants`` (``""``: no tenant, stored as NULL or ``""`` by table)."""
+    named = [t for t in tenants if t]
+    test = column.in_(named) if named else None
+    if "" in tenants:
+        blank = or_(column.is_(None), column == "")
+        test = blank if test is None else or_(test, blank)
+    return test
+
+
+async def first_active(
+    session: AsyncSession, app_id: str, tenants: Sequence[str] | None, since: date, until: date
+) -> FirstActive:
+    """Each visitor's first active day from ``since`` to ``until``, per tenant (``tenants``: only those; read a
+    tenant at a time from the roll-up's (day, tenant) order, so a few tenants cost a few index seeks)."""
+    base = select(DailyUsage.tenant_id, DailyUsage.visitor_id, func.min(DailyUsage.day)).where(
         DailyUsage.app_id == app_id, DailyUsage.day >= since, DailyUsage.day <= until, DailyUsage.kind == "active",
-        DailyUsage.key == "")
-    if tenant is not None:
-        query = query.where(DailyUsage.tenant_id == tenant)
+        DailyUsage.key == "").group_by(DailyUsage.tenant_id, DailyUsage.visitor_id)
+    queries = [base] if tenants is None else [
+        base.where(DailyUsage.tenant_id.in_(list(tenants[i:i + _CHUNK]))) for i in range(0, len(tenants), _CHUNK)]
     out: FirstActive = defaultdict(dict)
-    for t, visitor, day in (await session.execute(query.group_by(DailyUsage.tenant_id, DailyUsage.visitor_id))).all():
-        out[t][visitor] = day
+    for query in queries:
+        for t, visitor, day in (await session.execute(query)).all():
+            out[t][visitor] = day
     return out
 
 
-def _visible(version: PolicyVersion, tenant: str | None) -> bool:
-    """A tenant's own policy is reported for that tenant only; asking for another tenant shows nothing of it."""
-    return version.tenant_id is None or tenant is None or version.tenant_id == tenant
+async def version_decisions(session: AsyncSession, app_id: str, v: PolicyVersion, tenants: Sequence[str] | None,
+                     keep: Keep | None) -> dict[str, list[Decision]]:
+    """The version's decisions per tenant, in chain order (``tenants``: only theirs)."""
+    query = select(PolicyEvidence.seq, PolicyEvidence.tenant_id, PolicyEvidence.visitor_id, PolicyEvidence.recorded_at,
+                   PolicyEvidence.decision).where(
+        PolicyEvidence.app_id == app_id, PolicyEvidence.policy_id == v.policy_id,
+        PolicyEvidence.policy_version == v.version)
+    queries = [query] if tenants is None else [
+        query.where(_tenant_filter(PolicyEvidence.tenant_id, tenants[i:i + _CHUNK]))
+        for i in range(0, len(tenants), _CHUNK)]
+    rows = [row for q in queries for row in (await session.execute(q)).all()]
+    decisions: dict[str, list[Decision]] = defaultdict(list)
+    for _, t, visitor, recorded_at, decision in sorted(rows, key=lambda r: r[0]):
+        if keep is None or keep(t or "", visitor):
+            decisions[t or ""].append(Decision(visitor, as_utc(recorded_at).date(), decision))
+    return decisions
+
+
+def coverage_start(published: date, start: date | None, end: date) -> date:
+    """The first day of a version's coverage series: its publication or the range's start, whichever is later."""
+    return max(published, start or published, end - timedelta(days=MAX_COVERAGE_DAYS - 1))
+
+
+def _visible(version: PolicyVersion, tenants: Sequence[str] | None) -> bool:
+    """A tenant's own policy is reported for that tenant only; asking for other tenants shows nothing of it."""
+    return version.tenant_id is None or tenants is None or version.tenant_id in tenants
+
+
+async def visible_versions(
+    session: AsyncSession, app_id: str, policy: str | None, tenants: Sequence[str] | None
+) -> list[PolicyVersion]:
+    """The versions reported for ``tenants`` (None: every one), by policy and version."""
+    query = select(PolicyVersion).where(PolicyVersion.app_id == app_id)
+    if policy is not None:
+        query = query.where(PolicyVersion.policy_id == policy)
+    return [v for v in (await session.scalars(query.order_by(PolicyVersion.policy_id, PolicyVersion.version)))
+            if _visible(v, tenants)]
 
 
 async def policy_tallies(
     session: AsyncSession, app_id: str, policy: str | None, tenant: str | None, end: date, start: date | None = None,
-    keep: Keep | None = None,
+    keep: Keep | None = None, tenants: Sequence[str] | None = None,
 ) -> list[VersionTally]:
     """Per (policy, version, tenant): counts, pending visitors and coverage; ``tenant`` keeps one tenant
-    (``""``: visitors without one) and ``keep`` the visitors of a segment.
+    (``""``: visitors without one), ``tenants`` a few, and ``keep`` the visitors of a segment.
 
     Coverage runs from ``start`` (default: publication, at most :data:`MAX_COVERAGE_DAYS` before ``end``)
     to ``end``; the counts cover everything from publication to ``end``.
     """
-    query = select(PolicyVersion).where(PolicyVersion.app_id == app_id)
-    if policy is not None:
-        query = query.where(PolicyVersion.policy_id == policy)
-    versions = [v for v in (await session.scalars(query.order_by(PolicyVersion.policy_id, PolicyVersion.version)))
-                if _visible(v, tenant)]
-    actives: dict[tuple[date, str | None], FirstActive] = {}
+    wanted = (tenant,) if tenant is not None else tuple(tenants) if tenants is not None else None
+    versions = await visible_versions(session, app_id, policy, wanted)
+    actives: dict[tuple[date, tuple[str, ...] | None], FirstActive] = {}
     out: list[VersionTally] = []
     for v in versions:
         first_day = as_utc(v.published_at).date()
-        scope = v.tenant_id if v.tenant_id is not None else tenant
+        scope = (v.tenant_id,) if v.tenant_id is not None else wanted
         if (first_day, scope) not in actives:
             found = await first_active(session, app_id, scope, first_day, end)
             if keep is not None:
                 found = {t: {vis: d for vis, d in by.items() if keep(t, vis)} for t, by in found.items()}
             actives[first_day, scope] = {t: by for t, by in found.items() if by}
         active = actives[first_day, scope]
-        ev_q = select(PolicyEvidence.tenant_id, PolicyEvidence.visitor_id, PolicyEvidence.recorded_at,
-                      PolicyEvidence.decision).where(
-            PolicyEvidence.app_id == app_id, PolicyEvidence.policy_id == v.policy_id,
-            PolicyEvidence.policy_version == v.version)
-        if scope is not None:
-            ev_q = ev_q.where(PolicyEvidence.tenant_id == scope) if scope else ev_q.where(
-                PolicyEvidence.tenant_id.is_(None))
-        decisions: dict[str, list[Decision]] = defaultdict(list)
-        for t, visitor, recorded_at, decision in (await session.execute(ev_q.order_by(PolicyEvidence.seq))).all():
-            if keep is None or keep(t or "", visitor):
-                decisions[t or ""].append(Decision(visitor, as_utc(recorded_at).date(), decision))
-        since = max(first_day, start or first_day, end - timedelta(days=MAX_COVERAGE_DAYS - 1))
+        decisions = await version_decisions(session, app_id, v, scope, keep)
+        since = coverage_start(first_day, start, end)
         for t in sorted(set(active) | set(decisions)):
             out.append(VersionTally(v, t, tally(active.get(t, {}), decisions.get(t, [])),
                                     coverage_points(active.get(t, {}), decisions.get(t, []), since, end)))
