@@ -24,7 +24,7 @@ from waymark.access.deps import requires
 from waymark.access.principal import Action
 from waymark.admin.render import report_page
 from waymark.db.scope import Scope, app_session
-from waymark.events.live import LiveEvent, LiveFilter, LiveReader, latest_events
+from waymark.events.live import FIRST_WINDOW, LiveEvent, LiveFilter, LiveReader, latest_events
 from waymark.events.schemas import EVENT_TYPES
 from waymark.policies.decisions import PolicyDecisionEvent
 from waymark.wire import CONTROL_CHARACTER
@@ -133,7 +133,7 @@ class LivePages(Controller):
             csv_rows=[["id", "type", "ts", "visitor", "tenant", "name", "guide", "step", "url"]]
             + [[e.id, e.type, e.ts, e.visitor, e.tenant, e.name, e.guide, e.step, e.url] for e in events],
             filename=f"live-{access_scope.app_id}-{after}",
-            context={"scope": access_scope, "wanted": wanted, "types": TYPES, "base": base,
+            context={"scope": access_scope, "wanted": wanted, "types": TYPES, "base": base, "window": FIRST_WINDOW,
                      "stream_url": f"{base}/stream?{urlencode({**chosen, 'after': after})}"})
 
     @get("/stream", name="admin-live-stream")

@@ -21,8 +21,9 @@ from waymark.db.models import Event
 
 __all__ = ["FIRST_WINDOW", "LOOKBACK", "LiveEvent", "LiveFilter", "LiveReader", "latest_events", "newest_id"]
 
-FIRST_WINDOW = 200_000
-"""The latest events are looked for among this many newest ids (of every app): a bounded search."""
+FIRST_WINDOW = 100_000
+"""The latest events are looked for among this many newest ids (of every app): a bounded search, so a
+filter that matches little costs the same as one that matches much."""
 LOOKBACK = 5_000
 """Ids behind the newest one sent that are looked at again, for transactions that committed late."""
 _BATCH = 200
