@@ -16,7 +16,8 @@ from typing import Any, Literal
 from waymark.access.principal import Action
 
 __all__ = [
-    "MATRIX", "Entry", "Expect", "Target", "Who", "expect", "key_of", "open_page", "page", "public_api", "secret_api",
+    "FRESH", "MATRIX", "PEOPLE", "Entry", "Expect", "Target", "Who", "app_of", "expect", "open_page", "page",
+    "public_api", "secret_api",
 ]
 
 Kind = Literal["page", "open", "secret", "public"]
@@ -50,6 +51,11 @@ class Target(StrEnum):
     """App B, one of its tenants and visitors."""
 
 
+FRESH = ("secret_key", "identity_secret", "visitor", "guide", "guide_v2", "page", "feature", "person", "new_id")
+"""What ``Entry.fresh`` can make: a live secret key, an identity secret, a visitor with an event in the target's
+tenant, a guide (guide_v2: with two versions), a page or feature definition, an analyst, or an id nothing has."""
+
+
 class Expect(StrEnum):
     ALLOW = "allow"
     """2xx or 3xx (not to the login page); for an unsafe method also a 4xx that judges the body, never 401/403/404."""
@@ -61,6 +67,8 @@ class Expect(StrEnum):
     """401: no key."""
     WRONG_KEY = "wrong_key"
     """403: a key of the wrong kind."""
+    REFUSED = "refused"
+    """403 or 404: an action no grant of the caller allows, on no particular app (creating an app)."""
     OWN_DATA_ONLY = "own_data_only"
     """A key asking about another app's ids: 2xx with nothing of that app (an empty list), or 404/400."""
     ANY = "any"
@@ -86,6 +94,13 @@ class Entry:
     """Marker kinds of the target that an allowed owner must see on the OWN target (proves the data is there)."""
     spends_session: bool = False
     """The call ends the caller's session (logout): it gets a fresh one."""
+    fresh: str | None = None
+    """The call uses up what it acts on (a key it revokes, a visitor it erases): a new one of this kind is made
+    in the target's app before each call and is ``{fresh}`` in ``params`` and ``body`` (see ``FRESH``)."""
+    people_only: bool = False
+    """A page of one's own account: a key is nobody there (sign in first)."""
+    any_key: bool = False
+    """A public route that also takes the app's secret key (Segment's server-side sources)."""
 
 
 def page(action: Action, tenant: bool = False, report: bool = False, **more: Any) -> Entry:
@@ -134,11 +149,12 @@ def expect(entry: Entry, who: Who, target: Target, app_scoped: bool = True) -> E
     if entry.kind == "open":
         return Expect.ANY
     if entry.kind == "page":
-        if who not in _ROLES:  # no session (a public key is no sign-in)
+        if who not in _ROLES or (entry.people_only and who not in PEOPLE):  # no session (a key is no sign-in)
             return Expect.LOGIN
         assert entry.action is not None
-        if not app_scoped:
-            return Expect.ALLOW
+        if not app_scoped:  # the person's own pages (home, apps, account): creating an app is for owners only
+            mine = entry.action is not Action.MANAGE or (who is Who.OWNER)
+            return Expect.ALLOW if mine else Expect.REFUSED
         if app_of(who) != _target_app(target) or entry.action not in _ROLES[who]:
             return Expect.NOT_FOUND
         if who is Who.TENANT_ADMIN and (not entry.tenant_scoped or target is not Target.OWN):
@@ -146,28 +162,23 @@ def expect(entry: Entry, who: Who, target: Target, app_scoped: bool = True) -> E
         return Expect.ALLOW
     wanted = (Who.SECRET_OWN, Who.SECRET_FOREIGN) if entry.kind == "secret" else (Who.PUBLIC_OWN, Who.PUBLIC_FOREIGN)
     other = (Who.PUBLIC_OWN, Who.PUBLIC_FOREIGN) if entry.kind == "secret" else (Who.SECRET_OWN, Who.SECRET_FOREIGN)
-    if who in other:
+    if who in other and not entry.any_key:
         return Expect.WRONG_KEY
-    if who not in wanted:  # nobody, and people: the session cookie is the admin's only (Path=/admin)
+    if who not in wanted + (other if entry.any_key else ()):  # nobody, and people (the cookie's Path is /admin)
         return Expect.UNAUTHENTICATED
     return Expect.ALLOW if app_of(who) == _target_app(target) else Expect.OWN_DATA_ONLY
 
 
-def key_of(method: str, path: str) -> tuple[str, str]:
-    return (method, path)
-
-
 _READ_APP, _READ_TENANT, _AUTHOR, _MANAGE = Action.READ_APP, Action.READ_TENANT, Action.AUTHOR, Action.MANAGE
-_ADMIN_POST: dict[str, Any] = {}
 
 MATRIX: dict[tuple[str, str], Entry] = {
-    # --- the widget's and Segment's public routes (public key)
+    # --- the widget's and Segment's public routes (public key; Segment's server-side sources send the secret key)
     ("GET", "/api/v1/guides"): public_api(query={"visitor": "{visitor_id}", "url": "https://h/"}),
     ("POST", "/api/v1/events"): public_api(body={"events": []}),
     ("POST", "/api/v1/policy-decisions"): public_api(body={
-        "id": "matrix-decision", "visitor": "{visitor_id}", "policy": "{policy_id}", "version": 1, "locale": "en",
-        "decision": "accepted", "text_hash": "0" * 64}),
-    **{("POST", f"/v1/{call}"): public_api(body={"batch": []} if call == "batch" else {
+        "id": "{fresh}", "visitor": "{visitor_id}", "policy": "{policy_id}", "version": 1, "locale": "en",
+        "decision": "accepted", "text_hash": "0" * 64}, fresh="new_id"),
+    **{("POST", f"/v1/{call}"): public_api(any_key=True, body={"batch": []} if call == "batch" else {
         "userId": "{visitor_id}", "event": "Matrix", "name": "Matrix", "groupId": "{tenant_id}",
         "previousId": "matrix-previous", "traits": {}})
        for call in ("alias", "batch", "group", "identify", "page", "screen", "track")},
@@ -175,56 +186,115 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/events/export"): secret_api(),
     ("GET", "/api/v1/guide-definitions"): secret_api(),
     ("POST", "/api/v1/guide-definitions/push"): secret_api(body={"files": []}),
-    ("POST", "/api/v1/guide-definitions/{guide_id:str}/archive"): secret_api(params={"guide_id": "spare_guide_id"}),
-    ("POST", "/api/v1/guide-definitions/{guide_id:str}/rollback"): secret_api(params={"guide_id": "spare_guide_id"}),
+    ("POST", "/api/v1/guide-definitions/{guide_id:str}/archive"): secret_api(params={"guide_id": "fresh"},
+                                                                            fresh="guide"),
+    ("POST", "/api/v1/guide-definitions/{guide_id:str}/rollback"): secret_api(params={"guide_id": "fresh"},
+                                                                             fresh="guide_v2"),
     ("GET", "/api/v1/guide-definitions/{guide_id:str}/versions"): secret_api(),
     ("GET", "/api/v1/guides/{guide_id:str}/explain"): secret_api(query={"visitor": "{visitor_id}", "url": "https://h/"}),
-    ("GET", "/api/v1/guides/{guide_id:str}/lift"): secret_api(),
+    ("GET", "/api/v1/guides/{guide_id:str}/lift"): secret_api(params={"guide_id": "held_guide_id"}),
     ("GET", "/api/v1/identity"): secret_api(),
     ("PUT", "/api/v1/identity"): secret_api(body={"required": False}),
     ("POST", "/api/v1/identity/secrets"): secret_api(),
-    ("DELETE", "/api/v1/identity/secrets/{secret_id:int}"): secret_api(),
+    ("DELETE", "/api/v1/identity/secrets/{secret_id:int}"): secret_api(params={"secret_id": "fresh"},
+                                                                      fresh="identity_secret"),
     ("GET", "/api/v1/settings"): secret_api(),
     ("PUT", "/api/v1/settings"): secret_api(body={"honor_dnt": False, "retention_days": None}),
     ("GET", "/api/v1/tenants/{tenant_id:str}/privacy"): secret_api(),
     ("PUT", "/api/v1/tenants/{tenant_id:str}/privacy"): secret_api(body={"opted_out": False, "drop_fields": []}),
     ("GET", "/api/v1/visitors/{visitor_id:str}/export"): secret_api(shows=("visitor", "email")),
-    ("DELETE", "/api/v1/visitors/{visitor_id:str}"): secret_api(params={"visitor_id": "spare_visitor_id"}),
+    ("DELETE", "/api/v1/visitors/{visitor_id:str}"): secret_api(params={"visitor_id": "fresh"}, fresh="visitor"),
     ("GET", "/api/v1/erasures"): secret_api(),
     ("GET", "/api/v1/policies"): secret_api(),
-    ("PUT", "/api/v1/policies/{policy_id:str}"): secret_api(params={"policy_id": "spare_policy_id"}, body={
+    ("PUT", "/api/v1/policies/{policy_id:str}"): secret_api(params={"policy_id": "fresh"}, fresh="new_id", body={
         "version": 1, "title": {"en": "Spare"}, "body": {"en": "Spare."}}),
-    ("POST", "/api/v1/policies/{policy_id:str}/decisions"): secret_api(body={
-        "id": "matrix-api-decision", "visitor": "{spare_visitor_id}", "version": 1, "decision": "accepted"}),
+    ("POST", "/api/v1/policies/{policy_id:str}/decisions"): secret_api(fresh="new_id", body={
+        "id": "{fresh}", "visitor": "{visitor_id}", "version": 1, "decision": "accepted"}),
     ("GET", "/api/v1/policies/{policy_id:str}/status"): secret_api(query={"visitor": "{visitor_id}"}),
     ("GET", "/api/v1/policies/{policy_id:str}/evidence"): secret_api(shows=("visitor",)),
     ("GET", "/api/v1/policies/verify"): secret_api(),
     ("GET", "/api/v1/reports/policies"): secret_api(),
     ("GET", "/api/v1/pages"): secret_api(),
     ("GET", "/api/v1/pages/{page_id:str}"): secret_api(),
-    ("PUT", "/api/v1/pages/{page_id:str}"): secret_api(params={"page_id": "spare_page_id"},
+    ("PUT", "/api/v1/pages/{page_id:str}"): secret_api(params={"page_id": "fresh"}, fresh="new_id",
                                                        body={"name": "Spare", "rule": "/spare"}),
-    ("DELETE", "/api/v1/pages/{page_id:str}"): secret_api(params={"page_id": "spare_page_id"}),
+    ("DELETE", "/api/v1/pages/{page_id:str}"): secret_api(params={"page_id": "fresh"}, fresh="page"),
     ("GET", "/api/v1/features"): secret_api(),
     ("GET", "/api/v1/features/{feature_id:str}"): secret_api(),
-    ("PUT", "/api/v1/features/{feature_id:str}"): secret_api(params={"feature_id": "spare_feature_id"},
+    ("PUT", "/api/v1/features/{feature_id:str}"): secret_api(params={"feature_id": "fresh"}, fresh="new_id",
                                                              body={"name": "Spare", "selector": "#spare"}),
-    ("DELETE", "/api/v1/features/{feature_id:str}"): secret_api(params={"feature_id": "spare_feature_id"}),
+    ("DELETE", "/api/v1/features/{feature_id:str}"): secret_api(params={"feature_id": "fresh"}, fresh="feature"),
     ("GET", "/api/v1/features/untagged"): secret_api(),
     ("GET", "/api/v1/reports/usage"): secret_api(query={"tenant": "{tenant_id}"}),
     ("GET", "/api/v1/reports/nps"): secret_api(query={"guide": "{guide_id}"}),
     ("GET", "/api/v1/reports/nps/comments"): secret_api(query={"guide": "{guide_id}"}, shows=("comment",)),
     ("GET", "/api/v1/reports/polls"): secret_api(query={"guide": "{poll_guide_id}"}),
     ("GET", "/api/v1/reports/benchmarks"): secret_api(query={"tenant": "{tenant_id}", "metric": "stickiness"}),
+    ("GET", "/api/v1/people"): secret_api(),
+    ("POST", "/api/v1/people/invitations"): secret_api(fresh="new_id", body={
+        "email": "{fresh}@matrix.test", "role": "analyst"}),
+    ("POST", "/api/v1/people/{email:str}/reset"): secret_api(params={"email": "person_email"}),
     # --- the admin: signing in and out, assets
     ("GET", "/admin/static/{file:str}"): open_page(params={"file": "asset"}),
     ("GET", "/admin/login"): open_page(),
-    ("POST", "/admin/login"): open_page(body={"email": "nobody@example.test", "password": "not a password"}),
+    ("POST", "/admin/login"): open_page(body={"email": "", "password": ""}),  # no failed login to throttle
     ("GET", "/admin/login/code"): open_page(),
     ("POST", "/admin/login/code"): open_page(body={"code": "000000"}),
     ("POST", "/admin/logout"): open_page(spends_session=True),
+    # invitation and password-reset links (a token nobody was given: the page says the link is not valid)
+    **{(method, f"/admin/{link}/{{token:str}}"): open_page(body={"password": "", "confirm": ""})
+       for link in ("invite", "reset") for method in ("GET", "POST")},
     # --- the admin's pages
     ("GET", "/admin"): page(_READ_TENANT),
+    # one's own account: TOTP (starting a setup changes nothing until a code confirms it; wrong codes change nothing)
+    ("GET", "/admin/account"): page(_READ_TENANT, people_only=True),
+    ("POST", "/admin/account/totp/start"): page(_READ_TENANT, people_only=True),
+    **{("POST", f"/admin/account/{part}"): page(_READ_TENANT, people_only=True, body={"code": "000000"})
+       for part in ("totp/confirm", "totp/off", "recovery-codes")},
+    # an app's people and audit log (owner); people changed are made for the call
+    ("GET", "/admin/apps/{app_id:str}/people"): page(_MANAGE),
+    ("GET", "/admin/apps/{app_id:str}/audit"): page(_MANAGE),
+    ("POST", "/admin/apps/{app_id:str}/people/invite"): page(_MANAGE, fresh="new_id", body={
+        "email": "{fresh}@matrix.test", "role": "analyst", "tenant": ""}),
+    ("POST", "/admin/apps/{app_id:str}/people/second-factor"): page(_MANAGE, body={"require_totp": ""}),
+    ("POST", "/admin/apps/{app_id:str}/people/{user_id:int}/role"): page(
+        _MANAGE, params={"user_id": "fresh"}, fresh="person", body={"role": "author", "tenant": ""}),
+    **{("POST", f"/admin/apps/{{app_id:str}}/people/{{user_id:int}}/{action}"): page(
+        _MANAGE, params={"user_id": "fresh"}, fresh="person") for action in ("remove", "reset")},
+    ("GET", "/admin/apps"): page(_READ_TENANT),
+    ("POST", "/admin/apps"): page(_MANAGE, body={"name": "Made by the matrix"}),
+    # an app's keys, settings, privacy actions (owner), its content (read; archive and roll back: authors)
+    ("GET", "/admin/apps/{app_id:str}/keys"): page(_MANAGE),
+    ("POST", "/admin/apps/{app_id:str}/keys/secret-keys"): page(_MANAGE),
+    ("POST", "/admin/apps/{app_id:str}/keys/secret-keys/{key_id:int}/revoke"): page(
+        _MANAGE, params={"key_id": "fresh"}, fresh="secret_key"),
+    ("POST", "/admin/apps/{app_id:str}/keys/secret-keys/{key_id:int}/rotate"): page(
+        _MANAGE, params={"key_id": "fresh"}, fresh="secret_key"),
+    ("POST", "/admin/apps/{app_id:str}/keys/identity-secrets"): page(_MANAGE),
+    ("POST", "/admin/apps/{app_id:str}/keys/identity-secrets/{secret_id:int}/revoke"): page(
+        _MANAGE, params={"secret_id": "fresh"}, fresh="identity_secret"),
+    ("GET", "/admin/apps/{app_id:str}/settings"): page(_MANAGE),
+    ("POST", "/admin/apps/{app_id:str}/settings"): page(_MANAGE, body={
+        "throttle_seconds": "86400", "max_auto_guides_per_day": "0", "retention_days": ""}),
+    ("GET", "/admin/apps/{app_id:str}/privacy"): page(_MANAGE),
+    ("POST", "/admin/apps/{app_id:str}/privacy/tenant"): page(_MANAGE, body={"tenant_id": "{tenant_id}",
+                                                                             "drop_fields": ""}),
+    ("POST", "/admin/apps/{app_id:str}/privacy/export"): page(_MANAGE, body={"visitor_id": "{visitor_id}"},
+                                                              shows=("visitor", "email")),
+    ("POST", "/admin/apps/{app_id:str}/privacy/erase"): page(_MANAGE, body={"visitor_id": "{fresh}"},
+                                                             fresh="visitor"),
+    ("GET", "/admin/apps/{app_id:str}/content"): page(_READ_APP),
+    ("POST", "/admin/apps/{app_id:str}/content/{guide_id:str}/archive"): page(
+        _AUTHOR, params={"guide_id": "fresh"}, fresh="guide"),
+    ("POST", "/admin/apps/{app_id:str}/content/{guide_id:str}/rollback"): page(
+        _AUTHOR, params={"guide_id": "fresh"}, fresh="guide_v2"),
+    # the overview of the app, its tenants (list and profile) and a visitor's profile
+    ("GET", "/admin/apps/{app_id:str}"): page(_READ_APP, report=True),
+    ("GET", "/admin/apps/{app_id:str}/tenants"): page(_READ_APP, report=True, shows=("tenant",)),
+    ("GET", "/admin/apps/{app_id:str}/tenants/{tenant_id:str}"): page(_READ_TENANT, tenant=True, report=True,
+                                                                      shows=("plan",)),
+    ("GET", "/admin/apps/{app_id:str}/visitors/{visitor_id:str}"): page(_READ_APP, report=True,
+                                                                       shows=("email", "comment")),
     # guides (app-wide)
     ("GET", "/admin/apps/{app_id:str}/guides"): page(_READ_APP, report=True),
     ("GET", "/admin/apps/{app_id:str}/guides/{guide_id:str}"): page(_READ_APP, report=True),
