@@ -8,9 +8,9 @@ MAU is 0 have no ratio and are left out of the average (nobody to be sticky).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal, TypeVar
+from typing import Literal, NamedTuple, TypeVar
 
 __all__ = [
     "BANDS",
@@ -92,8 +92,7 @@ def days_histogram(days_per_visitor: Iterable[int], width: int = MONTH) -> list[
     return bins
 
 
-@dataclass(frozen=True, slots=True)
-class Trend:
+class Trend(NamedTuple):
     direction: Literal["up", "down", "flat"]
     change: float | None
     """Relative change from the previous period (0.25 = +25 %); None when the previous one was 0."""
@@ -111,8 +110,7 @@ def trend(current: float, previous: float) -> Trend:
     return Trend("flat", change)
 
 
-@dataclass(frozen=True, slots=True)
-class Cumulative:
+class Cumulative(NamedTuple):
     """A tenant's running sums up to (and including) some day; zero before its first day."""
 
     dau_mau: float = 0.0
@@ -148,7 +146,6 @@ class TenantDayFigures:
     active_days: int
     days_hist: list[int]
     cum: Cumulative
-    visitors: frozenset[str] = field(default_factory=frozenset)
 
 
 def tenant_day_figures(
@@ -192,6 +189,6 @@ def tenant_day_figures(
             events=sum(e for e, _ in who.values()), ms=sum(m for _, m in who.values()),
             new_visitors=sum(1 for v in who if first_seen.get(v) == day),
             active_days=sum(1 for s in sets[max(0, i - MONTH + 1):i + 1] if s),
-            days_hist=days_histogram(counts.values()), cum=cum, visitors=sets[i],
+            days_hist=days_histogram(counts.values()), cum=cum,
         ))
     return out

@@ -175,7 +175,7 @@ async def refresh_tenant(session: AsyncSession, app_id: str, tenant: str, start:
             {"app_id": app_id, "day": f.day, "tenant_id": tenant, "dau": f.dau, "wau": f.wau, "mau": f.mau,
              "events": f.events, "ms": f.ms, "new_visitors": f.new_visitors, "active_days": f.active_days,
              "days_hist": f.days_hist, "cum_dau_mau": f.cum.dau_mau, "cum_wau_mau": f.cum.wau_mau,
-             "cum_days": f.cum.days, "cum_dau": f.cum.dau, "sketch": sketch_of(f.visitors) if f.visitors else None}
+             "cum_days": f.cum.days, "cum_dau": f.cum.dau}
             for f in figures
         ])
     return len(figures)

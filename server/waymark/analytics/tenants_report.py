@@ -13,10 +13,11 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from waymark.analytics.models import TenantDay
 from waymark.analytics.overview import overview, usage_rows
@@ -36,11 +37,10 @@ PER_PAGE = 50
 TOP_VISITORS = 20
 SORTS = ("tenant", "active", "stickiness", "trend", "nps", "days")
 """Columns the list sorts by (policy coverage is computed for the shown page only, so it is not one)."""
-_CHUNK = 400
+_CHUNK = 2000
 
 
-@dataclass(frozen=True, slots=True)
-class _Point:
+class _Point(NamedTuple):
     cum: Cumulative
     mau: int = 0
     active_days: int = 0
@@ -53,18 +53,21 @@ async def _points(session: AsyncSession, app_id: str, tenants: Sequence[str], da
     found: dict[date, dict[str, _Point]] = {day: {} for day in days}
     for day, t, a, b, c, d, m, n in (await session.execute(
         select(td.day, td.tenant_id, td.cum_dau_mau, td.cum_wau_mau, td.cum_days, td.cum_dau, td.mau, td.active_days)
-        .where(td.app_id == app_id, td.day.in_(list(days))))).tuples().all():
+        .where(td.app_id == app_id, td.day.in_(list(days))))).tuples():
         found[day][t] = _Point(Cumulative(a, b, c, d), m, n)
     for day in days:
+        # A tenant without a row that day had nobody active in the 30 days up to it: its sums are those of
+        # its latest row before, found by one index seek per tenant (max() of (app, tenant, day)).
         missing = [t for t in tenants if t not in found[day]]
+        before = aliased(TenantDay)
+        latest = select(func.max(before.day)).where(
+            before.app_id == Tenant.app_id, before.tenant_id == Tenant.id, before.day < day
+        ).correlate(Tenant).scalar_subquery()
         for i in range(0, len(missing), _CHUNK):
-            latest = (select(td.tenant_id, func.max(td.day).label("day"))
-                      .where(td.app_id == app_id, td.tenant_id.in_(missing[i:i + _CHUNK]), td.day < day)
-                      .group_by(td.tenant_id).subquery())
             rows = (await session.execute(
-                select(td.tenant_id, td.cum_dau_mau, td.cum_wau_mau, td.cum_days, td.cum_dau)
-                .join(latest, and_(td.tenant_id == latest.c.tenant_id, td.day == latest.c.day))
-                .where(td.app_id == app_id))).tuples().all()
+                select(td.tenant_id, td.cum_dau_mau, td.cum_wau_mau, td.cum_days, td.cum_dau).select_from(Tenant)
+                .join(td, and_(td.app_id == Tenant.app_id, td.day == latest, td.tenant_id == Tenant.id))
+                .where(Tenant.app_id == app_id, Tenant.id.in_(missing[i:i + _CHUNK])))).tuples().all()
             found[day].update((t, _Point(Cumulative(a, b, c, d))) for t, a, b, c, d in rows)
     return found
 

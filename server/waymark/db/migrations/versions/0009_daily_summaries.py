@@ -61,13 +61,14 @@ def upgrade() -> None:
         sa.Column('cum_wau_mau', sa.Float(), nullable=False),
         sa.Column('cum_days', sa.Integer(), nullable=False),
         sa.Column('cum_dau', sa.BigInteger(), nullable=False),
-        sa.Column('sketch', sa.LargeBinary(), nullable=True),
         sa.ForeignKeyConstraint(['app_id'], ['apps.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('app_id', 'day', 'tenant_id'),
         sqlite_with_rowid=False,
     )
     with op.batch_alter_table('tenant_days', schema=None) as batch_op:
         batch_op.create_index('ix_tenant_days_app_tenant_day', ['app_id', 'tenant_id', 'day'], unique=False)
+        batch_op.create_index('ix_tenant_days_sums', ['app_id', 'day', 'tenant_id', 'cum_dau_mau', 'cum_wau_mau',
+                                                      'cum_days', 'cum_dau', 'mau', 'active_days'], unique=False)
     # Every app's existing roll-ups are summarised by the next refresh: mark each day that has any.
     op.execute(
         "INSERT INTO summary_marks (app_id, part, day, tenant_id) "
@@ -82,6 +83,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table('tenant_days', schema=None) as batch_op:
+        batch_op.drop_index('ix_tenant_days_sums')
         batch_op.drop_index('ix_tenant_days_app_tenant_day')
     op.drop_table('tenant_days')
     op.drop_table('app_days')
