@@ -17,6 +17,9 @@ def test_axis_covers_the_values_with_round_ticks() -> None:
     assert (axis.low, axis.high) == (0.0, 20.0) and axis.ticks[0] == (0.0, "0%") and axis.ticks[-1] == (100.0, "20%")
     assert axis.x(5.0) == 25.0
     assert (axis_for([], "points").low, axis_for([], "points").high) == (-100.0, 100.0)
+    tied = axis_for([100.0, 100.0], "%")  # at least 10 points wide, never past 100%
+    assert (tied.low, tied.high) == (90.0, 100.0) and tied.x(100.0) == 100.0
+    assert (axis_for([0.0], "%").low, axis_for([0.0], "%").high) == (0.0, 10.0)
 
 
 def test_histogram_bins() -> None:

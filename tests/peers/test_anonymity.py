@@ -61,6 +61,12 @@ def test_tenants_without_data_are_not_peers() -> None:
     members = [*FIVE[:4], member("t5", None)]
     assert group_values(members, "stickiness", "industry", "retail") == [15.0, 20.0, 35.0, 40.0]
     assert benchmark(snapshot(*members), "t1", "stickiness", "industry", quartiles=True).reason == "too_few_peers"
+    nobody = benchmark(snapshot(member("x", None)), "x", "nps", "all", quartiles=True)
+    assert nobody.reason == "no_data" and nobody.message == (
+        "This tenant has no NPS figure for the period: it has no visitors who answered.")
+    none_yet = benchmark(snapshot(member("x", 1.0)), "x", "stickiness", "all", quartiles=True)
+    assert none_yet.message is not None and none_yet.message.startswith(
+        "Hidden: only 1 tenant of the app has a stickiness figure")
     no_data = benchmark(snapshot(*members), "t5", "stickiness", "industry", quartiles=True)
     assert not no_data.available and no_data.reason == "no_data" and no_data.value is None
 
@@ -85,3 +91,6 @@ def test_the_product_teams_distribution_hides_small_groups() -> None:
     assert (groups["retail"].p25, groups["retail"].p50, groups["retail"].p75) == (20.0, 35.0, 40.0)
     health = groups["health"]
     assert not health.available and health.reason == "too_few_peers" and health.values == [] and health.peers == 1
+    nps = distribution(snapshot(*members), "nps", "industry")[0]
+    assert (nps.peers, nps.message) == (0, "Hidden: no tenant of this group has an NPS figure, and benchmarks need "
+                                           "at least 5 so that no tenant's own figure can be read from them.")

@@ -65,15 +65,19 @@ def _nice_step(span: float) -> float:
 
 
 def axis_for(values: Sequence[float], unit: str) -> Axis:
-    """An axis covering ``values`` with round ticks (0-100 by default for a share, -100-100 for NPS)."""
-    if not values:
-        low, high = (-100.0, 100.0) if unit == "points" else (0.0, 100.0)
-    else:
-        step = _nice_step(max(max(values) - min(values), 1.0))
-        low, high = math.floor(min(values) / step) * step, math.ceil(max(values) / step) * step
-        if high == low:
-            high = low + step
+    """An axis covering ``values`` with round ticks, at least 10 points wide, within the metric's bounds
+    (0-100 for a share, -100-100 for NPS, which is also the axis when there are no values)."""
+    bottom, top = (-100.0, 100.0) if unit == "points" else (0.0, 100.0)
+    low, high = (min(values), max(values)) if values else (bottom, top)
+    if high - low < 10:
+        pad = (10 - (high - low)) / 2
+        low, high = low - pad, high + pad
+        if low < bottom:
+            low, high = bottom, high + bottom - low
+        if high > top:
+            low, high = low - (high - top), top
     step = _nice_step(high - low)
+    low, high = max(math.floor(low / step) * step, bottom), min(math.ceil(high / step) * step, top)
     ticks: list[tuple[float, str]] = []
     value = low
     while value <= high + 1e-9:

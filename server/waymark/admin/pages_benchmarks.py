@@ -7,6 +7,7 @@ be subtracted to isolate one tenant's figure.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -47,9 +48,9 @@ class AppBenchmarks(msgspec.Struct, kw_only=True):
 
     peer_group: PeerGroup
     k: int
-    period_start: str
-    period_end: str
-    computed_at: str
+    period_start: date
+    period_end: date
+    computed_at: datetime
     groups: list[Distribution]
 
 
@@ -97,9 +98,8 @@ class BenchmarkPages(Controller):
     async def _app_page(self, request: Request[Any, Any, Any], scope: Scope, principal: Principal | None,
                         peer_group: PeerGroup, error: str | None = None, status: int = 200) -> Response[Any]:
         snapshot, groups = await _service(request).distributions(scope, peer_group)
-        data = AppBenchmarks(peer_group=peer_group, k=snapshot.k, period_start=snapshot.period_start.isoformat(),
-                             period_end=snapshot.period_end.isoformat(), computed_at=snapshot.computed_at.isoformat(),
-                             groups=groups)
+        data = AppBenchmarks(peer_group=peer_group, k=snapshot.k, period_start=snapshot.period_start,
+                             period_end=snapshot.period_end, computed_at=snapshot.computed_at, groups=groups)
         charts = []
         for metric, about in _metric_context()["metrics"]:
             of_metric = [d for d in groups if d.metric == metric]

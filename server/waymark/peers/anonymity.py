@@ -66,6 +66,8 @@ def hidden_message(
 ) -> str:
     """Why a benchmark is hidden, in words."""
     label = info(metric).label
+    noun = label if label.isupper() else label.lower()
+    article = "an" if noun[0] in "aeiou" or noun == "NPS" else "a"
     if reason == "opted_out":
         return ("This tenant opted out of data collection, so it neither contributes to benchmarks nor sees them. "
                 "Benchmarks come back once collection is turned on again and a new period has data.")
@@ -73,10 +75,11 @@ def hidden_message(
         field = "size (size, employees or seats)" if kind == "size" else kind
         return f"This tenant has no {field} in its metadata, so it belongs to no {kind} peer group."
     if reason == "no_data":
-        return f"This tenant has no {label.lower()} figure for the period: it has no {info(metric).base}."
+        return f"This tenant has no {noun} figure for the period: it has no {info(metric).base}."
     where = "the app" if kind == "all" else f"this {_KIND_WORDS[kind]} group" if own else "this group"
-    return (f"Hidden: only {peers} tenant{'s' if peers != 1 else ''} of {where} "
-            f"{'has' if peers == 1 else 'have'} a {label.lower()} figure, and benchmarks need at least {k} "
+    who = (f"no tenant of {where} has" if peers == 0 else
+           f"only {peers} tenant{'s' if peers != 1 else ''} of {where} {'has' if peers == 1 else 'have'}")
+    return (f"Hidden: {who} {article} {noun} figure, and benchmarks need at least {k} "
             f"{'(this tenant included) ' if own else ''}so that no tenant's own figure can be read from them.")
 
 

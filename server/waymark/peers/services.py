@@ -93,7 +93,7 @@ class BenchmarkService:
         if state.tenant_opted_out is None:
             raise UnknownTenant(f"no tenant {tenant!r} in this app")
         if state.tenant_opted_out:
-            return [Benchmark(available=False, metric=m, peer_group=kind, reason="opted_out",
+            return [Benchmark(available=False, metric=m, peer_group=kind, reason="opted_out", k=state.k,
                               message=hidden_message("opted_out", m, kind)) for m in metrics]
         index = await self.index(scope.app_id, state)
         return [benchmark(index, tenant, m, kind, quartiles=quartiles) for m in metrics]
