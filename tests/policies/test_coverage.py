@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import date, timedelta
 
-from waymark.policies.coverage import Decision, coverage_points, tally
+from waymark.policies.coverage import Decision, accepted_counts, coverage_points, estimated_points, tally
 
 D1 = date(2026, 3, 1)
 
@@ -66,3 +66,17 @@ def test_cost_is_not_days_times_visitors() -> None:
     points = coverage_points(first, decisions, _day(0), _day(365))
     assert time.perf_counter() - began < 0.5
     assert (points[-1].active, points[-1].accepted) == (20_000, 10_000)
+
+
+def test_accepted_counts_follow_each_visitors_latest_decision() -> None:
+    decisions = [Decision("ana", _day(0), "accepted"), Decision("ben", _day(1), "accepted"),
+                 Decision("ben", _day(2), "withdrawn"), Decision("cy", _day(2), "declined"),
+                 Decision("dee", _day(-5), "accepted")]
+    assert accepted_counts(decisions, _day(0), _day(3)) == [2, 3, 2, 2]
+    assert accepted_counts(decisions, _day(1), _day(0)) == []
+
+
+def test_an_estimate_below_the_acceptances_is_raised_to_them() -> None:
+    points = estimated_points([10, 3, 0], [2, 4, 0], _day(0))
+    assert [(p.day, p.active, p.accepted, p.coverage) for p in points] == [
+        (_day(0), 10, 2, 0.2), (_day(1), 4, 4, 1.0), (_day(2), 0, 0, 0.0)]

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import NamedTuple
 
-__all__ = ["Decision", "Point", "Tally", "accepted_counts", "coverage_points", "estimated_points", "tally"]
+__all__ = ["Decision", "Point", "Tally", "accepted_counts", "coverage_points", "estimated_points", "running", "tally"]
 
 
 class Decision(NamedTuple):
@@ -132,6 +132,16 @@ def accepted_counts(decisions: Iterable[Decision], start: date, end: date) -> li
     for i in range(n):
         running += delta[i]
         out.append(running)
+    return out
+
+
+def running(changes: Mapping[date, int], start: date, end: date) -> list[int]:
+    """Per day from ``start`` to ``end``: the sum of the changes up to and including it (earlier ones included)."""
+    total = sum(v for d, v in changes.items() if d < start)
+    out = []
+    for i in range((end - start).days + 1):
+        total += changes.get(start + timedelta(days=i), 0)
+        out.append(total)
     return out
 
 

@@ -11,15 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.clock import as_utc
 from waymark.db.models import Tenant, Visitor
+from waymark.policies.acceptance import version_figures
 from waymark.policies.chain_status import ChainStatus
-from waymark.policies.coverage import accepted_counts, estimated_points, tally
+from waymark.policies.coverage import estimated_points, running
 from waymark.policies.models import PolicyEvidence
 from waymark.policies.report import (
     Keep,
     VersionTally,
     coverage_start,
     policy_tallies,
-    version_decisions,
     visible_versions,
 )
 from waymark.policies.schemas import BrokenRecord, CoveragePoint, PolicyReportRow, PolicySummary
@@ -181,15 +181,13 @@ async def _estimated_versions(
             continue
         published = as_utc(v.published_at).date()
         since = coverage_start(published, start, end)
-        decided = [d for ds in (await version_decisions(session, app_id, v, None, None)).values() for d in ds]
-        counted = tally((), decided)
-        points = estimated_points(await active_since(published, since, end), accepted_counts(decided, since, end),
-                                  since)
+        latest, changes = await version_figures(session, app_id, v.policy_id, v.version)
+        points = estimated_points(await active_since(published, since, end), running(changes, since, end), since)
         out.append(VersionCoverage(
             policy=v.policy_id, version=v.version, tenant=None, published_at=as_utc(v.published_at),
-            current=(v.policy_id, v.version) in current, accepted=counted.accepted, declined=counted.declined,
-            withdrawn=counted.withdrawn, estimated=True,
-            pending=max(0, points[-1].active - len(counted.latest)) if points else 0,
+            current=(v.policy_id, v.version) in current, accepted=latest.get("accepted", 0),
+            declined=latest.get("declined", 0), withdrawn=latest.get("withdrawn", 0), estimated=True,
+            pending=max(0, points[-1].active - sum(latest.values())) if points else 0,
             coverage=[CoveragePoint(day=p.day, active=p.active, accepted=p.accepted, coverage=p.coverage)
                       for p in points]))
     return out

@@ -40,7 +40,9 @@ class VersionTally(NamedTuple):
     coverage: list[Point]
 
 
-_CHUNK = 500
+_CHUNK = 200
+_DAYS = 400
+"""Tenants and days per query at most (bound parameters stay well under SQLite's limit)."""
 
 
 def _tenant_filter(column: Any, tenants: Sequence[str]) -> Any:
@@ -56,17 +58,26 @@ def _tenant_filter(column: Any, tenants: Sequence[str]) -> Any:
 async def first_active(
     session: AsyncSession, app_id: str, tenants: Sequence[str] | None, since: date, until: date
 ) -> FirstActive:
-    """Each visitor's first active day from ``since`` to ``until``, per tenant (``tenants``: only those; read a
-    tenant at a time from the roll-up's (day, tenant) order, so a few tenants cost a few index seeks)."""
+    """Each visitor's first active day from ``since`` to ``until``, per tenant (``tenants``: only those).
+
+    For chosen tenants every (day, tenant) pair is sought in the roll-up's (day, tenant) order, so a
+    few tenants cost a few index seeks, however many others the app has.
+    """
     base = select(DailyUsage.tenant_id, DailyUsage.visitor_id, func.min(DailyUsage.day)).where(
-        DailyUsage.app_id == app_id, DailyUsage.day >= since, DailyUsage.day <= until, DailyUsage.kind == "active",
-        DailyUsage.key == "").group_by(DailyUsage.tenant_id, DailyUsage.visitor_id)
-    queries = [base] if tenants is None else [
-        base.where(DailyUsage.tenant_id.in_(list(tenants[i:i + _CHUNK]))) for i in range(0, len(tenants), _CHUNK)]
+        DailyUsage.app_id == app_id, DailyUsage.kind == "active", DailyUsage.key == "").group_by(
+        DailyUsage.tenant_id, DailyUsage.visitor_id)
+    if tenants is None:
+        queries = [base.where(DailyUsage.day >= since, DailyUsage.day <= until)]
+    else:
+        days = [since + timedelta(days=i) for i in range((until - since).days + 1)]
+        queries = [base.where(DailyUsage.day.in_(days[d:d + _DAYS]), DailyUsage.tenant_id.in_(tenants[t:t + _CHUNK]))
+                   for d in range(0, len(days), _DAYS) for t in range(0, len(tenants), _CHUNK)]
     out: FirstActive = defaultdict(dict)
     for query in queries:
         for t, visitor, day in (await session.execute(query)).all():
-            out[t][visitor] = day
+            seen = out[t]
+            if visitor not in seen or day < seen[visitor]:
+                seen[visitor] = day
     return out
 
 
