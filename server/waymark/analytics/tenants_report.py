@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
-from waymark.analytics.models import TenantDay
 from waymark.analytics.overview import overview, usage_rows
 from waymark.analytics.overview_schemas import TenantHealth, TenantProfile, TenantsReport, VisitorActivity
 from waymark.analytics.segments import segment_members
-from waymark.analytics.stickiness import MONTH, Cumulative, Trend, band, range_average, range_stickiness, trend
+from waymark.analytics.stickiness import MONTH, band, trend
+from waymark.analytics.tenant_sums import SQL_SORTS, Sums, tenant_sums
 from waymark.db.models import Tenant
 from waymark.db.scope import Scope
 from waymark.policies.models import PolicyEvidence
@@ -40,47 +38,19 @@ SORTS = ("tenant", "active", "stickiness", "trend", "nps", "days")
 _CHUNK = 2000
 
 
-class _Point(NamedTuple):
-    cum: Cumulative
-    mau: int = 0
-    active_days: int = 0
-
-
-async def _points(session: AsyncSession, app_id: str, tenants: Sequence[str], days: Sequence[date]
-                  ) -> dict[date, dict[str, _Point]]:
-    """Each tenant's running sums at the end of each of ``days`` (its row that day, else its latest before)."""
-    td = TenantDay
-    found: dict[date, dict[str, _Point]] = {day: {} for day in days}
-    for day, t, a, b, c, d, m, n in (await session.execute(
-        select(td.day, td.tenant_id, td.cum_dau_mau, td.cum_wau_mau, td.cum_days, td.cum_dau, td.mau, td.active_days)
-        .where(td.app_id == app_id, td.day.in_(list(days))))).tuples():
-        found[day][t] = _Point(Cumulative(a, b, c, d), m, n)
-    for day in days:
-        # A tenant without a row that day had nobody active in the 30 days up to it: its sums are those of
-        # its latest row before, found by one index seek per tenant (max() of (app, tenant, day)).
-        missing = [t for t in tenants if t not in found[day]]
-        before = aliased(TenantDay)
-        latest = select(func.max(before.day)).where(
-            before.app_id == Tenant.app_id, before.tenant_id == Tenant.id, before.day < day
-        ).correlate(Tenant).scalar_subquery()
-        for i in range(0, len(missing), _CHUNK):
-            rows = (await session.execute(
-                select(td.tenant_id, td.cum_dau_mau, td.cum_wau_mau, td.cum_days, td.cum_dau).select_from(Tenant)
-                .join(td, and_(td.app_id == Tenant.app_id, td.day == latest, td.tenant_id == Tenant.id))
-                .where(Tenant.app_id == app_id, Tenant.id.in_(missing[i:i + _CHUNK])))).tuples().all()
-            found[day].update((t, _Point(Cumulative(a, b, c, d))) for t, a, b, c, d in rows)
-    return found
-
-
-async def _nps(session: AsyncSession, app_id: str, start: date, end: date) -> dict[str, tuple[float | None, int]]:
-    """Per tenant: NPS of the range's answers (each visitor's latest per survey) and how many there are."""
+async def _nps(session: AsyncSession, app_id: str, start: date, end: date, tenants: Sequence[str] | None = None
+               ) -> dict[str, tuple[float | None, int]]:
+    """Per tenant (of ``tenants``, or all): NPS of the range's answers (each visitor's latest per survey) and
+    how many there are."""
     since = datetime(start.year, start.month, start.day, tzinfo=UTC)
     until = datetime(end.year, end.month, end.day, tzinfo=UTC) + timedelta(days=1)
-    rows = (await session.execute(
-        select(SurveyAnswer.tenant_id, SurveyAnswer.guide_id, SurveyAnswer.visitor_id, SurveyAnswer.score)
-        .where(SurveyAnswer.app_id == app_id, SurveyAnswer.kind == "nps", SurveyAnswer.score.is_not(None),
-               SurveyAnswer.ts >= since, SurveyAnswer.ts < until)
-        .order_by(SurveyAnswer.ts, SurveyAnswer.id))).tuples().all()
+    query = (select(SurveyAnswer.tenant_id, SurveyAnswer.guide_id, SurveyAnswer.visitor_id, SurveyAnswer.score)
+             .where(SurveyAnswer.app_id == app_id, SurveyAnswer.kind == "nps", SurveyAnswer.score.is_not(None),
+                    SurveyAnswer.ts >= since, SurveyAnswer.ts < until)
+             .order_by(SurveyAnswer.ts, SurveyAnswer.id))
+    if tenants is not None:
+        query = query.where(SurveyAnswer.tenant_id.in_(list(tenants)))
+    rows = (await session.execute(query)).tuples().all()
     latest: dict[str, dict[tuple[str, str], int]] = {}
     for tenant, guide, visitor, score in rows:
         if score is not None:
@@ -123,50 +93,20 @@ async def _coverage(session: AsyncSession, app_id: str, monthly: dict[str, int],
     return {t: round(min(len(active.get(t, ())) / monthly[t], 1.0), 4) for t in tenants}
 
 
-@dataclass(slots=True)
-class _Row:
-    """One tenant's figures before rounding: every tenant gets one, only a page's become TenantHealth."""
+def _health(row: Sums, length: int, nps: tuple[float | None, int], name: str | None, coverage: float | None
+            ) -> TenantHealth:
+    def rounded(value: float | None, digits: int = 4) -> float | None:
+        return None if value is None else round(value, digits)
 
-    tenant: str
-    opted_out: bool
-    point: _Point
-    stickiness: float | None
-    stickiness_wau_mau: float | None
-    now: float
-    then: float
-    trend: Trend
-    nps: float | None
-    answers: int
-
-    def health(self, name: str | None, coverage: float | None) -> TenantHealth:
-        def rounded(value: float | None, digits: int = 4) -> float | None:
-            return None if value is None else round(value, digits)
-
-        return TenantHealth(
-            tenant=self.tenant, name=name, opted_out=self.opted_out, active_visitors=self.point.mau,
-            stickiness=rounded(self.stickiness), stickiness_wau_mau=rounded(self.stickiness_wau_mau),
-            average_dau=round(self.now, 2), previous_average_dau=round(self.then, 2), trend=self.trend.direction,
-            trend_change=rounded(self.trend.change), active_days=self.point.active_days,
-            band=band(self.point.active_days), nps=self.nps, nps_responses=self.answers, policy_coverage=coverage)
-
-
-_VALUES: dict[str, Any] = {
-    "tenant": lambda r: r.tenant,
-    "active": lambda r: r.point.mau,
-    "stickiness": lambda r: r.stickiness,
-    "trend": lambda r: r.trend.change if r.trend.change is not None else (math.inf if r.trend.direction == "up"
-                                                                            else None),
-    "nps": lambda r: r.nps,
-    "days": lambda r: r.point.active_days,
-}
-
-
-def _ordered(rows: list[_Row], sort: str, order: str) -> list[_Row]:
-    """Sorted by ``sort``, ties by tenant id; tenants without that figure come last either way."""
-    value = _VALUES[sort]
-    known = [r for r in rows if value(r) is not None]  # rows come sorted by tenant id
-    known.sort(key=value, reverse=order == "desc")  # stable: ties keep the tenant order
-    return known + [r for r in rows if value(r) is None]
+    now, then = row.now / length, row.then / length
+    direction = trend(now, then)
+    return TenantHealth(
+        tenant=row.tenant, name=name, opted_out=row.opted_out, active_visitors=row.mau,
+        stickiness=rounded(row.dau_mau / row.days if row.days else None),
+        stickiness_wau_mau=rounded(row.wau_mau / row.days if row.days else None),
+        average_dau=round(now, 2), previous_average_dau=round(then, 2), trend=direction.direction,
+        trend_change=rounded(direction.change), active_days=row.active_days, band=band(row.active_days),
+        nps=nps[0], nps_responses=nps[1], policy_coverage=coverage)
 
 
 async def tenants_report(
@@ -174,39 +114,45 @@ async def tenants_report(
     sort: str = "active", order: str = "desc", page: int = 1, per_page: int = PER_PAGE,
 ) -> TenantsReport:
     """The app's tenants with their health over ``start``..``end`` (a visitor segment keeps the tenants of
-    its visitors; figures stay the whole tenant's). Raises ValueError for an unknown sort or order."""
+    its visitors; figures stay the whole tenant's). Raises ValueError for an unknown sort or order.
+
+    Every sort but NPS is done by the database, which hands over one page; sorting by NPS reads every
+    tenant's sums (a few rows of an index each) and sorts them here.
+    """
     if sort not in SORTS or order not in ("asc", "desc"):
         raise ValueError(f"sort must be one of {', '.join(SORTS)} and order asc or desc")
     app_id = scope.app_id
-    tenants = dict((await session.execute(
-        select(Tenant.id, Tenant.opted_out).where(Tenant.app_id == app_id))).tuples().all())
+    only: set[str] | None = None
     if segment:
         members = await segment_members(session, scope, segment)
-        keep = members.ids if members.subject == "tenant" else {t for t in members.tenant_of.values() if t}
-        tenants = {t: v for t, v in tenants.items() if t in keep}
-    ids = sorted(tenants)
+        only = set(members.ids) if members.subject == "tenant" else {t for t in members.tenant_of.values() if t}
     length = (end - start).days + 1
-    ends = (end, start - timedelta(days=1), start - timedelta(days=length + 1))
-    points = await _points(session, app_id, ids, ends)
-    nps = await _nps(session, app_id, start, end)
-    zero = _Point(Cumulative())
-    rows: list[_Row] = []
-    for t in ids:
-        e, b, p = (points[day].get(t, zero) for day in ends)
-        dau_mau, wau_mau = range_stickiness(e.cum, b.cum)
-        now, then = range_average(e.cum, b.cum, length), range_average(b.cum, p.cum, length)
-        score, answers = nps.get(t, (None, 0))
-        rows.append(_Row(t, bool(tenants[t]), e, dau_mau, wau_mau, now, then, trend(now, then), score, answers))
-    ordered = _ordered(rows, sort, order)
-    pages = max(1, math.ceil(len(ordered) / per_page))
-    page = min(max(page, 1), pages)
-    shown = ordered[(page - 1) * per_page:page * per_page]
+    page = max(page, 1)
+    if sort in SQL_SORTS:
+        total, shown = await tenant_sums(session, app_id, start, end, only, sort, order, per_page,
+                                         (page - 1) * per_page)
+        pages = max(1, math.ceil(total / per_page))
+        if page > pages:
+            page = pages
+            _, shown = await tenant_sums(session, app_id, start, end, only, sort, order, per_page,
+                                         (page - 1) * per_page)
+        nps = await _nps(session, app_id, start, end, [r.tenant for r in shown])
+    else:
+        total, every = await tenant_sums(session, app_id, start, end, only, None, order, None)
+        nps = await _nps(session, app_id, start, end)
+        known = [r for r in every if nps.get(r.tenant, (None, 0))[0] is not None]
+        known.sort(key=lambda r: nps[r.tenant][0] or 0.0, reverse=order == "desc")  # stable: ties by id
+        ordered = known + [r for r in every if nps.get(r.tenant, (None, 0))[0] is None]
+        pages = max(1, math.ceil(total / per_page))
+        page = min(page, pages)
+        shown = ordered[(page - 1) * per_page:page * per_page]
     metas: dict[str, Any] = dict((await session.execute(select(Tenant.id, Tenant.meta).where(
         Tenant.app_id == app_id, Tenant.id.in_([r.tenant for r in shown])))).tuples().all()) if shown else {}
-    coverage = await _coverage(session, app_id, {r.tenant: r.point.mau for r in shown}, end)
-    return TenantsReport(from_=start, to=end, segment=segment, sort=sort, order=order, page=page, pages=pages,
-                         total=len(ordered),
-                         tenants=[r.health(_name(metas.get(r.tenant)), coverage.get(r.tenant)) for r in shown])
+    coverage = await _coverage(session, app_id, {r.tenant: r.mau for r in shown}, end)
+    return TenantsReport(
+        from_=start, to=end, segment=segment, sort=sort, order=order, page=page, pages=pages, total=total,
+        tenants=[_health(r, length, nps.get(r.tenant, (None, 0)), _name(metas.get(r.tenant)), coverage.get(r.tenant))
+                 for r in shown])
 
 
 def _name(meta: Any) -> str | None:
