@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from sqlalchemy import update
+
 from tests.support import make_app
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.db.scope import app_session
-from waymark.policies.acceptance import version_figures
+from waymark.policies.acceptance import current_figures, version_figures
 from waymark.policies.coverage import Decision, accepted_counts, running, tally
-from waymark.policies.models import PolicyEvidence
+from waymark.policies.models import PolicyChainHead, PolicyEvidence
 from waymark.settings import Settings
 
 D0 = date(2026, 3, 1)
@@ -49,3 +51,29 @@ async def test_version_figures_match_the_pure_arithmetic(settings: Settings) -> 
     days = (D0, D0 + timedelta(days=4))
     assert running(changes, *days) == accepted_counts(decisions, *days) == [2, 2, 1, 3, 3]
     assert running(changes, D0 + timedelta(days=2), days[1]) == [1, 3, 3]  # earlier changes carried in
+
+
+async def test_figures_are_kept_until_the_chain_grows(settings: Settings) -> None:
+    app = await make_app(settings)
+    engine = create_engine(settings.database_url)
+
+    def record(seq: int, visitor: str, decision: str) -> PolicyEvidence:
+        return PolicyEvidence(app_id=app.id, seq=seq, request_id=f"r{seq}", tenant_id=None, visitor_id=visitor,
+                              policy_id="terms", policy_version=1, locale="en", text_hash="0" * 64,
+                              decision=decision, method="api", recorded_at=_at(0, 9), prev_hash="0" * 64,
+                              row_hash=f"{seq:064d}")
+
+    try:
+        async with app_session(make_sessionmaker(engine), app.id) as session:
+            session.add_all([record(1, "ana", "accepted"), PolicyChainHead(app_id=app.id, seq=1, last_hash="1")])
+            await session.commit()
+            assert (await current_figures(session, app.id, "terms", 1))[0]["accepted"] == 1
+            session.add(record(2, "ben", "accepted"))
+            await session.commit()
+            # the head still says 1: the kept figures answer (the ledger moves the head in the same transaction)
+            assert (await current_figures(session, app.id, "terms", 1))[0]["accepted"] == 1
+            await session.execute(update(PolicyChainHead).where(PolicyChainHead.app_id == app.id).values(seq=2))
+            await session.commit()
+            assert (await current_figures(session, app.id, "terms", 1))[0]["accepted"] == 2
+    finally:
+        await engine.dispose()

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import Date, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from waymark.policies.models import PolicyEvidence
+from waymark.policies.models import PolicyChainHead, PolicyEvidence
 
-__all__ = ["VersionFigures", "version_figures"]
+__all__ = ["VersionFigures", "current_figures", "version_figures"]
 
 _DECISIONS = ("accepted", "declined", "withdrawn")
 VersionFigures = tuple[dict[str, int], dict[date, int]]
@@ -54,3 +54,18 @@ async def version_figures(session: AsyncSession, app_id: str, policy: str, versi
         for decision, count in zip(_DECISIONS, counts, strict=True):
             latest[decision] += int(count or 0)
     return latest, per_day
+
+
+_figures: dict[tuple[str, str, int], tuple[int, VersionFigures]] = {}
+
+
+async def current_figures(session: AsyncSession, app_id: str, policy: str, version: int) -> VersionFigures:
+    """:func:`version_figures`, kept until the app's chain grows: evidence is only ever appended, so the same
+    chain head means the same records (a record changed in place is the chain check's to find, not this)."""
+    head = await session.scalar(select(PolicyChainHead.seq).where(PolicyChainHead.app_id == app_id)) or 0
+    kept = _figures.get((app_id, policy, version))
+    if kept is not None and kept[0] == head:
+        return kept[1]
+    figures = await version_figures(session, app_id, policy, version)
+    _figures[app_id, policy, version] = (head, figures)
+    return figures

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.clock import as_utc
 from waymark.db.models import Tenant, Visitor
-from waymark.policies.acceptance import version_figures
+from waymark.policies.acceptance import current_figures
 from waymark.policies.chain_status import ChainStatus
 from waymark.policies.coverage import estimated_points, running
 from waymark.policies.models import PolicyEvidence
@@ -181,7 +181,7 @@ async def _estimated_versions(
             continue
         published = as_utc(v.published_at).date()
         since = coverage_start(published, start, end)
-        latest, changes = await version_figures(session, app_id, v.policy_id, v.version)
+        latest, changes = await current_figures(session, app_id, v.policy_id, v.version)
         points = estimated_points(await active_since(published, since, end), running(changes, since, end), since)
         out.append(VersionCoverage(
             policy=v.policy_id, version=v.version, tenant=None, published_at=as_utc(v.published_at),
