@@ -4,8 +4,10 @@
 import htmx from 'htmx.org'
 import uPlot from 'uplot'
 
-// Also set in the page's htmx-config meta: no injected <style> (CSP), no eval, no scripts from swapped HTML.
-Object.assign(htmx.config, { includeIndicatorStyles: false, allowEval: false, allowScriptTags: false })
+// Also set in the page's htmx-config meta: no injected <style> (CSP) and no eval. Script tags are kept in swapped
+// HTML because a chart's data is a <script type="application/json"> (htmx would otherwise strip it); a JavaScript one
+// would be copied without the page's nonce, and the CSP refuses to run it.
+Object.assign(htmx.config, { includeIndicatorStyles: false, allowEval: false, allowScriptTags: true })
 
 import { drawCharts } from './charts.js'
 import { wireCopyButtons, wireConfirmations } from './forms.js'
@@ -18,8 +20,9 @@ function start () {
   startLive(document)
 }
 
-// After htmx swaps a report in, draw the charts it brought.
-document.addEventListener('htmx:afterSettle', (event) => drawCharts(event.detail.elt || document, uPlot))
+// After htmx swaps a report in, draw the charts it brought: htmx.onLoad runs for every piece of content htmx adds
+// (an outerHTML swap fires its other events on the detached old element, which never reach the document).
+htmx.onLoad(() => drawCharts(document, uPlot))
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start)
 else start()
