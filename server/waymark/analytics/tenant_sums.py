@@ -1,9 +1,9 @@
 """The tenants list's arithmetic in one SQL statement: every tenant's running sums on the range's ends,
 their differences, the sort and the page, so only a page of rows leaves the database.
 
-A tenant's sums on a day are those of its latest ``tenant_days`` row up to that day (a row exists for
-every day with someone active in the 30 days before it, so a tenant without one has had nobody
-since). Each is found by one seek in the (app, tenant, day) index and read from the covering index.
+A tenant's sums on a day are those of its ``tenant_days`` row that day, one seek in a covering index;
+a tenant without one (nobody active in the 30 days up to it) takes its latest row before, one more
+seek in the (app, tenant, day) index, made only for such tenants.
 """
 
 from __future__ import annotations
@@ -43,18 +43,27 @@ class Sums(NamedTuple):
     """Σ DAU over the period before it, as long."""
 
 
-def _at(day: date) -> tuple[Any, Any]:
-    """An alias of ``tenant_days`` and the join condition picking the tenant's latest row up to ``day``.
+_TABLE: Table = TenantDay.__table__  # type: ignore[assignment]  # typed FromClause; declarative maps a Table
 
-    Table aliases, not mapped ones: the statement is scoped by its ``tenants`` entity (a scoped session
-    adds the app to it), and every alias is tied to that tenant's app and id.
+
+def _on(day: date) -> tuple[Any, Any]:
+    """An alias of ``tenant_days`` joined on the tenant's row of ``day`` (absent when nobody was active in the
+    30 days up to it). Table aliases, not mapped ones: the statement is scoped by its ``tenants`` entity (a
+    scoped session adds the app to it), and every alias is tied to that tenant's app and id."""
+    row = _TABLE.alias()
+    return row, and_(row.c.app_id == Tenant.app_id, row.c.day == day, row.c.tenant_id == Tenant.id)
+
+
+def _sum(row: Any, day: date, column: str) -> Any:
+    """A running sum on ``day``: the row's, else (no row that day) the tenant's latest row before, else 0.
+
+    COALESCE evaluates its arguments lazily, so the seek only runs for tenants without a row that day.
     """
-    table: Table = TenantDay.__table__  # type: ignore[assignment]  # typed FromClause; declarative maps a Table
-    row, seek = table.alias(), table.alias()
-    latest = select(func.max(seek.c.day)).where(
-        seek.c.app_id == Tenant.app_id, seek.c.tenant_id == Tenant.id, seek.c.day <= day,
-    ).correlate(Tenant).scalar_subquery()
-    return row, and_(row.c.app_id == Tenant.app_id, row.c.tenant_id == Tenant.id, row.c.day == latest)
+    seek = _TABLE.alias()
+    before = (select(seek.c[column]).where(seek.c.app_id == Tenant.app_id, seek.c.tenant_id == Tenant.id,
+                                           seek.c.day < day)
+              .order_by(seek.c.day.desc()).limit(1).correlate(Tenant).scalar_subquery())
+    return func.coalesce(row.c[column], before, 0)
 
 
 async def tenant_sums(
@@ -64,19 +73,19 @@ async def tenant_sums(
     """(how many tenants, their figures): sorted by ``sort`` (ties by id; no figure last) and cut to
     ``limit`` from ``offset``, or every tenant by id when ``sort`` is None. ``only`` keeps those tenants."""
     length = (end - start).days + 1
-    e, on_e = _at(end)
-    b, on_b = _at(start - timedelta(days=1))
-    p, on_p = _at(start - timedelta(days=length + 1))
+    anchors = (end, start - timedelta(days=1), start - timedelta(days=length + 1))
+    (e, on_e), (b, on_b), (p, on_p) = (_on(day) for day in anchors)
 
-    def diff(column: str, later: Any, earlier: Any) -> Any:
-        return func.coalesce(getattr(later.c, column), 0) - func.coalesce(getattr(earlier.c, column), 0)
+    def diff(column: str, later: tuple[Any, date], earlier: tuple[Any, date]) -> Any:
+        return _sum(*later, column) - _sum(*earlier, column)
 
-    current = case((e.c.day == end, e.c.mau), else_=0)
-    active_days = case((e.c.day == end, e.c.active_days), else_=0)
-    days = diff("cum_days", e, b)
-    dau_mau = diff("cum_dau_mau", e, b)
-    now = cast(diff("cum_dau", e, b), Float)
-    then = cast(diff("cum_dau", b, p), Float)
+    at_e, at_b, at_p = (e, anchors[0]), (b, anchors[1]), (p, anchors[2])
+    current = func.coalesce(e.c.mau, 0)
+    active_days = func.coalesce(e.c.active_days, 0)
+    days = diff("cum_days", at_e, at_b)
+    dau_mau = diff("cum_dau_mau", at_e, at_b)
+    now = cast(diff("cum_dau", at_e, at_b), Float)
+    then = cast(diff("cum_dau", at_b, at_p), Float)
     keys: dict[str, Any] = {
         "tenant": Tenant.id, "active": current, "days": active_days,
         "stickiness": case((days > 0, dau_mau / days), else_=None),
@@ -85,8 +94,8 @@ async def tenant_sums(
     where = [Tenant.app_id == app_id]
     if only is not None:
         where.append(Tenant.id.in_(sorted(only)))
-    query = (select(Tenant.id, Tenant.opted_out, current, active_days, dau_mau, diff("cum_wau_mau", e, b), days, now,
-                    then)
+    query = (select(Tenant.id, Tenant.opted_out, current, active_days, dau_mau, diff("cum_wau_mau", at_e, at_b), days,
+                    now, then)
              .select_from(Tenant).outerjoin(e, on_e).outerjoin(b, on_b).outerjoin(p, on_p)
              .where(*where))
     if sort is None:
