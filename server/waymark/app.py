@@ -165,6 +165,7 @@ def create_app(
                 ReportController,
                 SurveyReportController,
                 BenchmarkController,
+                *access.api_route_handlers,
             ]),
             # Private: the admin, signed in by cookie, so CSRF-checked (on these routes only: delivery stays bare).
             Router(path="/", middleware=[DefineMiddleware(CSRFMiddleware, config=access.csrf)], route_handlers=[

@@ -94,8 +94,11 @@ class AccessSetup:
         self.admin_exception_handlers: ExceptionHandlersMap = {PermissionDeniedException: _forbidden}
         """For the admin's router: errors there answer pages."""
         self.route_handlers: list[ControllerRouterHandler] = [
-            LoginController, AccountController, LinkController, PeopleController, AuditController, PeopleApiController,
+            LoginController, AccountController, LinkController, PeopleController, AuditController,
         ]
+        """The admin's pages (cookie-authenticated: CSRF-checked, errors as pages)."""
+        self.api_route_handlers: list[ControllerRouterHandler] = [PeopleApiController]
+        """The people API (secret key: JSON errors, no CSRF)."""
 
     async def start(self) -> None:
         if self._shared_secret:
