@@ -162,3 +162,15 @@ async def test_bad_filters_answer_400_with_a_message(report_client: AsyncTestCli
         response = await report_client.get(f"/admin/test-report?{query}&format={fmt}")
         assert response.status_code == 400, (query, fmt, response.text)
         assert response.json()["detail"]
+
+
+async def test_a_filter_update_from_htmx_gets_the_report_without_the_page_around_it(
+        report_client: AsyncTestClient) -> None:
+    url = "/admin/test-report?from=2026-01-01&to=2026-01-31"
+    full = await report_client.get(url)
+    partial = await report_client.get(url, headers={"HX-Request": "true"})
+    assert partial.status_code == 200 and partial.headers["hx-push-url"] == url
+    assert "<!doctype html>" in full.text and 'class="skip-link"' in full.text
+    assert "<!doctype html>" not in partial.text and 'class="skip-link"' not in partial.text
+    assert "<title>Your apps · Waymark</title>" in partial.text and "<h1>Your apps</h1>" in partial.text
+    assert full.headers["vary"] == partial.headers["vary"] == "HX-Request"

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import ClientException
+from litestar.plugins.htmx import HTMXTemplate
 from litestar.response import Template
 
 from waymark.admin.filters import FilterError, ReportFilters, parse_filters
@@ -102,4 +103,12 @@ def report_page(
         "exports": {"json": _export_url(request, "json"), "csv": _export_url(request, "csv")},
         **(context or {}),
     }
-    return page(request, template, full)
+    if request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true":
+        # A filter form's update (htmx): the page without its chrome (base.html skips it for ``partial``); the
+        # form takes #report from it and the browser's address becomes this view's URL.
+        url = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return HTMXTemplate(template_name=template, context={**full, "partial": True}, push_url=url,
+                            media_type=MediaType.HTML, headers={"Vary": "HX-Request"})
+    response = page(request, template, full)
+    response.headers["Vary"] = "HX-Request"
+    return response
