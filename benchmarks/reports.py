@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import logging
 import re
 import sqlite3
 import statistics
@@ -192,6 +193,7 @@ def main() -> None:
     parser.add_argument("--only", action="append", default=[], help="time only the pages of this name")
     parser.add_argument("--sizes", type=int, nargs="*", default=None, help="store sizes (default 100000 [10000000])")
     args = parser.parse_args()
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
     args.dir.mkdir(parents=True, exist_ok=True)
     sizes = args.sizes or ([100_000, 10_000_000] if args.large else [100_000])
     stores = {size: seed(args.dir, size) for size in sizes}
