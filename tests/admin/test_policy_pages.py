@@ -205,3 +205,19 @@ async def test_the_whole_apps_tenants_come_a_page_at_a_time(
     assert first["versions"] == second["versions"]  # the whole app's figures do not depend on the page
     html = (await client.get(f"{base}/policies")).text
     assert "Tenants, page 1 of 2" in html and "tenants_page=2" in html
+
+
+async def test_a_long_chain_is_first_checked_in_the_background(
+    client: AsyncTestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _app, base = await _setup(client, settings)
+    await sign_in(client, "owner@x.test")
+    monkeypatch.setattr(chain_status_module, "SYNC_RECORDS", 3)  # the app's chain holds 4 records
+    first = await client.get(f"{base}/policies")  # the first view starts the check and does not wait for it
+    assert "The evidence chain (4 records) is being checked" in first.text
+
+    async def checked() -> bool:
+        chain = (await client.get(f"{base}/policies", params={"format": "json"})).json()["chain"]
+        return chain["intact"] is True and chain["records"] == 4
+
+    assert await eventually_async(checked)
