@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -107,7 +108,8 @@ async def create_user(session: AsyncSession, email: str, password: str | None, g
     for grant in grants:
         _check_grant(grant)
         await _require_app(session, grant.app_id)
-    user = User(email=email, password_hash=hash_password(password) if password is not None else None)
+    hashed = await asyncio.to_thread(hash_password, password) if password is not None else None
+    user = User(email=email, password_hash=hashed)
     session.add(user)
     await session.flush()
     session.add_all(UserGrant(user_id=user.id, app_id=g.app_id, role=g.role.value, tenant_id=g.tenant_id)
@@ -165,7 +167,9 @@ async def owners_left(session: AsyncSession, app_id: str, without: int) -> int:
 async def authenticate(session: AsyncSession, email: str, password: str) -> User | None:
     """The person whose email and password these are, or None; the hash is upgraded when its parameters are old."""
     user = await find_user(session, email) if not email_problem(normal_email(email)) else None
-    verdict = check_password(user.password_hash if user and user.disabled_at is None else None, password)
+    # argon2 takes tens of milliseconds of CPU on purpose: in a thread, so the event loop keeps serving.
+    stored = user.password_hash if user and user.disabled_at is None else None
+    verdict = await asyncio.to_thread(check_password, stored, password)
     if not verdict.ok or user is None:
         return None
     if verdict.rehashed:
@@ -178,7 +182,7 @@ async def set_password(session: AsyncSession, user: User, password: str) -> None
     problem = password_problem(password)
     if problem:
         raise AccessError(problem)
-    user.password_hash = hash_password(password)
+    user.password_hash = await asyncio.to_thread(hash_password, password)
     await session.commit()
 
 
