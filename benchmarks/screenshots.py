@@ -140,7 +140,7 @@ def _admin_page(path: str) -> Callable[[Page], None]:
 ADMIN_SHOTS: dict[str, Callable[[Page], None]] = {
     "admin-overview.png": _admin_page("/admin/apps/demo/"),
     "admin-tenant.png": _admin_page("/admin/apps/demo/tenants/acme/"),
-    "admin-guides.png": _admin_page("/admin/apps/demo/guides/welcome-tour"),
+    "admin-guide.png": _admin_page("/admin/apps/demo/guides/send-tip"),
     "admin-nps.png": _admin_page("/admin/apps/demo/nps"),
     "admin-policy.png": _admin_page("/admin/apps/demo/policies"),
     "admin-benchmarks.png": _admin_page("/admin/apps/demo/benchmarks"),

@@ -27,7 +27,7 @@ TENANT = "acme"
 """The demo tenant whose admin is ``admin@acme.test``."""
 OTHER_TENANT = "umbrella"
 """Another demo tenant: nothing of it is the tenant admin's."""
-DEMO_VALUES = {"app_id": DEMO_APP, "guide_id": "welcome-tour", "visitor_id": "alice", "policy_id": "terms"}
+DEMO_VALUES = {"app_id": DEMO_APP, "guide_id": "welcome-tour", "visitor_id": "acme-u01", "policy_id": "terms-of-use"}
 """Path parameters of the demo's pages (besides ``tenant_id``)."""
 _PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 _axe = Axe()

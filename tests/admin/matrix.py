@@ -84,6 +84,9 @@ class Entry:
     """Under ``/tenants/{tenant_id}/``: a tenant admin reads it for their own tenant."""
     report: bool = False
     """A report page: also requested with ``?format=json`` and ``?format=csv``."""
+    chart: bool = True
+    """A report page that draws its data (not an export list, a form or the live event list): the e2e test
+    looks for a chart and a table on it."""
     body: dict[str, Any] | None = None
     """JSON body for an unsafe API call; the form for an unsafe admin call (the CSRF token is added)."""
     params: dict[str, str] = field(default_factory=dict)
@@ -299,21 +302,21 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/admin/apps/{app_id:str}/guides"): page(_READ_APP, report=True),
     ("GET", "/admin/apps/{app_id:str}/guides/{guide_id:str}"): page(_READ_APP, report=True),
     ("GET", "/admin/apps/{app_id:str}/guides/{guide_id:str}/explain"): page(
-        _READ_APP, report=True, query={"visitor": "{visitor_id}", "url": "https://app.example.test/demo/invoices"}),
+        _READ_APP, report=True, chart=False, query={"visitor": "{visitor_id}", "url": "https://app.example.test/demo/invoices"}),
     # the live view (app-wide); the stream looks once and ends (seconds=0), as a plain client reads it whole
-    ("GET", "/admin/apps/{app_id:str}/live"): page(_READ_APP, report=True),
+    ("GET", "/admin/apps/{app_id:str}/live"): page(_READ_APP, report=True, chart=False),
     ("GET", "/admin/apps/{app_id:str}/live/stream"): page(_READ_APP, query={"seconds": "0"}),
     # NPS, polls, policies and evidence: app-wide, and one tenant's
     ("GET", "/admin/apps/{app_id:str}/nps"): page(_READ_APP, report=True),
     ("GET", "/admin/apps/{app_id:str}/polls"): page(_READ_APP, report=True),
     ("GET", "/admin/apps/{app_id:str}/policies"): page(_READ_APP, report=True),
-    ("GET", "/admin/apps/{app_id:str}/evidence"): page(_READ_APP, report=True),
+    ("GET", "/admin/apps/{app_id:str}/evidence"): page(_READ_APP, report=True, chart=False),
     ("GET", "/admin/apps/{app_id:str}/tenants/{tenant_id:str}/nps"): page(_READ_TENANT, tenant=True, report=True),
     ("GET", "/admin/apps/{app_id:str}/tenants/{tenant_id:str}/polls"): page(_READ_TENANT, tenant=True, report=True),
     ("GET", "/admin/apps/{app_id:str}/tenants/{tenant_id:str}/policies"): page(
         _READ_TENANT, tenant=True, report=True, shows=("visitor",)),
     ("GET", "/admin/apps/{app_id:str}/tenants/{tenant_id:str}/evidence"): page(
-        _READ_TENANT, tenant=True, report=True, shows=("visitor",)),
+        _READ_TENANT, tenant=True, report=True, chart=False, shows=("visitor",)),
     # benchmarks: every group's distribution (product team), one tenant's position, the app's k (owner)
     ("GET", "/admin/apps/{app_id:str}/benchmarks"): page(_READ_APP, report=True),
     ("GET", "/admin/apps/{app_id:str}/tenants/{tenant_id:str}/benchmarks"): page(
