@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
@@ -33,6 +34,8 @@ from waymark.surveys.reports import Interval, ReportScope
 __all__ = ["NpsPages", "segment_ids", "segment_predicate"]
 
 COMMENTS_PER_PAGE = 25
+TENANT_ROWS = 100
+"""Tenants in the page's table at most, those with the most answers first (JSON and CSV hold every one)."""
 MAX_EXPORTED_COMMENTS = 10_000
 _Survey = Annotated[str | None, QueryParameter(max_length=64, description="The survey's guide id.")]
 _Page = Annotated[int, QueryParameter(ge=1, le=1_000_000, description="The page of comments, newest first.")]
@@ -111,7 +114,8 @@ def _stem(kind: str, scope: Scope, survey: str | None, filters: ReportFilters) -
 
 def _context(scope: Scope, filters: ReportFilters, extra: Mapping[str, Any]) -> dict[str, Any]:
     base = f"/admin/apps/{scope.app_id}" + (f"/tenants/{scope.tenant_id}" if scope.tenant_id is not None else "")
-    return {"scope": scope, "base": base, "query": filters.query(), **extra}
+    return {"scope": scope, "base": base, "query": filters.query(), "query_string": urlencode(filters.query()),
+            **extra}
 
 
 class NpsPages(Controller):
@@ -142,8 +146,10 @@ class NpsPages(Controller):
                                 for p in (data.report.series if data.report else [])])
         return report_page(request, template="feedback/nps.html", data=data, csv_rows=_nps_rows(data),
                            filename=_stem("nps", scope, chosen, filters),
-                           context=_context(scope, filters, {"trend": chart, "interval": period,
-                                                             "survey": chosen}))
+                           context=_context(scope, filters, {
+                               "trend": chart, "interval": period, "survey": chosen,
+                               "tenant_table": sorted(data.tenants, key=lambda t: (-t.responses, -t.shown, t.tenant))[
+                                   :TENANT_ROWS]}))
 
     @get("/nps", guards=[requires(Action.READ_APP)], name="admin-nps")
     async def app_nps(self, request: Request[Any, Any, Any], access_scope: _Scope, filters: _Filters,

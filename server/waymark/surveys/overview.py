@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.db.models import Guide, GuideVersion
-from waymark.surveys.arithmetic import category, nps_figures, response_rate, score_distribution
+from waymark.surveys.arithmetic import category, response_rate, score_distribution
 from waymark.surveys.reports import Interval, ReportScope, answers, nps_report, poll_report, shown_pairs
 from waymark.surveys.schemas import NpsComment, NpsReport, PollReport
 
@@ -134,18 +134,17 @@ async def nps_overview(
     shown_by_tenant: dict[str, set[str]] = {}
     for visitor, tenant in shown_to:
         shown_by_tenant.setdefault(tenant, set()).add(visitor)
-    answered_by_tenant: dict[str, list[int]] = {}
-    for row in latest.values():
-        if row.score is not None:
-            answered_by_tenant.setdefault(row.tenant_id, []).append(row.score)
-            shown_by_tenant.setdefault(row.tenant_id, set()).add(row.visitor_id)
+    for row in latest.values():  # someone who answered was shown it, even before the range
+        shown_by_tenant.setdefault(row.tenant_id, set()).add(row.visitor_id)
+    answered = {t.tenant: t for t in report.tenants}
     tenants = []
     for tenant in sorted(shown_by_tenant):
-        fig = nps_figures(answered_by_tenant.get(tenant, []))
+        got = answered.get(tenant)
         shown = len(shown_by_tenant[tenant])
-        tenants.append(NpsTenantRow(tenant=tenant, responses=fig.responses, score=fig.score,
-                                    ci95=list(fig.ci95) if fig.ci95 else None, shown=shown,
-                                    response_rate=response_rate(fig.responses, shown)))
+        responses = got.responses if got else 0
+        tenants.append(NpsTenantRow(tenant=tenant, responses=responses, score=got.score if got else None,
+                                    ci95=got.ci95 if got else None, shown=shown,
+                                    response_rate=response_rate(responses, shown)))
     commented = [r for r in reversed(rows) if r.comment and r.score is not None]
     pages = max(1, math.ceil(len(commented) / per_page))
     page = min(max(page, 1), pages)
@@ -160,4 +159,7 @@ async def poll_overview(session: AsyncSession, app_id: str, scope: ReportScope |
                         surveys: list[SurveyRef]) -> PollOverview:
     if scope is None:
         return PollOverview(surveys=surveys, survey=None, report=None)
-    return PollOverview(surveys=surveys, survey=scope.guide, report=await poll_report(session, app_id, scope))
+    # Per tenant only on a tenant's own page: the whole app's page shows the questions (thousands of tenants
+    # would each be a table of their own).
+    report = await poll_report(session, app_id, scope, per_tenant=scope.tenant is not None)
+    return PollOverview(surveys=surveys, survey=scope.guide, report=report)

@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import msgspec
 from sqlalchemy import select
@@ -32,6 +32,7 @@ from waymark.surveys.schemas import (
 )
 
 __all__ = [
+    "Answer",
     "Interval",
     "ReportScope",
     "answers",
@@ -82,17 +83,30 @@ def _day(ts: datetime) -> date:
     return (ts.astimezone(UTC) if ts.tzinfo else ts).date()
 
 
-async def answers(session: AsyncSession, app_id: str, kind: str, scope: ReportScope) -> list[SurveyAnswer]:
+class Answer(NamedTuple):
+    """An answer as the reports read it: a plain row (thousands of ORM objects would cost three times as much)."""
+
+    visitor_id: str
+    tenant_id: str
+    ts: datetime
+    score: int | None
+    choices: list[Any] | None
+    comment: str | None
+    question: str
+
+
+async def answers(session: AsyncSession, app_id: str, kind: str, scope: ReportScope) -> list[Answer]:
     """The answers of a kind (``nps``, ``poll``) in the scope, in time order, the segment applied."""
     since = datetime.combine(scope.start, time(), UTC)
     until = datetime.combine(scope.end + timedelta(days=1), time(), UTC)
-    query = select(SurveyAnswer).where(
+    a = SurveyAnswer
+    query = select(a.visitor_id, a.tenant_id, a.ts, a.score, a.choices, a.comment, a.question).where(
         SurveyAnswer.app_id == app_id, SurveyAnswer.kind == kind, SurveyAnswer.guide_id == scope.guide,
         SurveyAnswer.ts >= since, SurveyAnswer.ts < until,
     )
     if scope.tenant is not None:
         query = query.where(SurveyAnswer.tenant_id == scope.tenant)
-    rows = list((await session.scalars(query.order_by(SurveyAnswer.ts, SurveyAnswer.id))).all())
+    rows = [Answer._make(r) for r in (await session.execute(query.order_by(SurveyAnswer.ts, SurveyAnswer.id))).all()]
     keep = await _segment_filter(session, app_id, scope.segment, {(r.visitor_id, r.tenant_id) for r in rows})
     return [r for r in rows if (r.visitor_id, r.tenant_id) in keep]
 
@@ -123,15 +137,15 @@ async def _segment_filter(
     }
 
 
-def _latest(rows: Iterable[SurveyAnswer], key: Callable[[SurveyAnswer], Any]) -> list[SurveyAnswer]:
+def _latest(rows: Iterable[Answer], key: Callable[[Answer], Any]) -> list[Answer]:
     """Each key's latest answer (rows come in time order): a visitor who answered twice counts once."""
-    last: dict[Any, SurveyAnswer] = {}
+    last: dict[Any, Answer] = {}
     for row in rows:
         last[key(row)] = row
     return list(last.values())
 
 
-def _visitor(row: SurveyAnswer) -> str:
+def _visitor(row: Answer) -> str:
     return row.visitor_id
 
 
@@ -139,7 +153,7 @@ def _share(count: int, n: int) -> float | None:
     return round(count / n, 4) if n else None
 
 
-def _scores(rows: Iterable[SurveyAnswer]) -> list[int]:
+def _scores(rows: Iterable[Answer]) -> list[int]:
     return [r.score for r in rows if r.score is not None]
 
 
@@ -167,7 +181,7 @@ async def shown_pairs(session: AsyncSession, app_id: str, scope: ReportScope) ->
 
 async def nps_report(
     session: AsyncSession, app_id: str, scope: ReportScope, interval: Interval,
-    rows: list[SurveyAnswer] | None = None, shown_to: set[tuple[str, str]] | None = None,
+    rows: list[Answer] | None = None, shown_to: set[tuple[str, str]] | None = None,
 ) -> NpsReport:
     """``rows`` (:func:`answers`) and ``shown_to`` (:func:`shown_pairs`) when the caller has read them already."""
     rows = await answers(session, app_id, "nps", scope) if rows is None else rows
@@ -175,14 +189,14 @@ async def nps_report(
     # Someone who answered was shown it, even when the showing fell before the range.
     pairs = await shown_pairs(session, app_id, scope) if shown_to is None else shown_to
     shown = {v for v, _ in pairs} | {r.visitor_id for r in latest}
-    by_period: dict[date, list[SurveyAnswer]] = {}
+    by_period: dict[date, list[Answer]] = {}
     for row in rows:
         by_period.setdefault(bucket(_day(row.ts), interval), []).append(row)
     series = [
         NpsPeriod(start=start, **_figures(nps_figures(_scores(_latest(by_period.get(start, ()), _visitor)))))
         for start in _buckets(scope.start, scope.end, interval)
     ]
-    by_tenant: dict[str, list[SurveyAnswer]] = {}
+    by_tenant: dict[str, list[Answer]] = {}
     for row in latest:
         by_tenant.setdefault(row.tenant_id, []).append(row)
     tenants = [NpsTenant(tenant=t, **_figures(nps_figures(_scores(rs)))) for t, rs in sorted(by_tenant.items())]
@@ -260,9 +274,9 @@ async def _poll_questions(session: AsyncSession, app_id: str, guide_id: str) -> 
     return [s for s in guide.steps if isinstance(s, PollStep)], guide.locales.default if guide.locales else None
 
 
-def _question_results(steps: Sequence[PollStep], rows: Sequence[SurveyAnswer], default: str | None) -> list[
+def _question_results(steps: Sequence[PollStep], rows: Sequence[Answer], default: str | None) -> list[
         PollQuestionResult]:
-    by_question: dict[str, list[SurveyAnswer]] = {}
+    by_question: dict[str, list[Answer]] = {}
     for row in rows:
         by_question.setdefault(row.question, []).append(row)
     known = {s.question: s for s in steps}
@@ -299,12 +313,13 @@ def _question_results(steps: Sequence[PollStep], rows: Sequence[SurveyAnswer], d
     return results
 
 
-async def poll_report(session: AsyncSession, app_id: str, scope: ReportScope) -> PollReport:
-    """Counts and shares per question, overall and per tenant; each visitor's latest answer to a question counts."""
+async def poll_report(session: AsyncSession, app_id: str, scope: ReportScope, per_tenant: bool = True) -> PollReport:
+    """Counts and shares per question, overall and (``per_tenant``) per tenant; each visitor's latest answer to a
+    question counts."""
     steps, default = await _poll_questions(session, app_id, scope.guide)
     latest = _latest(await answers(session, app_id, "poll", scope), lambda r: (r.visitor_id, r.question))
-    by_tenant: dict[str, list[SurveyAnswer]] = {}
-    for row in latest:
+    by_tenant: dict[str, list[Answer]] = {}
+    for row in latest if per_tenant else ():
         by_tenant.setdefault(row.tenant_id, []).append(row)
     return PollReport(
         guide=scope.guide, tenant=scope.tenant, from_=scope.start, to=scope.end,
