@@ -69,6 +69,13 @@ PAGES: list[tuple[str, str]] = [
                       "&url=http%3A%2F%2F127.0.0.1%3A8000%2Fdemo%2Finvoices"),
     ("live (latest 50)", "/admin/apps/{app}/live"),
     ("live (filtered)", "/admin/apps/{app}/live?type=guide_seen&tenant={tenant}"),
+    # NPS, polls and policies (benchmarks.feedback times them again with answers and decisions at scale)
+    ("nps", "/admin/apps/{app}/nps?" + RANGE),
+    ("tenant nps", "/admin/apps/{app}/tenants/{tenant}/nps?" + RANGE),
+    ("polls", "/admin/apps/{app}/polls?" + RANGE),
+    ("policies", "/admin/apps/{app}/policies?" + RANGE),
+    ("tenant policies", "/admin/apps/{app}/tenants/{tenant}/policies?" + RANGE),
+    ("tenant evidence", "/admin/apps/{app}/tenants/{tenant}/evidence"),
 ]
 """(name, URL template) of every page timed: ``{app}``, ``{tenant}`` and ``{visitor}`` are filled in."""
 
