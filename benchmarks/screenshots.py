@@ -4,7 +4,7 @@ Writes 1200×760 PNGs to ``docs/screenshots/``; each shot is a fresh browser
 context (a new visitor unless ``?visitor=`` names one). Palette-reduced with
 Pillow when it can be imported (it is not a dependency: ``pip install --target
 DIR pillow`` and ``PYTHONPATH=DIR`` will do). The admin's pages (``admin-*.png``)
-are taken signed in as the demo's owner. Run:
+are taken signed in as the demo's owner, 1200×1100. Run:
 ``.venv/bin/python -m benchmarks.screenshots`` (a fresh demo), or against the
 running demo of ``make run``: ``... -m benchmarks.screenshots --url
 http://127.0.0.1:8000 --admin``.
@@ -121,6 +121,7 @@ def _admin_page(path: str) -> Callable[[Page], None]:
     """Sign in as the demo's owner, open ``path`` and wait until admin.js has drawn every time series on it."""
 
     def steps(page: Page) -> None:
+        page.set_viewport_size({"width": 1200, "height": 1100})  # a page's figures and its first chart
         page.goto("/admin/login")
         page.get_by_label("Email").fill(OWNER[0])
         page.get_by_label("Password").fill(OWNER[1])
