@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, ViewportSize
 
 from e2e.admin_support import (
     ADMIN_EMAIL,
@@ -20,7 +20,7 @@ from e2e.conftest import Server
 from waymark.app import create_app
 from waymark.settings import Settings
 
-_NARROW = {"width": 390, "height": 844}
+_NARROW: ViewportSize = {"width": 390, "height": 844}
 
 
 @pytest.fixture

@@ -57,8 +57,8 @@ def test_the_tenant_admin_lands_on_their_tenant_and_every_other_url_is_a_404(pag
                     wrong.append(f"{path}{suffix}: a 404 that names the other tenant")
     assert not wrong, "\n".join(wrong)
     # in the browser, the other tenant's page says nothing of it
-    answer = page.goto(f"/admin/apps/{DEMO_APP}/tenants/{OTHER_TENANT}/nps")
-    assert answer is not None and answer.status == 404
+    opened = page.goto(f"/admin/apps/{DEMO_APP}/tenants/{OTHER_TENANT}/nps")
+    assert opened is not None and opened.status == 404
     expect(page.get_by_text("Umbrella Corp")).to_have_count(0)
 
 
