@@ -18,7 +18,7 @@ from waymark.admin.feedback_charts import interval_chart
 from waymark.admin.filters import ReportFilters
 from waymark.admin.render import report_page
 from waymark.analytics.segments import SegmentError, SegmentMembers, segment_members
-from waymark.db.scope import Scope, app_session
+from waymark.db.scope import Scope, scoped_session
 from waymark.guides.targeting import Predicate
 from waymark.surveys.overview import (
     NpsOverview,
@@ -127,7 +127,7 @@ class NpsPages(Controller):
     async def _nps(self, request: Request[Any, Any, Any], scope: Scope, filters: ReportFilters, survey: str | None,
                    page: int, part: str, interval: Interval | None) -> Response[Any]:
         exporting = part == "comments" and request.query_params.get("format") in ("json", "csv")
-        async with app_session(request.app.state.sessionmaker, scope.app_id) as session:
+        async with scoped_session(request.app.state.sessionmaker, scope) as session:
             surveys = await list_surveys(session, scope.app_id, "nps")
             chosen = choose(surveys, survey)
             if survey is not None and chosen is None:
@@ -167,7 +167,7 @@ class NpsPages(Controller):
 
     async def _polls(self, request: Request[Any, Any, Any], scope: Scope, filters: ReportFilters,
                      survey: str | None) -> Response[Any]:
-        async with app_session(request.app.state.sessionmaker, scope.app_id) as session:
+        async with scoped_session(request.app.state.sessionmaker, scope) as session:
             surveys = await list_surveys(session, scope.app_id, "poll")
             chosen = choose(surveys, survey)
             if survey is not None and chosen is None:

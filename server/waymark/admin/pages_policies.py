@@ -17,7 +17,7 @@ from waymark.admin.filters import ReportFilters
 from waymark.admin.pages_nps import segment_ids
 from waymark.admin.render import report_page
 from waymark.analytics.reach import active_since
-from waymark.db.scope import Scope, app_session
+from waymark.db.scope import Scope, scoped_session
 from waymark.policies.chain_status import chain_status
 from waymark.policies.evidence_export import evidence_records, latest_evidence
 from waymark.policies.overview import PolicyOverview, policy_overview, tenant_page_of
@@ -100,7 +100,7 @@ class PolicyPages(Controller):
         maker = request.app.state.sessionmaker
         # The chain is one per app: checked as a whole, whoever asks (a tenant then sees only its own count).
         chain = await chain_status(maker, scope.app_id, check=check == "now")
-        async with app_session(maker, scope.app_id) as session:
+        async with scoped_session(maker, scope) as session:
             tenants, keep, segmented = await _narrowed(session, scope, filters)
             if scope.tenant_id is not None:
                 data = await policy_overview(session, scope.app_id, scope.tenant_id, filters.start, filters.end,
@@ -139,13 +139,13 @@ class PolicyPages(Controller):
         fmt = request.query_params.get("format", "html")
         stem = f"evidence-{scope.tenant_id or 'all'}" + (f"-{start or 'start'}-{end or 'now'}" if start or end else "")
         if fmt not in ("csv", "json"):  # the page: how many, and the newest; the exports hold everything
-            async with app_session(request.app.state.sessionmaker, scope.app_id) as session:
+            async with scoped_session(request.app.state.sessionmaker, scope) as session:
                 total, latest = await latest_evidence(session, scope.app_id, scope.tenant_id, start, end,
                                                       EVIDENCE_ON_PAGE)
             return report_page(request, template="feedback/evidence.html", data=latest, csv_rows=[], filename=stem,
                                context={"scope": scope, "base": _base(scope), "latest": latest, "total": total,
                                         "start": start, "end": end})
-        async with app_session(request.app.state.sessionmaker, scope.app_id) as session:
+        async with scoped_session(request.app.state.sessionmaker, scope) as session:
             records = await evidence_records(session, scope.app_id, scope.tenant_id, start, end)
         await audit(request, "evidence.export", f"{fmt} of {scope.tenant_id or 'every tenant'} "
                                                  f"({len(records)} records)", scope.app_id)
