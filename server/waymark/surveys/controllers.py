@@ -19,16 +19,8 @@ from waymark.db.scope import app_session
 from waymark.guides.targeting import Predicate, RuleError, compile_rule
 from waymark.openapi_docs import SECRET_KEY, documented
 from waymark.surveys import models as _models  # noqa: F401  (registers the tally table on Base)
-from waymark.surveys.reports import (
-    Interval,
-    ReportScope,
-    nps_comments,
-    nps_comments_csv,
-    nps_csv,
-    nps_report,
-    poll_csv,
-    poll_report,
-)
+from waymark.surveys.exports import nps_comments_csv, nps_csv, poll_csv
+from waymark.surveys.reports import Interval, ReportScope, nps_comments, nps_report, poll_report
 from waymark.surveys.schemas import NpsComments, NpsReport, PollReport
 from waymark.wire import day_problem, json_problem
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal, NamedTuple
@@ -38,10 +36,7 @@ __all__ = [
     "answers",
     "bucket",
     "nps_comments",
-    "nps_comments_csv",
-    "nps_csv",
     "nps_report",
-    "poll_csv",
     "poll_report",
     "shown_pairs",
 ]
@@ -208,35 +203,6 @@ async def nps_report(
     )
 
 
-def _cell(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula (=, +, -, @ …) is made inert with a leading quote."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def _csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if c is None else _cell(c) for c in row])
-    return out.getvalue()
-
-
-def nps_csv(report: NpsReport) -> str:
-    """One table: the total, then one row per interval and per tenant (``section`` says which)."""
-    def line(section: str, key: str, f: Any, rate: Any = None) -> list[Any]:
-        low, high = f.ci95 or (None, None)
-        return [section, key, f.responses, f.promoters, f.passives, f.detractors, f.score, low, high, rate]
-
-    rows = [line("total", report.tenant or "", report, report.response_rate)]
-    rows += [line("interval", p.start.isoformat(), p) for p in report.series]
-    rows += [line("tenant", t.tenant, t) for t in report.tenants]
-    return _csv(["section", "key", "responses", "promoters", "passives", "detractors", "score", "ci95_low",
-                 "ci95_high", "response_rate"], rows)
-
-
 async def nps_comments(
     session: AsyncSession, app_id: str, scope: ReportScope, categories: frozenset[str] | None, limit: int
 ) -> NpsComments:
@@ -250,11 +216,6 @@ async def nps_comments(
     ]
     return NpsComments(guide=scope.guide, tenant=scope.tenant, from_=scope.start, to=scope.end,
                        comments=found[:limit], truncated=len(found) > limit)
-
-
-def nps_comments_csv(report: NpsComments) -> str:
-    return _csv(["ts", "visitor", "tenant", "score", "category", "comment"],
-                ([c.ts.isoformat(), c.visitor, c.tenant, c.score, c.category, c.comment] for c in report.comments))
 
 
 async def _poll_questions(session: AsyncSession, app_id: str, guide_id: str) -> tuple[list[PollStep], str | None]:
@@ -327,16 +288,3 @@ async def poll_report(session: AsyncSession, app_id: str, scope: ReportScope, pe
         tenants=[PollTenant(tenant=t, questions=_question_results(steps, rs, default))
                  for t, rs in sorted(by_tenant.items())],
     )
-
-
-def poll_csv(report: PollReport) -> str:
-    """One row per (tenant, question, option); ``tenant`` is empty for the total over the report's tenants."""
-    rows: list[list[Any]] = []
-    for tenant, questions in [("", report.questions)] + [(t.tenant, t.questions) for t in report.tenants]:
-        section = "tenant" if tenant else "total"
-        for q in questions:
-            if not q.options:
-                rows.append([section, tenant, q.question, q.input, q.responses, "", "", "", ""])
-            for o in q.options:
-                rows.append([section, tenant, q.question, q.input, q.responses, o.id, o.label, o.count, o.share])
-    return _csv(["section", "tenant", "question", "input", "responses", "option", "label", "count", "share"], rows)
