@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import sys
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Sequence
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 import msgspec
 
-from waymark.settings import Settings, get_settings
+from waymark.cli_runner import run_on_database as _run
+from waymark.cli_runner import serve_app as _serve
+from waymark.settings import get_settings
 
 if TYPE_CHECKING:
     from waymark.guides.loader import LoadedGuide
@@ -22,29 +22,6 @@ if TYPE_CHECKING:
 __all__ = ["main"]
 
 T = TypeVar("T")
-
-
-def _run(make: Callable[[Settings], Coroutine[Any, Any, T]]) -> T:
-    """Run one async operation against the configured database; a missing schema or an unreachable
-    database is one line on stderr, never a traceback."""
-    from waymark.db.migrate import NotMigrated, check_migrated
-    from waymark.db.outage import is_unavailable
-
-    settings = get_settings()
-
-    async def checked() -> T:
-        await check_migrated(settings.database_url)
-        return await make(settings)
-
-    try:
-        return asyncio.run(checked())
-    except NotMigrated as exc:
-        raise click.ClickException(str(exc)) from exc
-    except Exception as exc:
-        if is_unavailable(exc):
-            raise click.ClickException(f"cannot reach the database ({type(exc).__name__}: {exc}); "
-                                       "is it running, and is WAYMARK_DATABASE_URL right?") from exc
-        raise
 
 
 class _Commands(click.Group):
@@ -95,16 +72,6 @@ def db_upgrade() -> None:
 
 
 # --- server ---------------------------------------------------------------------------------
-
-
-def _serve(host: str, port: int, workers: int, factory: str = "waymark.app:create_app") -> None:
-    """Serve the application ``factory`` makes (``module:function``, called by each worker)."""
-    import uvicorn
-
-    uvicorn.run(
-        factory, factory=True, host=host, port=port, workers=workers,
-        log_level=os.environ.get("WAYMARK_LOG_LEVEL", "warning"), access_log=False,
-    )
 
 
 @main.command()

@@ -27,7 +27,7 @@ _BASE_URL = click.option("--base-url", default=None,
 def _local(work: Callable[[AsyncSession, Settings], Coroutine[Any, Any, T]]) -> T:
     """Run ``work`` on the local database (a missing schema is one line naming the command to run)."""
     from waymark.access.services import AccessError
-    from waymark.cli import _run
+    from waymark.cli_runner import run_on_database as _run
     from waymark.db.engine import create_engine, make_sessionmaker
 
     async def run(settings: Settings) -> T:

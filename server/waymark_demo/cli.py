@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from waymark.cli import _run, _serve
+from waymark.cli_runner import run_on_database as _run
+from waymark.cli_runner import serve_app as _serve
 from waymark.settings import get_settings
 
 __all__ = ["demo"]

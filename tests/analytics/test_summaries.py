@@ -43,8 +43,11 @@ async def test_the_app_overview_is_counted_by_hand(client: AsyncTestClient, sett
         "dau": [2, 1, 0, 2], "wau": [2, 2, 2, 3], "mau": [2, 2, 2, 3], "events": [4, 1, 0, 2], "active": 3,
         "stickiness": (round((1 + 0.5 + 0 + 2 / 3) / 4, 4), 1.0),
     }
-    # first seen by the server today: ann and cat were active today, bob only three days ago
-    assert (report.new_visitors, report.returning_visitors) == (2, 1)
+    # first seen on their first event's day, and all three first events fall in the range
+    assert (report.new_visitors, report.returning_visitors) == (3, 0)
+    later = await overview_of(settings, Scope(app_id), ago(2), today())
+    # from two days ago: ann was first seen before the range (returning), cat within it (new); bob was not active
+    assert (later.new_visitors, later.returning_visitors) == (1, 1)
     assert (report.ms, report.ms_per_active_day) == (60_000, 12_000.0)
     assert [(p.id, p.views, p.visitors, p.ms) for p in report.pages] == [("invoices", 5, 3, 60_000)]
     assert [(f.id, f.clicks, f.visitors, f.adoption) for f in report.features] == [("export", 1, 1, 0.3333)]

@@ -197,15 +197,17 @@ async def _touch_people(
     session: AsyncSession, app_id: str, events: list[AnyEvent], now: datetime, throttled: Callable[[str], bool],
 ) -> None:
     visitors: dict[str, dict[str, Any]] = {}
-    tenants: set[str] = set()
+    tenant_first: dict[str, datetime] = {}
+    """The earliest event time of each tenant's visitors in the batch (never later than now)."""
     visitor_traits: dict[str, dict[str, Any]] = {}
     tenant_traits: dict[str, dict[str, Any]] = {}
     for ev in events:
         row = visitors.setdefault(ev.visitor, {"tenant_id": None, "last_auto": None, "auto_guide": None,
-                                               "auto_day": None, "auto_count": 0})
+                                               "auto_day": None, "auto_count": 0, "first": now})
+        row["first"] = min(row["first"], as_utc(ev.ts))
         if ev.tenant:
             row["tenant_id"] = ev.tenant
-            tenants.add(ev.tenant)
+            tenant_first[ev.tenant] = min(tenant_first.get(ev.tenant, now), row["first"])
         if isinstance(ev, IdentifyEvent):
             visitor_traits.setdefault(ev.visitor, {}).update(ev.traits)
         elif isinstance(ev, GroupEvent):
@@ -215,12 +217,13 @@ async def _touch_people(
             row["last_auto"], row["auto_guide"] = as_utc(ev.ts), ev.guide
             _count_auto_guide(row, as_utc(ev.ts))
     tenant_meta = await _merged_meta(session, Tenant, app_id, tenant_traits)
-    if tenants:
+    if tenant_first:
         ins = insert_for(session, Tenant)
         await session.execute(
-            ins.on_conflict_do_update(index_elements=["app_id", "id"], set_={"last_seen": ins.excluded.last_seen}),
-            [{"app_id": app_id, "id": t, "meta": tenant_meta.get(t, {}), "first_seen": now, "last_seen": now,
-              "opted_out": False, "drop_fields": []} for t in sorted(tenants)],
+            ins.on_conflict_do_update(index_elements=["app_id", "id"], set_={
+                "last_seen": ins.excluded.last_seen, "first_seen": _earlier(ins.excluded, ins.table.c)}),
+            [{"app_id": app_id, "id": t, "meta": tenant_meta.get(t, {}), "first_seen": first, "last_seen": now,
+              "opted_out": False, "drop_fields": []} for t, first in sorted(tenant_first.items())],
         )
     if tenant_meta:
         ins = insert_for(session, Tenant)
@@ -237,13 +240,14 @@ async def _touch_people(
             index_elements=["app_id", "id"],
             set_={
                 "last_seen": ins.excluded.last_seen,
+                "first_seen": _earlier(ins.excluded, ins.table.c),
                 "tenant_id": func.coalesce(ins.excluded.tenant_id, ins.table.c.tenant_id),
                 "last_auto_guide_at": func.coalesce(ins.excluded.last_auto_guide_at, ins.table.c.last_auto_guide_at),
                 **_budget_columns(ins),
             },
         ),
         [{"app_id": app_id, "id": v, "tenant_id": row["tenant_id"], "meta": visitor_meta.get(v, {}),
-          "first_seen": now, "last_seen": now, "last_auto_guide_at": row["last_auto"],
+          "first_seen": row["first"], "last_seen": now, "last_auto_guide_at": row["last_auto"],
           "last_auto_guide_id": row["auto_guide"], "auto_guides_day": row["auto_day"],
           "auto_guides_count": row["auto_count"]}
          for v, row in sorted(visitors.items())],
@@ -255,6 +259,12 @@ async def _touch_people(
             [{"app_id": app_id, "id": v, "tenant_id": None, "meta": m, "first_seen": now, "last_seen": now,
               "last_auto_guide_at": None} for v, m in sorted(visitor_meta.items())],
         )
+
+
+def _earlier(new: Any, old: Any) -> Any:
+    """``first_seen`` is the earliest event time known, so history sent late (backfills, Segment replays) is
+    dated by when it happened, which retention cohorts and "new visitors" read, not by when it arrived."""
+    return case((new.first_seen < old.first_seen, new.first_seen), else_=old.first_seen)
 
 
 def _count_auto_guide(row: dict[str, Any], moment: datetime) -> None:
