@@ -13,7 +13,8 @@ OLD, NEW = "is_old-secret", "is_new-secret"
 
 
 def token(secret: str = OLD, **claims: object) -> str:
-    return jwt.encode({"sub": "u-1", "exp": int(time.time()) + 600, **claims}, secret, algorithm="HS256")
+    """A token valid for a day: the parameter table below is built at collection, long before its test runs."""
+    return jwt.encode({"sub": "u-1", "exp": int(time.time()) + 86400, **claims}, secret, algorithm="HS256")
 
 
 def test_a_signed_visitor_passes_with_either_active_secret() -> None:
@@ -33,7 +34,7 @@ def test_a_signed_visitor_passes_with_either_active_secret() -> None:
         (token(OLD), [OLD], "u-2", None, "another visitor"),
         (token(OLD, tenant="acme"), [OLD], "u-1", "globex", "another tenant"),
         ("not-a-jwt", [OLD], "u-1", None, "malformed"),
-        (jwt.encode({"sub": "u-1", "exp": int(time.time()) + 60}, OLD, algorithm="HS512"), [OLD], "u-1", None,
+        (jwt.encode({"sub": "u-1", "exp": int(time.time()) + 86400}, OLD, algorithm="HS512"), [OLD], "u-1", None,
          "malformed"),
     ],
 )
