@@ -38,11 +38,12 @@ chromium:
 run: setup
 	$(BIN)/waymark demo
 
-## make test: set up (with Chromium) and run every test: unit, API on SQLite and PostgreSQL, e2e
+## make test: set up (with Chromium) and run every test: unit and API on SQLite and PostgreSQL (both cores), then e2e
 test: setup chromium segment-node
 	$(BIN)/ruff check server tests e2e benchmarks
 	$(BIN)/mypy
-	WAYMARK_TEST_POSTGRES_URL=$(PG_TEST_URL) $(BIN)/pytest -q
+	WAYMARK_TEST_POSTGRES_URL=$(PG_TEST_URL) $(BIN)/pytest -q -n 2 tests
+	WAYMARK_TEST_POSTGRES_URL=$(PG_TEST_URL) $(BIN)/pytest -q e2e
 
 lint: python
 	$(BIN)/ruff check server tests e2e benchmarks
