@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -14,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.db.models import App, Event, utcnow
-from waymark.db.outage import is_unavailable
+from waymark.db.periodic import PeriodicJob
 from waymark.db.scope import app_session
 from waymark.surveys.privacy import purge_answers
 
@@ -117,45 +114,20 @@ async def run_purge(database_url: str, now: datetime, dry_run: bool = False) -> 
         await engine.dispose()
 
 
-class PeriodicPurge:
+class PeriodicPurge(PeriodicJob):
     """Purges every ``interval`` seconds inside a server worker; ``0`` turns it off.
 
-    Started on application startup and cancelled on shutdown. With several workers each
-    runs it; the first run is at a random moment within a minute, so they do not all
-    start together.
+    Started on application startup and cancelled on shutdown; each worker runs it.
     """
 
-    __slots__ = ("_interval", "_sessionmaker", "task")
+    __slots__ = ("_sessionmaker",)
+    name = "waymark-retention"
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], interval: float) -> None:
+        super().__init__(interval)
         self._sessionmaker = sessionmaker
-        self._interval = interval
-        self.task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
-        if self._interval > 0 and self.task is None:
-            self.task = asyncio.create_task(self._run(), name="waymark-retention")
-
-    async def stop(self) -> None:
-        task, self.task = self.task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def _run(self) -> None:
-        await asyncio.sleep(random.uniform(0, min(self._interval, 60.0)))
-        while True:
-            try:
-                deleted = await purge_expired(self._sessionmaker, utcnow())
-            except Exception as exc:  # a bad run must not end the schedule: log it, try again next time
-                if is_unavailable(exc):
-                    log.warning("retention purge skipped, the database is unreachable (%s); retrying in %s s",
-                                type(exc).__name__, self._interval)
-                else:
-                    log.exception("retention purge failed; retrying in %s s", self._interval)
-            else:
-                for app_id, count in deleted.items():
-                    if count:
-                        log.info("retention: deleted %d expired event(s) of app %s", count, app_id)
-            await asyncio.sleep(self._interval)
+    async def run_once(self) -> None:
+        for app_id, count in (await purge_expired(self._sessionmaker, utcnow())).items():
+            if count:
+                log.info("retention: deleted %d expired event(s) of app %s", count, app_id)
