@@ -82,7 +82,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, snapshot_check_seconds=0.0)
+    """No background jobs: a test refreshes the summaries or purges when it means to, so no run lands between."""
+    return Settings(
+        database_url=database_url, snapshot_check_seconds=0.0,
+        summaries_interval_seconds=0.0, retention_interval_seconds=0.0,
+    )
 
 
 @pytest.fixture
