@@ -44,6 +44,7 @@ from waymark.guides.controllers import GuideController
 from waymark.holdouts.controllers import LiftController
 from waymark.holdouts.services import HoldoutRecorder
 from waymark.identity.controllers import IdentityController
+from waymark.lexicon.controllers import LexiconController
 from waymark.openapi_docs import documented, openapi_config, retry_later
 from waymark.peers.controllers import BenchmarkController
 from waymark.peers.services import BenchmarkService
@@ -173,6 +174,7 @@ def create_app(
                 ReportController,
                 SurveyReportController,
                 BenchmarkController,
+                LexiconController,
                 *access.api_route_handlers,
             ]),
             # Private: the admin, signed in by cookie, so CSRF-checked (on these routes only: delivery stays bare).

@@ -12,6 +12,7 @@ from waymark.analytics.rollups import DailyRollups
 from waymark.events.projections import Projection
 from waymark.guides.services import PublishHook
 from waymark.guidestats.projection import GuideStats
+from waymark.lexicon.projection import Lexicon
 from waymark.policies.publishing import PolicyVersions
 from waymark.surveys.projection import SurveyTallies
 
@@ -20,7 +21,7 @@ __all__ = ["publish_hooks", "registered_projections"]
 
 def registered_projections() -> list[Projection]:
     """A fresh list of the projections, in the order they run inside the ingest transaction."""
-    return [DailyRollups(), SurveyTallies(), GuideStats()]
+    return [DailyRollups(), SurveyTallies(), GuideStats(), Lexicon()]
 
 
 def publish_hooks() -> list[PublishHook]:

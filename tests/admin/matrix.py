@@ -233,6 +233,9 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/reports/nps/comments"): secret_api(query={"guide": "{guide_id}"}, shows=("comment",)),
     ("GET", "/api/v1/reports/polls"): secret_api(query={"guide": "{poll_guide_id}"}),
     ("GET", "/api/v1/reports/benchmarks"): secret_api(query={"tenant": "{tenant_id}", "metric": "stickiness"}),
+    ("GET", "/api/v1/lexicon/events"): secret_api(shows=("event",)),
+    ("PATCH", "/api/v1/lexicon/events/{name:str}"): secret_api(params={"name": "event_name"},
+                                                               body={"description": "Matrix"}),
     ("GET", "/api/v1/people"): secret_api(),
     ("POST", "/api/v1/people/invitations"): secret_api(fresh="new_id", body={
         "email": "{fresh}@matrix.test", "role": "analyst"}),
@@ -322,4 +325,8 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/admin/apps/{app_id:str}/tenants/{tenant_id:str}/benchmarks"): page(
         _READ_TENANT, tenant=True, report=True),
     ("POST", "/admin/apps/{app_id:str}/benchmarks/settings"): page(_MANAGE, body={"k": "5"}),
+    # the lexicon (data dictionary): read by the product team, edited by authors
+    ("GET", "/admin/apps/{app_id:str}/lexicon"): page(_READ_APP, report=True, shows=("event",)),
+    ("POST", "/admin/apps/{app_id:str}/lexicon"): page(_AUTHOR, body={
+        "name": "{event_name}", "description": "Matrix", "status": "visible"}),
 }

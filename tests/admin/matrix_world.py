@@ -46,7 +46,7 @@ def markers(tag: str) -> dict[str, str]:
     """The marker strings of one tenant's data, by kind."""
     return {"tenant": f"tenant-{tag}", "visitor": f"visitor-{tag}", "email": f"email-{tag}@example.test",
             "name": f"Name {tag}", "plan": f"plan-{tag}", "comment": f"comment {tag} said",
-            "answer": f"answer {tag} wrote"}
+            "answer": f"answer {tag} wrote", "event": f"event-{tag}"}
 
 
 @dataclass
@@ -87,6 +87,7 @@ def _events(tag: str) -> list[dict[str, Any]]:
         ev("identify", 8, traits={"email": m["email"], "name": m["name"]}),
         ev("group", 8, traits={"plan": m["plan"], "industry": "software", "employees": 40}),
         *(ev("page", day, title="Invoices", referrer="") for day in (7, 5, 3, 2, 1, 0)),
+        ev("track", 1, name=m["event"], props={"matrix": 1}),
         ev("click", 1, element={"tag": "button", "id": "matrix-button", "classes": [], "attrs": {}, "text": "Go",
                                 "path": "main > button#matrix-button"}),
         ev("guide_seen", 0, 1, guide="nps", step=0, **guide),
@@ -201,7 +202,7 @@ def target_values(apps: dict[str, NewApp], extra: dict[str, dict[str, str]]) -> 
         values[target] = {
             "app_id": apps[letter].id, "tenant_id": m["tenant"], "visitor_id": m["visitor"],
             "guide_id": "nps", "poll_guide_id": "tour-poll", "held_guide_id": "held", "policy_id": "terms",
-            "page_id": "home", "feature_id": "button", "token": "no-such-token-" + tag,
+            "page_id": "home", "feature_id": "button", "token": "no-such-token-" + tag, "event_name": m["event"],
             "person_email": f"analyst-of-{letter.lower()}@matrix.test", **extra[letter],
         }
     return values

@@ -77,6 +77,9 @@ ISOLATION_CHECKS = {
     ("POST", "/api/v1/people/{email:str}/reset"): "test_people_are_per_app",
     # peer benchmarks
     ("GET", "/api/v1/reports/benchmarks"): "test_benchmarks_are_per_app",
+    # the lexicon (data dictionary)
+    ("GET", "/api/v1/lexicon/events"): "test_lexicon_is_per_app",
+    ("PATCH", "/api/v1/lexicon/events/{name:str}"): "test_lexicon_is_per_app",
 }
 
 
@@ -426,3 +429,29 @@ async def test_people_are_per_app(client: AsyncTestClient, settings: Settings) -
     assert (await client.post("/api/v1/people/pat@example.com/reset", headers=b_auth, json={})).status_code == 404
     # the same request with A's key gives the link
     assert (await client.post("/api/v1/people/pat@example.com/reset", headers=a_auth, json={})).status_code == 200
+
+
+async def test_lexicon_is_per_app(client: AsyncTestClient, settings: Settings) -> None:
+    a, b = await make_app(settings, "A"), await make_app(settings, "B")
+    a_auth, b_auth = ({"Authorization": f"Bearer {app.secret_key}"} for app in (a, b))
+    sent = await client.post(f"/api/v1/events?key={a.public_key}", json={"events": [
+        {"id": "a-1", "type": "track", "ts": at(-60), "visitor": "v1", "name": "Only A", "props": {"secret": 1}}]})
+    assert sent.status_code == 202 and sent.json()["accepted"] == 1
+    assert [e["name"] for e in (await client.get("/api/v1/lexicon/events", headers=a_auth)).json()["events"]] == [
+        "Only A"]
+    assert (await client.get("/api/v1/lexicon/events", headers=b_auth)).json()["events"] == []
+    # B can neither edit nor block A's event (as if it did not exist), and A's stays as it was
+    assert (await client.patch("/api/v1/lexicon/events/Only%20A", headers=b_auth,
+                               json={"status": "blocked", "description": "B was here"})).status_code == 404
+    (entry,) = (await client.get("/api/v1/lexicon/events", headers=a_auth)).json()["events"]
+    assert (entry["status"], entry["description"]) == ("visible", "")
+    # B's own event of the same name, blocked in B, is still taken in A
+    await client.post(f"/api/v1/events?key={b.public_key}", json={"events": [
+        {"id": "b-1", "type": "track", "ts": at(-60), "visitor": "v1", "name": "Only A"}]})
+    assert (await client.patch("/api/v1/lexicon/events/Only%20A", headers=b_auth,
+                               json={"status": "blocked"})).status_code == 200
+    again = await client.post(f"/api/v1/events?key={a.public_key}", json={"events": [
+        {"id": "a-2", "type": "track", "ts": at(-30), "visitor": "v1", "name": "Only A"}]})
+    assert again.json()["accepted"] == 1
+    (entry,) = (await client.get("/api/v1/lexicon/events", headers=a_auth)).json()["events"]
+    assert (entry["status"], entry["blocked_total"]) == ("visible", 0)

@@ -105,8 +105,8 @@ async def test_an_opted_out_tenant_sends_nothing_that_is_kept(client: AsyncTestC
     answer = await send(client, app.public_key, *later)
     assert answer["accepted"] == 1
     assert answer["rejected"] == [
-        {"index": 0, "id": "named", "reason": "the tenant has opted out of collection"},
-        {"index": 1, "id": "known", "reason": "the tenant has opted out of collection"},
+        {"index": 0, "id": "named", "reason": "the tenant has opted out of collection", "code": None},
+        {"index": 1, "id": "known", "reason": "the tenant has opted out of collection", "code": None},
     ]
     stored = await export_lines(client, app.secret_key)
     assert sorted((e["visitor"], e.get("tenant")) for e in stored) == [

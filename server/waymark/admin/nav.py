@@ -33,6 +33,7 @@ _APP_PAGES: tuple[tuple[str, str, Action], ...] = (
     ("Policies", "policies", Action.READ_APP),
     ("Benchmarks", "benchmarks", Action.READ_APP),
     ("Live", "live", Action.READ_APP),
+    ("Lexicon", "lexicon", Action.READ_APP),
     ("Content", "content", Action.READ_APP),
     ("Keys", "keys", Action.MANAGE),
     ("Settings", "settings", Action.MANAGE),

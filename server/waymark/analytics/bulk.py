@@ -1,6 +1,7 @@
 """Bulk loading of events, with their roll-ups, straight into a SQLite file (the demo's and the benchmark's path).
 
-It writes what ``write_events`` would (events, tenants, visitors, ``daily_usage``, the guide figures) with
+It writes what ``write_events`` would (events, tenants, visitors, ``daily_usage``, the guide figures, the
+lexicon's event names) with
 ``executemany`` in large transactions, and counts roll-ups with the same :class:`Tally` and
 rules as ingestion, so reports cannot tell the two paths apart. Each batch takes the write
 lock first and rereads the rules' fingerprint, so a rule changed meanwhile is honoured.
@@ -53,6 +54,11 @@ _TOUCH_TENANT = (
 _TOUCH_VISITOR = (
     "INSERT INTO visitors (app_id, id, tenant_id, meta, first_seen, last_seen) VALUES (?, ?, ?, '{}', ?, ?) "
     "ON CONFLICT (app_id, id) DO UPDATE SET tenant_id = coalesce(excluded.tenant_id, tenant_id), "
+    "first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)"
+)
+_TOUCH_LEXICON = (
+    "INSERT INTO lexicon_events (app_id, name, first_seen, last_seen, status, description) "
+    "VALUES (?, ?, ?, ?, 'visible', '') ON CONFLICT (app_id, name) DO UPDATE SET "
     "first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)"
 )
 _MARK = "INSERT OR IGNORE INTO summary_marks (app_id, part, day, tenant_id) VALUES (?, ?, ?, ?)"
@@ -116,6 +122,8 @@ class _Prepared(NamedTuple):
     """Summary marks of the (day, tenant) pairs the batch touched (see :mod:`waymark.analytics.summaries`)."""
     guides: list[tuple[Any, ...]]
     """Guide figures (:mod:`waymark.guidestats`): the day rows; a showing's start is not kept by this path."""
+    names: list[tuple[Any, ...]]
+    """The lexicon's track event names, first and last seen in the batch (synthetic events carry no properties)."""
 
 
 def _connect(path: str) -> sqlite3.Connection:
@@ -133,6 +141,7 @@ def _prepare(app_id: str, chunk: list[Synthetic], book: RuleBook, props: _Props)
     append = rows.append
     visitors: dict[str, list[str]] = {}
     tenants: dict[str, list[str]] = {}
+    names: dict[str, list[str]] = {}
     guides = GuideFold()
     for e in chunk:
         ts = e.ts.isoformat(" ", "microseconds")
@@ -146,6 +155,9 @@ def _prepare(app_id: str, chunk: list[Synthetic], book: RuleBook, props: _Props)
         visitors.setdefault(e.visitor, [e.tenant, ts, ts])[2] = ts
         if e.tenant:
             tenants.setdefault(e.tenant, [ts, ts])[1] = ts
+        if kind == "track" and e.name:
+            seen = names.setdefault(e.name, [ts, ts])
+            seen[0], seen[1] = min(seen[0], ts), max(seen[1], ts)
     return _Prepared(
         book.fingerprint,
         rows,
@@ -157,6 +169,7 @@ def _prepare(app_id: str, chunk: list[Synthetic], book: RuleBook, props: _Props)
         _marks(app_id, {(day, tenant) for day, tenant, _, kind, _ in tally.rows if kind == "active"}),
         [(app_id, guide, day.isoformat(), tenant, visitor, *values)
          for (guide, day, tenant, visitor), values in guides.rows.items()],
+        [(app_id, name, first, last) for name, (first, last) in names.items()],
     )
 
 
@@ -175,6 +188,7 @@ def _write(conn: sqlite3.Connection, batch: _Prepared) -> int:
     conn.executemany(_TOUCH_VISITOR, batch.visitors)
     conn.executemany(_MARK, batch.marks)
     conn.executemany(_ADD_GUIDE, batch.guides)
+    conn.executemany(_TOUCH_LEXICON, batch.names)
     return len(batch.events)
 
 

@@ -14,10 +14,12 @@ import logging
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from waymark.db.outage import is_unavailable
+from waymark.events.blocking import count_blocked, merge_counts
 from waymark.events.pipeline import prepare
 from waymark.events.projections import Projection
 from waymark.events.schemas import MAX_BATCH_EVENTS, AnyEvent, IngestResult, Rejected
@@ -36,6 +38,8 @@ class Job:
     judged: list[tuple[int, AnyEvent | Rejected]]
     throttled: Callable[[str], bool]
     snooze_days: Callable[[str], int]
+    blocked: dict[tuple[str, date], int] = field(default_factory=dict)
+    """Events of this request dropped because their name is blocked, per (name, day): counted with the commit."""
     done: asyncio.Future[IngestResult] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
     @property
@@ -121,6 +125,7 @@ class GroupCommitter:
             prepared = await prepare(session, app_id, judged)
             stored = await store_events(session, app_id, prepared.events, group[0].throttled,
                                         group[0].snooze_days, self._projections, prepared.untenanted)
+            await count_blocked(session, app_id, merge_counts([job.blocked for job in group]))
             await session.commit()
         accepted = [0] * len(group)
         offered = [0] * len(group)
@@ -134,7 +139,7 @@ class GroupCommitter:
                 accepted[k] += 1
         for r in prepared.rejected:
             k = bisect_right(bases, r.index) - 1
-            rejected[k].append(Rejected(index=r.index - bases[k], reason=r.reason, id=r.id))
+            rejected[k].append(Rejected(index=r.index - bases[k], reason=r.reason, id=r.id, code=r.code))
         for k, job in enumerate(group):
             job.done.set_result(IngestResult(
                 accepted=accepted[k], duplicates=offered[k] - accepted[k],

@@ -8,6 +8,7 @@ from datetime import datetime
 import msgspec
 from litestar.datastructures import State
 
+from waymark.events.blocking import drop_blocked
 from waymark.events.group_commit import GroupCommitter, Job
 from waymark.events.pipeline import correct_clock, judge
 from waymark.events.schemas import MAX_BATCH_EVENTS, AnyEvent, IngestResult, PageEvent, Rejected
@@ -60,7 +61,8 @@ async def ingest_events(
     state: State, profile: RuntimeProfile, judged: Sequence[tuple[int, AnyEvent | Rejected]], sent_at: datetime | None,
     received_at: datetime,
 ) -> IngestResult:
-    """Correct each event's clock, enforce the batch limit, and hand the batch to the group committer."""
+    """Correct each event's clock, enforce the batch limit, drop blocked event names, and hand the batch to the
+    group committer."""
     ready: list[tuple[int, AnyEvent | Rejected]] = []
     kept = 0
     for index, ev in judged:
@@ -72,6 +74,7 @@ async def ingest_events(
         else:
             kept += 1
             ready.append((index, msgspec.structs.replace(ev, ts=correct_clock(ev.ts, sent_at, received_at))))
+    ready, blocked = drop_blocked(ready, profile.blocked_events)
     committer: GroupCommitter = state.group_committer
-    return await committer.submit(Job(app_id=profile.app_id, judged=ready,
-                                      throttled=profile.counts_for_throttle, snooze_days=profile.snooze_days))
+    return await committer.submit(Job(app_id=profile.app_id, judged=ready, throttled=profile.counts_for_throttle,
+                                      snooze_days=profile.snooze_days, blocked=blocked))

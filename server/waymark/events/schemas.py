@@ -10,6 +10,7 @@ import msgspec
 from waymark.wire import Line, Text, UnsignedInt32
 
 __all__ = [
+    "BLOCKED_EVENT",
     "GUIDE_EVENT_TYPES",
     "MAX_BATCH_BYTES",
     "MAX_BATCH_EVENTS",
@@ -63,6 +64,10 @@ class PageEvent(EventBase, frozen=True, tag="page"):
     """The browser's family (``Chrome``); the widget's page views get it from the request's User-Agent."""
     language: Annotated[Line, msgspec.Meta(max_length=35)] | None = None
     """The visitor's language (``fr-CA``); the widget's page views get it from the request's Accept-Language."""
+    name: Short | None = None
+    """The page's (or screen's) name, as a Segment ``page`` or ``screen`` call gives it."""
+    category: Short | None = None
+    """The page's category, as a Segment ``page`` (or ``screen``) call gives it."""
 
 
 class Element(msgspec.Struct, frozen=True, kw_only=True):
@@ -192,10 +197,17 @@ class Batch(msgspec.Struct):
     """The visitor signed by the host app, for apps that require verified identities."""
 
 
+BLOCKED_EVENT = "blocked_event"
+"""``Rejected.code`` of a track event whose name the app's lexicon blocks."""
+
+
 class Rejected(msgspec.Struct):
     index: int
     reason: str
+    """Why, in words."""
     id: str | None = None
+    code: str | None = None
+    """Why, for a program, where a refusal has a type of its own (``blocked_event``); else null."""
 
 
 class IngestResult(msgspec.Struct):

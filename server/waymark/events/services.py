@@ -44,7 +44,8 @@ def _props(ev: AnyEvent) -> dict[str, Any]:
         return ev.props
     if isinstance(ev, PageEvent):
         return {k: v for k, v in (("title", ev.title), ("referrer", ev.referrer), ("browser", ev.browser),
-                                  ("language", ev.language)) if v is not None}
+                                  ("language", ev.language), ("name", ev.name), ("category", ev.category))
+                if v is not None}
     if isinstance(ev, ClickEvent):
         return {"element": msgspec.to_builtins(ev.element)}
     if isinstance(ev, TimeEvent):

@@ -12,6 +12,7 @@ from typing import NamedTuple, Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from waymark.db.lexicon_models import LexiconEvent
 from waymark.db.models import App, IdentitySecret, Tenant
 
 __all__ = ["AppSettingsRow", "GuideRule", "ProfileSource", "RuntimeProfile", "read_app_settings", "read_profile"]
@@ -43,6 +44,7 @@ class RuntimeProfile:
 
     __slots__ = (
         "app_id",
+        "blocked_events",
         "guide_rules",
         "honor_dnt",
         "identity_secrets",
@@ -55,6 +57,7 @@ class RuntimeProfile:
     def __init__(
         self, app_id: str, settings: AppSettingsRow, guide_rules: Mapping[str, GuideRule],
         identity_secrets: tuple[str, ...] = (), opted_out_tenants: frozenset[str] = frozenset(),
+        blocked_events: frozenset[str] = frozenset(),
     ) -> None:
         self.app_id = app_id
         self.throttle_seconds = settings.throttle_seconds
@@ -68,6 +71,8 @@ class RuntimeProfile:
         self.identity_secrets = identity_secrets
         self.opted_out_tenants = opted_out_tenants
         """Tenants that stopped collection: the widget sends nothing for their visitors."""
+        self.blocked_events = blocked_events
+        """Track event names the lexicon blocks: ingestion drops them (and counts them) before writing."""
         self.guide_rules = dict(guide_rules)
 
     def counts_for_throttle(self, guide_id: str) -> bool:
@@ -98,7 +103,7 @@ async def read_app_settings(session: AsyncSession, app_id: str) -> AppSettingsRo
 async def read_profile(
     session: AsyncSession, app_id: str, settings: AppSettingsRow, guide_rules: Mapping[str, GuideRule]
 ) -> RuntimeProfile:
-    """The profile from ``settings`` plus the identity secrets and opted-out tenants, read now."""
+    """The profile from ``settings`` plus the identity secrets, opted-out tenants and blocked event names, read now."""
     secrets: tuple[str, ...] = ()
     if settings.require_identity:
         secrets = tuple(
@@ -113,4 +118,9 @@ async def read_profile(
             select(Tenant.id).where(Tenant.app_id == app_id, Tenant.opted_out.is_(True))
         )).all()
     )
-    return RuntimeProfile(app_id, settings, guide_rules, secrets, opted_out)
+    blocked = frozenset(
+        (await session.scalars(
+            select(LexiconEvent.name).where(LexiconEvent.app_id == app_id, LexiconEvent.status == "blocked")
+        )).all()
+    )
+    return RuntimeProfile(app_id, settings, guide_rules, secrets, opted_out, blocked)

@@ -2,7 +2,8 @@
 
 ``userId`` (else ``anonymousId``) is the visitor, ``groupId`` (or ``context.groupId``)
 the tenant, ``messageId`` the event id; an identify that carries both ids also links
-the anonymous id to the user (identity resolution).
+the anonymous id to the user (identity resolution). A ``page`` or ``screen`` call becomes a
+page view that keeps the call's ``name`` and ``category`` (stored in the event's properties).
 """
 
 from __future__ import annotations
@@ -67,11 +68,17 @@ def to_events(message: dict[str, Any], kind: str | None = None) -> list[dict[str
     if kind == "track":
         event.update(type="track", name=_text(message.get("event")) or "", props=props)
     elif kind in ("page", "screen"):
-        event.update(type="page", title=_text(message.get("name")) or _text(props.get("title")) or _text(
-            page.get("title")))
+        name = _text(message.get("name")) or _text(props.get("name"))
+        event.update(type="page", title=name or _text(props.get("title")) or _text(page.get("title")))
         referrer = _text(props.get("referrer")) or _text(page.get("referrer"))
         if referrer:
             event["referrer"] = referrer
+        # the call's name and category are kept as given (the title above may come from elsewhere)
+        category = _text(message.get("category")) or _text(props.get("category"))
+        if name:
+            event["name"] = name
+        if category:
+            event["category"] = category
     elif kind == "identify":
         event.update(type="identify", traits=traits or (context.get("traits") or {}))
         if user and anonymous and user != anonymous:
