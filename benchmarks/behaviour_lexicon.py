@@ -57,8 +57,8 @@ def main() -> None:
         path, app_id = seed(folder, size)
         view, count, counted, names = asyncio.run(_measure(path, app_id))
         print(f"{size:>12,} events, SQLite, 30 days ending {END}, median of {ROUNDS}:")
-        print(f"  lexicon ({names} names, volume and blocked counts) : {view * 1000:>8.1f} ms")
-        print(f"  count(*) of the window's {counted:,} events          : {count * 1000:>8.1f} ms")
+        print(f"  lexicon ({names} names, volume and blocked counts): {view * 1000:>8.1f} ms")
+        print(f"  count(*) of the window's {counted:,} events: {count * 1000:>8.1f} ms")
 
 
 if __name__ == "__main__":
