@@ -23,7 +23,8 @@ __all__ = ["MAX_DEPTH", "MAX_LENGTH", "Formula", "FormulaError", "parse_formula"
 
 MAX_LENGTH = 200
 MAX_DEPTH = 20
-_TOKEN = re.compile(r"\s*(?:(?P<number>\d+(?:\.\d+)?)|(?P<letter>[A-Za-z])|(?P<op>[-+*/()]))")
+_SPACE = " \t\r\n"
+_TOKEN = re.compile(r"[ \t\r\n]*(?:(?P<number>[0-9]+(?:\.[0-9]+)?)|(?P<letter>[A-Za-z])|(?P<op>[-+*/()]))")
 
 
 class FormulaError(ValueError):
@@ -60,12 +61,12 @@ def _tokens(text: str) -> list[tuple[str, str, int]]:
     out: list[tuple[str, str, int]] = []
     at = 0
     while at < len(text):
-        if text[at:].strip() == "":
+        rest = text[at:].lstrip(_SPACE)
+        if not rest:
             break
         found = _TOKEN.match(text, at)
         if found is None:
-            bad = text[at:].lstrip()[:1]
-            raise FormulaError(f"formula: {bad!r} at position {len(text) - len(text[at:].lstrip()) + 1} is not "
+            raise FormulaError(f"formula: {rest[:1]!r} at position {len(text) - len(rest) + 1} is not "
                                "allowed; use series letters, numbers, + - * / and parentheses")
         kind = found.lastgroup or "op"
         out.append((kind, found.group(kind), found.start(kind) + 1))
