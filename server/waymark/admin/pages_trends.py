@@ -8,6 +8,8 @@ from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.exceptions import ClientException
 from litestar.params import QueryParameter
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.access.deps import requires
 from waymark.access.principal import Action
@@ -16,9 +18,10 @@ from waymark.admin.render import report_page
 from waymark.behaviour.exports import trends_rows
 from waymark.behaviour.trends import QUERY_ERRORS, TrendsQuery, TrendsReport, trends_query, trends_report
 from waymark.behaviour.trends_math import Measure
+from waymark.db.models import PageDefinition
 from waymark.db.scope import Scope, scoped_session
 
-__all__ = ["TrendsPages", "trend_lines"]
+__all__ = ["DEFAULT_PAGES", "TrendsPages", "trend_lines"]
 
 _Scope = NamedDependency[Scope]
 _Filters = NamedDependency[ReportFilters]
@@ -27,6 +30,7 @@ _Measure = Annotated[Measure, QueryParameter(description="total or unique.")]
 _Count = Annotated[Literal["visitors", "tenants"], QueryParameter(description="What unique counts.")]
 _Interval = Annotated[Literal["day", "week", "month"], QueryParameter(description="The period.")]
 _Text = Annotated[str | None, QueryParameter(max_length=1000)]
+DEFAULT_PAGES = 3
 
 
 def trend_lines(data: TrendsReport) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -39,6 +43,13 @@ def trend_lines(data: TrendsReport) -> tuple[list[dict[str, Any]], list[dict[str
     return lines, formulas
 
 
+async def _default_events(session: AsyncSession, app_id: str) -> str | None:
+    """What the page shows before events are chosen: views of the app's first pages (by id), if it has any."""
+    ids = (await session.scalars(select(PageDefinition.id).where(PageDefinition.app_id == app_id)
+                                 .order_by(PageDefinition.id).limit(DEFAULT_PAGES))).all()
+    return ",".join(f"page:{page_id}" for page_id in ids) or None
+
+
 class TrendsPages(Controller):
     """``/trends``: app-wide (READ_APP) and per tenant (READ_TENANT)."""
 
@@ -49,10 +60,12 @@ class TrendsPages(Controller):
                       events: str | None, measure: Measure, count: Literal["visitors", "tenants"],
                       interval: Literal["day", "week", "month"], breakdown: str | None,
                       formula: str | None) -> Response[Any]:
+        defaulted = not (events and events.strip())
         try:
-            query = trends_query(events, measure, count, interval, breakdown, formula) if events and events.strip() \
-                else TrendsQuery((), measure, count, interval)
             async with scoped_session(request.app.state.sessionmaker, scope) as session:
+                events = await _default_events(session, scope.app_id) if defaulted else events
+                query = trends_query(events, measure, count, interval, breakdown, formula) if events \
+                    else TrendsQuery((), measure, count, interval)
                 data = await trends_report(session, scope, query, filters.start, filters.end, filters.segment)
         except QUERY_ERRORS as exc:
             raise ClientException(str(exc)) from exc
@@ -61,7 +74,7 @@ class TrendsPages(Controller):
         return report_page(
             request, template="behaviour/trends.html", data=data, csv_rows=trends_rows(data),
             filename=f"trends-{scope.tenant_id or 'all'}-{filters.start}-{filters.end}",
-            context={"scope": scope, "base": base, "lines": lines, "formula_lines": formulas,
+            context={"scope": scope, "base": base, "lines": lines, "formula_lines": formulas, "defaulted": defaulted,
                      "asked": {"events": events or "", "breakdown": breakdown or "", "formula": formula or ""}})
 
     @get("/trends", guards=[requires(Action.READ_APP)], name="admin-trends")
