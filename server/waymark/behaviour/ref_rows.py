@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.analytics.rollups import event_day
@@ -21,7 +22,10 @@ from waymark.behaviour.refs import Ref
 from waymark.behaviour.trends_math import Row
 from waymark.db.models import DailyUsage, Event
 
-__all__ = ["ACTIVE", "active_rows", "reads_rollup", "ref_rows"]
+__all__ = ["ACTIVE", "ROLLUP", "active_rows", "reads_rollup", "ref_rows"]
+
+ROLLUP: Any = DailyUsage.__table__
+"""The roll-up table, for Core statements (and ``among`` conditions) over it."""
 
 ACTIVE = "any"
 """The return event of retention that means any activity (the roll-up's ``active`` kind)."""
@@ -36,13 +40,13 @@ def reads_rollup(ref: Ref) -> bool:
     return True
 
 
-async def _rollup(session: AsyncSession, app_id: str, kind: str, key: str, start: date, end: date) -> list[Row]:
-    rows = (await session.execute(
-        select(DailyUsage.day, DailyUsage.tenant_id, DailyUsage.visitor_id, DailyUsage.count).where(
-            DailyUsage.app_id == app_id, DailyUsage.kind == kind, DailyUsage.key == key,
-            DailyUsage.day >= start, DailyUsage.day <= end, DailyUsage.count > 0)
-    )).all()
-    return list(rows)
+async def _rollup(session: AsyncSession, app_id: str, kind: str, key: str, start: date, end: date,
+                  among: ColumnElement[bool] | None = None) -> list[Row]:
+    t = ROLLUP.c  # Core, not ORM entities: tens of thousands of rows are read, the ORM's per-row work would show
+    query = select(t.day, t.tenant_id, t.visitor_id, t.count).where(
+        t.app_id == app_id, t.kind == kind, t.key == key, t.day >= start, t.day <= end, t.count > 0)
+    found: Any = await session.execute(query if among is None else query.where(among))
+    return [(day, tenant, visitor, count) for day, tenant, visitor, count in found.all()]
 
 
 async def _stored(session: AsyncSession, app_id: str, ref: Ref, start: date, end: date) -> list[Row]:
@@ -64,13 +68,19 @@ async def _stored(session: AsyncSession, app_id: str, ref: Ref, start: date, end
     return [(day, tenant, visitor, count) for (day, tenant, visitor), count in counts.items()]
 
 
-async def ref_rows(session: AsyncSession, app_id: str, ref: Ref, start: date, end: date) -> list[Row]:
-    """Each (day, tenant, visitor) that did ``ref`` from ``start`` to ``end`` (UTC days, included), with how often."""
+async def ref_rows(session: AsyncSession, app_id: str, ref: Ref, start: date, end: date,
+                   among: ColumnElement[bool] | None = None) -> list[Row]:
+    """Each (day, tenant, visitor) that did ``ref`` from ``start`` to ``end`` (UTC days, included), with how often.
+
+    ``among``: a condition on :data:`ROLLUP`'s columns that narrows roll-up reads to the units a report can
+    use (retention's cohort members); rows read from stored events are not narrowed by it.
+    """
     if reads_rollup(ref):
-        return await _rollup(session, app_id, ref.kind, ref.key, start, end)
+        return await _rollup(session, app_id, ref.kind, ref.key, start, end, among)
     return await _stored(session, app_id, ref, start, end)
 
 
-async def active_rows(session: AsyncSession, app_id: str, start: date, end: date) -> list[Row]:
+async def active_rows(session: AsyncSession, app_id: str, start: date, end: date,
+                      among: ColumnElement[bool] | None = None) -> list[Row]:
     """Each (day, tenant, visitor) with any event in the range (the roll-up's ``active`` rows)."""
-    return await _rollup(session, app_id, "active", "", start, end)
+    return await _rollup(session, app_id, "active", "", start, end, among)

@@ -15,12 +15,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.analytics.rollups import event_day
 from waymark.behaviour.audience import Audience, audience, keep_rows
-from waymark.behaviour.ref_rows import ACTIVE, active_rows, ref_rows
+from waymark.behaviour.ref_rows import ACTIVE, ROLLUP, active_rows, reads_rollup, ref_rows
 from waymark.behaviour.refs import Ref, RefError, Unit, parse_ref
 from waymark.behaviour.retention_math import Mode, RetentionInterval, retention_table
 from waymark.behaviour.trends_math import Row, unit_key
@@ -133,6 +133,27 @@ def _days(rows: list[Row], unit: Unit) -> dict[str, set[date]]:
     return days
 
 
+def _cohort_members(app_id: str, query: RetentionQuery, start: date, end: date) -> ColumnElement[bool] | None:
+    """A condition on the roll-up's rows: only units that can be in a cohort (the rest are read for nothing)."""
+    t = ROLLUP.c
+    column = t.visitor_id if query.unit == "visitors" else t.tenant_id
+    if query.start_event is None:
+        since = datetime.combine(start, time.min, tzinfo=UTC)
+        until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC)
+        model: Any = Visitor if query.unit == "visitors" else Tenant
+        members: ColumnElement[bool] = column.in_(select(model.id).where(
+            model.app_id == app_id, model.first_seen >= since, model.first_seen < until))
+        return members
+    if not reads_rollup(query.start_event):
+        return None
+    started = ROLLUP.alias("started").c
+    doers: ColumnElement[bool] = column.in_(select(
+        started.visitor_id if query.unit == "visitors" else started.tenant_id).where(
+        started.app_id == app_id, started.kind == query.start_event.kind, started.key == query.start_event.key,
+        started.day >= start, started.day <= end, started.count > 0))
+    return doers
+
+
 async def retention_report(session: AsyncSession, scope: Scope, query: RetentionQuery, start: date, end: date,
                            segment: str | None = None) -> RetentionReport:
     """The retention table of ``query`` for units starting from ``start`` to ``end`` (returns read to ``end``)."""
@@ -142,10 +163,11 @@ async def retention_report(session: AsyncSession, scope: Scope, query: Retention
     else:
         starts = _first_days(keep_rows(await ref_rows(session, scope.app_id, query.start_event, start, end), who),
                              query.unit)
+    among = _cohort_members(scope.app_id, query, start, end)
     if query.return_event is None:
-        returning = await active_rows(session, scope.app_id, start, end)
+        returning = await active_rows(session, scope.app_id, start, end, among)
     else:
-        returning = await ref_rows(session, scope.app_id, query.return_event, start, end)
+        returning = await ref_rows(session, scope.app_id, query.return_event, start, end, among)
     table = retention_table(starts, _days(keep_rows(returning, who), query.unit), start, end, query.interval,
                             query.brackets, query.mode)
     return RetentionReport(

@@ -3,7 +3,8 @@
 Each reference is a series named by a letter (A for the first, B …). ``measure=total`` sums how many times
 it was done; ``measure=unique`` counts the distinct visitors or tenants that did it in each period (a tenant
 did it when any of its visitors did). The rows come from the daily roll-up wherever it holds the reference,
-else from the stored events over the range (see :mod:`waymark.behaviour.ref_rows`). A formula over the
+else from the stored events over the range (see :mod:`waymark.behaviour.ref_rows`); without a breakdown or a
+segment the database counts roll-up series itself (:mod:`waymark.behaviour.rollup_figures`). A formula over the
 letters (``A / B``) is evaluated per period, and per group when there is a breakdown.
 """
 
@@ -24,6 +25,7 @@ from waymark.behaviour.formula import Formula, FormulaError, parse_formula
 from waymark.behaviour.periods import Interval, periods
 from waymark.behaviour.ref_rows import reads_rollup, ref_rows
 from waymark.behaviour.refs import Ref, RefError, Unit, parse_refs
+from waymark.behaviour.rollup_figures import rollup_figures
 from waymark.behaviour.trends_math import OTHER, Measure, Row, count_series, rank_groups
 from waymark.db.scope import Scope
 
@@ -113,15 +115,23 @@ async def trends_report(session: AsyncSession, scope: Scope, query: TrendsQuery,
                         segment: str | None = None) -> TrendsReport:
     """The trend of ``query`` from ``start`` to ``end`` (UTC days, included) under ``scope`` and ``segment``."""
     who = await audience(session, scope, segment)
-    per_ref = [keep_rows(await ref_rows(session, scope.app_id, ref, start, end), who) for ref in query.refs]
     spans = periods(start, end, query.interval)
+    in_sql = [query.breakdown is None and who is None and reads_rollup(ref) for ref in query.refs]
+    per_ref = [[] if counted_by_db else keep_rows(await ref_rows(session, scope.app_id, ref, start, end), who)
+               for ref, counted_by_db in zip(query.refs, in_sql, strict=True)]
     groups: list[str] = [""]
     group_of: Callable[[Row], str] | None = None
     if query.breakdown is not None:
         raw = await grouping(session, scope.app_id, query.breakdown, start, end)
         groups = rank_groups(per_ref, raw, query.measure, query.unit)
         group_of = _top_only(raw, frozenset(groups))
-    counted = [count_series(rows, spans, query.interval, query.measure, query.unit, group_of) for rows in per_ref]
+    counted: list[dict[str, tuple[list[int], int]]] = []
+    for ref, rows, counted_by_db in zip(query.refs, per_ref, in_sql, strict=True):
+        if counted_by_db:
+            counted.append({"": await rollup_figures(session, scope.app_id, ref, spans, query.interval, query.measure,
+                                                     query.unit)})
+        else:
+            counted.append(count_series(rows, spans, query.interval, query.measure, query.unit, group_of))
     if query.breakdown is not None and any(OTHER in c for c in counted):
         groups = [*groups, OTHER]
     zeros = ([0] * len(spans), 0)
