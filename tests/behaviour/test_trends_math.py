@@ -68,7 +68,7 @@ def test_figures_match_the_brute_force_reference(
         case: tuple[list[Row], date, date, Interval, Measure, Unit, dict[str, str]]) -> None:
     rows, start, end, interval, measure, unit, group_of = case
     spans = periods(start, end, interval)
-    counted = count_series(rows, spans, interval, measure, unit, lambda r: group_of[r[2]])
+    counted = count_series(rows, spans, measure, unit, lambda r: group_of[r[2]])
     expected = reference(rows, start, end, interval, measure, unit, group_of)
     assert {g: values for g, (values, _) in counted.items()} == {
         g: values for g, values in expected.items() if g in counted}
@@ -91,7 +91,7 @@ def test_groups_beyond_the_top_are_counted_together_as_distinct_units(
     kept = set(rank_groups([rows], lambda r: group_of[r[2]], measure, unit, top=top))
     merged = {v: g if g in kept else OTHER for v, g in group_of.items()}
     spans = periods(start, end, interval)
-    counted = count_series(rows, spans, interval, measure, unit, lambda r: merged[r[2]])
+    counted = count_series(rows, spans, measure, unit, lambda r: merged[r[2]])
     expected = reference(rows, start, end, interval, measure, unit, merged)
     assert {g: values for g, (values, _) in counted.items()} == {g: v for g, v in expected.items() if g in counted}
 

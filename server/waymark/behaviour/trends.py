@@ -131,7 +131,7 @@ async def trends_report(session: AsyncSession, scope: Scope, query: TrendsQuery,
             counted.append({"": await rollup_figures(session, scope.app_id, ref, spans, query.interval, query.measure,
                                                      query.unit)})
         else:
-            counted.append(count_series(rows, spans, query.interval, query.measure, query.unit, group_of))
+            counted.append(count_series(rows, spans, query.measure, query.unit, group_of))
     if query.breakdown is not None and any(OTHER in c for c in counted):
         groups = [*groups, OTHER]
     zeros = ([0] * len(spans), 0)

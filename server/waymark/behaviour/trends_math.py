@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal
 
-from waymark.behaviour.periods import Interval, Period, bucket_start
+from waymark.behaviour.periods import Period
 from waymark.behaviour.refs import Unit
 
 __all__ = ["NONE", "OTHER", "TOP_GROUPS", "Measure", "Row", "count_series", "rank_groups", "unit_key"]
@@ -53,32 +53,37 @@ def rank_groups(series: Sequence[Sequence[Row]], group_of: Callable[[Row], str],
     return sorted(size, key=lambda g: (-size[g], g))[:top]
 
 
-def count_series(rows: Iterable[Row], periods: Sequence[Period], interval: Interval, measure: Measure, unit: Unit,
+def count_series(rows: Iterable[Row], periods: Sequence[Period], measure: Measure, unit: Unit,
                  group_of: Callable[[Row], str] | None = None) -> dict[str, tuple[list[int], int]]:
     """Per group (``""`` without a breakdown): the figure of each period and of the whole range.
 
     Rows outside the periods are left out; a group without rows is absent.
     """
-    index = {bucket_start(p.start, interval): i for i, p in enumerate(periods)}
-    first, last = (periods[0].start, periods[-1].end) if periods else (date.max, date.min)
+    at_day = {p.start + timedelta(days=n): i for i, p in enumerate(periods) for n in range((p.end - p.start).days + 1)}
     totals: dict[str, list[int]] = {}
     sums: dict[str, int] = defaultdict(int)
     units: dict[str, list[set[str]]] = {}
     everyone: dict[str, set[str]] = defaultdict(set)
-    for row in rows:
-        if not first <= row[0] <= last:
+    by_visitor = unit == "visitors"
+    for row in rows:  # the hot loop of a breakdown: one dict lookup per row for its period
+        at = at_day.get(row[0])
+        if at is None:
             continue
-        at = index[bucket_start(row[0], interval)]
         group = group_of(row) if group_of is not None else ""
         if measure == "total":
-            values = totals.setdefault(group, [0] * len(periods))
+            values = totals.get(group)
+            if values is None:
+                values = totals[group] = [0] * len(periods)
             values[at] += row[3]
             sums[group] += row[3]
         else:
-            key = unit_key(row, unit)
-            if key is None:
+            key = row[2] if by_visitor else row[1]
+            if not key:
                 continue
-            units.setdefault(group, [set() for _ in periods])[at].add(key)
+            sets = units.get(group)
+            if sets is None:
+                sets = units[group] = [set() for _ in periods]
+            sets[at].add(key)
             everyone[group].add(key)
     if measure == "total":
         return {group: (values, sums[group]) for group, values in totals.items()}
