@@ -29,6 +29,7 @@ from waymark.admin.templating import template_config
 from waymark.analytics.controllers import FeatureController, PageController, ReportController
 from waymark.analytics.refresher import PeriodicSummaries
 from waymark.apps.services import KeyResolver
+from waymark.behaviour.trends_retention_api import TrendsRetentionController
 from waymark.cors import public_cors
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.db.outage import RETRY_AFTER_SECONDS, OutageLog, is_unavailable
@@ -173,6 +174,7 @@ def create_app(
                 ReportController,
                 SurveyReportController,
                 BenchmarkController,
+                TrendsRetentionController,
                 *access.api_route_handlers,
             ]),
             # Private: the admin, signed in by cookie, so CSRF-checked (on these routes only: delivery stays bare).

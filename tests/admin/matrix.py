@@ -173,6 +173,7 @@ def expect(entry: Entry, who: Who, target: Target, app_scoped: bool = True) -> E
 
 
 _READ_APP, _READ_TENANT, _AUTHOR, _MANAGE = Action.READ_APP, Action.READ_TENANT, Action.AUTHOR, Action.MANAGE
+_TRENDS = {"events": "page:home,feature:button", "breakdown": "tenant.plan", "measure": "unique", "formula": "A / B"}
 
 MATRIX: dict[tuple[str, str], Entry] = {
     # --- the widget's and Segment's public routes (public key; Segment's server-side sources send the secret key)
@@ -234,6 +235,9 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/reports/nps/comments"): secret_api(query={"guide": "{guide_id}"}, shows=("comment",)),
     ("GET", "/api/v1/reports/polls"): secret_api(query={"guide": "{poll_guide_id}"}),
     ("GET", "/api/v1/reports/benchmarks"): secret_api(query={"tenant": "{tenant_id}", "metric": "stickiness"}),
+    ("GET", "/api/v1/reports/trends"): secret_api(query={"events": "page:home", "breakdown": "tenant.plan",
+                                                         "measure": "unique", "count": "tenants"}, shows=("plan",)),
+    ("GET", "/api/v1/reports/retention"): secret_api(query={"tenant": "{tenant_id}", "count": "tenants"}),
     ("GET", "/api/v1/people"): secret_api(),
     ("POST", "/api/v1/people/invitations"): secret_api(fresh="new_id", body={
         "email": "{fresh}@matrix.test", "role": "analyst"}),
@@ -323,4 +327,11 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/admin/apps/{app_id:str}/tenants/{tenant_id:str}/benchmarks"): page(
         _READ_TENANT, tenant=True, report=True),
     ("POST", "/admin/apps/{app_id:str}/benchmarks/settings"): page(_MANAGE, body={"k": "5"}),
+    # trends and retention: app-wide, and one tenant's (the breakdown names each tenant's plan)
+    ("GET", "/admin/apps/{app_id:str}/trends"): page(_READ_APP, report=True, query=_TRENDS, shows=("plan",)),
+    ("GET", "/admin/apps/{app_id:str}/tenants/{tenant_id:str}/trends"): page(
+        _READ_TENANT, tenant=True, report=True, query=_TRENDS, shows=("plan",)),
+    ("GET", "/admin/apps/{app_id:str}/retention"): page(_READ_APP, report=True),
+    ("GET", "/admin/apps/{app_id:str}/tenants/{tenant_id:str}/retention"): page(
+        _READ_TENANT, tenant=True, report=True, query={"count": "tenants", "start_event": "page:home"}),
 }

@@ -78,6 +78,9 @@ ISOLATION_CHECKS = {
     ("POST", "/api/v1/people/{email:str}/reset"): "test_people_are_per_app",
     # peer benchmarks
     ("GET", "/api/v1/reports/benchmarks"): "test_benchmarks_are_per_app",
+    # behavioural analytics: trends and retention
+    ("GET", "/api/v1/reports/trends"): "test_trends_and_retention_are_per_app",
+    ("GET", "/api/v1/reports/retention"): "test_trends_and_retention_are_per_app",
 }
 
 
@@ -439,3 +442,34 @@ async def test_people_are_per_app(client: AsyncTestClient, settings: Settings) -
     assert (await client.post("/api/v1/people/pat@example.com/reset", headers=b_auth, json={})).status_code == 404
     # the same request with A's key gives the link
     assert (await client.post("/api/v1/people/pat@example.com/reset", headers=a_auth, json={})).status_code == 200
+
+
+async def test_trends_and_retention_are_per_app(client: AsyncTestClient, settings: Settings) -> None:
+    a, b = await make_app(settings, "A"), await make_app(settings, "B")
+    day = "2026-03-02T09:00:00Z"
+    sent = await client.post(f"/api/v1/events?key={a.public_key}", json={"events": [
+        {"id": f"iso-{n}", "type": "track", "name": "Signup", "visitor": f"v{n}", "tenant": f"t{n}", "ts": day,
+         "url": "https://h/"} for n in (1, 2)]})
+    assert sent.status_code == 202, sent.text
+    query = {"events": "event:Signup", "from": "2026-03-02", "to": "2026-03-08", "interval": "week",
+             "breakdown": "browser"}
+    retention = {"start_event": "event:Signup", "from": "2026-03-02", "to": "2026-03-08"}
+
+    async def ask(path: str, key: str, params: dict[str, str]) -> Any:
+        answer = await client.get(path, params=params, headers={"Authorization": f"Bearer {key}"})
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    mine = await ask("/api/v1/reports/trends", a.secret_key, query)
+    assert [s["total"] for s in mine["series"]] == [2]
+    assert (await ask("/api/v1/reports/trends", b.secret_key, query))["series"] == []  # nothing of A's, no group
+    assert [s["total"] for s in (await ask("/api/v1/reports/trends", b.secret_key, {
+        **query, "breakdown": ""}))["series"]] == [0]
+    assert [s["total"] for s in (await ask("/api/v1/reports/trends", a.secret_key, {
+        **query, "breakdown": "", "tenant": "t2"}))["series"]] == [1]  # one tenant of A sees only its own
+    assert (await ask("/api/v1/reports/retention", a.secret_key, retention))["cohorts"][0]["size"] == 2
+    assert (await ask("/api/v1/reports/retention", a.secret_key, {**retention, "tenant": "t1"}))["cohorts"][0][
+        "size"] == 1
+    assert (await ask("/api/v1/reports/retention", b.secret_key, retention))["cohorts"][0]["size"] == 0
+    assert (await ask("/api/v1/reports/retention", b.secret_key, {**retention, "start_event": "first_seen"}))[
+        "cohorts"][0]["size"] == 0

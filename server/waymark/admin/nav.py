@@ -28,6 +28,8 @@ _APP_PAGES: tuple[tuple[str, str, Action], ...] = (
     ("Overview", "", Action.READ_APP),
     ("Tenants", "tenants", Action.READ_APP),
     ("Guides", "guides", Action.READ_APP),
+    ("Trends", "trends", Action.READ_APP),
+    ("Retention", "retention", Action.READ_APP),
     ("NPS", "nps", Action.READ_APP),
     ("Polls", "polls", Action.READ_APP),
     ("Policies", "policies", Action.READ_APP),
@@ -42,6 +44,8 @@ _APP_PAGES: tuple[tuple[str, str, Action], ...] = (
 )
 _TENANT_PAGES: tuple[tuple[str, str], ...] = (
     ("Overview", ""),
+    ("Trends", "trends"),
+    ("Retention", "retention"),
     ("NPS", "nps"),
     ("Policies", "policies"),
     ("Evidence", "evidence"),

@@ -21,7 +21,9 @@ from waymark.admin.pages_nps import NpsPages
 from waymark.admin.pages_overview import OverviewPages
 from waymark.admin.pages_policies import PolicyPages
 from waymark.admin.pages_privacy import PrivacyPage
+from waymark.admin.pages_retention import RetentionPages
 from waymark.admin.pages_settings import SettingsPage
+from waymark.admin.pages_trends import TrendsPages
 
 __all__ = ["admin_handlers", "admin_router"]
 
@@ -41,6 +43,8 @@ def admin_handlers() -> list[ControllerRouterHandler]:
         GuidePages,
         LivePages,
         OverviewPages,
+        TrendsPages,
+        RetentionPages,
     ]
 
 
