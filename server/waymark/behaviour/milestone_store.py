@@ -235,7 +235,7 @@ async def evaluate_app(session: AsyncSession, app_id: str, now: datetime,
     if not milestones:
         return []
     tenants = {t: (first, meta or {}) for t, first, meta in (await session.execute(
-        select(Tenant.id, Tenant.first_seen, Tenant.meta).where(Tenant.app_id == app_id))).all()}
+        select(Tenant.id, Tenant.first_seen, Tenant.meta).where(Tenant.app_id == app_id))).tuples().all()}
     changes: list[MilestoneChange] = []
     for milestone in milestones:
         truth = await _truth(session, app_id, _definition(milestone), now, tenants)
@@ -274,7 +274,7 @@ async def flag_rows(session: AsyncSession, app_id: str, tenant: str | None = Non
     if tenant is not None:
         query = query.where(MilestoneFlag.tenant_id == tenant)
     out: list[FlagRow] = []
-    for flag, name, meta in (await session.execute(query)).all():
+    for flag, name, meta in (await session.execute(query)).tuples().all():
         crm = (meta or {}).get(field)
         out.append(FlagRow(tenant=flag.tenant_id, crm_id=None if crm is None else str(crm), milestone=flag.milestone_id,
                            name=name, active=flag.active, became_true_at=as_utc(flag.became_true_at),
