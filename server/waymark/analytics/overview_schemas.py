@@ -7,6 +7,8 @@ from typing import Any
 
 import msgspec
 
+from waymark.behaviour.milestone_schemas import TenantMilestone
+
 __all__ = [
     "ActivityDay",
     "AnswerSeen",
@@ -138,6 +140,8 @@ class TenantHealth(msgspec.Struct, kw_only=True):
     nps_responses: int
     policy_coverage: float | None
     """Share of the 30 days' active visitors who accepted every current policy (this page's rows only)."""
+    milestones: list[TenantMilestone] = msgspec.field(default_factory=list)
+    """The milestones the tenant holds now (product-qualified tenants)."""
 
 
 class TenantsReport(msgspec.Struct, kw_only=True, rename={"from_": "from"}):
@@ -168,6 +172,8 @@ class TenantProfile(msgspec.Struct, kw_only=True):
     overview: Overview
     visitors: list[VisitorActivity]
     """The most active visitors of the range (at most 20), most days first."""
+    milestones: list[TenantMilestone] = msgspec.field(default_factory=list)
+    """The milestones the tenant holds or held, holding first, with when each became (and stopped being) true."""
 
 
 class TimelineEvent(msgspec.Struct, kw_only=True):
