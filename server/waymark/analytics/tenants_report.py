@@ -22,8 +22,6 @@ from waymark.analytics.overview_schemas import TenantHealth, TenantProfile, Tena
 from waymark.analytics.segments import segment_members
 from waymark.analytics.stickiness import MONTH, band, trend
 from waymark.analytics.tenant_sums import SQL_SORTS, Sums, tenant_sums
-from waymark.behaviour.milestone_schemas import TenantMilestone
-from waymark.behaviour.milestone_store import tenant_flags
 from waymark.db.models import Tenant
 from waymark.db.scope import Scope
 from waymark.policies.models import PolicyEvidence
@@ -95,8 +93,8 @@ async def _coverage(session: AsyncSession, app_id: str, monthly: dict[str, int],
     return {t: round(min(len(active.get(t, ())) / monthly[t], 1.0), 4) for t in tenants}
 
 
-def _health(row: Sums, length: int, nps: tuple[float | None, int], name: str | None, coverage: float | None,
-            milestones: list[TenantMilestone]) -> TenantHealth:
+def _health(row: Sums, length: int, nps: tuple[float | None, int], name: str | None, coverage: float | None
+            ) -> TenantHealth:
     def rounded(value: float | None, digits: int = 4) -> float | None:
         return None if value is None else round(value, digits)
 
@@ -108,7 +106,7 @@ def _health(row: Sums, length: int, nps: tuple[float | None, int], name: str | N
         stickiness_wau_mau=rounded(row.wau_mau / row.days if row.days else None),
         average_dau=round(now, 2), previous_average_dau=round(then, 2), trend=direction.direction,
         trend_change=rounded(direction.change), active_days=row.active_days, band=band(row.active_days),
-        nps=nps[0], nps_responses=nps[1], policy_coverage=coverage, milestones=milestones)
+        nps=nps[0], nps_responses=nps[1], policy_coverage=coverage)
 
 
 async def tenants_report(
@@ -151,11 +149,10 @@ async def tenants_report(
     metas: dict[str, Any] = dict((await session.execute(select(Tenant.id, Tenant.meta).where(
         Tenant.app_id == app_id, Tenant.id.in_([r.tenant for r in shown])))).tuples().all()) if shown else {}
     coverage = await _coverage(session, app_id, {r.tenant: r.mau for r in shown}, end)
-    flags = await tenant_flags(session, app_id, [r.tenant for r in shown])
     return TenantsReport(
         from_=start, to=end, segment=segment, sort=sort, order=order, page=page, pages=pages, total=total,
-        tenants=[_health(r, length, nps.get(r.tenant, (None, 0)), _name(metas.get(r.tenant)), coverage.get(r.tenant),
-                         [f for f in flags.get(r.tenant, []) if f.active]) for r in shown])
+        tenants=[_health(r, length, nps.get(r.tenant, (None, 0)), _name(metas.get(r.tenant)), coverage.get(r.tenant))
+                 for r in shown])
 
 
 def _name(meta: Any) -> str | None:
@@ -193,5 +190,4 @@ async def tenant_profile(session: AsyncSession, scope: Scope, start: date, end: 
         first_seen=row.first_seen, last_seen=row.last_seen,
         overview=await overview(session, scope, start, end, segment),
         visitors=[VisitorActivity(visitor=v, days_active=d, events=n) for v, (d, n) in top],
-        milestones=(await tenant_flags(session, scope.app_id, [row.id])).get(row.id, []),
     )

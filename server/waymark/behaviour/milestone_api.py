@@ -13,7 +13,6 @@ from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from waymark.admin.render import csv_bytes
 from waymark.apps.auth import secret_app_id
 from waymark.behaviour.milestone_schemas import FlagRow, MilestoneOut
 from waymark.behaviour.milestone_store import (
@@ -27,6 +26,7 @@ from waymark.behaviour.milestone_store import (
 )
 from waymark.behaviour.milestones import MilestoneError, parse_definition, parse_milestone_id
 from waymark.clock import utcnow
+from waymark.csv_cells import csv_bytes
 from waymark.db.scope import app_session
 from waymark.openapi_docs import SECRET_KEY, documented
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import msgspec
 
+from waymark.analytics.overview_schemas import TenantMilestone
 from waymark.behaviour.milestones import Kind
 
 __all__ = ["FlagRow", "MilestoneChangeOut", "MilestoneOut", "MilestonesPage", "TenantMilestone"]
@@ -32,16 +33,6 @@ class FlagRow(msgspec.Struct, kw_only=True):
 
     tenant: str
     crm_id: str | None
-    milestone: str
-    name: str
-    active: bool
-    became_true_at: datetime
-    became_false_at: datetime | None
-
-
-class TenantMilestone(msgspec.Struct, kw_only=True):
-    """A milestone a tenant holds or held, for its profile."""
-
     milestone: str
     name: str
     active: bool
