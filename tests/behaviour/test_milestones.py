@@ -46,6 +46,12 @@ async def test_three_visitors_within_seven_days_of_the_first_visit_flag_the_tena
     assert len(await changes(settings, app.id)) == 1
     listed = (await client.get("/api/v1/milestones", headers=auth(app.secret_key))).json()
     assert [(m["id"], m["flagged"]) for m in listed] == [("exporters", 1)]
+    # redefined to two visitors, it held from the second one's day: the flag says so, and no change is recorded
+    await put_milestone(client, app.secret_key, "exporters", **{**EXPORTERS, "at_least": 2})
+    flagged = {f["tenant"]: f["became_true_at"] for f in await flags(client, app.secret_key)}
+    assert flagged == {"acme": day_start(ago(8)), "beta": day_start(ago(8))}
+    assert [(c.tenant, c.change) for c in await changes(settings, app.id)] == [("acme", "became_true"),
+                                                                             ("beta", "became_true")]
 
 
 async def test_a_rolling_share_of_seats_turns_off_and_both_changes_are_recorded(client: AsyncTestClient,

@@ -182,12 +182,26 @@ def _chunks(items: Sequence[str]) -> Iterable[list[str]]:
 
 
 async def _apply(session: AsyncSession, app_id: str, milestone_id: str, truth: dict[str, datetime],
-                 now: datetime) -> list[MilestoneChange]:
-    """Bring one milestone's flags to ``truth``, recording each change (compare-and-set: see the module)."""
-    current = dict((await session.execute(
-        select(MilestoneFlag.tenant_id, MilestoneFlag.active)
-        .where(MilestoneFlag.app_id == app_id, MilestoneFlag.milestone_id == milestone_id))).all())
+                 now: datetime, rolling: bool) -> list[MilestoneChange]:
+    """Bring one milestone's flags to ``truth``, recording each change (compare-and-set: see the module).
+
+    A ``visitors_did`` flag that still holds keeps its state but takes the day its (perhaps redefined)
+    condition now says it became true; that is no change of the flag, so nothing is recorded.
+    """
+    current: dict[str, bool] = {}
+    since: dict[str, datetime] = {}
+    for tenant, active, became in (await session.execute(
+        select(MilestoneFlag.tenant_id, MilestoneFlag.active, MilestoneFlag.became_true_at)
+        .where(MilestoneFlag.app_id == app_id, MilestoneFlag.milestone_id == milestone_id))).tuples().all():
+        current[tenant], since[tenant] = active, as_utc(became)
     changes: list[MilestoneChange] = []
+    if not rolling:
+        for t in (t for t in truth if current.get(t) is True and since[t] != truth[t]):
+            await session.execute(
+                update(MilestoneFlag)
+                .where(MilestoneFlag.app_id == app_id, MilestoneFlag.milestone_id == milestone_id,
+                       MilestoneFlag.tenant_id == t, MilestoneFlag.active.is_(True))
+                .values(became_true_at=truth[t]).execution_options(synchronize_session=False))
     new = [t for t in truth if t not in current]
     for part in _chunks(new):
         inserted: Sequence[str] = (await session.execute(
@@ -238,8 +252,9 @@ async def evaluate_app(session: AsyncSession, app_id: str, now: datetime,
         select(Tenant.id, Tenant.first_seen, Tenant.meta).where(Tenant.app_id == app_id))).tuples().all()}
     changes: list[MilestoneChange] = []
     for milestone in milestones:
-        truth = await _truth(session, app_id, _definition(milestone), now, tenants)
-        changes += await _apply(session, app_id, milestone.id, truth, now)
+        definition = _definition(milestone)
+        truth = await _truth(session, app_id, definition, now, tenants)
+        changes += await _apply(session, app_id, milestone.id, truth, now, definition.rolling)
     await session.flush()
     return changes
 
