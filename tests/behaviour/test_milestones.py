@@ -3,6 +3,7 @@ rolling flags turn off, every change is recorded once, and the flags export is k
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from datetime import UTC, datetime, timedelta
@@ -124,3 +125,16 @@ async def test_the_flags_export_is_keyed_by_tenant_id_and_crm_id(client: AsyncTe
                                          ["acme", "0012345", "invoicing", "Invoicing", "true"]]
     one = await flags(client, app.secret_key, tenant="acme")
     assert [(f["tenant"], f["crm_id"], f["milestone"]) for f in one] == [("acme", "0012345", "invoicing")]
+
+
+async def test_two_workers_evaluating_at_once_record_each_change_once(client: AsyncTestClient,
+                                                                       settings: Settings) -> None:
+    app = await make_app(settings)
+    await send(client, app.public_key, *[on("track", f"v{i}", f"t{i}", 0, name="Invoice") for i in range(30)])
+    await put_milestone(client, app.secret_key, "invoicing", kind="events_count", name="Invoicing",
+                        ref="event:Invoice", at_least=1, days=7)
+    assert len(await changes(settings, app.id)) == 30
+    later = datetime.now(UTC) + timedelta(days=8)  # every flag turns off, in either worker
+    first, second = await asyncio.gather(evaluate(settings, later), evaluate(settings, later))
+    assert first[app.id] + second[app.id] == 30
+    assert [c.change for c in await changes(settings, app.id)].count("became_false") == 30
