@@ -10,12 +10,12 @@ from litestar.testing import AsyncTestClient
 from tests.analytics.helpers import auth
 from waymark.behaviour.milestone_job import evaluate_all
 from waymark.behaviour.milestone_schemas import MilestoneChangeOut
-from waymark.behaviour.milestone_store import pending_changes
+from waymark.behaviour.milestone_store import mark_delivered, pending_changes
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.db.scope import app_session
 from waymark.settings import Settings
 
-__all__ = ["changes", "day_start", "evaluate", "flags", "put_milestone"]
+__all__ = ["changes", "day_start", "delivered", "evaluate", "flags", "put_milestone"]
 
 
 def day_start(day: date) -> str:
@@ -36,6 +36,17 @@ async def changes(settings: Settings, app_id: str) -> list[MilestoneChangeOut]:
     try:
         async with app_session(make_sessionmaker(engine), app_id) as session:
             return await pending_changes(session, limit=1000)
+    finally:
+        await engine.dispose()
+
+
+async def delivered(settings: Settings, app_id: str, ids: list[int]) -> None:
+    """What the webhook sender does once it has handed changes over."""
+    engine = create_engine(settings.database_url)
+    try:
+        async with app_session(make_sessionmaker(engine), app_id) as session:
+            await mark_delivered(session, ids, datetime.now(UTC))
+            await session.commit()
     finally:
         await engine.dispose()
 

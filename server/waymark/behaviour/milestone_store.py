@@ -1,6 +1,7 @@
 """Milestones in the database: their definitions, the evaluation that keeps each tenant's flags, the export.
 
-A flag is written only by :func:`evaluate_app`, and every time one becomes true or false the same
+A flag's state is changed only by :func:`evaluate_app` (deleting a milestone deletes its flags), and every time
+one becomes true or false the same
 transaction adds a :class:`MilestoneChange`; that record is the single place a change is written, and
 :func:`pending_changes` / :func:`mark_delivered` are how a sender (the webhook) reads and clears it.
 
@@ -36,6 +37,8 @@ from waymark.db.models import DailyUsage, Tenant
 from waymark.db.upsert import insert_for
 
 __all__ = [
+    "BECAME_FALSE",
+    "BECAME_TRUE",
     "NoSuchMilestone",
     "crm_field",
     "delete_milestone",
