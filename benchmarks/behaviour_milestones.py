@@ -100,7 +100,9 @@ def main() -> None:
     for size in args.sizes:
         path, app_id = seed(args.dir, size)
         _prepare(path, app_id)
-        tenants = sqlite3.connect(path).execute("SELECT count(*) FROM tenants WHERE app_id = ?", (app_id,)).fetchone()[0]
+        conn = sqlite3.connect(path)
+        tenants = conn.execute("SELECT count(*) FROM tenants WHERE app_id = ?", (app_id,)).fetchone()[0]
+        conn.close()
         rows_s, rows, events_s, events = _baseline(path, app_id)
         timings = asyncio.run(_time(path, app_id, args.runs))
         print(f"\n{size:,} events, {tenants:,} tenants (SQLite); evaluation at {NOW:%Y-%m-%d %H:%M} UTC")
