@@ -213,6 +213,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/visitors/{visitor_id:str}/export"): secret_api(shows=("visitor", "email")),
     ("DELETE", "/api/v1/visitors/{visitor_id:str}"): secret_api(params={"visitor_id": "fresh"}, fresh="visitor"),
     ("GET", "/api/v1/erasures"): secret_api(),
+    ("POST", "/api/v1/retention/purge"): secret_api(body={"dry_run": True}),
     ("GET", "/api/v1/policies"): secret_api(),
     ("PUT", "/api/v1/policies/{policy_id:str}"): secret_api(params={"policy_id": "fresh"}, fresh="new_id", body={
         "version": 1, "title": {"en": "Spare"}, "body": {"en": "Spare."}}),

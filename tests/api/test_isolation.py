@@ -41,6 +41,7 @@ ISOLATION_CHECKS = {
     **{("POST", f"/v1/{call}"): "test_events_and_export_are_per_app"
        for call in ("batch", "track", "identify", "page", "screen", "group", "alias")},
     ("GET", "/api/v1/identity"): "test_identity_settings_are_per_app",
+    ("POST", "/api/v1/retention/purge"): "test_a_purge_reaches_only_the_keys_app",
     ("PUT", "/api/v1/identity"): "test_identity_settings_are_per_app",
     ("POST", "/api/v1/identity/secrets"): "test_identity_settings_are_per_app",
     ("DELETE", "/api/v1/identity/secrets/{secret_id:int}"): "test_identity_settings_are_per_app",
@@ -249,6 +250,18 @@ async def test_identity_settings_are_per_app(client: AsyncTestClient, settings: 
     params = {"visitor": "v", "url": "https://h/"}
     assert (await client.get("/api/v1/guides", params={"key": b.public_key, **params})).status_code == 200
     assert (await client.get("/api/v1/guides", params={"key": a.public_key, **params})).status_code == 403
+
+
+async def test_a_purge_reaches_only_the_keys_app(client: AsyncTestClient, settings: Settings) -> None:
+    a, b = await make_app(settings, "A"), await make_app(settings, "B")
+    a_auth, b_auth = ({"Authorization": f"Bearer {k.secret_key}"} for k in (a, b))
+    old = {**event("guide_seen", "g"), "id": "e-old", "ts": "2020-01-01T00:00:00Z"}
+    await client.post(f"/api/v1/events?key={a.public_key}", json={"events": [old]})
+    await client.put("/api/v1/settings", json={"honor_dnt": False, "retention_days": 30}, headers=a_auth)
+    # B keeps events forever: its purge deletes nothing of A's, however old
+    assert (await client.post("/api/v1/retention/purge", json={}, headers=b_auth)).json()["deleted"] == 0
+    exported = await client.get("/api/v1/events/export", headers=a_auth)
+    assert "e-old" in exported.text
 
 
 async def test_privacy_routes_are_per_app(client: AsyncTestClient, settings: Settings) -> None:
