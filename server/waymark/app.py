@@ -29,6 +29,8 @@ from waymark.admin.templating import template_config
 from waymark.analytics.controllers import FeatureController, PageController, ReportController
 from waymark.analytics.refresher import PeriodicSummaries
 from waymark.apps.services import KeyResolver
+from waymark.behaviour.milestone_api import MilestoneController
+from waymark.behaviour.milestone_job import PeriodicMilestones
 from waymark.behaviour.trends_retention_api import TrendsRetentionController
 from waymark.cors import public_cors
 from waymark.db.engine import create_engine, make_sessionmaker
@@ -141,6 +143,7 @@ def create_app(
     committer = GroupCommitter(sessionmaker, registered_projections())
     retention = PeriodicPurge(sessionmaker, settings.retention_interval_seconds)
     summaries = PeriodicSummaries(sessionmaker, settings.summaries_interval_seconds)
+    milestones = PeriodicMilestones(sessionmaker, settings.milestones_interval_seconds)
     benchmarks = BenchmarkService(sessionmaker)
     access = AccessSetup(settings, sessionmaker)
 
@@ -175,6 +178,7 @@ def create_app(
                 SurveyReportController,
                 BenchmarkController,
                 TrendsRetentionController,
+                MilestoneController,
                 *access.api_route_handlers,
             ]),
             # Private: the admin, signed in by cookie, so CSRF-checked (on these routes only: delivery stays bare).
@@ -188,8 +192,8 @@ def create_app(
         template_config=template_config(),
         dependencies=access.dependencies,
         exception_handlers={HTTPException: _http_error, Exception: _unexpected_error, **access.exception_handlers},
-        on_startup=[access.start, retention.start, summaries.start],
-        on_shutdown=[retention.stop, summaries.stop, benchmarks.stop, committer.stop, _dispose],
+        on_startup=[access.start, retention.start, summaries.start, milestones.start],
+        on_shutdown=[retention.stop, summaries.stop, milestones.stop, benchmarks.stop, committer.stop, _dispose],
         before_request=document_on_first_look,
         debug=settings.debug,
     )

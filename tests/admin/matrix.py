@@ -51,9 +51,11 @@ class Target(StrEnum):
     """App B, one of its tenants and visitors."""
 
 
-FRESH = ("secret_key", "identity_secret", "visitor", "guide", "guide_v2", "page", "feature", "person", "new_id")
+FRESH = ("secret_key", "identity_secret", "visitor", "guide", "guide_v2", "page", "feature", "person", "new_id",
+         "milestone")
 """What ``Entry.fresh`` can make: a live secret key, an identity secret, a visitor with an event in the target's
-tenant, a guide (guide_v2: with two versions), a page or feature definition, an analyst, or an id nothing has."""
+tenant, a guide (guide_v2: with two versions), a page or feature definition, an analyst, an id nothing has, or a
+milestone."""
 
 
 class Expect(StrEnum):
@@ -174,6 +176,9 @@ def expect(entry: Entry, who: Who, target: Target, app_scoped: bool = True) -> E
 
 _READ_APP, _READ_TENANT, _AUTHOR, _MANAGE = Action.READ_APP, Action.READ_TENANT, Action.AUTHOR, Action.MANAGE
 _TRENDS = {"events": "page:home,feature:button", "breakdown": "tenant.plan", "measure": "unique", "formula": "A / B"}
+_MILESTONE = {"kind": "visitors_did", "name": "Matrix", "ref": "page:home", "at_least": 1, "within_days": 30}
+_MILESTONE_FORM = {"id": "matrix", "name": "Matrix", "kind": "visitors_did", "ref": "page:home", "at_least": "1",
+                   "within_days": "30"}
 
 MATRIX: dict[tuple[str, str], Entry] = {
     # --- the widget's and Segment's public routes (public key; Segment's server-side sources send the secret key)
@@ -334,4 +339,17 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/admin/apps/{app_id:str}/retention"): page(_READ_APP, report=True),
     ("GET", "/admin/apps/{app_id:str}/tenants/{tenant_id:str}/retention"): page(
         _READ_TENANT, tenant=True, report=True, query={"count": "tenants", "start_event": "page:home"}),
+    # product-qualified tenants: milestones and every tenant's flags (product team), defining them (owner)
+    ("GET", "/admin/apps/{app_id:str}/milestones"): page(_READ_APP, report=True, shows=("tenant",)),
+    ("POST", "/admin/apps/{app_id:str}/milestones"): page(_MANAGE, body=_MILESTONE_FORM),
+    ("POST", "/admin/apps/{app_id:str}/milestones/settings"): page(_MANAGE, body={"crm_field": "crm_id"}),
+    ("POST", "/admin/apps/{app_id:str}/milestones/{milestone_id:str}/delete"): page(
+        _MANAGE, params={"milestone_id": "fresh"}, fresh="milestone"),
+    ("GET", "/api/v1/milestones"): secret_api(),
+    ("GET", "/api/v1/milestones/flags"): secret_api(query={"format": "csv"}),
+    ("GET", "/api/v1/milestones/{milestone_id:str}"): secret_api(),
+    ("PUT", "/api/v1/milestones/{milestone_id:str}"): secret_api(params={"milestone_id": "fresh"}, fresh="new_id",
+                                                                  body=_MILESTONE),
+    ("DELETE", "/api/v1/milestones/{milestone_id:str}"): secret_api(params={"milestone_id": "fresh"},
+                                                                     fresh="milestone"),
 }

@@ -36,6 +36,8 @@ _GUIDE = guide_yaml("""
       - type: lightbox
         title: {title}
 """)
+_MILESTONE = {"kind": "visitors_did", "name": "Product-qualified", "ref": "page:home", "at_least": 1,
+              "within_days": 30}
 _HELD = _GUIDE.format(id="held", title="Held out", more="hold_out: {share: 0.5}\ngoal: {event: Done, days: 3}")
 # Tenants: (app, tag). The tag is in every marker string of that tenant, never in anything else.
 TAGS = {("A", "own"): "zqa1", ("A", "other"): "zqa2", ("B", "own"): "zqb1", ("B", "other"): "zqb2"}
@@ -118,7 +120,10 @@ def seed_app(client: TestClient[Litestar], app: NewApp, letter: str) -> dict[str
             "id": f"decision-{tag}", "visitor": markers(tag)["visitor"], "tenant": markers(tag)["tenant"],
             "version": 1, "decision": "accepted"})
         assert decided.status_code == 200, decided.text
-    return {"secret_id": str(secret.json()["id"])}
+    # a milestone every tenant of the app holds: its flags name each tenant
+    flagged = client.put("/api/v1/milestones/pqt", headers=auth, json=_MILESTONE)
+    assert flagged.status_code == 201 and flagged.json()["flagged"] == 2, flagged.text
+    return {"secret_id": str(secret.json()["id"]), "milestone_id": "pqt"}
 
 
 def fresh(world: World, kind: str, target: Target) -> str:
@@ -140,6 +145,8 @@ def fresh(world: World, kind: str, target: Target) -> str:
         answer = client.put(f"/api/v1/pages/{new}", json={"name": "Fresh", "rule": "/fresh"}, headers=auth)
     elif kind == "feature":
         answer = client.put(f"/api/v1/features/{new}", json={"name": "Fresh", "selector": "#fresh"}, headers=auth)
+    elif kind == "milestone":
+        answer = client.put(f"/api/v1/milestones/{new}", json=_MILESTONE, headers=auth)
     elif kind == "identity_secret":
         answer = client.post("/api/v1/identity/secrets", headers=auth)
         new = str(answer.json()["id"])

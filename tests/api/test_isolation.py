@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -81,6 +82,10 @@ ISOLATION_CHECKS = {
     # behavioural analytics: trends and retention
     ("GET", "/api/v1/reports/trends"): "test_trends_and_retention_are_per_app",
     ("GET", "/api/v1/reports/retention"): "test_trends_and_retention_are_per_app",
+    # product-qualified tenants
+    **{(method, f"/api/v1/milestones{suffix}"): "test_milestones_and_flags_are_per_app"
+       for method, suffix in (("GET", ""), ("GET", "/flags"), ("GET", "/{milestone_id:str}"),
+                              ("PUT", "/{milestone_id:str}"), ("DELETE", "/{milestone_id:str}"))},
 }
 
 
@@ -473,3 +478,39 @@ async def test_trends_and_retention_are_per_app(client: AsyncTestClient, setting
     assert (await ask("/api/v1/reports/retention", b.secret_key, retention))["cohorts"][0]["size"] == 0
     assert (await ask("/api/v1/reports/retention", b.secret_key, {**retention, "start_event": "first_seen"}))[
         "cohorts"][0]["size"] == 0
+
+
+async def test_milestones_and_flags_are_per_app(client: AsyncTestClient, settings: Settings) -> None:
+    a, b = await make_app(settings, "A"), await make_app(settings, "B")
+    a_auth, b_auth = ({"Authorization": f"Bearer {app.secret_key}"} for app in (a, b))
+    # the same tenant id in both apps, each with its own CRM id; only A's tenant does the track event
+    for app, crm in ((a, "CRM-A"), (b, "CRM-B")):
+        sent = await client.post(f"/api/v1/events?key={app.public_key}", json={"events": [
+            {"id": uuid.uuid4().hex, "type": "group", "ts": at(0), "visitor": "v1", "tenant": "acme",
+             "traits": {"crm_id": crm}}]})
+        assert sent.status_code == 202 and not sent.json()["rejected"], sent.text
+    tracked = await client.post(f"/api/v1/events?key={a.public_key}", json={"events": [
+        {"id": uuid.uuid4().hex, "type": "track", "ts": at(0), "visitor": "v1", "tenant": "acme",
+         "name": "Invoice"}]})
+    assert tracked.status_code == 202 and not tracked.json()["rejected"], tracked.text
+    busy = {"kind": "events_count", "name": "Busy", "ref": "event:Invoice", "at_least": 1, "days": 30}
+    for auth in (a_auth, b_auth):
+        assert (await client.put("/api/v1/milestones/busy", json=busy, headers=auth)).status_code == 201
+    assert (await client.put("/api/v1/milestones/only-a", json=busy, headers=a_auth)).status_code == 201
+    # B sees its own milestone, unflagged, and none of A's flags or milestones
+    assert [(m["id"], m["flagged"]) for m in (await client.get("/api/v1/milestones", headers=b_auth)).json()] == [
+        ("busy", 0)]
+    assert (await client.get("/api/v1/milestones/flags", headers=b_auth)).json() == []
+    b_csv = (await client.get("/api/v1/milestones/flags", params={"format": "csv"}, headers=b_auth)).text
+    assert "CRM-A" not in b_csv and "acme" not in b_csv
+    assert (await client.get("/api/v1/milestones/only-a", headers=b_auth)).status_code == 404
+    assert (await client.delete("/api/v1/milestones/only-a", headers=b_auth)).status_code == 404
+    # B redefining and deleting its own milestone leaves A's flags as they were
+    in_a = (await client.get("/api/v1/milestones/flags", headers=a_auth)).json()
+    assert [(f["tenant"], f["crm_id"], f["milestone"]) for f in in_a] == [("acme", "CRM-A", "busy"),
+                                                                          ("acme", "CRM-A", "only-a")]
+    assert (await client.put("/api/v1/milestones/busy", json={**busy, "at_least": 5}, headers=b_auth)).status_code \
+        == 200
+    assert (await client.delete("/api/v1/milestones/busy", headers=b_auth)).status_code == 204
+    assert (await client.get("/api/v1/milestones/flags", headers=a_auth)).json() == in_a
+    assert (await client.get("/api/v1/milestones/busy", headers=a_auth)).json()["name"] == "Busy"

@@ -27,6 +27,7 @@ class NavSection:
 _APP_PAGES: tuple[tuple[str, str, Action], ...] = (
     ("Overview", "", Action.READ_APP),
     ("Tenants", "tenants", Action.READ_APP),
+    ("Milestones", "milestones", Action.READ_APP),
     ("Guides", "guides", Action.READ_APP),
     ("Trends", "trends", Action.READ_APP),
     ("Retention", "retention", Action.READ_APP),

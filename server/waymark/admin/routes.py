@@ -17,6 +17,7 @@ from waymark.admin.pages_guides import GuidePages
 from waymark.admin.pages_home import home
 from waymark.admin.pages_keys import KeysPage
 from waymark.admin.pages_live import LivePages
+from waymark.admin.pages_milestones import MilestonePages
 from waymark.admin.pages_nps import NpsPages
 from waymark.admin.pages_overview import OverviewPages
 from waymark.admin.pages_policies import PolicyPages
@@ -45,6 +46,7 @@ def admin_handlers() -> list[ControllerRouterHandler]:
         OverviewPages,
         TrendsPages,
         RetentionPages,
+        MilestonePages,
     ]
 
 
