@@ -1,0 +1,187 @@
+"""Funnels: ordered steps, a conversion window, exclusion steps, visitors or tenants, and two ranges side by
+side (the rules of a conversion are in :mod:`waymark.behaviour.funnel_math`).
+
+A step may complete after the range's last day, within the window of a first step taken in the range; a
+tenant's events are the union of its visitors' in time order (a tenant converts when any of its visitors'
+events, together, make the chain); events without a tenant count for no tenant.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from waymark.analytics.rules import rule_cache
+from waymark.analytics.segments import SegmentMembers, segment_members
+from waymark.behaviour.funnel_math import Occurrence, best_attempt, count_funnel, nearest_rank
+from waymark.behaviour.refs import Ref, RefError, Unit, parse_refs, parse_unit
+from waymark.behaviour.step_source import StepRow, range_bounds, read_steps, second_of
+from waymark.db.scope import Scope
+
+__all__ = [
+    "DEFAULT_WINDOW_DAYS",
+    "MAX_EXCLUSIONS",
+    "MAX_STEPS",
+    "MAX_WINDOW_DAYS",
+    "FunnelQuery",
+    "FunnelRange",
+    "FunnelReport",
+    "FunnelStep",
+    "funnel_query",
+    "funnel_report",
+    "funnel_steps",
+]
+
+MIN_STEPS, MAX_STEPS = 2, 10
+MAX_EXCLUSIONS = 5
+DEFAULT_WINDOW_DAYS = 7
+MAX_WINDOW_DAYS = 90
+MAX_DAYS = 366
+"""The longest comparison range, as long as a report's range may be."""
+
+
+class FunnelStep(msgspec.Struct, frozen=True):
+    ref: str
+    entered: int
+    """Actors who converted at the step before (step 1: those who did it)."""
+    converted: int
+    """Actors who did this step after the previous ones, in order and within the window."""
+    step_conversion: float | None
+    """``converted / entered``."""
+    conversion: float | None
+    """``converted`` over the first step's: the overall conversion."""
+    median_seconds: int | None
+    """From the previous step, over those who converted (nearest rank); None for step 1."""
+    p90_seconds: int | None
+
+
+class FunnelRange(msgspec.Struct, frozen=True):
+    start: date
+    end: date
+    steps: list[FunnelStep]
+
+
+class FunnelReport(msgspec.Struct, frozen=True):
+    steps: list[FunnelStep]
+    start: date
+    end: date
+    count: Unit
+    window_days: int
+    exclude: list[str]
+    tenant: str | None = None
+    segment: str | None = None
+    compare: FunnelRange | None = None
+    """The same funnel over the comparison range, when one was asked for."""
+
+
+@dataclass(frozen=True, slots=True)
+class FunnelQuery:
+    steps: tuple[Ref, ...]
+    exclude: tuple[Ref, ...]
+    window_days: int
+    unit: Unit
+    compare: tuple[date, date] | None
+
+
+def _window(text: str | None) -> int:
+    raw = (text or "").strip()
+    if not raw:
+        return DEFAULT_WINDOW_DAYS
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_WINDOW_DAYS:
+        raise RefError(f"window_days={raw[:20]!r} is out of bounds: a whole number of days from 1 to "
+                       f"{MAX_WINDOW_DAYS}")
+    return int(raw)
+
+
+def _compare(start: str | None, end: str | None) -> tuple[date, date] | None:
+    first, last = (start or "").strip(), (end or "").strip()
+    if not first and not last:
+        return None
+    if not first or not last:
+        raise RefError("compare_from and compare_to go together: give both dates, or neither")
+    try:
+        days = date.fromisoformat(first), date.fromisoformat(last)
+    except ValueError as exc:
+        raise RefError(f"compare_from={first[:20]!r} or compare_to={last[:20]!r} is not a date: write YYYY-MM-DD"
+                       ) from exc
+    if days[0] > days[1]:
+        raise RefError(f"compare_from ({days[0]}) is after compare_to ({days[1]})")
+    if (days[1] - days[0]).days + 1 > MAX_DAYS:
+        raise RefError(f"the comparison range covers {(days[1] - days[0]).days + 1} days; at most {MAX_DAYS}")
+    return days
+
+
+def funnel_query(params: Mapping[str, str]) -> FunnelQuery:
+    """Read ``steps``, ``exclude``, ``window_days``, ``count``, ``compare_from`` and ``compare_to``; raises
+    RefError (a 400) naming what is wrong."""
+    text = params.get("steps")
+    if not (text or "").strip():
+        raise RefError(f"steps: give {MIN_STEPS} to {MAX_STEPS} steps, comma-separated "
+                       "(for example steps=event:Signup,page:billing)")
+    steps = parse_refs(text or "", at_least=MIN_STEPS, at_most=MAX_STEPS, what="steps")
+    exclude = parse_refs(params.get("exclude") or "", at_least=0, at_most=MAX_EXCLUSIONS, what="exclude") \
+        if (params.get("exclude") or "").strip() else ()
+    return FunnelQuery(steps, exclude, _window(params.get("window_days")), parse_unit(params.get("count")),
+                       _compare(params.get("compare_from"), params.get("compare_to")))
+
+
+def funnel_steps(query: FunnelQuery, rows: Sequence[StepRow], start: date, end: date,
+                 members: SegmentMembers | None) -> list[FunnelStep]:
+    """The funnel over the rows read for ``[start, end]`` (and the window after it)."""
+    n = len(query.steps)
+    in_range_until = second_of(range_bounds(start, end)[1])
+    actors: dict[str, list[StepRow]] = defaultdict(list)
+    for row in rows:
+        if members is not None and (row.tenant if members.subject == "tenant" else row.visitor) not in members.ids:
+            continue
+        actor = row.visitor if query.unit == "visitors" else row.tenant
+        if actor:
+            actors[actor].append(row)
+    attempts = []
+    for events in actors.values():
+        events.sort(key=lambda r: r.order)
+        attempts.append(best_attempt(
+            [Occurrence(r.second, frozenset(i for i in r.matches if i < n), any(i >= n for i in r.matches),
+                        r.second < in_range_until) for r in events],
+            n, query.window_days * 86_400))
+    counts = count_funnel(attempts, n)
+    first = counts.reached[0]
+    out: list[FunnelStep] = []
+    for index, ref in enumerate(query.steps):
+        converted = counts.reached[index]
+        entered = counts.reached[index - 1] if index else converted
+        durations = counts.durations[index]
+        out.append(FunnelStep(
+            ref.text(), entered, converted,
+            round(converted / entered, 4) if entered else None,
+            round(converted / first, 4) if first else None,
+            nearest_rank(durations, 0.5) if index else None,
+            nearest_rank(durations, 0.9) if index else None,
+        ))
+    return out
+
+
+async def _one_range(session: AsyncSession, scope: Scope, query: FunnelQuery, start: date, end: date,
+                     members: SegmentMembers | None) -> list[FunnelStep]:
+    book = await rule_cache.get(session, scope.app_id)
+    since, until = range_bounds(start, end, timedelta(days=query.window_days))
+    rows = await read_steps(session, scope.app_id, (*query.steps, *query.exclude), book, since, until)
+    return funnel_steps(query, rows, start, end, members)
+
+
+async def funnel_report(session: AsyncSession, scope: Scope, query: FunnelQuery, start: date, end: date,
+                        segment: str | None) -> FunnelReport:
+    """The funnel for ``scope`` (an app, or one of its tenants) over ``[start, end]``, and the comparison range."""
+    members = await segment_members(session, scope, segment) if segment else None
+    steps = await _one_range(session, scope, query, start, end, members)
+    compare = None
+    if query.compare is not None:
+        first, last = query.compare
+        compare = FunnelRange(first, last, await _one_range(session, scope, query, first, last, members))
+    return FunnelReport(steps, start, end, query.unit, query.window_days, [r.text() for r in query.exclude],
+                        scope.tenant_id, segment, compare)
