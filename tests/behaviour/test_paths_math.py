@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from itertools import groupby
+from itertools import groupby, pairwise
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,7 +19,7 @@ def reference(visitors: dict[str, Visit], length: int, from_step: str | None, to
     taken: dict[tuple[str, ...], set[str]] = {}
     for visitor, steps in visitors.items():
         cuts = [0] + [i for i in range(1, len(steps)) if steps[i][0] - steps[i - 1][0] > SESSION_GAP] + [len(steps)]
-        for a, b in zip(cuts, cuts[1:], strict=False):
+        for a, b in pairwise(cuts):
             session = [key for key, _ in groupby(step for _, step in steps[a:b])]
             if not session:
                 continue
@@ -97,6 +97,6 @@ def test_sankey_bands_fit_their_nodes() -> None:
     assert nodes[(0, "home")].visitors == 45
     assert nodes[(1, "billing")].visitors == 35 and nodes[(2, EXIT)].visitors == 40
     assert len(layout.links) == 5 and sum(link.visitors for link in layout.links if link.source == "home") == 45
-    assert all(0 <= n.y and n.y + n.height <= layout.height + 0.5 for n in layout.nodes)
+    assert all(n.y >= 0 and n.y + n.height <= layout.height + 0.5 for n in layout.nodes)
     assert all(link.d.startswith("M") and link.d.endswith("Z") for link in layout.links)
     assert sankey([]).nodes == ()

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from waymark.analytics.rules import rule_cache
+from waymark.analytics.rules import RuleBook
 from waymark.analytics.segments import SegmentMembers, segment_members
 from waymark.behaviour.funnel_math import Occurrence, best_attempt, count_funnel, nearest_rank
 from waymark.behaviour.refs import Ref, RefError, Unit, parse_refs, parse_unit
@@ -166,22 +166,22 @@ def funnel_steps(query: FunnelQuery, rows: Sequence[StepRow], start: date, end: 
     return out
 
 
-async def _one_range(session: AsyncSession, scope: Scope, query: FunnelQuery, start: date, end: date,
-                     members: SegmentMembers | None) -> list[FunnelStep]:
-    book = await rule_cache.get(session, scope.app_id)
+async def _one_range(session: AsyncSession, scope: Scope, book: RuleBook, query: FunnelQuery, start: date,
+                     end: date, members: SegmentMembers | None) -> list[FunnelStep]:
     since, until = range_bounds(start, end, timedelta(days=query.window_days))
     rows = await read_steps(session, scope.app_id, (*query.steps, *query.exclude), book, since, until)
     return funnel_steps(query, rows, start, end, members)
 
 
-async def funnel_report(session: AsyncSession, scope: Scope, query: FunnelQuery, start: date, end: date,
-                        segment: str | None) -> FunnelReport:
-    """The funnel for ``scope`` (an app, or one of its tenants) over ``[start, end]``, and the comparison range."""
+async def funnel_report(session: AsyncSession, scope: Scope, book: RuleBook, query: FunnelQuery, start: date,
+                        end: date, segment: str | None) -> FunnelReport:
+    """The funnel for ``scope`` (an app, or one of its tenants) over ``[start, end]``, and the comparison range;
+    ``book`` is the app's rules (:func:`~waymark.behaviour.step_source.rule_book`)."""
     members = await segment_members(session, scope, segment) if segment else None
-    steps = await _one_range(session, scope, query, start, end, members)
+    steps = await _one_range(session, scope, book, query, start, end, members)
     compare = None
     if query.compare is not None:
         first, last = query.compare
-        compare = FunnelRange(first, last, await _one_range(session, scope, query, first, last, members))
+        compare = FunnelRange(first, last, await _one_range(session, scope, book, query, first, last, members))
     return FunnelReport(steps, start, end, query.unit, query.window_days, [r.text() for r in query.exclude],
                         scope.tenant_id, segment, compare)

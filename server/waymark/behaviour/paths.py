@@ -18,11 +18,11 @@ import msgspec
 from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from waymark.analytics.rules import RuleBook, rule_cache
+from waymark.analytics.rules import RuleBook
 from waymark.analytics.segments import segment_members
 from waymark.behaviour.path_math import EXIT, PathCount, sessions, top_paths
 from waymark.behaviour.refs import RefError, parse_ref
-from waymark.behaviour.step_source import range_bounds, second_of
+from waymark.behaviour.step_source import epoch_seconds, range_bounds
 from waymark.db.models import Event
 from waymark.db.scope import Scope
 
@@ -118,29 +118,30 @@ def step_label(book: RuleBook, kind: str, name: str | None, url: str | None, pro
     return f"event:{name}" if name else None
 
 
-async def paths_report(session: AsyncSession, scope: Scope, query: PathsQuery, start: date, end: date,
-                       segment: str | None) -> PathsReport:
-    """The top paths of ``scope`` (an app, or one of its tenants) over ``[start, end]``."""
+async def paths_report(session: AsyncSession, scope: Scope, book: RuleBook, query: PathsQuery, start: date,
+                       end: date, segment: str | None) -> PathsReport:
+    """The top paths of ``scope`` (an app, or one of its tenants) over ``[start, end]``; ``book`` is the app's
+    rules (:func:`~waymark.behaviour.step_source.rule_book`)."""
     members = await segment_members(session, scope, segment) if segment else None
-    book = await rule_cache.get(session, scope.app_id)
     since, until = range_bounds(start, end)
     rows = (await session.execute(
-        select(Event.id, Event.type, Event.name, Event.url, Event.visitor_id, Event.tenant_id, Event.ts,
+        select(Event.id, Event.type, Event.name, Event.url, Event.visitor_id, Event.tenant_id,
+               epoch_seconds(session).label("second"),
                case((Event.type == "click", Event.props), else_=None).label("props"))
         .where(Event.app_id == scope.app_id, Event.ts >= since, Event.ts < until, Event.type.in_(_TYPES))
     )).all()
-    steps: dict[str, list[tuple[Any, int, int, str]]] = defaultdict(list)
+    steps: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
     for row in rows:
         if members is not None and (row.tenant_id if members.subject == "tenant" else row.visitor_id) \
                 not in members.ids:
             continue
         label = step_label(book, row.type, row.name, row.url, row.props)
         if label is not None:
-            steps[row.visitor_id].append((row.ts, row.id, second_of(row.ts), label))
+            steps[row.visitor_id].append((row.second, row.id, label))
     visits: dict[str, list[list[str]]] = {}
     for visitor, taken in steps.items():
-        taken.sort(key=lambda s: (s[0], s[1]))
-        visits[visitor] = sessions([(second, label) for _, _, second, label in taken])
+        taken.sort()
+        visits[visitor] = sessions([(second, label) for second, _, label in taken])
     found: list[PathCount] = top_paths(visits, query.length, query.from_step, query.to_step, query.top)
     return PathsReport([PathRow(list(p.steps), p.visitors) for p in found], start, end, query.length, query.top,
                        query.from_step, query.to_step, len(visits), scope.tenant_id, segment)
