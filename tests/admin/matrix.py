@@ -233,6 +233,8 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/reports/nps/comments"): secret_api(query={"guide": "{guide_id}"}, shows=("comment",)),
     ("GET", "/api/v1/reports/polls"): secret_api(query={"guide": "{poll_guide_id}"}),
     ("GET", "/api/v1/reports/benchmarks"): secret_api(query={"tenant": "{tenant_id}", "metric": "stickiness"}),
+    ("GET", "/api/v1/reports/funnel"): secret_api(query={"steps": "page:{page_id},event:Matrix", "tenant": "{tenant_id}"}),
+    ("GET", "/api/v1/reports/paths"): secret_api(query={"to_step": "exit", "tenant": "{tenant_id}"}),
     ("GET", "/api/v1/people"): secret_api(),
     ("POST", "/api/v1/people/invitations"): secret_api(fresh="new_id", body={
         "email": "{fresh}@matrix.test", "role": "analyst"}),
@@ -300,6 +302,10 @@ MATRIX: dict[tuple[str, str], Entry] = {
                                                                        shows=("email", "comment")),
     # guides (app-wide)
     ("GET", "/admin/apps/{app_id:str}/guides"): page(_READ_APP, report=True),
+    # funnels and paths (behavioural analytics)
+    ("GET", "/admin/apps/{app_id:str}/funnels"): page(_READ_APP, report=True,
+                                                      query={"steps": "page:{page_id},event:Matrix"}),
+    ("GET", "/admin/apps/{app_id:str}/paths"): page(_READ_APP, report=True),
     ("GET", "/admin/apps/{app_id:str}/guides/{guide_id:str}"): page(_READ_APP, report=True),
     ("GET", "/admin/apps/{app_id:str}/guides/{guide_id:str}/explain"): page(
         _READ_APP, report=True, chart=False, query={"visitor": "{visitor_id}", "url": "https://app.example.test/demo/invoices"}),
