@@ -23,7 +23,8 @@ from waymark.behaviour.funnels import FunnelQuery, funnel_query, funnel_report
 from waymark.behaviour.paths import paths_query, paths_report
 from waymark.behaviour.step_source import range_bounds, rule_book
 from waymark.db.engine import create_engine, make_sessionmaker
-from waymark.db.models import Event
+from waymark.db.migrate import upgrade
+from waymark.db.models import Base, Event
 from waymark.db.scope import Scope, scoped_session
 
 START = END - timedelta(days=29)
@@ -98,16 +99,12 @@ async def copy_to_postgres(sqlite_url: str, pg_url: str, app_id: str) -> None:
     async with target.begin() as conn:
         if await conn.scalar(text("SELECT count(*) FROM events")):
             return
-    tables = ("apps", "page_definitions", "feature_definitions", "events")
     async with source.connect() as src, target.begin() as dst:
-        for table in tables:
-            columns = [c[1] for c in (await src.execute(text(f"PRAGMA table_info({table})"))).all()]
-            names = ", ".join(columns)
-            binds = ", ".join(f":{c}" for c in columns)
-            result = await src.stream(text(f"SELECT {names} FROM {table}"))
+        for name in ("apps", "page_definitions", "feature_definitions", "events"):
+            table = Base.metadata.tables[name]
+            result = await src.stream(select(table))
             async for chunk in result.partitions(20_000):
-                await dst.execute(text(f"INSERT INTO {table} ({names}) VALUES ({binds})"),
-                                  [dict(row._mapping) for row in chunk])
+                await dst.execute(table.insert(), [dict(row._mapping) for row in chunk])
         await dst.execute(text("ANALYZE"))
     await source.dispose()
     await target.dispose()
@@ -125,6 +122,7 @@ def main() -> None:
     url = f"sqlite+aiosqlite:///{path}"
     asyncio.run(run(url, app_id, args.runs))
     if args.pg:
+        upgrade(args.pg)
         asyncio.run(copy_to_postgres(url, args.pg, app_id))
         asyncio.run(run(args.pg, app_id, args.runs))
 

@@ -129,11 +129,31 @@ async def test_a_comparison_range_and_the_admin_page(client: AsyncTestClient, se
     assert [s["converted"] for s in data["steps"]] == [5, 3, 2]
     table = (await client.get(f"/admin/apps/{app.id}/funnels", params={**query, "format": "csv"})).content
     lines = table.decode("utf-8-sig").splitlines()
-    assert lines[0].startswith("range,start,end,step,ref") and lines[3].split(",")[4:7] == ["page:invoices", "3", "2"]
+    assert lines[0].startswith("range,value,start,end,step,ref")
+    assert lines[3].split(",")[5:8] == ["page:invoices", "3", "2"]
     empty = await client.get(f"/admin/apps/{app.id}/funnels")
     assert empty.status_code == 200 and "Give at least two steps" in empty.text
     bad = await client.get(f"/admin/apps/{app.id}/funnels", params={"step": ["event:Signup"]})
     assert bad.status_code == 400 and "steps" in bad.text
+
+
+async def test_a_breakdown_by_a_tenant_field_and_by_browser(client: AsyncTestClient, settings: Settings) -> None:
+    app = await world(client, settings)
+    await send(client, app.public_key, at("group", "v1", "acme", 200, traits={"plan": "pro"}),
+               at("group", "v3", "globex", 200, traits={"plan": "free"}),
+               at("page", "v2", "acme", 300, browser="Firefox"), at("page", "v2", "acme", 301, browser="Firefox"),
+               at("page", "v1", "acme", 302, browser="Chrome"))
+    report = await funnel(client, app.secret_key, exclude="event:Cancel", breakdown="tenant.plan")
+    groups = {g["value"]: [s["converted"] for s in g["steps"]] for g in report["groups"]}
+    # acme (pro): v1, v2; globex (free): v3, v4; initech has no plan: v5
+    assert groups == {"pro": [2, 2, 1], "free": [2, 1, 1], "(none)": [1, 0, 0]}
+    assert [g["value"] for g in report["groups"]] == ["free", "pro", "(none)"]  # ties by value
+    by_tenant = await funnel(client, app.secret_key, exclude="event:Cancel", breakdown="tenant.plan", count="tenants")
+    assert {g["value"]: [s["converted"] for s in g["steps"]] for g in by_tenant["groups"]} == {
+        "pro": [1, 1, 1], "free": [1, 1, 1], "(none)": [1, 1, 1]}
+    browsers = await funnel(client, app.secret_key, exclude="event:Cancel", breakdown="browser")
+    assert {g["value"]: [s["converted"] for s in g["steps"]] for g in browsers["groups"]} == {
+        "Firefox": [1, 1, 0], "Chrome": [1, 1, 1], "(none)": [3, 1, 1]}
 
 
 @pytest.mark.parametrize(("params", "named"), [
@@ -151,6 +171,8 @@ async def test_a_comparison_range_and_the_admin_page(client: AsyncTestClient, se
     ({"steps": "event:A,event:B", "compare_from": "2026-02-01", "compare_to": "2026-01-01"}, "after"),
     ({"steps": "event:A,event:B", "compare_from": "yesterday", "compare_to": "2026-01-01"}, "not a date"),
     ({"steps": "event:A,event:B", "segment": "plan=pro"}, "segment"),
+    ({"steps": "event:A,event:B", "breakdown": "plan"}, "breakdown"),
+    ({"steps": "event:A,event:B", "breakdown": "browser", "count": "tenants"}, "tenant.<field> only"),
     ({"steps": "event:A,event:B", "from": "2026-02-01", "to": "2026-01-01"}, "after"),
 ])
 async def test_hostile_input_is_a_400_naming_the_problem(client: AsyncTestClient, settings: Settings,

@@ -28,7 +28,7 @@ __all__ = ["BehaviourPages"]
 
 _Scope = NamedDependency[Scope]
 _Filters = NamedDependency[ReportFilters]
-_FORM_FIELDS = ("exclude", "window_days", "count", "compare_from", "compare_to")
+_FORM_FIELDS = ("exclude", "window_days", "count", "compare_from", "compare_to", "breakdown")
 
 
 def _percent(value: float | None) -> str | None:
@@ -62,15 +62,16 @@ def _step_rows(steps: list[FunnelStep]) -> list[list[Any]]:
 
 
 def _funnel_csv(report: FunnelReport | None) -> list[list[Any]]:
-    rows: list[list[Any]] = [["range", "start", "end", "step", "ref", "entered", "converted", "step_conversion",
-                              "conversion", "median_seconds", "p90_seconds"]]
+    rows: list[list[Any]] = [["range", "value", "start", "end", "step", "ref", "entered", "converted",
+                              "step_conversion", "conversion", "median_seconds", "p90_seconds"]]
     if report is None:
         return rows
-    ranges = [("range", report.start, report.end, report.steps)]
+    ranges = [("range", "", report.start, report.end, report.steps)]
     if report.compare is not None:
-        ranges.append(("compare", report.compare.start, report.compare.end, report.compare.steps))
-    for name, start, end, steps in ranges:
-        rows += [[name, start, end, i + 1, s.ref, s.entered, s.converted, s.step_conversion, s.conversion,
+        ranges.append(("compare", "", report.compare.start, report.compare.end, report.compare.steps))
+    ranges += [("breakdown", g.value, report.start, report.end, g.steps) for g in report.groups or []]
+    for name, value, start, end, steps in ranges:
+        rows += [[name, value, start, end, i + 1, s.ref, s.entered, s.converted, s.step_conversion, s.conversion,
                   s.median_seconds, s.p90_seconds] for i, s in enumerate(steps)]
     return rows
 
@@ -117,6 +118,7 @@ class BehaviourPages(Controller):
                 "scope": access_scope, "form": params, "step_inputs": min(MAX_STEPS, max(3, len(steps) + 1)),
                 "steps": steps, "rows": _step_rows(report.steps) if report else [],
                 "compare_rows": _step_rows(report.compare.steps) if report and report.compare else [],
+                "group_rows": [(g.value, _step_rows(g.steps)) for g in (report.groups or [])] if report else [],
                 "bars": [(s.ref, round((s.conversion or 0) * 100, 1)) for s in report.steps] if report else [],
                 "base": _base(access_scope),
             })

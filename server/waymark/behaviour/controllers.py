@@ -81,6 +81,9 @@ class BehaviourReportController(Controller):
         compare_from: Annotated[str | None, QueryParameter(description="First day of a range to compare.")] = None,
         compare_to: Annotated[str | None, QueryParameter(description="Last day of the range to compare.")] = None,
         segment: Annotated[str | None, _SEGMENT] = None,
+        breakdown: Annotated[str | None, QueryParameter(max_length=80, description=(
+            "The funnel per value of one property: `visitor.<field>`, `tenant.<field>`, `browser` or `language` "
+            "(counting tenants: `tenant.<field>` only)."))] = None,
     ) -> FunnelReport:
         """Per step: entered (converted at the step before), converted, the step's and the overall conversion,
         the median and p90 seconds from the previous step; with `compare_from`/`compare_to`, the same funnel over
@@ -88,7 +91,7 @@ class BehaviourReportController(Controller):
         first, last = report_range(start, end)
         try:
             query = funnel_query(_params(steps=steps, exclude=exclude, window_days=window_days, count=count,
-                                         compare_from=compare_from, compare_to=compare_to))
+                                         compare_from=compare_from, compare_to=compare_to, breakdown=breakdown))
         except RefError as exc:
             raise ValidationException(detail=str(exc)) from exc
         book = await rule_book(request.app.state.sessionmaker, app_id)

@@ -9,7 +9,7 @@ names are not steps. Sessions are cut at 30 minutes idle between two steps.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -124,20 +124,19 @@ async def paths_report(session: AsyncSession, scope: Scope, book: RuleBook, quer
     rules (:func:`~waymark.behaviour.step_source.rule_book`)."""
     members = await segment_members(session, scope, segment) if segment else None
     since, until = range_bounds(start, end)
-    rows = (await session.execute(
-        select(Event.id, Event.type, Event.name, Event.url, Event.visitor_id, Event.tenant_id,
-               epoch_seconds(session).label("second"),
+    rows: Sequence[Any] = (await session.execute(
+        select(Event.type, Event.name, Event.url, Event.visitor_id, Event.tenant_id,
+               epoch_seconds(session).label("second"), Event.id,
                case((Event.type == "click", Event.props), else_=None).label("props"))
         .where(Event.app_id == scope.app_id, Event.ts >= since, Event.ts < until, Event.type.in_(_TYPES))
     )).all()
     steps: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
-    for row in rows:
-        if members is not None and (row.tenant_id if members.subject == "tenant" else row.visitor_id) \
-                not in members.ids:
+    for kind, name, url, visitor, tenant, second, event_id, props in rows:
+        if members is not None and (tenant if members.subject == "tenant" else visitor) not in members.ids:
             continue
-        label = step_label(book, row.type, row.name, row.url, row.props)
+        label = step_label(book, kind, name, url, props)
         if label is not None:
-            steps[row.visitor_id].append((row.second, row.id, label))
+            steps[visitor].append((second, event_id, label))
     visits: dict[str, list[list[str]]] = {}
     for visitor, taken in steps.items():
         taken.sort()
