@@ -423,8 +423,8 @@ async def test_funnels_and_paths_are_per_app(client: AsyncTestClient, settings: 
     from tests.analytics.summary_helpers import on, send
 
     a, b = await make_app(settings, "A"), await make_app(settings, "B")
-    await send(client, a.public_key, on("track", "v", "acme", 1, name="Signup"), on("track", "v", "acme", 1, name="Pay"),
-               on("track", "w", "acme", 1, name="Signup"))
+    await send(client, a.public_key, on("track", "v", "acme", 1, name="Signup"),
+               on("track", "v", "acme", 1, name="Pay"), on("track", "w", "acme", 1, name="Signup"))
     await send(client, b.public_key, on("track", "v", "acme", 1, name="Signup"))
     for app, funnel, path in ((a, [2, 1], [(["event:Signup", "event:Pay", "exit"], 1), (["event:Signup", "exit"], 1)]),
                               (b, [1, 0], [(["event:Signup", "exit"], 1)])):
