@@ -29,6 +29,7 @@ from waymark.admin.templating import template_config
 from waymark.analytics.controllers import FeatureController, PageController, ReportController
 from waymark.analytics.refresher import PeriodicSummaries
 from waymark.apps.services import KeyResolver
+from waymark.behaviour.controllers import BehaviourReportController
 from waymark.behaviour.milestone_api import MilestoneController
 from waymark.behaviour.milestone_job import PeriodicMilestones
 from waymark.behaviour.trends_retention_api import TrendsRetentionController
@@ -176,6 +177,7 @@ def create_app(
                 FeatureController,
                 ReportController,
                 SurveyReportController,
+                BehaviourReportController,
                 BenchmarkController,
                 TrendsRetentionController,
                 MilestoneController,

@@ -243,6 +243,9 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/reports/trends"): secret_api(query={"events": "page:home", "breakdown": "tenant.plan",
                                                          "measure": "unique", "count": "tenants"}, shows=("plan",)),
     ("GET", "/api/v1/reports/retention"): secret_api(query={"tenant": "{tenant_id}", "count": "tenants"}),
+    ("GET", "/api/v1/reports/funnel"): secret_api(query={"steps": "page:{page_id},event:Matrix",
+                                                          "tenant": "{tenant_id}"}),
+    ("GET", "/api/v1/reports/paths"): secret_api(query={"to_step": "exit", "tenant": "{tenant_id}"}),
     ("GET", "/api/v1/people"): secret_api(),
     ("POST", "/api/v1/people/invitations"): secret_api(fresh="new_id", body={
         "email": "{fresh}@matrix.test", "role": "analyst"}),
@@ -310,6 +313,11 @@ MATRIX: dict[tuple[str, str], Entry] = {
                                                                        shows=("email", "comment")),
     # guides (app-wide)
     ("GET", "/admin/apps/{app_id:str}/guides"): page(_READ_APP, report=True),
+    # funnels and paths (behavioural analytics)
+    # (without steps the funnel page is its form alone: the e2e chart check opens pages without a query)
+    ("GET", "/admin/apps/{app_id:str}/funnels"): page(_READ_APP, report=True, chart=False,
+                                                      query={"steps": "page:{page_id},event:Matrix"}),
+    ("GET", "/admin/apps/{app_id:str}/paths"): page(_READ_APP, report=True),
     ("GET", "/admin/apps/{app_id:str}/guides/{guide_id:str}"): page(_READ_APP, report=True),
     ("GET", "/admin/apps/{app_id:str}/guides/{guide_id:str}/explain"): page(
         _READ_APP, report=True, chart=False, query={"visitor": "{visitor_id}", "url": "https://app.example.test/demo/invoices"}),

@@ -86,6 +86,9 @@ ISOLATION_CHECKS = {
     **{(method, f"/api/v1/milestones{suffix}"): "test_milestones_and_flags_are_per_app"
        for method, suffix in (("GET", ""), ("GET", "/flags"), ("GET", "/{milestone_id:str}"),
                               ("PUT", "/{milestone_id:str}"), ("DELETE", "/{milestone_id:str}"))},
+    # funnels and paths
+    ("GET", "/api/v1/reports/funnel"): "test_funnels_and_paths_are_per_app",
+    ("GET", "/api/v1/reports/paths"): "test_funnels_and_paths_are_per_app",
 }
 
 
@@ -434,6 +437,27 @@ async def test_benchmarks_are_per_app(client: AsyncTestClient, settings: Setting
     assert (in_b["available"], in_b["reason"], in_b["peers"]) == (False, "too_few_peers", 1)  # A's tenants are not B's
     assert (await client.get("/api/v1/reports/benchmarks", params={**query, "tenant": "t2"},
                              headers=b_auth)).status_code == 404
+
+
+async def test_funnels_and_paths_are_per_app(client: AsyncTestClient, settings: Settings) -> None:
+    """The same visitor, tenant and event names in both apps: each key's funnel and paths count its own app's."""
+    from tests.analytics.summary_helpers import on, send
+
+    a, b = await make_app(settings, "A"), await make_app(settings, "B")
+    await send(client, a.public_key, on("track", "v", "acme", 1, name="Signup"),
+               on("track", "v", "acme", 1, name="Pay"), on("track", "w", "acme", 1, name="Signup"))
+    await send(client, b.public_key, on("track", "v", "acme", 1, name="Signup"))
+    for app, funnel, path in ((a, [2, 1], [(["event:Signup", "event:Pay", "exit"], 1), (["event:Signup", "exit"], 1)]),
+                              (b, [1, 0], [(["event:Signup", "exit"], 1)])):
+        headers = {"Authorization": f"Bearer {app.secret_key}"}
+        answer = (await client.get("/api/v1/reports/funnel", params={"steps": "event:Signup,event:Pay"},
+                                   headers=headers)).json()
+        assert [s["converted"] for s in answer["steps"]] == funnel
+        answer = (await client.get("/api/v1/reports/paths", params={"length": "3"}, headers=headers)).json()
+        assert [(p["steps"], p["visitors"]) for p in answer["paths"]] == path
+        mine = (await client.get("/api/v1/reports/funnel", params={"steps": "event:Signup,event:Pay",
+                                                                    "tenant": "globex"}, headers=headers)).json()
+        assert [s["converted"] for s in mine["steps"]] == [0, 0]
 
 
 async def test_people_are_per_app(client: AsyncTestClient, settings: Settings) -> None:

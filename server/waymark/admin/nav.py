@@ -31,6 +31,8 @@ _APP_PAGES: tuple[tuple[str, str, Action], ...] = (
     ("Guides", "guides", Action.READ_APP),
     ("Trends", "trends", Action.READ_APP),
     ("Retention", "retention", Action.READ_APP),
+    ("Funnels", "funnels", Action.READ_APP),
+    ("Paths", "paths", Action.READ_APP),
     ("NPS", "nps", Action.READ_APP),
     ("Polls", "polls", Action.READ_APP),
     ("Policies", "policies", Action.READ_APP),

@@ -11,6 +11,7 @@ from litestar.types import ControllerRouterHandler
 from waymark.admin.assets import static_file
 from waymark.admin.filters import filters_dependency
 from waymark.admin.pages_apps import AppsPage
+from waymark.admin.pages_behaviour import BehaviourPages
 from waymark.admin.pages_benchmarks import BenchmarkPages
 from waymark.admin.pages_content import ContentPage
 from waymark.admin.pages_guides import GuidePages
@@ -47,6 +48,7 @@ def admin_handlers() -> list[ControllerRouterHandler]:
         TrendsPages,
         RetentionPages,
         MilestonePages,
+        BehaviourPages,
     ]
 
 
