@@ -26,6 +26,8 @@ from waymark.admin.assets import AdminAssets
 from waymark.admin.csp import with_admin_headers
 from waymark.admin.routes import admin_router
 from waymark.admin.templating import template_config
+from waymark.alerts.controllers import AlertController, WebhookDeliveryController
+from waymark.alerts.job import PeriodicAlerts
 from waymark.analytics.controllers import FeatureController, PageController, ReportController
 from waymark.analytics.refresher import PeriodicSummaries
 from waymark.apps.services import KeyResolver
@@ -141,6 +143,7 @@ def create_app(
     retention = PeriodicPurge(sessionmaker, settings.retention_interval_seconds)
     summaries = PeriodicSummaries(sessionmaker, settings.summaries_interval_seconds)
     benchmarks = BenchmarkService(sessionmaker)
+    alerts = PeriodicAlerts(sessionmaker, settings.alerts_interval_seconds)
     access = AccessSetup(settings, sessionmaker)
 
     async def _dispose() -> None:
@@ -173,6 +176,8 @@ def create_app(
                 ReportController,
                 SurveyReportController,
                 BenchmarkController,
+                AlertController,
+                WebhookDeliveryController,
                 *access.api_route_handlers,
             ]),
             # Private: the admin, signed in by cookie, so CSRF-checked (on these routes only: delivery stays bare).
@@ -186,8 +191,8 @@ def create_app(
         template_config=template_config(),
         dependencies=access.dependencies,
         exception_handlers={HTTPException: _http_error, Exception: _unexpected_error, **access.exception_handlers},
-        on_startup=[access.start, retention.start, summaries.start],
-        on_shutdown=[retention.stop, summaries.stop, benchmarks.stop, committer.stop, _dispose],
+        on_startup=[access.start, retention.start, summaries.start, alerts.start],
+        on_shutdown=[retention.stop, summaries.stop, alerts.stop, benchmarks.stop, committer.stop, _dispose],
         before_request=document_on_first_look,
         debug=settings.debug,
     )
@@ -199,6 +204,7 @@ def create_app(
     app.state.sessionmaker = sessionmaker
     app.state.retention = retention
     app.state.summaries = summaries
+    app.state.alerts = alerts
     app.state.benchmarks = benchmarks
     app.state.key_resolver = KeyResolver(sessionmaker)
     app.state.sessions = access.sessions

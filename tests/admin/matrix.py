@@ -51,7 +51,8 @@ class Target(StrEnum):
     """App B, one of its tenants and visitors."""
 
 
-FRESH = ("secret_key", "identity_secret", "visitor", "guide", "guide_v2", "page", "feature", "person", "new_id")
+FRESH = ("secret_key", "identity_secret", "visitor", "guide", "guide_v2", "page", "feature", "person", "alert_rule",
+         "webhook_endpoint", "new_id")
 """What ``Entry.fresh`` can make: a live secret key, an identity secret, a visitor with an event in the target's
 tenant, a guide (guide_v2: with two versions), a page or feature definition, an analyst, or an id nothing has."""
 
@@ -173,6 +174,7 @@ def expect(entry: Entry, who: Who, target: Target, app_scoped: bool = True) -> E
 
 
 _READ_APP, _READ_TENANT, _AUTHOR, _MANAGE = Action.READ_APP, Action.READ_TENANT, Action.AUTHOR, Action.MANAGE
+_RULE = {"name": "Matrix", "metric": "active_visitors", "period": "day", "condition": "below", "value": 3}
 
 MATRIX: dict[tuple[str, str], Entry] = {
     # --- the widget's and Segment's public routes (public key; Segment's server-side sources send the secret key)
@@ -233,6 +235,13 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/reports/nps/comments"): secret_api(query={"guide": "{guide_id}"}, shows=("comment",)),
     ("GET", "/api/v1/reports/polls"): secret_api(query={"guide": "{poll_guide_id}"}),
     ("GET", "/api/v1/reports/benchmarks"): secret_api(query={"tenant": "{tenant_id}", "metric": "stickiness"}),
+    ("GET", "/api/v1/alerts"): secret_api(),
+    ("POST", "/api/v1/alerts"): secret_api(body=_RULE),
+    ("GET", "/api/v1/alerts/firings"): secret_api(),
+    ("GET", "/api/v1/alerts/{rule_id:int}"): secret_api(params={"rule_id": "fresh"}, fresh="alert_rule"),
+    ("PUT", "/api/v1/alerts/{rule_id:int}"): secret_api(params={"rule_id": "fresh"}, fresh="alert_rule", body=_RULE),
+    ("DELETE", "/api/v1/alerts/{rule_id:int}"): secret_api(params={"rule_id": "fresh"}, fresh="alert_rule"),
+    ("GET", "/api/v1/webhooks/deliveries"): secret_api(),
     ("GET", "/api/v1/people"): secret_api(),
     ("POST", "/api/v1/people/invitations"): secret_api(fresh="new_id", body={
         "email": "{fresh}@matrix.test", "role": "analyst"}),
@@ -322,4 +331,14 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/admin/apps/{app_id:str}/tenants/{tenant_id:str}/benchmarks"): page(
         _READ_TENANT, tenant=True, report=True),
     ("POST", "/admin/apps/{app_id:str}/benchmarks/settings"): page(_MANAGE, body={"k": "5"}),
+    # alerts (readers see rules and firings; owners edit), webhooks (owners)
+    ("GET", "/admin/apps/{app_id:str}/alerts"): page(_READ_APP),
+    ("POST", "/admin/apps/{app_id:str}/alerts"): page(_MANAGE, body={**_RULE, "value": "3", "enabled": "on"}),
+    ("POST", "/admin/apps/{app_id:str}/alerts/{rule_id:int}/delete"): page(
+        _MANAGE, params={"rule_id": "fresh"}, fresh="alert_rule"),
+    ("GET", "/admin/apps/{app_id:str}/webhooks"): page(_MANAGE),
+    ("POST", "/admin/apps/{app_id:str}/webhooks/endpoints"): page(_MANAGE, body={"url": "https://hooks.example.test/m"}),
+    ("POST", "/admin/apps/{app_id:str}/webhooks/endpoints/{endpoint_id:int}/delete"): page(
+        _MANAGE, params={"endpoint_id": "fresh"}, fresh="webhook_endpoint"),
+    ("POST", "/admin/apps/{app_id:str}/webhooks/secret/rotate"): page(_MANAGE),
 }
