@@ -25,7 +25,7 @@ from waymark.clock import utcnow
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.db.scope import app_session
 from waymark.settings import Settings
-from waymark.webhooks.services import add_endpoint, list_endpoints
+from waymark.webhooks.services import add_endpoint, list_endpoints, remove_endpoint
 
 __all__ = ["TAGS", "TARGET_TENANT", "World", "add_people", "fresh", "markers", "seed_app", "target_values",
            "untouched"]
@@ -168,7 +168,10 @@ def fresh(world: World, kind: str, target: Target) -> str:
 
 
 async def _new_endpoint(app: Litestar, app_id: str) -> int:
+    """A new endpoint; earlier ones go first, so the matrix's many calls never reach the app's limit."""
     async with app_session(app.state.sessionmaker, app_id) as session:
+        for old in await list_endpoints(session, app_id):
+            await remove_endpoint(session, app_id, old.id)
         made, _ = await add_endpoint(session, app_id, "https://hooks.example.test/fresh")
         await session.commit()
     return made.id
