@@ -71,6 +71,8 @@ async def test_a_wrong_field_answers_400_naming_it(client: AsyncTestClient, sett
     ({**GOOD, "value": None}, "value"),
     ({**GOOD, "metric": 7}, "metric"),
     ({**GOOD, "extra": 1}, "extra"),
+    ({**GOOD, "name": "bad\x00name"}, "name"),
+    ({**GOOD, "metric": "x" * 101}, "metric"),
     ({"name": "No metric", "period": "day", "condition": "below", "value": 1}, "metric"),
 ])
 async def test_a_malformed_body_answers_400_naming_the_field(client: AsyncTestClient, settings: Settings,
@@ -79,6 +81,14 @@ async def test_a_malformed_body_answers_400_naming_the_field(client: AsyncTestCl
     answer = await client.post("/api/v1/alerts", json=body, headers=_auth(app.secret_key))
     assert answer.status_code == 400, answer.text
     assert named in answer.text
+
+
+async def test_an_id_out_of_range_is_a_400_not_a_database_error(client: AsyncTestClient, settings: Settings) -> None:
+    app = await make_app(settings)
+    for method in ("GET", "DELETE"):
+        answer = await client.request(method, "/api/v1/alerts/51427409906233052758016", headers=_auth(app.secret_key))
+        assert answer.status_code == 400, answer.text
+    assert (await client.put("/api/v1/alerts/0", json=GOOD, headers=_auth(app.secret_key))).status_code == 400
 
 
 async def test_the_admin_page_edits_rules_for_owners_and_shows_them_to_analysts(

@@ -4,10 +4,10 @@ deleting rules (owners)."""
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, PathParameter
 from litestar.response import Template
 
 from waymark.access.deps import audit, requires
@@ -19,8 +19,12 @@ from waymark.admin.templating import principal_of
 from waymark.alerts.rules import CONDITIONS, METRICS, PERIODS, RuleError, RuleSpec, check_rule
 from waymark.alerts.services import NoSuchRule, TooManyRules, delete_rule, firings, list_rules, save_rule
 from waymark.db.scope import app_session
+from waymark.wire import INT32_MAX
 
 __all__ = ["AlertPages", "read_rule_form"]
+
+_Id = Annotated[int, PathParameter(ge=1, le=INT32_MAX)]
+"""An id as stored (a 32-bit integer): a larger one is a 400, never a database error."""
 
 _BLANK = {"rule_id": "", "name": "", "metric": "active_visitors", "target": "", "period": "day",
           "condition": "below", "value": "", "enabled": "on"}
@@ -32,7 +36,7 @@ def read_rule_form(form: dict[str, str]) -> tuple[int | None, RuleSpec | None, F
     raw_id = (form.get("rule_id") or "").strip()
     rule_id: int | None = None
     if raw_id:
-        if not raw_id.isdigit() or len(raw_id) > 12:
+        if not raw_id.isdigit() or len(raw_id) > 10 or not 1 <= int(raw_id) <= INT32_MAX:
             problems.by_field["rule_id"] = "The rule to edit is not known; reload the page."
             return None, None, problems
         rule_id = int(raw_id)
@@ -104,7 +108,7 @@ class AlertPages(Controller):
         return await _render(request, app_id, notice=f"Rule {saved.name!r} saved.")
 
     @post("/{rule_id:int}/delete", status_code=200, guards=[requires(Action.MANAGE)])
-    async def remove(self, request: Request[Any, Any, Any], app_id: FromPath[str], rule_id: FromPath[int]
+    async def remove(self, request: Request[Any, Any, Any], app_id: FromPath[str], rule_id: _Id
                      ) -> Template:
         try:
             async with app_session(request.app.state.sessionmaker, app_id) as session:

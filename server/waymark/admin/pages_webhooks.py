@@ -3,10 +3,10 @@ delivery log with every attempt."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, PathParameter
 from litestar.response import Template
 
 from waymark.access.deps import audit, requires
@@ -24,8 +24,12 @@ from waymark.webhooks.services import (
     secret_hint,
 )
 from waymark.webhooks.urls import EndpointUrlError
+from waymark.wire import INT32_MAX
 
 __all__ = ["WebhooksPage"]
+
+_Id = Annotated[int, PathParameter(ge=1, le=INT32_MAX)]
+"""An id as stored (a 32-bit integer): a larger one is a 400, never a database error."""
 
 
 async def _render(request: Request[Any, Any, Any], app_id: str, *, notice: str = "", error: str = "",
@@ -63,7 +67,7 @@ class WebhooksPage(Controller):
         return await _render(request, app_id, new_secret=made or "", notice=f"Endpoint {endpoint.url} added.")
 
     @post("/endpoints/{endpoint_id:int}/delete", status_code=200)
-    async def remove(self, request: Request[Any, Any, Any], app_id: FromPath[str], endpoint_id: FromPath[int]
+    async def remove(self, request: Request[Any, Any, Any], app_id: FromPath[str], endpoint_id: _Id
                      ) -> Template:
         async with app_session(request.app.state.sessionmaker, app_id) as session:
             done = await remove_endpoint(session, app_id, endpoint_id)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, delete, get, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException, ValidationException
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from waymark.alerts.rules import RuleError, RuleSpec, check_rule
@@ -18,8 +18,12 @@ from waymark.apps.auth import secret_app_id
 from waymark.db.scope import app_session
 from waymark.openapi_docs import SECRET_KEY, documented
 from waymark.webhooks.services import DeliveryAttempt, delivery_log
+from waymark.wire import INT32_MAX
 
 __all__ = ["AlertController", "WebhookDeliveryController", "invalid_rule", "rule_from"]
+
+
+RuleId = Annotated[int, PathParameter(ge=1, le=INT32_MAX, description="The rule's id.")]
 
 
 def invalid_rule(field: str, message: str) -> ValidationException:
@@ -73,7 +77,7 @@ class AlertController(Controller):
 
     @get("/{rule_id:int}", operation_id="GetAlertRule", cache=False,
          operation_class=documented(400, 401, 403, 404, 503))
-    async def get(self, request: Request[Any, Any, Any], app_id: NamedDependency[str], rule_id: FromPath[int]
+    async def get(self, request: Request[Any, Any, Any], app_id: NamedDependency[str], rule_id: RuleId
                   ) -> AlertRuleOut:
         """One rule."""
         async with app_session(request.app.state.sessionmaker, app_id) as session:
@@ -83,7 +87,7 @@ class AlertController(Controller):
                 raise NotFoundException(str(exc)) from exc
 
     @put("/{rule_id:int}", operation_id="ReplaceAlertRule", operation_class=documented(400, 401, 403, 404, 413, 503))
-    async def replace(self, request: Request[Any, Any, Any], app_id: NamedDependency[str], rule_id: FromPath[int],
+    async def replace(self, request: Request[Any, Any, Any], app_id: NamedDependency[str], rule_id: RuleId,
                       data: JSONBody[AlertRuleIn]) -> AlertRuleOut:
         """Replace a rule. Changing what it watches or its condition starts it afresh (not in breach)."""
         spec = rule_from(data)
@@ -97,7 +101,7 @@ class AlertController(Controller):
 
     @delete("/{rule_id:int}", operation_id="DeleteAlertRule", status_code=HTTP_204_NO_CONTENT,
             operation_class=documented(400, 401, 403, 404, 503))
-    async def remove(self, request: Request[Any, Any, Any], app_id: NamedDependency[str], rule_id: FromPath[int]
+    async def remove(self, request: Request[Any, Any, Any], app_id: NamedDependency[str], rule_id: RuleId
                      ) -> None:
         """Delete a rule and its firings."""
         async with app_session(request.app.state.sessionmaker, app_id) as session:

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Literal, NamedTuple
 
 from waymark.behaviour.refs import RefError, parse_ref
+from waymark.wire import CONTROL_CHARACTER
 
 __all__ = [
     "CHANGE_CONDITIONS",
@@ -69,6 +70,8 @@ class RuleSpec:
 
 def _target(metric: str, raw: str) -> str:
     target = raw.strip()
+    if len(target) > 300:
+        raise RuleError("target", "at most 300 characters")
     if metric == "active_visitors":
         if target:
             raise RuleError("target", "active visitors are counted over the whole app: leave the target empty")
@@ -95,6 +98,9 @@ def _target(metric: str, raw: str) -> str:
 def check_rule(name: str, metric: str, target: str, period: str, condition: str, value: float,
                enabled: bool = True) -> RuleSpec:
     """The rule, or :class:`RuleError` naming the first field that is wrong."""
+    for field, text in (("name", name), ("target", target)):
+        if CONTROL_CHARACTER.search(text):
+            raise RuleError(field, "control characters (such as tabs or line breaks) are not allowed")
     clean = " ".join(name.split())
     if not 1 <= len(clean) <= 100:
         raise RuleError("name", "give the rule a name of 1 to 100 characters")

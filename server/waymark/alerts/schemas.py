@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 import msgspec
+
+from waymark.wire import LINE_PATTERN
 
 __all__ = ["AlertFiringOut", "AlertRuleIn", "AlertRuleOut"]
 
@@ -15,12 +18,12 @@ class AlertRuleIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     policy_coverage (``target`` the policy id, the value a percentage); ``condition`` above or below a threshold
     ``value``, or rises_by / falls_by ``value`` percent against the previous period."""
 
-    name: str
-    metric: str
-    period: str
-    condition: str
+    name: Annotated[str, msgspec.Meta(pattern=LINE_PATTERN, max_length=400)]
+    metric: Annotated[str, msgspec.Meta(pattern=LINE_PATTERN, max_length=100)]
+    period: Annotated[str, msgspec.Meta(pattern=LINE_PATTERN, max_length=100)]
+    condition: Annotated[str, msgspec.Meta(pattern=LINE_PATTERN, max_length=100)]
     value: float
-    target: str = ""
+    target: Annotated[str, msgspec.Meta(pattern=LINE_PATTERN, max_length=400)] = ""
     enabled: bool = True
 
 
