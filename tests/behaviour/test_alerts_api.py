@@ -134,6 +134,16 @@ async def test_a_firing_shows_a_banner_on_the_apps_pages(client: AsyncTestClient
     await signed_in(client, settings, "tenant@example.com", [Grant(app.id, Role.TENANT_ADMIN, "acme")])
     tenant_page = await client.get(f"/admin/apps/{app.id}/tenants/acme/nps")
     assert tenant_page.status_code == 200 and "alert-banner" not in tenant_page.text
+    # a rule turned off closes its firing: no banner stays up for a breach nothing judges any more
+    [rule] = (await client.get("/api/v1/alerts", headers=_auth(app.secret_key))).json()
+    off = await client.put(f"/api/v1/alerts/{rule['id']}", headers=_auth(app.secret_key),
+                           json={**GOOD, "enabled": False})
+    assert off.status_code == 200 and not off.json()["in_breach"]
+    [firing] = (await client.get("/api/v1/alerts/firings", headers=_auth(app.secret_key))).json()
+    assert firing["recovered_at"] is not None
+    client.cookies.clear()
+    await signed_in(client, settings, "analyst2@example.com", [Grant(app.id, Role.ANALYST)])
+    assert "alert-banner" not in (await client.get(f"/admin/apps/{app.id}/nps")).text
 
 
 async def test_webhook_endpoints_refuse_other_schemes_in_the_admin(client: AsyncTestClient,

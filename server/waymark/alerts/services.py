@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.alerts.models import AlertFiring, AlertRule
@@ -49,9 +49,10 @@ async def get_rule(session: AsyncSession, app_id: str, rule_id: int) -> AlertRul
 
 
 async def save_rule(session: AsyncSession, app_id: str, spec: RuleSpec, rule_id: int | None = None) -> AlertRuleOut:
-    """Create a rule (``rule_id`` None) or replace one. A rule whose metric, target, period or condition change
-    starts afresh (not in breach); a firing already recorded for a period still keeps that period from firing
-    twice."""
+    """Create a rule (``rule_id`` None) or replace one. A rule whose metric, target, period, condition or value
+    change, or that is turned off, starts afresh: not in breach, its open firing closed (so no banner stays up
+    for a breach nothing judges any more); a firing already recorded for a period still keeps that period from
+    firing twice."""
     if rule_id is None:
         count = await session.scalar(select(func.count()).select_from(AlertRule).where(AlertRule.app_id == app_id))
         if (count or 0) >= MAX_RULES:
@@ -60,9 +61,13 @@ async def save_rule(session: AsyncSession, app_id: str, spec: RuleSpec, rule_id:
         session.add(rule)
     else:
         rule = await _rule(session, app_id, rule_id)
-        if (rule.metric, rule.target, rule.period, rule.condition, rule.value) != (
+        if not spec.enabled or (rule.metric, rule.target, rule.period, rule.condition, rule.value) != (
                 spec.metric, spec.target, spec.period, spec.condition, spec.value):
             rule.in_breach, rule.last_value, rule.last_period_start = False, None, None
+            await session.execute(update(AlertFiring).where(AlertFiring.app_id == app_id,
+                                                            AlertFiring.rule_id == rule.id,
+                                                            AlertFiring.recovered_at.is_(None))
+                                  .values(recovered_at=utcnow()).execution_options(synchronize_session=False))
     rule.name, rule.metric, rule.target, rule.period = spec.name, spec.metric, spec.target, spec.period
     rule.condition, rule.value, rule.enabled, rule.updated_at = spec.condition, spec.value, spec.enabled, utcnow()
     await session.flush()
