@@ -26,6 +26,8 @@ from waymark.admin.assets import AdminAssets
 from waymark.admin.csp import with_admin_headers
 from waymark.admin.routes import admin_router
 from waymark.admin.templating import template_config
+from waymark.alerts.controllers import AlertController, WebhookDeliveryController
+from waymark.alerts.job import PeriodicAlerts
 from waymark.analytics.controllers import FeatureController, PageController, ReportController
 from waymark.analytics.refresher import PeriodicSummaries
 from waymark.apps.services import KeyResolver
@@ -146,6 +148,7 @@ def create_app(
     summaries = PeriodicSummaries(sessionmaker, settings.summaries_interval_seconds)
     milestones = PeriodicMilestones(sessionmaker, settings.milestones_interval_seconds)
     benchmarks = BenchmarkService(sessionmaker)
+    alerts = PeriodicAlerts(sessionmaker, settings.alerts_interval_seconds)
     access = AccessSetup(settings, sessionmaker)
 
     async def _dispose() -> None:
@@ -181,6 +184,8 @@ def create_app(
                 BenchmarkController,
                 TrendsRetentionController,
                 MilestoneController,
+                AlertController,
+                WebhookDeliveryController,
                 *access.api_route_handlers,
             ]),
             # Private: the admin, signed in by cookie, so CSRF-checked (on these routes only: delivery stays bare).
@@ -194,8 +199,9 @@ def create_app(
         template_config=template_config(),
         dependencies=access.dependencies,
         exception_handlers={HTTPException: _http_error, Exception: _unexpected_error, **access.exception_handlers},
-        on_startup=[access.start, retention.start, summaries.start, milestones.start],
-        on_shutdown=[retention.stop, summaries.stop, milestones.stop, benchmarks.stop, committer.stop, _dispose],
+        on_startup=[access.start, retention.start, summaries.start, milestones.start, alerts.start],
+        on_shutdown=[retention.stop, summaries.stop, milestones.stop, alerts.stop, benchmarks.stop, committer.stop,
+                     _dispose],
         before_request=document_on_first_look,
         debug=settings.debug,
     )
@@ -207,6 +213,7 @@ def create_app(
     app.state.sessionmaker = sessionmaker
     app.state.retention = retention
     app.state.summaries = summaries
+    app.state.alerts = alerts
     app.state.benchmarks = benchmarks
     app.state.key_resolver = KeyResolver(sessionmaker)
     app.state.sessions = access.sessions

@@ -46,6 +46,10 @@ class Settings:
         default_factory=lambda: float(_env("MILESTONES_INTERVAL_SECONDS", "300"))
     )
     """How often each worker re-evaluates the tenants' milestone flags (0: never; saving a milestone evaluates it)."""
+    alerts_interval_seconds: float = field(
+        default_factory=lambda: float(_env("ALERTS_INTERVAL_SECONDS", "60"))
+    )
+    """How often each worker evaluates alert rules (one worker at a time does) and sends due webhooks (0: never)."""
     debug: bool = field(default_factory=lambda: _env("DEBUG", "") not in ("", "0", "false"))
     """Litestar debug mode (stack traces in responses): never in production."""
     session_idle_minutes: int = field(default_factory=lambda: int(_env("SESSION_IDLE_MINUTES", "720")))

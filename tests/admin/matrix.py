@@ -53,6 +53,8 @@ class Target(StrEnum):
 
 FRESH = ("secret_key", "identity_secret", "visitor", "guide", "guide_v2", "page", "feature", "person", "new_id",
          "milestone")
+FRESH = ("secret_key", "identity_secret", "visitor", "guide", "guide_v2", "page", "feature", "person", "alert_rule",
+         "webhook_endpoint", "new_id")
 """What ``Entry.fresh`` can make: a live secret key, an identity secret, a visitor with an event in the target's
 tenant, a guide (guide_v2: with two versions), a page or feature definition, an analyst, an id nothing has, or a
 milestone."""
@@ -179,6 +181,7 @@ _TRENDS = {"events": "page:home,feature:button", "breakdown": "tenant.plan", "me
 _MILESTONE = {"kind": "visitors_did", "name": "Matrix", "ref": "page:home", "at_least": 1, "within_days": 30}
 _MILESTONE_FORM = {"id": "matrix", "name": "Matrix", "kind": "visitors_did", "ref": "page:home", "at_least": "1",
                    "within_days": "30"}
+_RULE = {"name": "Matrix", "metric": "active_visitors", "period": "day", "condition": "below", "value": 3}
 
 MATRIX: dict[tuple[str, str], Entry] = {
     # --- the widget's and Segment's public routes (public key; Segment's server-side sources send the secret key)
@@ -246,6 +249,13 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/reports/funnel"): secret_api(query={"steps": "page:{page_id},event:Matrix",
                                                           "tenant": "{tenant_id}"}),
     ("GET", "/api/v1/reports/paths"): secret_api(query={"to_step": "exit", "tenant": "{tenant_id}"}),
+    ("GET", "/api/v1/alerts"): secret_api(),
+    ("POST", "/api/v1/alerts"): secret_api(body=_RULE),
+    ("GET", "/api/v1/alerts/firings"): secret_api(),
+    ("GET", "/api/v1/alerts/{rule_id:int}"): secret_api(params={"rule_id": "fresh"}, fresh="alert_rule"),
+    ("PUT", "/api/v1/alerts/{rule_id:int}"): secret_api(params={"rule_id": "fresh"}, fresh="alert_rule", body=_RULE),
+    ("DELETE", "/api/v1/alerts/{rule_id:int}"): secret_api(params={"rule_id": "fresh"}, fresh="alert_rule"),
+    ("GET", "/api/v1/webhooks/deliveries"): secret_api(),
     ("GET", "/api/v1/people"): secret_api(),
     ("POST", "/api/v1/people/invitations"): secret_api(fresh="new_id", body={
         "email": "{fresh}@matrix.test", "role": "analyst"}),
@@ -360,4 +370,14 @@ MATRIX: dict[tuple[str, str], Entry] = {
                                                                   body=_MILESTONE),
     ("DELETE", "/api/v1/milestones/{milestone_id:str}"): secret_api(params={"milestone_id": "fresh"},
                                                                      fresh="milestone"),
+    # alerts (readers see rules and firings; owners edit), webhooks (owners)
+    ("GET", "/admin/apps/{app_id:str}/alerts"): page(_READ_APP),
+    ("POST", "/admin/apps/{app_id:str}/alerts"): page(_MANAGE, body={**_RULE, "value": "3", "enabled": "on"}),
+    ("POST", "/admin/apps/{app_id:str}/alerts/{rule_id:int}/delete"): page(
+        _MANAGE, params={"rule_id": "fresh"}, fresh="alert_rule"),
+    ("GET", "/admin/apps/{app_id:str}/webhooks"): page(_MANAGE),
+    ("POST", "/admin/apps/{app_id:str}/webhooks/endpoints"): page(_MANAGE, body={"url": "https://hooks.example.test/m"}),
+    ("POST", "/admin/apps/{app_id:str}/webhooks/endpoints/{endpoint_id:int}/delete"): page(
+        _MANAGE, params={"endpoint_id": "fresh"}, fresh="webhook_endpoint"),
+    ("POST", "/admin/apps/{app_id:str}/webhooks/secret/rotate"): page(_MANAGE),
 }

@@ -23,7 +23,9 @@ from waymark.apps.secret_keys import create_secret_key
 from waymark.apps.services import NewApp
 from waymark.clock import utcnow
 from waymark.db.engine import create_engine, make_sessionmaker
+from waymark.db.scope import app_session
 from waymark.settings import Settings
+from waymark.webhooks.services import add_endpoint, list_endpoints, remove_endpoint
 
 __all__ = ["TAGS", "TARGET_TENANT", "World", "add_people", "fresh", "markers", "seed_app", "target_values",
            "untouched"]
@@ -158,12 +160,33 @@ def fresh(world: World, kind: str, target: Target) -> str:
         person = str(client.blocking_portal.call(_new_person, client.app, app.id, new))
         world.notes[person] = f"{new}@matrix.test"
         return person
+    elif kind == "alert_rule":
+        answer = client.post("/api/v1/alerts", headers=auth, json={
+            "name": new, "metric": "active_visitors", "period": "day", "condition": "below", "value": 3})
+        new = str(answer.json()["id"])
+    elif kind == "webhook_endpoint":
+        return str(client.blocking_portal.call(_new_endpoint, client.app, app.id))
     else:
         assert kind == "new_id", f"Entry.fresh: unknown kind {kind!r}"
         return new
     client.cookies.clear()
     assert answer.status_code < 300, f"making a fresh {kind}: {answer.status_code} {answer.text}"
     return new
+
+
+async def _new_endpoint(app: Litestar, app_id: str) -> int:
+    """A new endpoint; earlier ones go first, so the matrix's many calls never reach the app's limit."""
+    async with app_session(app.state.sessionmaker, app_id) as session:
+        for old in await list_endpoints(session, app_id):
+            await remove_endpoint(session, app_id, old.id)
+        made, _ = await add_endpoint(session, app_id, "https://hooks.example.test/fresh")
+        await session.commit()
+    return made.id
+
+
+async def _endpoint_ids(app: Litestar, app_id: str) -> list[int]:
+    async with app_session(app.state.sessionmaker, app_id) as session:
+        return [e.id for e in await list_endpoints(session, app_id)]
 
 
 async def _new_secret_key(app: Litestar, app_id: str) -> tuple[int, str]:
@@ -193,6 +216,10 @@ def untouched(world: World, kind: str, target: Target, made: str) -> bool:
     if kind == "person":
         people = {p["email"]: p["role"] for p in get("/api/v1/people", headers=auth).json()}
         return people.get(world.notes[made]) == "analyst"
+    if kind == "alert_rule":
+        return get(f"/api/v1/alerts/{made}", headers=auth).status_code == 200
+    if kind == "webhook_endpoint":
+        return int(made) in world.client.blocking_portal.call(_endpoint_ids, world.client.app, app.id)
     return True  # a new id: nothing was there to keep
 
 

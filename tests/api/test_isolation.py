@@ -6,6 +6,7 @@ import inspect
 import re
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -13,13 +14,18 @@ import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
+from tests.analytics.summary_helpers import today
+from tests.behaviour.alerts_helpers import evaluate_on
 from tests.peers import helpers as peers
 from tests.support import at, event, guide_yaml, make_app, push
+from tests.webhooks.helpers import endpoint, own_sessionmaker
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.db.models import Guide, GuideState, GuideVersion, Tenant, Visitor, VisitorAlias
 from waymark.db.scope import CrossAppWrite, app_session
 from waymark.guides.kinds.policy_text import text_hash
 from waymark.settings import Settings
+from waymark.webhooks.outbox import enqueue
+from waymark.webhooks.sender import WebhookSender
 
 GUIDE = guide_yaml("""
     id: same-id
@@ -89,6 +95,11 @@ ISOLATION_CHECKS = {
     # funnels and paths
     ("GET", "/api/v1/reports/funnel"): "test_funnels_and_paths_are_per_app",
     ("GET", "/api/v1/reports/paths"): "test_funnels_and_paths_are_per_app",
+    # alert rules, their firings, the webhook delivery log
+    **{(method, f"/api/v1/alerts{suffix}"): "test_alerts_and_webhooks_are_per_app"
+       for method, suffix in (("GET", ""), ("POST", ""), ("GET", "/firings"), ("GET", "/{rule_id:int}"),
+                              ("PUT", "/{rule_id:int}"), ("DELETE", "/{rule_id:int}"))},
+    ("GET", "/api/v1/webhooks/deliveries"): "test_alerts_and_webhooks_are_per_app",
 }
 
 
@@ -538,3 +549,36 @@ async def test_milestones_and_flags_are_per_app(client: AsyncTestClient, setting
     assert (await client.delete("/api/v1/milestones/busy", headers=b_auth)).status_code == 204
     assert (await client.get("/api/v1/milestones/flags", headers=a_auth)).json() == in_a
     assert (await client.get("/api/v1/milestones/busy", headers=a_auth)).json()["name"] == "Busy"
+
+
+async def test_alerts_and_webhooks_are_per_app(client: AsyncTestClient, settings: Settings) -> None:
+    a, b = await make_app(settings, "A"), await make_app(settings, "B")
+    a_auth, b_auth = ({"Authorization": f"Bearer {app.secret_key}"} for app in (a, b))
+    await client.post(f"/api/v1/events?key={a.public_key}", json={"events": [event("guide_seen", "g", "v1")]})
+    rule = {"name": "Busy", "metric": "active_visitors", "period": "day", "condition": "above", "value": 0}
+    made = await client.post("/api/v1/alerts", headers=a_auth, json=rule)
+    assert made.status_code == 201, made.text
+    rule_id = made.json()["id"]
+    assert len((await evaluate_on(settings, today() + timedelta(days=1))).fired) == 1
+    async with own_sessionmaker(settings) as sessionmaker:
+        await endpoint(sessionmaker, a.id, "http://127.0.0.1:9/refused")  # port 9: nothing listens, attempts fail
+        async with app_session(sessionmaker, a.id) as session:
+            await enqueue(session, a.id, "alert.fired", {"rule": rule_id})
+            await session.commit()
+        sender = WebhookSender(sessionmaker)
+        try:
+            assert await sender.send_due() == 1
+        finally:
+            await sender.close()
+    assert len((await client.get("/api/v1/alerts/firings", headers=a_auth)).json()) == 1
+    assert len((await client.get("/api/v1/webhooks/deliveries", headers=a_auth)).json()) == 1
+    # B sees none of it, and cannot read, change or delete A's rule by its id
+    assert (await client.get("/api/v1/alerts", headers=b_auth)).json() == []
+    assert (await client.get("/api/v1/alerts/firings", headers=b_auth)).json() == []
+    assert (await client.get("/api/v1/webhooks/deliveries", headers=b_auth)).json() == []
+    assert (await client.get(f"/api/v1/alerts/{rule_id}", headers=b_auth)).status_code == 404
+    assert (await client.put(f"/api/v1/alerts/{rule_id}", headers=b_auth, json=rule)).status_code == 404
+    assert (await client.delete(f"/api/v1/alerts/{rule_id}", headers=b_auth)).status_code == 404
+    assert (await client.post("/api/v1/alerts", headers=b_auth, json=rule)).status_code == 201
+    assert [r["id"] for r in (await client.get("/api/v1/alerts", headers=a_auth)).json()] == [rule_id]
+    assert (await client.get(f"/api/v1/alerts/{rule_id}", headers=a_auth)).json()["in_breach"] is True

@@ -8,8 +8,10 @@ from __future__ import annotations
 from litestar import Router
 from litestar.types import ControllerRouterHandler
 
+from waymark.admin.alert_banner import load_alert_banner
 from waymark.admin.assets import static_file
 from waymark.admin.filters import filters_dependency
+from waymark.admin.pages_alerts import AlertPages
 from waymark.admin.pages_apps import AppsPage
 from waymark.admin.pages_behaviour import BehaviourPages
 from waymark.admin.pages_benchmarks import BenchmarkPages
@@ -26,6 +28,7 @@ from waymark.admin.pages_privacy import PrivacyPage
 from waymark.admin.pages_retention import RetentionPages
 from waymark.admin.pages_settings import SettingsPage
 from waymark.admin.pages_trends import TrendsPages
+from waymark.admin.pages_webhooks import WebhooksPage
 
 __all__ = ["admin_handlers", "admin_router"]
 
@@ -49,9 +52,11 @@ def admin_handlers() -> list[ControllerRouterHandler]:
         RetentionPages,
         MilestonePages,
         BehaviourPages,
+        AlertPages,
+        WebhooksPage,
     ]
 
 
 def admin_router() -> Router:
     return Router(path="/", route_handlers=admin_handlers(), dependencies={"filters": filters_dependency},
-                  include_in_schema=False)
+                  before_request=load_alert_banner, include_in_schema=False)
