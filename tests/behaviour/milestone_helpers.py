@@ -6,16 +6,19 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from litestar.testing import AsyncTestClient
+from sqlalchemy import select
 
 from tests.analytics.helpers import auth
 from waymark.behaviour.milestone_job import evaluate_all
+from waymark.behaviour.milestone_models import MilestoneChange
 from waymark.behaviour.milestone_schemas import MilestoneChangeOut
-from waymark.behaviour.milestone_store import mark_delivered, pending_changes
+from waymark.behaviour.milestone_store import pending_changes
+from waymark.clock import as_utc
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.db.scope import app_session
 from waymark.settings import Settings
 
-__all__ = ["changes", "day_start", "delivered", "evaluate", "flags", "put_milestone"]
+__all__ = ["changes", "day_start", "evaluate", "flags", "pending", "put_milestone"]
 
 
 def day_start(day: date) -> str:
@@ -32,21 +35,24 @@ async def evaluate(settings: Settings, now: datetime | None = None) -> dict[str,
 
 
 async def changes(settings: Settings, app_id: str) -> list[MilestoneChangeOut]:
+    """Every change recorded for the app, oldest first."""
     engine = create_engine(settings.database_url)
     try:
         async with app_session(make_sessionmaker(engine), app_id) as session:
-            return await pending_changes(session, limit=1000)
+            rows = (await session.scalars(select(MilestoneChange).order_by(MilestoneChange.id))).all()
+            return [MilestoneChangeOut(id=r.id, app_id=r.app_id, tenant=r.tenant_id, milestone=r.milestone_id,
+                                       change=r.change, at=as_utc(r.at), recorded_at=as_utc(r.recorded_at))
+                    for r in rows]
     finally:
         await engine.dispose()
 
 
-async def delivered(settings: Settings, app_id: str, ids: list[int]) -> None:
-    """What the webhook sender does once it has handed changes over."""
+async def pending(settings: Settings, app_id: str) -> list[MilestoneChangeOut]:
+    """Changes not yet handed to the webhooks."""
     engine = create_engine(settings.database_url)
     try:
         async with app_session(make_sessionmaker(engine), app_id) as session:
-            await mark_delivered(session, ids, datetime.now(UTC))
-            await session.commit()
+            return await pending_changes(session, limit=1000)
     finally:
         await engine.dispose()
 

@@ -12,7 +12,7 @@ from litestar.testing import AsyncTestClient
 
 from tests.analytics.helpers import auth
 from tests.analytics.summary_helpers import ago, define, on, send
-from tests.behaviour.milestone_helpers import changes, day_start, delivered, evaluate, flags, put_milestone
+from tests.behaviour.milestone_helpers import changes, day_start, evaluate, flags, pending, put_milestone
 from tests.support import make_app
 from waymark.settings import Settings
 
@@ -101,14 +101,15 @@ async def test_events_in_the_last_days_count_the_tenants_track_events(client: As
                                 ref="event:Invoice", at_least=3, days=7)
     assert saved["flagged"] == 1
     assert [(f["tenant"], f["active"]) for f in await flags(client, app.secret_key)] == [("acme", True)]
-    # the sender takes the pending change; only the next one is pending then
-    [taken] = await changes(settings, app.id)
-    await delivered(settings, app.id, [taken.id])
-    assert await changes(settings, app.id) == []
+    # recorded, and handed to the webhooks in the same transaction: nothing is left pending
+    assert [(c.tenant, c.change) for c in await changes(settings, app.id)] == [("acme", "became_true")]
+    assert await pending(settings, app.id) == []
     # the window moves: one day on, acme's event of 6 days ago falls out
     assert await evaluate(settings, datetime.now(UTC) + timedelta(days=1)) == {app.id: 1}
     assert [(f["tenant"], f["active"]) for f in await flags(client, app.secret_key)] == [("acme", False)]
-    assert [(c.tenant, c.change) for c in await changes(settings, app.id)] == [("acme", "became_false")]
+    assert [(c.tenant, c.change) for c in await changes(settings, app.id)] == [("acme", "became_true"),
+                                                                             ("acme", "became_false")]
+    assert await pending(settings, app.id) == []
 
 
 async def test_the_flags_export_is_keyed_by_tenant_id_and_crm_id(client: AsyncTestClient, settings: Settings) -> None:

@@ -28,6 +28,7 @@ from waymark.behaviour.milestone_store import (
     save_milestone,
     set_crm_field,
 )
+from waymark.behaviour.milestone_webhooks import post_changes
 from waymark.behaviour.milestones import KINDS, MilestoneError
 from waymark.clock import utcnow
 from waymark.db.scope import Scope, app_session
@@ -87,6 +88,7 @@ class MilestonePages(Controller):
             async with app_session(request.app.state.sessionmaker, app_id) as session:
                 await save_milestone(session, app_id, milestone_id, definition, now)
                 changed = await evaluate_app(session, app_id, now, only=milestone_id)
+                await post_changes(session, app_id, now)
                 await session.commit()
         except MilestoneError as exc:
             return await self._page(request, access_scope, principal, values=form, status=400,

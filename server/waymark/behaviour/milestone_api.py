@@ -24,6 +24,7 @@ from waymark.behaviour.milestone_store import (
     list_milestones,
     save_milestone,
 )
+from waymark.behaviour.milestone_webhooks import post_changes
 from waymark.behaviour.milestones import MilestoneError, parse_definition, parse_milestone_id
 from waymark.clock import utcnow
 from waymark.csv_cells import csv_bytes
@@ -116,6 +117,7 @@ class MilestoneController(Controller):
             except MilestoneError as exc:
                 raise invalid(exc) from exc
             await evaluate_app(session, app_id, now, only=milestone_id)
+            await post_changes(session, app_id, now)
             await session.commit()
             saved = next(m for m in await list_milestones(session, app_id, with_counts=True) if m.id == milestone_id)
         return Response(saved, status_code=HTTP_201_CREATED if created else HTTP_200_OK)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from waymark.behaviour.milestone_models import Milestone
 from waymark.behaviour.milestone_store import evaluate_app
+from waymark.behaviour.milestone_webhooks import post_changes
 from waymark.clock import utcnow
 from waymark.db.periodic import PeriodicJob
 from waymark.db.scope import app_session
@@ -28,6 +29,7 @@ async def evaluate_all(sessionmaker: async_sessionmaker[AsyncSession], now: date
     for app_id in apps:
         async with app_session(sessionmaker, app_id) as session:
             out[app_id] = len(await evaluate_app(session, app_id, now))
+            await post_changes(session, app_id, now)
             await session.commit()
     return out
 
