@@ -29,6 +29,7 @@ from waymark.admin.templating import template_config
 from waymark.analytics.controllers import FeatureController, PageController, ReportController
 from waymark.analytics.refresher import PeriodicSummaries
 from waymark.apps.services import KeyResolver
+from waymark.behaviour.controllers import BehaviourReportController
 from waymark.cors import public_cors
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.db.outage import RETRY_AFTER_SECONDS, OutageLog, is_unavailable
@@ -171,6 +172,7 @@ def create_app(
                 PageController,
                 FeatureController,
                 ReportController,
+                BehaviourReportController,
                 SurveyReportController,
                 BenchmarkController,
                 *access.api_route_handlers,

@@ -15,6 +15,7 @@ from waymark.admin.pages_benchmarks import BenchmarkPages
 from waymark.admin.pages_content import ContentPage
 from waymark.admin.pages_guides import GuidePages
 from waymark.admin.pages_home import home
+from waymark.admin.pages_impact import ImpactPage
 from waymark.admin.pages_keys import KeysPage
 from waymark.admin.pages_live import LivePages
 from waymark.admin.pages_nps import NpsPages
@@ -22,6 +23,7 @@ from waymark.admin.pages_overview import OverviewPages
 from waymark.admin.pages_policies import PolicyPages
 from waymark.admin.pages_privacy import PrivacyPage
 from waymark.admin.pages_settings import SettingsPage
+from waymark.admin.pages_signal import SignalPage
 
 __all__ = ["admin_handlers", "admin_router"]
 
@@ -41,6 +43,8 @@ def admin_handlers() -> list[ControllerRouterHandler]:
         GuidePages,
         LivePages,
         OverviewPages,
+        SignalPage,
+        ImpactPage,
     ]
 
 
