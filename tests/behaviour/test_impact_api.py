@@ -12,6 +12,7 @@ from litestar.testing import AsyncTestClient
 from tests.analytics.helpers import auth
 from tests.analytics.summary_helpers import ago, define, on, send
 from tests.support import make_app
+from waymark.apps.services import NewApp
 from waymark.settings import Settings
 
 RANGE = {"from": ago(20).isoformat(), "to": ago(5).isoformat(), "days": "3"}
@@ -22,6 +23,10 @@ def _pages(visitor: str, tenant: str | None, days_ago: int, n: int) -> list[dict
 
 
 async def _seed(client: AsyncTestClient, settings: Settings) -> str:
+    return await seed_into(client, await make_app(settings))
+
+
+async def seed_into(client: AsyncTestClient, app: NewApp) -> str:
     """Windows of 3 days. Every event counts for the metric ``any``.
 
     ann (acme) adopts export 10 days ago: pages 1, 2, 0 on days -3..-1, 3, 1, 0 on days 1..3.
@@ -31,7 +36,6 @@ async def _seed(client: AsyncTestClient, settings: Settings) -> str:
     dan (globex) never adopts: one page 20 days ago, nothing in the windows.
     gus clicked export 25 days ago, before the range, and nothing in it: not counted.
     """
-    app = await make_app(settings)
     await define(client, app.secret_key)
     await send(client, app.public_key,
                *_pages("ann", "acme", 13, 1), *_pages("ann", "acme", 12, 2), on("click", "ann", "acme", 10),

@@ -11,12 +11,17 @@ from litestar.testing import AsyncTestClient
 from tests.analytics.helpers import auth
 from tests.analytics.summary_helpers import ago, define, on, send, today
 from tests.support import make_app
+from waymark.apps.services import NewApp
 from waymark.settings import Settings
 
 RANGE = {"from": ago(60).isoformat(), "to": today().isoformat()}
 
 
 async def _seed(client: AsyncTestClient, settings: Settings) -> str:
+    return await seed_into(client, await make_app(settings))
+
+
+async def seed_into(client: AsyncTestClient, app: NewApp) -> str:
     """Day numbers are days after first seen; the window is days 0-6, the goal any activity on days 21-27.
 
     ann (acme, first seen 40 days ago): invoices on day 0, export on day 2, back on day 22: reached.
@@ -26,7 +31,6 @@ async def _seed(client: AsyncTestClient, settings: Settings) -> str:
     eve (no tenant, 45 ago): invoices on day 0, back on days 20 and 28 (outside the goal): not reached.
     fay (initech, 10 ago): too recent to know. gus (first seen 70 ago, before the range): not counted.
     """
-    app = await make_app(settings)
     await define(client, app.secret_key)
     await send(client, app.public_key,
                on("page", "ann", "acme", 40), on("click", "ann", "acme", 38), on("page", "ann", "acme", 18),
