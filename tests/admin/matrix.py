@@ -233,6 +233,8 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/reports/nps/comments"): secret_api(query={"guide": "{guide_id}"}, shows=("comment",)),
     ("GET", "/api/v1/reports/polls"): secret_api(query={"guide": "{poll_guide_id}"}),
     ("GET", "/api/v1/reports/benchmarks"): secret_api(query={"tenant": "{tenant_id}", "metric": "stickiness"}),
+    ("GET", "/api/v1/reports/signal"): secret_api(query={"tenant": "{tenant_id}", "min_support": "1"}),
+    ("GET", "/api/v1/reports/impact"): secret_api(query={"tenant": "{tenant_id}", "adoption": "feature:{feature_id}"}),
     ("GET", "/api/v1/people"): secret_api(),
     ("POST", "/api/v1/people/invitations"): secret_api(fresh="new_id", body={
         "email": "{fresh}@matrix.test", "role": "analyst"}),
@@ -322,4 +324,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/admin/apps/{app_id:str}/tenants/{tenant_id:str}/benchmarks"): page(
         _READ_TENANT, tenant=True, report=True),
     ("POST", "/admin/apps/{app_id:str}/benchmarks/settings"): page(_MANAGE, body={"k": "5"}),
+    # signal and impact (behavioural analytics): app-wide, every tenant's visitors
+    ("GET", "/admin/apps/{app_id:str}/signal"): page(_READ_APP, report=True, query={"min_support": "1"}),
+    ("GET", "/admin/apps/{app_id:str}/impact"): page(_READ_APP, report=True, query={"adoption": "feature:{feature_id}"}),
 }
