@@ -326,5 +326,6 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("POST", "/admin/apps/{app_id:str}/benchmarks/settings"): page(_MANAGE, body={"k": "5"}),
     # signal and impact (behavioural analytics): app-wide, every tenant's visitors
     ("GET", "/admin/apps/{app_id:str}/signal"): page(_READ_APP, report=True, query={"min_support": "1"}),
-    ("GET", "/admin/apps/{app_id:str}/impact"): page(_READ_APP, report=True, query={"adoption": "feature:{feature_id}"}),
+    ("GET", "/admin/apps/{app_id:str}/impact"): page(_READ_APP, report=True,
+                                                     query={"adoption": "feature:{feature_id}"}),
 }

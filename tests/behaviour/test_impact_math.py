@@ -73,7 +73,18 @@ _units = st.sampled_from([f"u{i}" for i in range(10)])
 def test_matches_a_brute_force_reference(adoption: dict[str, int], others: set[str],
                                          facts: dict[tuple[str, int], int], days: int, last: int) -> None:
     active = others | adoption.keys()
-    result = compute_impact(adoption, active, facts, days, last)
+    # what the database sums: the metric per relative day, of days that have come (up to ``last``)
+    anchor = lower_median(adoption.values())
+    never = active - adoption.keys()
+    adopter_sums: dict[int, int] = {}
+    non_sums: dict[int, int] = {}
+    for (unit, day), count in facts.items():
+        zero = adoption.get(unit, anchor if unit in never else None)
+        if zero is None or day > last or abs(day - zero) > days:
+            continue
+        sums = adopter_sums if unit in adoption else non_sums
+        sums[day - zero] = sums.get(day - zero, 0) + count
+    result = compute_impact(adoption, adopter_sums, len(never), non_sums, days, last)
     want = _reference(adoption, active, [(u, d, c) for (u, d), c in facts.items()], days, last)
     got_adopters = (result.adopters.units, result.adopters.before, result.adopters.after, result.adopters.change)
     got_non = (result.non_adopters.units, result.non_adopters.before, result.non_adopters.after,

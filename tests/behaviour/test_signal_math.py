@@ -43,7 +43,7 @@ _items = st.sampled_from(["page:a", "page:b", "feature:x", "event:E", "guide:g:s
 
 @settings(max_examples=300, deadline=None)
 @given(
-    first=st.dictionaries(_units, st.integers(0, 10), min_size=1),
+    population=st.sets(_units, min_size=1),
     done=st.lists(st.tuples(_units, st.integers(-2, 25), _items), max_size=60),
     goal=st.lists(st.tuples(_units, st.integers(0, 40)), max_size=30),
     window=st.integers(1, 8),
@@ -51,17 +51,18 @@ _items = st.sampled_from(["page:a", "page:b", "feature:x", "event:E", "guide:g:s
     goal_len=st.integers(0, 10),
     support=st.integers(1, 4),
 )
-def test_matches_a_brute_force_reference(first: dict[str, int], done: list[tuple[str, int, str]],
+def test_matches_a_brute_force_reference(population: set[str], done: list[tuple[str, int, str]],
                                          goal: list[tuple[str, int]], window: int, goal_from: int, goal_len: int,
                                          support: int) -> None:
+    """Days are counted from each unit's first day; facts of units outside the population are ignored."""
     config = SignalSettings(window, goal_from, goal_from + goal_len, support)
-    result = compute_signal(first, done, goal, config)
-    units = sorted(first)
-    reached = [int(any(u == g and goal_from <= d - first[u] <= goal_from + goal_len for g, d in goal)) for u in units]
+    result = compute_signal(population, done, goal, config)
+    units = sorted(population)
+    reached = [int(any(u == g and goal_from <= d <= goal_from + goal_len for g, d in goal)) for u in units]
     assert (result.population, result.reached) == (len(units), sum(reached))
     expected = {}
-    for item in sorted({i for _, _, i in done}):
-        did = [int(any(u == v and i == item and 0 <= d - first[u] <= window - 1 for v, d, i in done)) for u in units]
+    for item in sorted({i for u, _, i in done if u in population}):
+        did = [int(any(u == v and i == item and 0 <= d <= window - 1 for v, d, i in done)) for u in units]
         if sum(did) < support:
             continue
         table = [sum(1 for x, y in zip(did, reached, strict=True) if (x, y) == pair)

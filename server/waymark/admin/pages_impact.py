@@ -14,9 +14,8 @@ from waymark.access.deps import requires
 from waymark.access.principal import Action
 from waymark.admin.behaviour_charts import relative_lines
 from waymark.admin.filters import ReportFilters
-from waymark.admin.pages_nps import segment_ids
 from waymark.admin.render import page, report_page
-from waymark.behaviour.controllers import read_inputs
+from waymark.behaviour.controllers import read_inputs, segment_of
 from waymark.behaviour.impact_report import CAUTION, impact_csv_rows, impact_report, parse_impact_options
 from waymark.clock import utcnow
 from waymark.db.models import FeatureDefinition
@@ -47,7 +46,7 @@ class ImpactPage(Controller):
                         "data": None, "caution": CAUTION, "chart": relative_lines([], [])})
                 params["adoption"] = f"feature:{first}"
             _, options = read_inputs(params, parse_impact_options)
-            data = await impact_report(session, scope, filters, options, await segment_ids(session, scope, filters),
+            data = await impact_report(session, scope, filters, options, await segment_of(session, scope, filters),
                                        utcnow().date())
         days = [d.day for d in data.by_day]
         chart = relative_lines(days, [("Adopters", [d.adopters for d in data.by_day]),

@@ -12,9 +12,8 @@ from waymark.access.deps import requires
 from waymark.access.principal import Action
 from waymark.admin.behaviour_charts import phi_bars
 from waymark.admin.filters import ReportFilters
-from waymark.admin.pages_nps import segment_ids
 from waymark.admin.render import report_page
-from waymark.behaviour.controllers import read_inputs
+from waymark.behaviour.controllers import read_inputs, segment_of
 from waymark.behaviour.signal_report import parse_signal_options, signal_csv_rows, signal_report
 from waymark.clock import utcnow
 from waymark.db.scope import Scope, scoped_session
@@ -38,7 +37,7 @@ class SignalPage(Controller):
         _, options = read_inputs(params, parse_signal_options)
         scope = access_scope
         async with scoped_session(request.app.state.sessionmaker, scope) as session:
-            data = await signal_report(session, scope, filters, options, await segment_ids(session, scope, filters),
+            data = await signal_report(session, scope, filters, options, await segment_of(session, scope, filters),
                                        utcnow().date())
         ranked = sorted((i for i in data.items if i.phi is not None), key=lambda i: -abs(i.phi or 0.0))[:CHART_ROWS]
         ranked.sort(key=lambda i: -(i.phi or 0.0))

@@ -17,6 +17,7 @@ from waymark.admin.filters import FilterError, ReportFilters, parse_filters
 from waymark.admin.render import csv_bytes
 from waymark.analytics.segments import SegmentError, SegmentMembers, segment_members
 from waymark.apps.auth import secret_app_id
+from waymark.behaviour.daily_facts import MAX_SEGMENT_MEMBERS
 from waymark.behaviour.impact_report import ImpactReport, impact_csv_rows, impact_report, parse_impact_options
 from waymark.behaviour.refs import RefError
 from waymark.behaviour.signal_report import SignalReport, parse_signal_options, signal_csv_rows, signal_report
@@ -24,7 +25,7 @@ from waymark.clock import utcnow
 from waymark.db.scope import Scope, scoped_session
 from waymark.openapi_docs import SECRET_KEY, documented
 
-__all__ = ["BehaviourReportController", "read_inputs"]
+__all__ = ["BehaviourReportController", "read_inputs", "segment_of"]
 
 T = TypeVar("T")
 _FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -49,13 +50,18 @@ def read_inputs(params: Mapping[str, str | None], parse: Callable[[Mapping[str, 
         raise ClientException(str(exc)) from exc
 
 
-async def _members(session: Any, scope: Scope, filters: ReportFilters) -> SegmentMembers | None:
+async def segment_of(session: Any, scope: Scope, filters: ReportFilters) -> SegmentMembers | None:
+    """Who the filters' segment selects (None: everyone); 400 when it cannot be read or is too large to send."""
     if not filters.segment:
         return None
     try:
-        return await segment_members(session, scope, filters.segment)
+        members = await segment_members(session, scope, filters.segment)
     except SegmentError as exc:
         raise ClientException(str(exc)) from exc
+    if len(members.ids) > MAX_SEGMENT_MEMBERS:
+        raise ClientException(f"the segment holds {len(members.ids):,} {members.subject}s; signal and impact take "
+                              f"segments of at most {MAX_SEGMENT_MEMBERS:,}")
+    return members
 
 
 def _answer(data: Any, rows: Sequence[Sequence[Any]], fmt: str, name: str) -> Response[Any]:
@@ -106,7 +112,7 @@ class BehaviourReportController(Controller):
         }, parse_signal_options)
         scope = Scope(app_id, tenant or None)
         async with scoped_session(request.app.state.sessionmaker, scope) as session:
-            report = await signal_report(session, scope, filters, options, await _members(session, scope, filters),
+            report = await signal_report(session, scope, filters, options, await segment_of(session, scope, filters),
                                          utcnow().date())
         return _answer(report, signal_csv_rows(report), format,
                        f"signal-{tenant or 'all'}-{filters.start}-{filters.end}")
@@ -140,7 +146,7 @@ class BehaviourReportController(Controller):
         }, parse_impact_options)
         scope = Scope(app_id, tenant or None)
         async with scoped_session(request.app.state.sessionmaker, scope) as session:
-            report = await impact_report(session, scope, filters, options, await _members(session, scope, filters),
+            report = await impact_report(session, scope, filters, options, await segment_of(session, scope, filters),
                                          utcnow().date())
         return _answer(report, impact_csv_rows(report), format,
                        f"impact-{tenant or 'all'}-{filters.start}-{filters.end}")

@@ -52,39 +52,37 @@ def _change(before: float | None, after: float | None) -> float | None:
     return None if before is None or after is None else after - before
 
 
-def _group(day_zero: Mapping[str, int], metric: Mapping[tuple[str, int], int], days: int, last_day: int
+def _group(units: int, zero_days: Iterable[int], sums: Mapping[int, int], days: int, last_day: int
            ) -> tuple[GroupRates, list[float | None]]:
-    sums = [0] * (2 * days + 1)
+    """A group's rates from its units' day 0s and its metric summed per relative day (days observed only)."""
     seen = [0] * (2 * days + 1)
-    for unit, zero in day_zero.items():
-        for offset in range(-days, days + 1):
-            day = zero + offset
-            if day > last_day:
-                break
+    for zero in zero_days:
+        for offset in range(-days, min(days, last_day - zero) + 1):
             seen[offset + days] += 1
-            sums[offset + days] += metric.get((unit, day), 0)
-    before = _rate(sum(sums[:days]), sum(seen[:days]))
-    after = _rate(sum(sums[days + 1:]), sum(seen[days + 1:]))
-    by_day = [_rate(total, n) for total, n in zip(sums, seen, strict=True)]
-    return GroupRates(len(day_zero), before, after, _change(before, after)), by_day
+    totals = [sums.get(offset, 0) for offset in range(-days, days + 1)]
+    before = _rate(sum(totals[:days]), sum(seen[:days]))
+    after = _rate(sum(totals[days + 1:]), sum(seen[days + 1:]))
+    by_day = [_rate(total, n) for total, n in zip(totals, seen, strict=True)]
+    return GroupRates(units, before, after, _change(before, after)), by_day
 
 
 def compute_impact(
     adoption_day: Mapping[str, int],
-    active: Iterable[str],
-    metric: Mapping[tuple[str, int], int],
+    adopter_sums: Mapping[int, int],
+    non_adopters: int,
+    non_adopter_sums: Mapping[int, int],
     days: int,
     last_day: int,
 ) -> ImpactResult:
-    """``adoption_day``: each adopter's first day doing it; ``active``: every unit active in the range (adopters
-    among them or not); ``metric``: (unit, day) → the metric's count that day (absent: 0)."""
+    """``adoption_day``: each adopter's first day doing it; ``adopter_sums``: relative day → the metric summed
+    over adopters on their own day 0 + that day; ``non_adopters``: how many units were active in the range
+    without adopting; ``non_adopter_sums``: the same sums for them, around the median adoption day. Sums hold
+    only days up to ``last_day``."""
     anchor = lower_median(adoption_day.values())
-    non = {unit: anchor for unit in active if unit not in adoption_day} if anchor is not None else {}
-    adopters, adopters_by_day = _group(adoption_day, metric, days, last_day)
-    non_adopters, non_by_day = _group(non, metric, days, last_day)
-    if anchor is None:  # nothing to anchor them at: counted, but no window
-        non_adopters = GroupRates(len({u for u in active if u not in adoption_day}), None, None, None)
+    adopters, adopters_by_day = _group(len(adoption_day), adoption_day.values(), adopter_sums, days, last_day)
+    non_zero = [anchor] * non_adopters if anchor is not None else []
+    non, non_by_day = _group(non_adopters, non_zero, non_adopter_sums, days, last_day)
     return ImpactResult(
-        adopters, non_adopters, _change(non_adopters.change, adopters.change), anchor,
+        adopters, non, _change(non.change, adopters.change), anchor,
         list(range(-days, days + 1)), adopters_by_day, non_by_day,
     )

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.admin.filters import ReportFilters
 from waymark.analytics.segments import SegmentMembers
-from waymark.behaviour.daily_facts import Who, ref_facts, require_day_level
-from waymark.behaviour.impact import GroupRates, compute_impact
+from waymark.behaviour.daily_facts import Who, adopter_sums, adoption_days, non_adopter_sums, require_day_level
+from waymark.behaviour.impact import GroupRates, compute_impact, lower_median
 from waymark.behaviour.options import OptionError, whole_number
 from waymark.behaviour.refs import Ref, Unit, parse_ref, parse_unit
 from waymark.db.scope import Scope
@@ -103,20 +103,14 @@ async def impact_report(session: AsyncSession, scope: Scope, filters: ReportFilt
                         members: SegmentMembers | None, today: date) -> ImpactReport:
     who = Who(options.unit, members)
     app_id, days = scope.app_id, options.days
-    adopted = await ref_facts(session, app_id, who, options.adoption, filters.start, filters.end)
-    adoption_day: dict[str, int] = {}
-    for unit, day in adopted:
-        if day < adoption_day.get(unit, day + 1):
-            adoption_day[unit] = day
-    around_first = filters.start - timedelta(days=days)
-    around_last = min(filters.end + timedelta(days=days), today)
-    metric = await ref_facts(session, app_id, who, options.metric, around_first, around_last)
-    if options.metric is None:
-        active = {unit for unit, day in metric if filters.start.toordinal() <= day <= filters.end.toordinal()}
-    else:
-        active = {unit for unit, _ in await ref_facts(session, app_id, who, None, filters.start, filters.end)}
-    active |= adoption_day.keys()
-    result = compute_impact(adoption_day, active, metric, days, today.toordinal())
+    adopted = await adoption_days(session, app_id, who, options.adoption, filters.start, filters.end)
+    anchor = lower_median(adopted.values())
+    around = await adopter_sums(session, app_id, who, options.adoption, options.metric, filters.start, filters.end,
+                                days, today)
+    non_count, non_around = await non_adopter_sums(
+        session, app_id, who, options.adoption, options.metric, filters.start, filters.end,
+        None if anchor is None else date.fromordinal(anchor), days, today)
+    result = compute_impact(adopted, around, non_count, non_around, days, today.toordinal())
     return ImpactReport(
         adoption=options.adoption.text(), metric=options.metric_text, days=days, count=options.unit,
         start=filters.start, end=filters.end, tenant=scope.tenant_id, segment=filters.segment,

@@ -1,6 +1,6 @@
 """Signal, the pure computation: which things done in a unit's first days go with reaching a later goal.
 
-No I/O here. Days are ordinals (``date.toordinal()``); a unit is a visitor or a tenant id. For each item
+No I/O here. Days are counted from each unit's first day (0); a unit is a visitor or a tenant id. For each item
 (``page:ID``, ``feature:ID``, ``event:NAME``, ``guide:ID:seen``) done in a unit's window (its days
 ``0 .. window_days - 1`` after first seen), the 2×2 table against reaching the goal (the goal done on days
 ``goal_from_day .. goal_to_day`` after first seen) and its phi coefficient. Correlation, not cause.
@@ -9,7 +9,7 @@ No I/O here. Days are ordinals (``date.toordinal()``); a unit is a visitor or a 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 __all__ = ["SignalResult", "SignalRow", "SignalSettings", "compute_signal", "phi"]
@@ -56,24 +56,23 @@ class SignalResult:
 
 
 def compute_signal(
-    first_day: Mapping[str, int],
+    units: Collection[str],
     done: Iterable[tuple[str, int, str]],
     goal: Iterable[tuple[str, int]],
     settings: SignalSettings,
 ) -> SignalResult:
-    """``first_day``: the population, each unit's first day; ``done``: (unit, day, item) facts;
-    ``goal``: (unit, day) facts of the goal. Facts of units outside the population are ignored."""
+    """``units``: the population; ``done``: (unit, day after first seen, item) facts; ``goal``: (unit, day after
+    first seen) facts of the goal. Facts of units outside the population, or outside the window or the goal's
+    days, are ignored."""
     reached: set[str] = set()
     for unit, day in goal:
-        first = first_day.get(unit)
-        if first is not None and settings.goal_from_day <= day - first <= settings.goal_to_day:
+        if unit in units and settings.goal_from_day <= day <= settings.goal_to_day:
             reached.add(unit)
     doers: dict[str, set[str]] = {}
     for unit, day, item in done:
-        first = first_day.get(unit)
-        if first is not None and 0 <= day - first < settings.window_days:
+        if unit in units and 0 <= day < settings.window_days:
             doers.setdefault(item, set()).add(unit)
-    population = len(first_day)
+    population = len(units)
     total_reached = len(reached)
     rows: list[SignalRow] = []
     for item, units in doers.items():

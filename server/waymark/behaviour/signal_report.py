@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.admin.filters import ReportFilters
 from waymark.analytics.segments import SegmentMembers
-from waymark.behaviour.daily_facts import Who, first_days, item_facts, ref_facts, require_day_level
+from waymark.behaviour.daily_facts import Who, first_days, goal_offsets, require_day_level, window_items
 from waymark.behaviour.options import OptionError, whole_number
 from waymark.behaviour.refs import Ref, Unit, parse_ref, parse_unit
 from waymark.behaviour.signal import SignalSettings, compute_signal
@@ -114,12 +114,10 @@ async def signal_report(session: AsyncSession, scope: Scope, filters: ReportFilt
     reached = 0
     if population:
         new_to = min(filters.end, last_complete)
-        window_last = new_to + timedelta(days=settings.window_days - 1)
-        done = await item_facts(session, scope.app_id, who, filters.start, window_last, filters.start, new_to)
-        goal = await ref_facts(session, scope.app_id, who, options.goal,
-                               filters.start + timedelta(days=settings.goal_from_day),
-                               new_to + timedelta(days=settings.goal_to_day), filters.start, new_to)
-        result = compute_signal(population, done, list(goal), settings)
+        done = await window_items(session, scope.app_id, who, filters.start, new_to, settings.window_days)
+        goal = await goal_offsets(session, scope.app_id, who, options.goal, filters.start, new_to,
+                                  settings.goal_from_day, settings.goal_to_day)
+        result = compute_signal(population.keys(), done, goal, settings)
         reached = result.reached
         items = [SignalItem(item=r.item, did_reached=r.did_reached, did_not_reached=r.did_not_reached,
                             not_did_reached=r.not_did_reached, not_did_not_reached=r.not_did_not_reached,
