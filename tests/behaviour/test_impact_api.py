@@ -139,3 +139,13 @@ async def test_hostile_input_is_a_400_that_says_why(client: AsyncTestClient, set
                               headers=auth(app.secret_key))
     assert answer.status_code == 400, answer.text
     assert says in answer.json()["detail"], answer.json()
+
+
+async def test_a_segment_narrows_both_groups(client: AsyncTestClient, settings: Settings) -> None:
+    app = await make_app(settings)
+    secret = await seed_into(client, app)
+    await send(client, app.public_key, on("group", "ann", "acme", 20, traits={"plan": "pro"}))
+    pro = await _impact(client, secret, segment="tenant.plan=pro")
+    # acme alone: ann adopts (with the group call 20 days ago, outside her windows), cat does not
+    assert _group(pro, "adopters") == (1, 1.0, round(4 / 3, 4), round(1 / 3, 4))
+    assert _group(pro, "non_adopters") == (1, round(1 / 3, 4), round(1 / 3, 4), 0.0)

@@ -136,3 +136,17 @@ async def test_hostile_input_is_a_400_that_says_why(client: AsyncTestClient, set
     answer = await client.get("/api/v1/reports/signal", params=params, headers=auth(app.secret_key))
     assert answer.status_code == 400, answer.text
     assert says in answer.json()["detail"], answer.json()
+
+
+async def test_segments_narrow_the_population(client: AsyncTestClient, settings: Settings) -> None:
+    app = await make_app(settings)
+    secret = await seed_into(client, app)
+    await send(client, app.public_key, on("group", "ann", "acme", 40, traits={"plan": "pro"}),
+               on("identify", "ann", "acme", 40, traits={"role": "admin"}))
+    pro = await _signal(client, secret, segment="tenant.plan=pro")
+    assert (pro["population"], pro["reached"]) == (2, 2)  # acme's ann and bob
+    admins = await _signal(client, secret, segment="visitor.role=admin")
+    assert (admins["population"], [i["item"] for i in admins["items"]]) == (1, ["feature:export", "page:invoices"])
+    # counting tenants, a visitor segment keeps its visitors' tenants and only what those visitors did
+    tenants = await _signal(client, secret, segment="visitor.role=admin", count="tenants")
+    assert (tenants["population"], [i["item"] for i in tenants["items"]]) == (1, ["feature:export", "page:invoices"])
