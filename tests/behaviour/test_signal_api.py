@@ -150,3 +150,19 @@ async def test_segments_narrow_the_population(client: AsyncTestClient, settings:
     # counting tenants, a visitor segment keeps its visitors' tenants and only what those visitors did
     tenants = await _signal(client, secret, segment="visitor.role=admin", count="tenants")
     assert (tenants["population"], [i["item"] for i in tenants["items"]]) == (1, ["feature:export", "page:invoices"])
+
+
+async def test_the_edges_of_the_window_and_the_goal(client: AsyncTestClient, settings: Settings) -> None:
+    """In the window: day 6, not day 7. In the goal: days 21 and 27, not 20 or 28 (days after first seen)."""
+    app = await make_app(settings)
+    await define(client, app.secret_key)
+    await send(client, app.public_key,
+               on("page", "in", None, 40), on("click", "in", None, 34), on("page", "in", None, 13),
+               on("page", "out", None, 40), on("click", "out", None, 33), on("page", "out", None, 20),
+               on("page", "out", None, 12),
+               on("page", "early", None, 40), on("page", "early", None, 19))
+    report = await _signal(client, app.secret_key)
+    assert (report["population"], report["reached"]) == (3, 2)  # "in" on day 27, "early" on day 21
+    export = next(i for i in report["items"] if i["item"] == "feature:export")
+    assert (export["did_reached"], export["did_not_reached"], export["not_did_reached"],
+            export["not_did_not_reached"]) == (1, 0, 1, 1)
