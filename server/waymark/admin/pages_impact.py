@@ -15,7 +15,7 @@ from waymark.access.principal import Action
 from waymark.admin.behaviour_charts import relative_lines
 from waymark.admin.filters import ReportFilters
 from waymark.admin.render import page, report_page
-from waymark.behaviour.controllers import read_inputs, segment_of
+from waymark.behaviour.controllers import read_options, segment_of
 from waymark.behaviour.impact_report import CAUTION, impact_csv_rows, impact_report, parse_impact_options
 from waymark.clock import utcnow
 from waymark.db.models import FeatureDefinition
@@ -45,7 +45,7 @@ class ImpactPage(Controller):
                         "scope": scope, "form": {k: v or "" for k, v in params.items()}, "filters": filters,
                         "data": None, "caution": CAUTION, "chart": relative_lines([], [])})
                 params["adoption"] = f"feature:{first}"
-            _, options = read_inputs(params, parse_impact_options)
+            options = read_options(params, parse_impact_options)
             data = await impact_report(session, scope, filters, options, await segment_of(session, scope, filters),
                                        utcnow().date())
         days = [d.day for d in data.by_day]

@@ -13,7 +13,7 @@ from waymark.access.principal import Action
 from waymark.admin.behaviour_charts import phi_bars
 from waymark.admin.filters import ReportFilters
 from waymark.admin.render import report_page
-from waymark.behaviour.controllers import read_inputs, segment_of
+from waymark.behaviour.controllers import read_options, segment_of
 from waymark.behaviour.signal_report import parse_signal_options, signal_csv_rows, signal_report
 from waymark.clock import utcnow
 from waymark.db.scope import Scope, scoped_session
@@ -34,7 +34,7 @@ class SignalPage(Controller):
                      filters: NamedDependency[ReportFilters]) -> Response[Any]:
         """Phi of every page, feature, track event and guide seen in the first days against the goal."""
         params = {name: request.query_params.get(name) for name in _OPTIONS}
-        _, options = read_inputs(params, parse_signal_options)
+        options = read_options(params, parse_signal_options)
         scope = access_scope
         async with scoped_session(request.app.state.sessionmaker, scope) as session:
             data = await signal_report(session, scope, filters, options, await segment_of(session, scope, filters),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal, TypeVar
@@ -13,11 +15,10 @@ from litestar.openapi.spec import Reference, Schema
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import QueryParameter
 
-from waymark.admin.filters import FilterError, ReportFilters, parse_filters
-from waymark.admin.render import csv_bytes
 from waymark.analytics.segments import SegmentError, SegmentMembers, segment_members
 from waymark.apps.auth import secret_app_id
 from waymark.behaviour.daily_facts import MAX_SEGMENT_MEMBERS
+from waymark.behaviour.day_range import DayRange, Range, parse_range
 from waymark.behaviour.impact_report import ImpactReport, impact_csv_rows, impact_report, parse_impact_options
 from waymark.behaviour.refs import RefError
 from waymark.behaviour.signal_report import SignalReport, parse_signal_options, signal_csv_rows, signal_report
@@ -25,7 +26,7 @@ from waymark.clock import utcnow
 from waymark.db.scope import Scope, scoped_session
 from waymark.openapi_docs import SECRET_KEY, documented
 
-__all__ = ["BehaviourReportController", "read_inputs", "segment_of"]
+__all__ = ["BehaviourReportController", "read_inputs", "read_options", "segment_of"]
 
 T = TypeVar("T")
 _FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -40,17 +41,40 @@ _Count = Annotated[str | None, QueryParameter(max_length=20, description="visito
 _Format = Annotated[Literal["json", "csv"], QueryParameter(description="json or csv.")]
 
 
-def read_inputs(params: Mapping[str, str | None], parse: Callable[[Mapping[str, str | None]], T]
-                   ) -> tuple[ReportFilters, T]:
-    """The filters and a report's options from query parameters; any problem a 400 naming it."""
+def read_options(params: Mapping[str, str | None], parse: Callable[[Mapping[str, str | None]], T]) -> T:
+    """A report's options from query parameters; any problem a 400 naming it."""
     try:
-        filters = parse_filters({k: v for k, v in params.items() if v is not None}, utcnow().date())
-        return filters, parse(params)
-    except (FilterError, RefError) as exc:
+        return parse(params)
+    except RefError as exc:
         raise ClientException(str(exc)) from exc
 
 
-async def segment_of(session: Any, scope: Scope, filters: ReportFilters) -> SegmentMembers | None:
+def read_inputs(params: Mapping[str, str | None], parse: Callable[[Mapping[str, str | None]], T]
+                ) -> tuple[Range, T]:
+    """The date range, segment and a report's options from query parameters; any problem a 400 naming it."""
+    try:
+        return parse_range(params, utcnow().date()), parse(params)
+    except RefError as exc:
+        raise ClientException(str(exc)) from exc
+
+
+def _cell(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula (=, +, -, @ …) is made inert with a leading quote."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r", "|"):
+        return "'" + value
+    return "" if value is None else value
+
+
+def _csv_bytes(rows: Sequence[Sequence[Any]]) -> bytes:
+    """UTF-8 with a BOM (spreadsheets need it to read accents), every cell formula-safe."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow([_cell(c) for c in row])
+    return ("\ufeff" + out.getvalue()).encode()
+
+
+async def segment_of(session: Any, scope: Scope, filters: DayRange) -> SegmentMembers | None:
     """Who the filters' segment selects (None: everyone); 400 when it cannot be read or is too large to send."""
     if not filters.segment:
         return None
@@ -67,7 +91,7 @@ async def segment_of(session: Any, scope: Scope, filters: ReportFilters) -> Segm
 def _answer(data: Any, rows: Sequence[Sequence[Any]], fmt: str, name: str) -> Response[Any]:
     if fmt == "csv":
         filename = _FILENAME.sub("-", name).strip("-.") or "report"
-        return Response(csv_bytes(rows), media_type="text/csv; charset=utf-8",
+        return Response(_csv_bytes(rows), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'})
     return Response(data)
 

@@ -31,6 +31,7 @@ __all__ = [
     "Who",
     "adopter_sums",
     "adoption_days",
+    "day_number",
     "first_days",
     "goal_offsets",
     "item_label",

@@ -14,9 +14,9 @@ from datetime import date
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from waymark.admin.filters import ReportFilters
 from waymark.analytics.segments import SegmentMembers
 from waymark.behaviour.daily_facts import Who, adopter_sums, adoption_days, non_adopter_sums, require_day_level
+from waymark.behaviour.day_range import DayRange
 from waymark.behaviour.impact import GroupRates, compute_impact, lower_median
 from waymark.behaviour.options import OptionError, whole_number
 from waymark.behaviour.refs import Ref, Unit, parse_ref, parse_unit
@@ -99,7 +99,7 @@ def _group(rates: GroupRates) -> ImpactGroup:
     return ImpactGroup(units=rates.units, before=rates.before, after=rates.after, change=rates.change)
 
 
-async def impact_report(session: AsyncSession, scope: Scope, filters: ReportFilters, options: ImpactOptions,
+async def impact_report(session: AsyncSession, scope: Scope, filters: DayRange, options: ImpactOptions,
                         members: SegmentMembers | None, today: date) -> ImpactReport:
     who = Who(options.unit, members)
     app_id, days = scope.app_id, options.days

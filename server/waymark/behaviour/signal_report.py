@@ -13,9 +13,9 @@ from datetime import date, timedelta
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from waymark.admin.filters import ReportFilters
 from waymark.analytics.segments import SegmentMembers
 from waymark.behaviour.daily_facts import Who, first_days, goal_offsets, require_day_level, window_items
+from waymark.behaviour.day_range import DayRange
 from waymark.behaviour.options import OptionError, whole_number
 from waymark.behaviour.refs import Ref, Unit, parse_ref, parse_unit
 from waymark.behaviour.signal import SignalSettings, compute_signal
@@ -101,7 +101,7 @@ class SignalReport(msgspec.Struct, kw_only=True):
     items: list[SignalItem]
 
 
-async def signal_report(session: AsyncSession, scope: Scope, filters: ReportFilters, options: SignalOptions,
+async def signal_report(session: AsyncSession, scope: Scope, filters: DayRange, options: SignalOptions,
                         members: SegmentMembers | None, today: date) -> SignalReport:
     settings = options.settings
     who = Who(options.unit, members)
