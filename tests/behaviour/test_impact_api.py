@@ -131,6 +131,8 @@ async def test_a_guide_completion_as_adoption(client: AsyncTestClient, settings:
     ({"count": "people"}, "count visitors or tenants"),
     ({"to": "yesterday"}, "is not a date"),
     ({"segment": "visitor.plan"}, "segment"),
+    ({"from": "9999-12-01", "to": "9999-12-31"}, "is outside 1970"),
+    ({"from": "0001-01-01", "to": "0001-01-02"}, "is outside 1970"),
 ])
 async def test_hostile_input_is_a_400_that_says_why(client: AsyncTestClient, settings: Settings,
                                                      params: dict[str, str], says: str) -> None:

@@ -129,6 +129,8 @@ async def test_csv_has_the_same_rows(client: AsyncTestClient, settings: Settings
     ({"from": "2026-13-01"}, "is not a date"),
     ({"from": "2026-05-02", "to": "2026-05-01"}, "is after to"),
     ({"segment": "plan=pro"}, "segment"),
+    ({"from": "9999-12-01", "to": "9999-12-31"}, "is outside 1970"),
+    ({"from": "0001-01-01", "to": "0001-01-02"}, "is outside 1970"),
 ])
 async def test_hostile_input_is_a_400_that_says_why(client: AsyncTestClient, settings: Settings,
                                                      params: dict[str, str], says: str) -> None:

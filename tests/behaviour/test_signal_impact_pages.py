@@ -77,6 +77,8 @@ async def test_hostile_options_are_a_400(client: AsyncTestClient, settings: Sett
         ("signal", {"goal": "page:a/b"}, "a page id"),
         ("impact", {"adoption": "event:Signup"}, "adoption is of a feature or a guide launch"),
         ("impact", {"adoption": "feature:export", "days": "400"}, "days=400 is out of bounds"),
+        ("signal", {"from": "9999-12-01", "to": "9999-12-31"}, "is outside 1970"),
+        ("impact", {"adoption": "feature:export", "from": "0001-01-01", "to": "0001-01-02"}, "is outside 1970"),
     ]:
         answer = await client.get(f"/admin/apps/{app.id}/{path}", params={**params, "format": "json"})
         assert answer.status_code == 400, (path, params, answer.text[:300])

@@ -45,7 +45,7 @@ class ImpactPage(Controller):
                         "scope": scope, "form": {k: v or "" for k, v in params.items()}, "filters": filters,
                         "data": None, "caution": CAUTION, "chart": relative_lines([], [])})
                 params["adoption"] = f"feature:{first}"
-            options = read_options(params, parse_impact_options)
+            options = read_options(filters, params, parse_impact_options)
             data = await impact_report(session, scope, filters, options, await segment_of(session, scope, filters),
                                        utcnow().date())
         days = [d.day for d in data.by_day]

@@ -34,7 +34,7 @@ class SignalPage(Controller):
                      filters: NamedDependency[ReportFilters]) -> Response[Any]:
         """Phi of every page, feature, track event and guide seen in the first days against the goal."""
         params = {name: request.query_params.get(name) for name in _OPTIONS}
-        options = read_options(params, parse_signal_options)
+        options = read_options(filters, params, parse_signal_options)
         scope = access_scope
         async with scoped_session(request.app.state.sessionmaker, scope) as session:
             data = await signal_report(session, scope, filters, options, await segment_of(session, scope, filters),

@@ -18,7 +18,7 @@ from litestar.params import QueryParameter
 from waymark.analytics.segments import SegmentError, SegmentMembers, segment_members
 from waymark.apps.auth import secret_app_id
 from waymark.behaviour.daily_facts import MAX_SEGMENT_MEMBERS
-from waymark.behaviour.day_range import DayRange, Range, parse_range
+from waymark.behaviour.day_range import DayRange, Range, check_bounds, parse_range
 from waymark.behaviour.impact_report import ImpactReport, impact_csv_rows, impact_report, parse_impact_options
 from waymark.behaviour.refs import RefError
 from waymark.behaviour.signal_report import SignalReport, parse_signal_options, signal_csv_rows, signal_report
@@ -41,9 +41,11 @@ _Count = Annotated[str | None, QueryParameter(max_length=20, description="visito
 _Format = Annotated[Literal["json", "csv"], QueryParameter(description="json or csv.")]
 
 
-def read_options(params: Mapping[str, str | None], parse: Callable[[Mapping[str, str | None]], T]) -> T:
-    """A report's options from query parameters; any problem a 400 naming it."""
+def read_options(days: DayRange, params: Mapping[str, str | None], parse: Callable[[Mapping[str, str | None]], T]
+                 ) -> T:
+    """A report's options from query parameters, its range checked; any problem a 400 naming it."""
     try:
+        check_bounds(days)
         return parse(params)
     except RefError as exc:
         raise ClientException(str(exc)) from exc
@@ -91,7 +93,7 @@ async def segment_of(session: Any, scope: Scope, filters: DayRange) -> SegmentMe
 def _answer(data: Any, rows: Sequence[Sequence[Any]], fmt: str, name: str) -> Response[Any]:
     if fmt == "csv":
         filename = _FILENAME.sub("-", name).strip("-.") or "report"
-        return Response(_csv_bytes(rows), media_type="text/csv; charset=utf-8",
+        return Response(_csv_bytes(rows), media_type="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'})
     return Response(data)
 

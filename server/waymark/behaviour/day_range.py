@@ -10,8 +10,9 @@ from typing import Protocol
 
 from waymark.analytics.segments import SegmentError, parse
 from waymark.behaviour.options import OptionError
+from waymark.wire import day_problem
 
-__all__ = ["DEFAULT_DAYS", "MAX_DAYS", "DayRange", "Range", "parse_range"]
+__all__ = ["DEFAULT_DAYS", "MAX_DAYS", "DayRange", "Range", "check_bounds", "parse_range"]
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
@@ -49,9 +50,21 @@ def _day(params: Mapping[str, str | None], name: str) -> date | None:
     raise OptionError(f"{name}={raw[:40]!r} is not a date: write YYYY-MM-DD")
 
 
+def check_bounds(days: DayRange) -> None:
+    """Refuse days no event can have (before 1970, after 2099): reading around them would leave the calendar."""
+    for name, day in (("from", days.start), ("to", days.end)):
+        problem = day_problem(day)
+        if problem:
+            raise OptionError(f"{name}: {problem}")
+
+
 def parse_range(params: Mapping[str, str | None], today: date) -> Range:
     """``from``, ``to`` (default: the last 30 days up to today) and ``segment``, as the admin's filters read them."""
     start, end = _day(params, "from"), _day(params, "to")
+    for name, day in (("from", start), ("to", end)):
+        problem = day_problem(day) if day is not None else None
+        if problem:
+            raise OptionError(f"{name}: {problem}")
     if end is None:
         end = today if start is None else max(start, min(today, start + timedelta(days=DEFAULT_DAYS - 1)))
     if start is None:
@@ -66,4 +79,6 @@ def parse_range(params: Mapping[str, str | None], today: date) -> Range:
             parse(segment)
         except SegmentError as exc:
             raise OptionError(str(exc)) from exc
-    return Range(start, end, segment)
+    found = Range(start, end, segment)
+    check_bounds(found)
+    return found
