@@ -34,6 +34,7 @@ from waymark.apps.services import KeyResolver
 from waymark.behaviour.controllers import BehaviourReportController
 from waymark.behaviour.milestone_api import MilestoneController
 from waymark.behaviour.milestone_job import PeriodicMilestones
+from waymark.behaviour.signal_impact_api import SignalImpactController
 from waymark.behaviour.trends_retention_api import TrendsRetentionController
 from waymark.cors import public_cors
 from waymark.db.engine import create_engine, make_sessionmaker
@@ -179,8 +180,9 @@ def create_app(
                 PageController,
                 FeatureController,
                 ReportController,
-                SurveyReportController,
                 BehaviourReportController,
+                SurveyReportController,
+                SignalImpactController,
                 BenchmarkController,
                 TrendsRetentionController,
                 MilestoneController,

@@ -256,6 +256,8 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("PUT", "/api/v1/alerts/{rule_id:int}"): secret_api(params={"rule_id": "fresh"}, fresh="alert_rule", body=_RULE),
     ("DELETE", "/api/v1/alerts/{rule_id:int}"): secret_api(params={"rule_id": "fresh"}, fresh="alert_rule"),
     ("GET", "/api/v1/webhooks/deliveries"): secret_api(),
+    ("GET", "/api/v1/reports/signal"): secret_api(query={"tenant": "{tenant_id}", "min_support": "1"}),
+    ("GET", "/api/v1/reports/impact"): secret_api(query={"tenant": "{tenant_id}", "adoption": "feature:{feature_id}"}),
     ("GET", "/api/v1/people"): secret_api(),
     ("POST", "/api/v1/people/invitations"): secret_api(fresh="new_id", body={
         "email": "{fresh}@matrix.test", "role": "analyst"}),
@@ -380,4 +382,8 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("POST", "/admin/apps/{app_id:str}/webhooks/endpoints/{endpoint_id:int}/delete"): page(
         _MANAGE, params={"endpoint_id": "fresh"}, fresh="webhook_endpoint"),
     ("POST", "/admin/apps/{app_id:str}/webhooks/secret/rotate"): page(_MANAGE),
+    # signal and impact (behavioural analytics): app-wide, every tenant's visitors
+    ("GET", "/admin/apps/{app_id:str}/signal"): page(_READ_APP, report=True, query={"min_support": "1"}),
+    ("GET", "/admin/apps/{app_id:str}/impact"): page(_READ_APP, report=True,
+                                                     query={"adoption": "feature:{feature_id}"}),
 }

@@ -64,6 +64,8 @@ ISOLATION_CHECKS = {
                               ("DELETE", f"/{{{kind}_id:str}}"))},
     ("GET", "/api/v1/features/untagged"): "test_pages_features_and_reports_are_per_app",
     ("GET", "/api/v1/reports/usage"): "test_pages_features_and_reports_are_per_app",
+    ("GET", "/api/v1/reports/signal"): "test_signal_and_impact_are_per_app",
+    ("GET", "/api/v1/reports/impact"): "test_signal_and_impact_are_per_app",
     # policies and their evidence
     ("POST", "/api/v1/policy-decisions"): "test_policies_and_evidence_are_per_app",
     **{(method, f"/api/v1/policies{suffix}"): "test_policies_and_evidence_are_per_app"
@@ -339,6 +341,33 @@ async def test_pages_features_and_reports_are_per_app(client: AsyncTestClient, s
     assert (await client.delete("/api/v1/pages/home", headers=b_auth)).status_code == 204
     assert await report(client, a.secret_key, tenant="acme") == in_a
     assert (await client.get("/api/v1/pages/home", headers=auth(a.secret_key))).status_code == 200
+
+
+async def test_signal_and_impact_are_per_app(client: AsyncTestClient, settings: Settings) -> None:
+    from tests.analytics.summary_helpers import ago, define, on, send
+    from tests.behaviour import test_impact_api, test_signal_api
+
+    a, b = await make_app(settings, "A"), await make_app(settings, "B")
+    await test_signal_api.seed_into(client, a)
+    await test_impact_api.seed_into(client, a)
+    # B: the same visitor and tenant ids, one visitor first seen 40 days ago who only viewed a page
+    await define(client, b.secret_key)
+    await send(client, b.public_key, on("page", "ann", "acme", 40))
+    signal = {**test_signal_api.RANGE, "min_support": "1"}
+    impact = {**test_impact_api.RANGE, "adoption": "feature:export"}
+    for tenant in ({}, {"tenant": "acme"}):
+        in_b = (await client.get("/api/v1/reports/signal", params={**signal, **tenant},
+                                 headers={"Authorization": f"Bearer {b.secret_key}"})).json()
+        assert (in_b["population"], [i["item"] for i in in_b["items"]]) == (1, ["page:invoices"])
+        b_impact = (await client.get("/api/v1/reports/impact", params={**impact, **tenant},
+                                     headers={"Authorization": f"Bearer {b.secret_key}"})).json()
+        assert (b_impact["adopters"]["units"], b_impact["non_adopters"]["units"]) == (0, 0)
+    in_a = (await client.get("/api/v1/reports/signal", params=signal,
+                             headers={"Authorization": f"Bearer {a.secret_key}"})).json()
+    assert in_a["population"] == 5  # the impact set's visitors are the signal set's, first seen earlier
+    a_impact = (await client.get("/api/v1/reports/impact", params=impact,
+                                 headers={"Authorization": f"Bearer {a.secret_key}"})).json()
+    assert a_impact["adopters"]["units"] == 2 and ago(10).isoformat() == a_impact["median_adoption_day"]
 
 
 async def test_policies_and_evidence_are_per_app(client: AsyncTestClient, settings: Settings) -> None:

@@ -37,6 +37,8 @@ _APP_PAGES: tuple[tuple[str, str, Action], ...] = (
     ("Polls", "polls", Action.READ_APP),
     ("Policies", "policies", Action.READ_APP),
     ("Benchmarks", "benchmarks", Action.READ_APP),
+    ("Signal", "signal", Action.READ_APP),
+    ("Impact", "impact", Action.READ_APP),
     ("Live", "live", Action.READ_APP),
     ("Alerts", "alerts", Action.READ_APP),
     ("Content", "content", Action.READ_APP),

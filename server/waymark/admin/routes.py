@@ -18,6 +18,7 @@ from waymark.admin.pages_benchmarks import BenchmarkPages
 from waymark.admin.pages_content import ContentPage
 from waymark.admin.pages_guides import GuidePages
 from waymark.admin.pages_home import home
+from waymark.admin.pages_impact import ImpactPage
 from waymark.admin.pages_keys import KeysPage
 from waymark.admin.pages_live import LivePages
 from waymark.admin.pages_milestones import MilestonePages
@@ -27,6 +28,7 @@ from waymark.admin.pages_policies import PolicyPages
 from waymark.admin.pages_privacy import PrivacyPage
 from waymark.admin.pages_retention import RetentionPages
 from waymark.admin.pages_settings import SettingsPage
+from waymark.admin.pages_signal import SignalPage
 from waymark.admin.pages_trends import TrendsPages
 from waymark.admin.pages_webhooks import WebhooksPage
 
@@ -54,6 +56,8 @@ def admin_handlers() -> list[ControllerRouterHandler]:
         BehaviourPages,
         AlertPages,
         WebhooksPage,
+        SignalPage,
+        ImpactPage,
     ]
 
 
