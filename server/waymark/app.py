@@ -29,6 +29,8 @@ from waymark.admin.templating import template_config
 from waymark.analytics.controllers import FeatureController, PageController, ReportController
 from waymark.analytics.refresher import PeriodicSummaries
 from waymark.apps.services import KeyResolver
+from waymark.behaviour.cohort_api import CohortController
+from waymark.behaviour.cohort_refresh import PeriodicCohorts
 from waymark.cors import public_cors
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.db.outage import RETRY_AFTER_SECONDS, OutageLog, is_unavailable
@@ -140,6 +142,7 @@ def create_app(
     committer = GroupCommitter(sessionmaker, registered_projections())
     retention = PeriodicPurge(sessionmaker, settings.retention_interval_seconds)
     summaries = PeriodicSummaries(sessionmaker, settings.summaries_interval_seconds)
+    cohorts = PeriodicCohorts(sessionmaker, settings.cohorts_interval_seconds)
     benchmarks = BenchmarkService(sessionmaker)
     access = AccessSetup(settings, sessionmaker)
 
@@ -173,6 +176,7 @@ def create_app(
                 ReportController,
                 SurveyReportController,
                 BenchmarkController,
+                CohortController,
                 *access.api_route_handlers,
             ]),
             # Private: the admin, signed in by cookie, so CSRF-checked (on these routes only: delivery stays bare).
@@ -186,8 +190,8 @@ def create_app(
         template_config=template_config(),
         dependencies=access.dependencies,
         exception_handlers={HTTPException: _http_error, Exception: _unexpected_error, **access.exception_handlers},
-        on_startup=[access.start, retention.start, summaries.start],
-        on_shutdown=[retention.stop, summaries.stop, benchmarks.stop, committer.stop, _dispose],
+        on_startup=[access.start, retention.start, summaries.start, cohorts.start],
+        on_shutdown=[retention.stop, summaries.stop, cohorts.stop, benchmarks.stop, committer.stop, _dispose],
         before_request=document_on_first_look,
         debug=settings.debug,
     )
@@ -199,6 +203,7 @@ def create_app(
     app.state.sessionmaker = sessionmaker
     app.state.retention = retention
     app.state.summaries = summaries
+    app.state.cohorts = cohorts
     app.state.benchmarks = benchmarks
     app.state.key_resolver = KeyResolver(sessionmaker)
     app.state.sessions = access.sessions
