@@ -28,6 +28,7 @@ _APP_PAGES: tuple[tuple[str, str, Action], ...] = (
     ("Overview", "", Action.READ_APP),
     ("Tenants", "tenants", Action.READ_APP),
     ("Guides", "guides", Action.READ_APP),
+    ("Cohorts", "cohorts", Action.READ_APP),
     ("NPS", "nps", Action.READ_APP),
     ("Polls", "polls", Action.READ_APP),
     ("Policies", "policies", Action.READ_APP),

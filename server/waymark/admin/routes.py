@@ -12,6 +12,7 @@ from waymark.admin.assets import static_file
 from waymark.admin.filters import filters_dependency
 from waymark.admin.pages_apps import AppsPage
 from waymark.admin.pages_benchmarks import BenchmarkPages
+from waymark.admin.pages_cohorts import CohortPages
 from waymark.admin.pages_content import ContentPage
 from waymark.admin.pages_guides import GuidePages
 from waymark.admin.pages_home import home
@@ -41,6 +42,7 @@ def admin_handlers() -> list[ControllerRouterHandler]:
         GuidePages,
         LivePages,
         OverviewPages,
+        CohortPages,
     ]
 
 
