@@ -216,3 +216,11 @@ async def test_a_cohort_targeted_guide_reaches_members_only(client: AsyncTestCli
     assert archived.status_code == 200, archived.text
     assert (await client.delete("/api/v1/cohorts/churn-risk", headers=auth(secret))).status_code == 204
     assert (await client.get("/api/v1/cohorts/churn-risk/members", headers=auth(secret))).status_code == 404
+
+
+async def test_an_erased_visitor_leaves_every_cohort_at_once(client: AsyncTestClient, app: NewApp) -> None:
+    await send(client, app.public_key, *clicks("gone", 0, 1, 2), *clicks("kept", 0, 1, 2))
+    assert (await put_cohort(client, app.secret_key, "power", POWER)).json()["size"] == 2
+    erased = await client.delete("/api/v1/visitors/gone", headers=auth(app.secret_key))
+    assert erased.status_code == 200, erased.text
+    assert set(await members(client, app.secret_key, "power")) == {"kept"}

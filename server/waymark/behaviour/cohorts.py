@@ -34,6 +34,7 @@ __all__ = [
     "CohortReferences",
     "NoSuchCohort",
     "delete_cohort",
+    "erase_members",
     "get_cohort",
     "guides_using",
     "list_cohorts",
@@ -183,6 +184,13 @@ async def delete_cohort(session: AsyncSession, app_id: str, cohort_id: str) -> N
     await session.execute(delete(CohortMember).where(CohortMember.app_id == app_id,
                                                      CohortMember.cohort_id == cohort_id))
     await session.execute(delete(Cohort).where(Cohort.app_id == app_id, Cohort.id == cohort_id))
+
+
+async def erase_members(session: AsyncSession, app_id: str, visitor_ids: Sequence[str]) -> int:
+    """Forget erased visitors in every cohort at once (not at the next refresh); how many rows went."""
+    result = await session.execute(delete(CohortMember).where(
+        CohortMember.app_id == app_id, CohortMember.visitor_id.in_(list(visitor_ids))))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def list_members(
