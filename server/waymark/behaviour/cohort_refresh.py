@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -35,7 +35,15 @@ from waymark.db.periodic import PeriodicJob
 from waymark.db.scope import app_session
 from waymark.db.upsert import insert_for
 
-__all__ = ["PeriodicCohorts", "compute_members", "refresh_all_cohorts", "refresh_app_cohorts", "refresh_cohort"]
+__all__ = [
+    "PeriodicCohorts",
+    "Population",
+    "compute_members",
+    "load_population",
+    "refresh_all_cohorts",
+    "refresh_app_cohorts",
+    "refresh_cohort",
+]
 
 log = logging.getLogger("waymark.cohorts")
 _CHUNK = 500
@@ -60,15 +68,36 @@ async def _usage_at_least(session: AsyncSession, app_id: str, kind: str, key: st
     return set((await session.scalars(query)).all())
 
 
-async def compute_members(session: AsyncSession, app_id: str, rule: CohortRule, today: date) -> set[str]:
-    """The ids of the app's visitors that ``rule`` admits on ``today`` (UTC)."""
+class Population(NamedTuple):
+    """The app's visitors as a refresh reads them: (id, first seen, tenant, metadata), and tenants' metadata."""
+
+    visitors: Sequence[Any]
+    tenants: dict[str, dict[str, Any]]
+    with_metadata: bool
+
+
+async def load_population(session: AsyncSession, app_id: str, with_metadata: bool) -> Population:
+    """Every visitor of the app (metadata and tenants' only when a rule reads them)."""
     columns: list[Any] = [Visitor.id, Visitor.first_seen, Visitor.tenant_id, Visitor.meta]
-    visitors = (await session.execute(select(*columns if rule.uses_metadata else columns[:2])
+    visitors = (await session.execute(select(*columns if with_metadata else columns[:2])
                                       .where(Visitor.app_id == app_id))).all()
     tenants: dict[str, dict[str, Any]] = {}
-    if rule.uses_metadata:
+    if with_metadata:
         rows = await session.execute(select(Tenant.id, Tenant.meta).where(Tenant.app_id == app_id))
         tenants = {tid: dict(meta or {}) for tid, meta in rows.tuples()}
+    return Population(visitors, tenants, with_metadata)
+
+
+async def compute_members(session: AsyncSession, app_id: str, rule: CohortRule, today: date,
+                          population: Population | None = None) -> set[str]:
+    """The ids of the app's visitors that ``rule`` admits on ``today`` (UTC).
+
+    ``population``: the app's visitors already read (for several cohorts in one refresh); it must hold
+    metadata when the rule reads it.
+    """
+    if population is None or (rule.uses_metadata and not population.with_metadata):
+        population = await load_population(session, app_id, rule.uses_metadata)
+    visitors, tenants = population.visitors, population.tenants
     facts: dict[str, set[int]] = {}
     for i, condition in enumerate(rule.conditions):
         if isinstance(condition, FirstSeenWithin):
@@ -151,14 +180,16 @@ async def refresh_app_cohorts(
             return {}
         now = utcnow()
         sizes: dict[str, int] = {}
+        rules: list[tuple[str, CohortRule]] = []
         for cohort_id, raw in (await session.execute(select(Cohort.id, Cohort.rule).where(
                 Cohort.app_id == app_id).order_by(Cohort.id))).tuples():
             try:
-                rule = compile_cohort_rule(raw)
+                rules.append((cohort_id, compile_cohort_rule(raw)))
             except ValueError:  # saved before a stricter check: keep its last members rather than stop the rest
                 log.exception("cohort %s of app %s no longer compiles; not refreshed", cohort_id, app_id)
-                continue
-            members = await compute_members(session, app_id, rule, today or now.date())
+        population = await load_population(session, app_id, any(r.uses_metadata for _, r in rules))
+        for cohort_id, rule in rules:
+            members = await compute_members(session, app_id, rule, today or now.date(), population)
             await _replace_members(session, app_id, cohort_id, members, now)
             sizes[cohort_id] = len(members)
         await session.commit()

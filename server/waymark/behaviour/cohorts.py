@@ -7,7 +7,6 @@ A cohort is saved with an id (a slug guide targeting names), a name, a descripti
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -22,7 +21,7 @@ from waymark.behaviour.cohort_rules import compile_cohort_rule
 from waymark.clock import as_utc, utcnow
 from waymark.db.models import Guide, GuideVersion
 from waymark.guides.services import PublishItem, PublishRefused
-from waymark.guides.targeting import RuleError, cohort_refs
+from waymark.guides.targeting import COHORT_ID, RuleError, cohort_refs
 
 __all__ = [
     "MAX_RULE_CHARS",
@@ -44,7 +43,6 @@ __all__ = [
 ]
 
 MAX_RULE_CHARS = 20_000
-_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
 
 class CohortInvalid(ValueError):
@@ -116,7 +114,7 @@ def parse_rule_text(text: str) -> Any:
 
 def validate(cohort_id: str, data: CohortIn) -> None:
     """Raise :class:`CohortInvalid` for the first problem of a cohort about to be saved."""
-    if not _ID.fullmatch(cohort_id):
+    if not COHORT_ID.fullmatch(cohort_id):
         raise CohortInvalid("id", "1 to 64 lower-case letters, digits, '-' or '_', starting with a letter or digit")
     if not data.name.strip() or len(data.name) > 200:
         raise CohortInvalid("name", "1 to 200 characters")

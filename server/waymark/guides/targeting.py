@@ -14,6 +14,7 @@ from waymark.guides.schemas import PageRule, Text
 
 __all__ = [
     "COHORTS",
+    "COHORT_ID",
     "OPS",
     "PageMatcher",
     "Predicate",
@@ -40,7 +41,8 @@ COHORTS = "\x00cohorts"
 """The visitor-metadata key delivery puts the visitor's cohort ids under (a frozenset), for ``field: cohort``.
 
 Set by the server from stored membership, after the request's own metadata, so no client can claim one."""
-_COHORT_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+COHORT_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+"""A cohort's id: what ``field: cohort`` names."""
 _NO_COHORTS: frozenset[str] = frozenset()
 
 
@@ -254,7 +256,7 @@ def _cohort_ids(raw: Mapping[str, Any], path: str) -> frozenset[str]:
     if not isinstance(ids, list) or not ids:
         raise RuleError(f"{path}.value", "a cohort id, or a non-empty list of cohort ids")
     for i, cohort_id in enumerate(ids):
-        if not isinstance(cohort_id, str) or not _COHORT_ID.fullmatch(cohort_id):
+        if not isinstance(cohort_id, str) or not COHORT_ID.fullmatch(cohort_id):
             where = f"{path}.value" if isinstance(value, str) else f"{path}.value[{i}]"
             raise RuleError(where, f"a cohort id is 1 to 64 lower-case letters, digits, '-' or '_' (got {cohort_id!r})")
     return frozenset(ids)
