@@ -224,3 +224,15 @@ async def test_an_erased_visitor_leaves_every_cohort_at_once(client: AsyncTestCl
     erased = await client.delete("/api/v1/visitors/gone", headers=auth(app.secret_key))
     assert erased.status_code == 200, erased.text
     assert set(await members(client, app.secret_key, "power")) == {"kept"}
+
+
+async def test_a_deeply_nested_rule_is_a_400_not_a_crash(client: AsyncTestClient, app: NewApp) -> None:
+    body = '{"name": "deep", "rule": ' + '{"not": ' * 1500 + '{"first_seen_within": 1}' + "}" * 1500 + "}"
+    answer = await client.put("/api/v1/cohorts/deep", content=body,
+                              headers={**auth(app.secret_key), "Content-Type": "application/json"})
+    assert answer.status_code == 400, answer.text
+    shallow = '{"name": "deep", "rule": ' + '{"not": ' * 30 + '{"first_seen_within": 1}' + "}" * 30 + "}"
+    nested = await client.put("/api/v1/cohorts/deep", content=shallow,
+                              headers={**auth(app.secret_key), "Content-Type": "application/json"})
+    assert nested.status_code == 400 and nested.json()["extra"][0]["key"] == "rule", nested.text
+    assert "nested more than 24 levels" in nested.json()["detail"]
