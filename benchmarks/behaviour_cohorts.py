@@ -30,9 +30,9 @@ COHORTS: dict[str, dict[str, Any]] = {
     "power-exporters": {"did": "feature:export-csv", "at_least": 3, "days": 14},
     "lapsed-exporters": {"all": [{"not_did": "feature:export-csv", "days": 30},
                                  {"did": "feature:export-csv", "days": 90}]},
-    "new-visitors": {"first_seen_within": 14},
-    "pro-settings": {"all": [{"did": "page:settings", "days": 30},
-                             {"field": "tenant.plan", "op": "in", "value": ["pro", "enterprise"]}]},
+    "seen-this-season": {"first_seen_within": 120},
+    "paying-settings": {"all": [{"did": "page:settings", "days": 30},
+                                {"not": {"field": "tenant.plan", "op": "eq", "value": "free"}}]},
 }
 RUNS = 3
 
@@ -81,12 +81,16 @@ async def lookups(path: Path, app_id: str) -> None:
     rng = random.Random(3)
     sample = [rng.choice(visitors) for _ in range(20_000)]
     reader = SqliteStateReader(str(path))
-    for label, read in (("state only", reader.read), ("state and cohorts", reader.read_with_cohorts)):
-        started = time.perf_counter()
-        for visitor in sample:
-            await read(app_id, visitor)
-        each = (time.perf_counter() - started) / len(sample) * 1e6
-        print(f"  delivery read, {label:<24}: {each:8.1f} µs per visitor ({len(visitors):,} visitors)")
+    best: dict[str, float] = {}
+    for _ in range(5):  # alternated, best round kept: the machine's other load only ever adds time
+        for label, read in (("state only", reader.read), ("state and cohorts", reader.read_with_cohorts)):
+            started = time.perf_counter()
+            for visitor in sample:
+                await read(app_id, visitor)
+            each = (time.perf_counter() - started) / len(sample) * 1e6
+            best[label] = min(best.get(label, each), each)
+    for label, each in best.items():
+        print(f"  delivery read, {label:<24}: {each:8.1f} µs per visitor, best of 5 ({len(visitors):,} visitors)")
 
 
 def main() -> None:
