@@ -123,6 +123,11 @@ async def test_a_double_refresh_leaves_the_same_rows(client: AsyncTestClient, se
     ({"name": "x", "rule": {"any": []}}, "rule.any"),
     ({"name": "x", "rule": "did it"}, "rule"),
     ({"name": "", "rule": {"first_seen_within": 7}}, "name"),
+    ({"name": "a\x00b", "rule": {"first_seen_within": 7}}, "name"),
+    ({"name": "x", "description": "nul \x00", "rule": {"first_seen_within": 7}}, "description"),
+    ({"name": "x", "rule": {"did": "event:a\x00b", "days": 3}}, "rule"),
+    ({"name": "x", "rule": {"all": [{"first_seen_within": 7},
+                                    {"field": "visitor.n", "op": "gt", "value": 2 ** 70}]}}, "rule"),
 ])
 async def test_a_bad_cohort_is_a_400_naming_the_field(client: AsyncTestClient, app: NewApp, body: dict[str, Any],
                                                       field: str) -> None:
@@ -235,4 +240,4 @@ async def test_a_deeply_nested_rule_is_a_400_not_a_crash(client: AsyncTestClient
     nested = await client.put("/api/v1/cohorts/deep", content=shallow,
                               headers={**auth(app.secret_key), "Content-Type": "application/json"})
     assert nested.status_code == 400 and nested.json()["extra"][0]["key"] == "rule", nested.text
-    assert "nested more than 24 levels" in nested.json()["detail"]
+    assert "nests deeper than 16 levels" in nested.json()["detail"]

@@ -22,10 +22,10 @@ from waymark.clock import as_utc, utcnow
 from waymark.db.models import Guide, GuideVersion
 from waymark.guides.services import PublishItem, PublishRefused
 from waymark.guides.targeting import COHORT_ID, RuleError, cohort_refs
+from waymark.wire import JSON_MAX_DEPTH, bad_characters, json_problem
 
 __all__ = [
     "MAX_RULE_CHARS",
-    "MAX_RULE_DEPTH",
     "CohortIn",
     "CohortInUse",
     "CohortInvalid",
@@ -44,8 +44,6 @@ __all__ = [
 ]
 
 MAX_RULE_CHARS = 20_000
-MAX_RULE_DEPTH = 24
-"""How deeply a rule's lists and maps may nest (a hostile rule must not exhaust the stack)."""
 
 
 class CohortInvalid(ValueError):
@@ -97,18 +95,6 @@ def _out(row: Cohort) -> CohortOut:
                      updated_at=as_utc(row.updated_at))
 
 
-def _too_deep(raw: Any) -> bool:
-    """Whether ``raw`` nests lists and maps deeper than MAX_RULE_DEPTH (walked without recursion)."""
-    todo: list[tuple[Any, int]] = [(raw, 1)]
-    while todo:
-        value, depth = todo.pop()
-        if isinstance(value, dict | list):
-            if depth > MAX_RULE_DEPTH:
-                return True
-            todo += [(v, depth + 1) for v in (value.values() if isinstance(value, dict) else value)]
-    return False
-
-
 def parse_rule_text(text: str) -> Any:
     """A rule written as JSON or YAML (the admin's form); raises :class:`CohortInvalid` naming ``rule``."""
     if len(text) > MAX_RULE_CHARS:
@@ -118,13 +104,13 @@ def parse_rule_text(text: str) -> Any:
     try:
         return json.loads(text)
     except RecursionError as exc:
-        raise CohortInvalid("rule", f"nested more than {MAX_RULE_DEPTH} levels") from exc
+        raise CohortInvalid("rule", f"nests deeper than {JSON_MAX_DEPTH} levels") from exc
     except ValueError:
         pass
     try:
         return yaml.safe_load(text)
     except RecursionError as exc:
-        raise CohortInvalid("rule", f"nested more than {MAX_RULE_DEPTH} levels") from exc
+        raise CohortInvalid("rule", f"nests deeper than {JSON_MAX_DEPTH} levels") from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
@@ -137,10 +123,14 @@ def validate(cohort_id: str, data: CohortIn) -> None:
         raise CohortInvalid("id", "1 to 64 lower-case letters, digits, '-' or '_', starting with a letter or digit")
     if not data.name.strip() or len(data.name) > 200:
         raise CohortInvalid("name", "1 to 200 characters")
+    if bad := bad_characters(data.name):
+        raise CohortInvalid("name", bad)
     if len(data.description) > 2000:
         raise CohortInvalid("description", "at most 2000 characters")
-    if _too_deep(data.rule):
-        raise CohortInvalid("rule", f"nested more than {MAX_RULE_DEPTH} levels")
+    if bad := bad_characters(data.description, multiline=True):
+        raise CohortInvalid("description", bad)
+    if problem := json_problem(data.rule, "rule"):  # stored as JSON: shallow, bounded, no NUL
+        raise CohortInvalid("rule", problem)
     if len(json.dumps(data.rule, default=str)) > MAX_RULE_CHARS:
         raise CohortInvalid("rule", f"at most {MAX_RULE_CHARS} characters")
     try:
