@@ -86,7 +86,7 @@ def settings(database_url: str) -> Settings:
     return Settings(
         database_url=database_url, snapshot_check_seconds=0.0,
         summaries_interval_seconds=0.0, retention_interval_seconds=0.0, milestones_interval_seconds=0.0,
-        alerts_interval_seconds=0.0,
+        alerts_interval_seconds=0.0, cohorts_interval_seconds=0.0,
     )
 
 

@@ -31,6 +31,8 @@ from waymark.alerts.job import PeriodicAlerts
 from waymark.analytics.controllers import FeatureController, PageController, ReportController
 from waymark.analytics.refresher import PeriodicSummaries
 from waymark.apps.services import KeyResolver
+from waymark.behaviour.cohort_api import CohortController
+from waymark.behaviour.cohort_refresh import PeriodicCohorts
 from waymark.behaviour.controllers import BehaviourReportController
 from waymark.behaviour.milestone_api import MilestoneController
 from waymark.behaviour.milestone_job import PeriodicMilestones
@@ -148,6 +150,7 @@ def create_app(
     retention = PeriodicPurge(sessionmaker, settings.retention_interval_seconds)
     summaries = PeriodicSummaries(sessionmaker, settings.summaries_interval_seconds)
     milestones = PeriodicMilestones(sessionmaker, settings.milestones_interval_seconds)
+    cohorts = PeriodicCohorts(sessionmaker, settings.cohorts_interval_seconds)
     benchmarks = BenchmarkService(sessionmaker)
     alerts = PeriodicAlerts(sessionmaker, settings.alerts_interval_seconds)
     access = AccessSetup(settings, sessionmaker)
@@ -188,6 +191,7 @@ def create_app(
                 MilestoneController,
                 AlertController,
                 WebhookDeliveryController,
+                CohortController,
                 *access.api_route_handlers,
             ]),
             # Private: the admin, signed in by cookie, so CSRF-checked (on these routes only: delivery stays bare).
@@ -201,9 +205,9 @@ def create_app(
         template_config=template_config(),
         dependencies=access.dependencies,
         exception_handlers={HTTPException: _http_error, Exception: _unexpected_error, **access.exception_handlers},
-        on_startup=[access.start, retention.start, summaries.start, milestones.start, alerts.start],
-        on_shutdown=[retention.stop, summaries.stop, milestones.stop, alerts.stop, benchmarks.stop, committer.stop,
-                     _dispose],
+        on_startup=[access.start, retention.start, summaries.start, milestones.start, alerts.start, cohorts.start],
+        on_shutdown=[retention.stop, summaries.stop, milestones.stop, alerts.stop, cohorts.stop, benchmarks.stop,
+                     committer.stop, _dispose],
         before_request=document_on_first_look,
         debug=settings.debug,
     )
@@ -216,6 +220,7 @@ def create_app(
     app.state.retention = retention
     app.state.summaries = summaries
     app.state.alerts = alerts
+    app.state.cohorts = cohorts
     app.state.benchmarks = benchmarks
     app.state.key_resolver = KeyResolver(sessionmaker)
     app.state.sessions = access.sessions

@@ -55,6 +55,8 @@ FRESH = ("secret_key", "identity_secret", "visitor", "guide", "guide_v2", "page"
          "milestone")
 FRESH = ("secret_key", "identity_secret", "visitor", "guide", "guide_v2", "page", "feature", "person", "alert_rule",
          "webhook_endpoint", "new_id")
+FRESH = ("secret_key", "identity_secret", "visitor", "guide", "guide_v2", "page", "feature", "person", "cohort",
+         "new_id")
 """What ``Entry.fresh`` can make: a live secret key, an identity secret, a visitor with an event in the target's
 tenant, a guide (guide_v2: with two versions), a page or feature definition, an analyst, an id nothing has, or a
 milestone."""
@@ -238,6 +240,12 @@ MATRIX: dict[tuple[str, str], Entry] = {
                                                              body={"name": "Spare", "selector": "#spare"}),
     ("DELETE", "/api/v1/features/{feature_id:str}"): secret_api(params={"feature_id": "fresh"}, fresh="feature"),
     ("GET", "/api/v1/features/untagged"): secret_api(),
+    ("GET", "/api/v1/cohorts"): secret_api(),
+    ("GET", "/api/v1/cohorts/{cohort_id:str}"): secret_api(),
+    ("GET", "/api/v1/cohorts/{cohort_id:str}/members"): secret_api(),
+    ("PUT", "/api/v1/cohorts/{cohort_id:str}"): secret_api(params={"cohort_id": "fresh"}, fresh="new_id",
+                                                        body={"name": "Fresh", "rule": {"first_seen_within": 7}}),
+    ("DELETE", "/api/v1/cohorts/{cohort_id:str}"): secret_api(params={"cohort_id": "fresh"}, fresh="cohort"),
     ("GET", "/api/v1/reports/usage"): secret_api(query={"tenant": "{tenant_id}"}),
     ("GET", "/api/v1/reports/nps"): secret_api(query={"guide": "{guide_id}"}),
     ("GET", "/api/v1/reports/nps/comments"): secret_api(query={"guide": "{guide_id}"}, shows=("comment",)),
@@ -323,6 +331,17 @@ MATRIX: dict[tuple[str, str], Entry] = {
                                                                       shows=("plan",)),
     ("GET", "/admin/apps/{app_id:str}/visitors/{visitor_id:str}"): page(_READ_APP, report=True,
                                                                        shows=("email", "comment")),
+    # cohorts (app-wide: read for readers; create, edit and delete for authors)
+    ("GET", "/admin/apps/{app_id:str}/cohorts"): page(_READ_APP, report=True, chart=False),
+    ("POST", "/admin/apps/{app_id:str}/cohorts"): page(_AUTHOR, fresh="new_id", body={
+        "id": "{fresh}", "name": "Fresh", "description": "", "rule": "{first_seen_within: 7}"}),
+    ("GET", "/admin/apps/{app_id:str}/cohorts/{cohort_id:str}"): page(_READ_APP, report=True, chart=False,
+                                                                      shows=("visitor",)),
+    ("POST", "/admin/apps/{app_id:str}/cohorts/{cohort_id:str}"): page(
+        _AUTHOR, params={"cohort_id": "fresh"}, fresh="cohort", body={
+            "name": "Edited", "description": "", "rule": "{first_seen_within: 7}"}),
+    ("POST", "/admin/apps/{app_id:str}/cohorts/{cohort_id:str}/delete"): page(
+        _AUTHOR, params={"cohort_id": "fresh"}, fresh="cohort"),
     # guides (app-wide)
     ("GET", "/admin/apps/{app_id:str}/guides"): page(_READ_APP, report=True),
     # funnels and paths (behavioural analytics)

@@ -125,6 +125,9 @@ def seed_app(client: TestClient[Litestar], app: NewApp, letter: str) -> dict[str
     # a milestone every tenant of the app holds: its flags name each tenant
     flagged = client.put("/api/v1/milestones/pqt", headers=auth, json=_MILESTONE)
     assert flagged.status_code == 201 and flagged.json()["flagged"] == 2, flagged.text
+    cohort = client.put("/api/v1/cohorts/recent", json={"name": "Recent", "rule": {"first_seen_within": 30}},
+                        headers=auth)  # after the events: its members are the app's visitors
+    assert cohort.status_code == 201 and cohort.json()["size"] > 0, cohort.text
     return {"secret_id": str(secret.json()["id"]), "milestone_id": "pqt"}
 
 
@@ -149,6 +152,9 @@ def fresh(world: World, kind: str, target: Target) -> str:
         answer = client.put(f"/api/v1/features/{new}", json={"name": "Fresh", "selector": "#fresh"}, headers=auth)
     elif kind == "milestone":
         answer = client.put(f"/api/v1/milestones/{new}", json=_MILESTONE, headers=auth)
+    elif kind == "cohort":
+        answer = client.put(f"/api/v1/cohorts/{new}", json={"name": "Fresh", "rule": {"first_seen_within": 7}},
+                            headers=auth)
     elif kind == "identity_secret":
         answer = client.post("/api/v1/identity/secrets", headers=auth)
         new = str(answer.json()["id"])
@@ -209,6 +215,9 @@ def untouched(world: World, kind: str, target: Target, made: str) -> bool:
         return published.get(made) == (2 if kind == "guide_v2" else 1)
     if kind in ("page", "feature"):
         return get(f"/api/v1/{kind}s/{made}", headers=auth).status_code == 200
+    if kind == "cohort":
+        found = get(f"/api/v1/cohorts/{made}", headers=auth)
+        return found.status_code == 200 and found.json()["name"] == "Fresh"
     if kind == "identity_secret":
         return int(made) in get("/api/v1/identity", headers=auth).json()["active_secret_ids"]
     if kind == "secret_key":
@@ -235,7 +244,7 @@ def target_values(apps: dict[str, NewApp], extra: dict[str, dict[str, str]]) -> 
         values[target] = {
             "app_id": apps[letter].id, "tenant_id": m["tenant"], "visitor_id": m["visitor"],
             "guide_id": "nps", "poll_guide_id": "tour-poll", "held_guide_id": "held", "policy_id": "terms",
-            "page_id": "home", "feature_id": "button", "token": "no-such-token-" + tag,
+            "page_id": "home", "feature_id": "button", "cohort_id": "recent", "token": "no-such-token-" + tag,
             "person_email": f"analyst-of-{letter.lower()}@matrix.test", **extra[letter],
         }
     return values

@@ -102,6 +102,10 @@ ISOLATION_CHECKS = {
        for method, suffix in (("GET", ""), ("POST", ""), ("GET", "/firings"), ("GET", "/{rule_id:int}"),
                               ("PUT", "/{rule_id:int}"), ("DELETE", "/{rule_id:int}"))},
     ("GET", "/api/v1/webhooks/deliveries"): "test_alerts_and_webhooks_are_per_app",
+    # cohorts
+    **{(method, f"/api/v1/cohorts{suffix}"): "test_cohorts_are_per_app"
+       for method, suffix in (("GET", ""), ("GET", "/{cohort_id:str}"), ("PUT", "/{cohort_id:str}"),
+                              ("DELETE", "/{cohort_id:str}"), ("GET", "/{cohort_id:str}/members"))},
 }
 
 
@@ -611,3 +615,37 @@ async def test_alerts_and_webhooks_are_per_app(client: AsyncTestClient, settings
     assert (await client.post("/api/v1/alerts", headers=b_auth, json=rule)).status_code == 201
     assert [r["id"] for r in (await client.get("/api/v1/alerts", headers=a_auth)).json()] == [rule_id]
     assert (await client.get(f"/api/v1/alerts/{rule_id}", headers=a_auth)).json()["in_breach"] is True
+
+
+async def test_cohorts_are_per_app(client: AsyncTestClient, settings: Settings) -> None:
+    """Another app's key neither sees, lists, counts nor deletes a cohort; a cohort of the same id in each app
+    counts its own app's visitors only, and delivery in one app never admits by the other's membership."""
+    a, b = await make_app(settings, "A"), await make_app(settings, "B")
+    a_auth, b_auth = {"Authorization": f"Bearer {a.secret_key}"}, {"Authorization": f"Bearer {b.secret_key}"}
+    for app, visitors in ((a, ["a-1", "a-2"]), (b, ["b-1"])):
+        sent = await client.post(f"/api/v1/events?key={app.public_key}", json={"events": [
+            {"id": f"page-{v}", "type": "page", "visitor": v, "url": "https://h/x", "ts": at()} for v in visitors]})
+        assert sent.status_code == 202, sent.text
+    rule = {"name": "New", "rule": {"first_seen_within": 7}}
+    assert (await client.put("/api/v1/cohorts/only-a", json=rule, headers=a_auth)).json()["size"] == 2
+    assert (await client.put("/api/v1/cohorts/new", json=rule, headers=a_auth)).json()["size"] == 2
+    assert (await client.put("/api/v1/cohorts/new", json=rule, headers=b_auth)).json()["size"] == 1
+    assert [c["id"] for c in (await client.get("/api/v1/cohorts", headers=b_auth)).json()] == ["new"]
+    assert (await client.get("/api/v1/cohorts/only-a", headers=b_auth)).status_code == 404
+    assert (await client.get("/api/v1/cohorts/only-a/members", headers=b_auth)).status_code == 404
+    members_b = (await client.get("/api/v1/cohorts/new/members", headers=b_auth)).json()
+    assert [m["visitor"] for m in members_b["members"]] == ["b-1"]
+    assert (await client.delete("/api/v1/cohorts/only-a", headers=b_auth)).status_code == 404
+    assert (await client.get("/api/v1/cohorts/only-a", headers=a_auth)).json()["size"] == 2
+    guide = guide_yaml("""
+        id: for-only-a
+        name: For only-a
+        kind: announcement
+        targeting:
+          segment: {field: cohort, op: in, value: only-a}
+        steps:
+          - type: lightbox
+            title: Hi
+    """)
+    refused = await push(client, b.secret_key, {"g.yaml": guide})
+    assert refused.status_code == 422 and "'only-a' does not exist" in refused.text

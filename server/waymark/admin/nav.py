@@ -33,6 +33,7 @@ _APP_PAGES: tuple[tuple[str, str, Action], ...] = (
     ("Retention", "retention", Action.READ_APP),
     ("Funnels", "funnels", Action.READ_APP),
     ("Paths", "paths", Action.READ_APP),
+    ("Cohorts", "cohorts", Action.READ_APP),
     ("NPS", "nps", Action.READ_APP),
     ("Polls", "polls", Action.READ_APP),
     ("Policies", "policies", Action.READ_APP),

@@ -15,6 +15,7 @@ from waymark.admin.pages_alerts import AlertPages
 from waymark.admin.pages_apps import AppsPage
 from waymark.admin.pages_behaviour import BehaviourPages
 from waymark.admin.pages_benchmarks import BenchmarkPages
+from waymark.admin.pages_cohorts import CohortPages
 from waymark.admin.pages_content import ContentPage
 from waymark.admin.pages_guides import GuidePages
 from waymark.admin.pages_home import home
@@ -58,6 +59,7 @@ def admin_handlers() -> list[ControllerRouterHandler]:
         WebhooksPage,
         SignalPage,
         ImpactPage,
+        CohortPages,
     ]
 
 
