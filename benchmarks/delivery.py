@@ -2,7 +2,10 @@
 
 50 published guides with mixed rules (page globs, segments, schedules, locales,
 click activation), 2,000 visitors with stored guide state and metadata; wrk asks as random
-visitors on random pages. Run: ``.venv/bin/python -m benchmarks.delivery [rounds]``.
+visitors on random pages. Run: ``.venv/bin/python -m benchmarks.delivery [rounds] [cohorts]``.
+
+With ``cohorts``, every fifth guide targets the cohort ``power`` (``{field: cohort, op: in, value: power}``)
+and every third visitor is a member, so each answer also reads the visitor's cohorts.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from sqlalchemy import insert
 
 from benchmarks._server import Server, wrk
 from waymark.apps.services import create_app_with_keys
+from waymark.behaviour.cohort_models import Cohort, CohortMember
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.db.migrate import upgrade
 from waymark.db.models import GuideState
@@ -32,7 +36,7 @@ VISITORS = 2000
 PAGES = ["/app/invoices", "/app/invoices/INV-1001", "/app/settings", "/app/reports?tab=open", "/app/home"]
 
 
-def guide_file(i: int) -> str:
+def guide_file(i: int, cohorts: bool = False) -> str:
     kind = ("walkthrough", "tooltip", "announcement")[i % 3]
     page = ["/app/invoices", "/app/invoices/*", "/app/settings", "/app/**", "/app/reports"][i % 5]
     segment = [
@@ -43,6 +47,8 @@ def guide_file(i: int) -> str:
         "  segment:\n    any:\n      - {field: visitor.locale, op: eq, value: fr}\n"
         "      - not: {field: tenant.trial, op: exists}\n",
     ][i % 4]
+    if cohorts and i % 5 == 4:
+        segment = "  segment: {field: cohort, op: in, value: power}\n"
     schedule = "  schedule: {start: 2020-01-01T00:00:00Z, end: 2099-01-01T00:00:00Z}\n" if i % 6 == 0 else ""
     activation = 'activation: {mode: click, selector: "#help"}\n' if i % 7 == 0 else ""
     if kind == "walkthrough":
@@ -61,12 +67,17 @@ def guide_file(i: int) -> str:
     )
 
 
-async def seed(database_url: str) -> str:
+async def seed(database_url: str, cohorts: bool = False) -> str:
     engine = create_engine(database_url)
     maker = make_sessionmaker(engine)
     async with maker() as session:
         app = await create_app_with_keys(session, "bench")
-        loaded, errors = validate_sources([(f"guide-{i}.yaml", guide_file(i)) for i in range(50)])
+        if cohorts:
+            session.add(Cohort(app_id=app.id, id="power", name="Power", description="", rule={"first_seen_within": 7}))
+            await session.execute(insert(CohortMember), [
+                {"app_id": app.id, "cohort_id": "power", "visitor_id": f"v{v}"} for v in range(0, VISITORS, 3)])
+            await session.flush()
+        loaded, errors = validate_sources([(f"guide-{i}.yaml", guide_file(i, cohorts)) for i in range(50)])
         assert not errors, errors
         await publish(session, app.id, items_from_loaded(loaded), publish_hooks())
         rng = random.Random(1)
@@ -109,12 +120,14 @@ def lua_script(path: Path, public_key: str) -> Path:
 
 def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+    cohorts = "cohorts" in sys.argv[2:]
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{tmp}/bench.db"
         upgrade(url)
-        public_key = asyncio.run(seed(url))
+        public_key = asyncio.run(seed(url, cohorts))
         script = lua_script(Path(tmp) / "delivery.lua", public_key)
-        server = Server(url)
+        # Members are seeded directly (the store has no usage to compute them from): no periodic refresh.
+        server = Server(url, env={"WAYMARK_COHORTS_INTERVAL_SECONDS": "0"} if cohorts else None)
         try:
             wrk(server.url + "/livez", seconds=2)
             wrk(server.url + "/", seconds=2, script=script)
@@ -126,8 +139,8 @@ def main() -> None:
             server.stop()
     med = statistics.median
     e_rps, d_rps = med(r.rps for r in empty), med(r.rps for r in delivery)
-    print(f"guide delivery, 50 guides, {VISITORS} visitors with state, uvicorn 1 worker, SQLite, "
-          f"wrk -c32, median of {rounds}")
+    print(f"guide delivery, 50 guides{' (10 cohort-targeted)' if cohorts else ''}, {VISITORS} visitors with state, "
+          f"uvicorn 1 worker, SQLite, wrk -c32, median of {rounds}")
     print(f"  empty Litestar route : {e_rps:>8,.0f} req/s  p50 {med(r.p50_ms for r in empty):.2f} ms"
           f"  p99 {med(r.p99_ms for r in empty):.2f} ms")
     print(f"  GET /api/v1/guides   : {d_rps:>8,.0f} req/s  p50 {med(r.p50_ms for r in delivery):.2f} ms"

@@ -85,7 +85,8 @@ def settings(database_url: str) -> Settings:
     """No background jobs: a test refreshes the summaries or purges when it means to, so no run lands between."""
     return Settings(
         database_url=database_url, snapshot_check_seconds=0.0,
-        summaries_interval_seconds=0.0, retention_interval_seconds=0.0,
+        summaries_interval_seconds=0.0, retention_interval_seconds=0.0, milestones_interval_seconds=0.0,
+        alerts_interval_seconds=0.0, cohorts_interval_seconds=0.0,
     )
 
 

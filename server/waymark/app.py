@@ -26,9 +26,18 @@ from waymark.admin.assets import AdminAssets
 from waymark.admin.csp import with_admin_headers
 from waymark.admin.routes import admin_router
 from waymark.admin.templating import template_config
+from waymark.alerts.controllers import AlertController, WebhookDeliveryController
+from waymark.alerts.job import PeriodicAlerts
 from waymark.analytics.controllers import FeatureController, PageController, ReportController
 from waymark.analytics.refresher import PeriodicSummaries
 from waymark.apps.services import KeyResolver
+from waymark.behaviour.cohort_api import CohortController
+from waymark.behaviour.cohort_refresh import PeriodicCohorts
+from waymark.behaviour.controllers import BehaviourReportController
+from waymark.behaviour.milestone_api import MilestoneController
+from waymark.behaviour.milestone_job import PeriodicMilestones
+from waymark.behaviour.signal_impact_api import SignalImpactController
+from waymark.behaviour.trends_retention_api import TrendsRetentionController
 from waymark.cors import public_cors
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.db.outage import RETRY_AFTER_SECONDS, OutageLog, is_unavailable
@@ -141,7 +150,10 @@ def create_app(
     committer = GroupCommitter(sessionmaker, registered_projections())
     retention = PeriodicPurge(sessionmaker, settings.retention_interval_seconds)
     summaries = PeriodicSummaries(sessionmaker, settings.summaries_interval_seconds)
+    milestones = PeriodicMilestones(sessionmaker, settings.milestones_interval_seconds)
+    cohorts = PeriodicCohorts(sessionmaker, settings.cohorts_interval_seconds)
     benchmarks = BenchmarkService(sessionmaker)
+    alerts = PeriodicAlerts(sessionmaker, settings.alerts_interval_seconds)
     access = AccessSetup(settings, sessionmaker)
 
     async def _dispose() -> None:
@@ -172,9 +184,16 @@ def create_app(
                 PageController,
                 FeatureController,
                 ReportController,
+                BehaviourReportController,
                 SurveyReportController,
+                SignalImpactController,
                 BenchmarkController,
                 LexiconController,
+                TrendsRetentionController,
+                MilestoneController,
+                AlertController,
+                WebhookDeliveryController,
+                CohortController,
                 *access.api_route_handlers,
             ]),
             # Private: the admin, signed in by cookie, so CSRF-checked (on these routes only: delivery stays bare).
@@ -188,8 +207,9 @@ def create_app(
         template_config=template_config(),
         dependencies=access.dependencies,
         exception_handlers={HTTPException: _http_error, Exception: _unexpected_error, **access.exception_handlers},
-        on_startup=[access.start, retention.start, summaries.start],
-        on_shutdown=[retention.stop, summaries.stop, benchmarks.stop, committer.stop, _dispose],
+        on_startup=[access.start, retention.start, summaries.start, milestones.start, alerts.start, cohorts.start],
+        on_shutdown=[retention.stop, summaries.stop, milestones.stop, alerts.stop, cohorts.stop, benchmarks.stop,
+                     committer.stop, _dispose],
         before_request=document_on_first_look,
         debug=settings.debug,
     )
@@ -201,6 +221,8 @@ def create_app(
     app.state.sessionmaker = sessionmaker
     app.state.retention = retention
     app.state.summaries = summaries
+    app.state.alerts = alerts
+    app.state.cohorts = cohorts
     app.state.benchmarks = benchmarks
     app.state.key_resolver = KeyResolver(sessionmaker)
     app.state.sessions = access.sessions

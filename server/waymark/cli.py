@@ -238,16 +238,31 @@ def retention() -> None:
 
 @retention.command("purge")
 @click.option("--dry-run", is_flag=True, help="Count the expired events; delete nothing.")
-def retention_purge(dry_run: bool) -> None:
+@click.option("--server", default=None, help="Purge the key's app on this Waymark over HTTP (default: every app "
+                                              "in the local database).")
+@click.option("--key", default=None, envvar="WAYMARK_SECRET_KEY", help="With --server: the app's secret key (sk_…).")
+def retention_purge(dry_run: bool, server: str | None, key: str | None) -> None:
     """Delete events older than each app's retention period now (the server also does it periodically)."""
     from waymark.db.models import utcnow
     from waymark.privacy.retention import run_purge
 
+    verb = "would delete" if dry_run else "deleted"
+    if server:
+        from waymark.cli_support import purge_remote
+
+        if not key:
+            raise click.ClickException("--server needs --key sk_… (or WAYMARK_SECRET_KEY)")
+        answer = purge_remote(server, key, dry_run)
+        if answer["retention_days"] is None:
+            click.echo("this app keeps events forever (no retention period); nothing to purge")
+            return
+        click.echo(f"{verb} {answer['deleted']} event(s) older than {answer['retention_days']} day(s) "
+                   f"(before {answer['cutoff']})")
+        return
     lines = _run(lambda s: run_purge(s.database_url, utcnow(), dry_run=dry_run))
     if not lines:
         click.echo("no app has a retention period; nothing to purge")
         return
-    verb = "would delete" if dry_run else "deleted"
     for line in lines:
         p = line.policy
         click.echo(f"{p.app_id} ({p.name}): {verb} {line.deleted} event(s) older than {p.days} day(s) "

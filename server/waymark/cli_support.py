@@ -86,6 +86,11 @@ def _remote(server: str, key: str, path: str, payload: dict[str, object]) -> dic
     return body
 
 
+def purge_remote(server: str, key: str, dry_run: bool) -> dict[str, Any]:
+    """``waymark retention purge --server``: purge the key's app on that Waymark; its answer."""
+    return _remote(server, key, "/api/v1/retention/purge", {"dry_run": dry_run})
+
+
 def _pushed(r: dict[str, Any]) -> str:
     return f"{r['id']}: v{r['version']}{'' if r['changed'] else ' (unchanged)'}"
 

@@ -42,6 +42,19 @@ class Settings:
         default_factory=lambda: float(_env("SUMMARIES_INTERVAL_SECONDS", "10"))
     )
     """How often each worker brings the report summaries up to date with new events (0: never)."""
+    milestones_interval_seconds: float = field(
+        default_factory=lambda: float(_env("MILESTONES_INTERVAL_SECONDS", "300"))
+    )
+    """How often each worker re-evaluates the tenants' milestone flags (0: never; saving a milestone evaluates it)."""
+    alerts_interval_seconds: float = field(
+        default_factory=lambda: float(_env("ALERTS_INTERVAL_SECONDS", "60"))
+    )
+    """How often each worker evaluates alert rules (one worker at a time does) and sends due webhooks (0: never)."""
+    cohorts_interval_seconds: float = field(
+        default_factory=lambda: float(_env("COHORTS_INTERVAL_SECONDS", "60"))
+    )
+    """How often each worker refreshes cohort membership from the daily roll-up (0: never; a saved cohort is
+    refreshed at once either way)."""
     debug: bool = field(default_factory=lambda: _env("DEBUG", "") not in ("", "0", "false"))
     """Litestar debug mode (stack traces in responses): never in production."""
     session_idle_minutes: int = field(default_factory=lambda: int(_env("SESSION_IDLE_MINUTES", "720")))

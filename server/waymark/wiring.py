@@ -9,6 +9,7 @@ the command line and the demo's seeding take their lists from here.
 from __future__ import annotations
 
 from waymark.analytics.rollups import DailyRollups
+from waymark.behaviour.cohorts import CohortReferences
 from waymark.events.projections import Projection
 from waymark.guides.services import PublishHook
 from waymark.guidestats.projection import GuideStats
@@ -25,5 +26,6 @@ def registered_projections() -> list[Projection]:
 
 
 def publish_hooks() -> list[PublishHook]:
-    """What runs before guides are published, in the push's transaction (policy versions are recorded)."""
-    return [PolicyVersions()]
+    """What runs before guides are published, in the push's transaction (policy versions are recorded,
+    cohorts a segment names must exist)."""
+    return [PolicyVersions(), CohortReferences()]

@@ -17,7 +17,8 @@ _SECRET = re.compile(r'id="totp-secret">([A-Z2-7]+)<')
 _CODES = re.compile(r"<li><code>([a-z2-9]{5}-[a-z2-9]{5})</code></li>")
 
 
-async def _turn_on(client: AsyncTestClient) -> tuple[str, list[str]]:
+async def _turn_on(client: AsyncTestClient) -> tuple[str, list[str], str]:
+    """Turns TOTP on; the secret, the recovery codes and the code that confirmed it."""
     started = await post_form(client, "/admin/account/totp/start", {}, token_from="/admin/account")
     secret = _SECRET.search(started.text)
     assert started.status_code == 200 and secret, started.text
@@ -29,14 +30,14 @@ async def _turn_on(client: AsyncTestClient) -> tuple[str, list[str]]:
     codes = _CODES.findall(confirmed.text)
     assert confirmed.status_code == 200 and len(codes) == 10
     assert _CODES.findall((await client.get("/admin/account")).text) == []  # shown once
-    return secret.group(1), codes
+    return secret.group(1), codes, code
 
 
 async def test_totp_sign_in_and_single_use_recovery_codes(client: AsyncTestClient, settings: Settings) -> None:
     app = await make_app(settings)
     await add_person(settings, "a@example.com", owner(app.id))
     await sign_in(client, "a@example.com")
-    secret, codes = await _turn_on(client)
+    secret, codes, used = await _turn_on(client)
     await post_form(client, "/admin/logout", {}, token_from="/admin/account")
 
     first = await sign_in(client, "a@example.com", next_path="/admin/account")
@@ -45,11 +46,17 @@ async def test_totp_sign_in_and_single_use_recovery_codes(client: AsyncTestClien
     assert (await client.get("/admin/account", follow_redirects=False)).status_code == 303
     wrong = await post_form(client, first.headers["location"], {"code": "123456"}, token_from="/admin/login/code")
     assert wrong.status_code == 401
-    code = pyotp.TOTP(secret).now()
+    # the code that turned TOTP on was used: within its ~90 s life it is refused, the next step's is taken
+    replayed = await post_form(client, first.headers["location"], {"code": used}, token_from="/admin/login/code")
+    assert replayed.status_code == 401
+    code = pyotp.TOTP(secret).at(datetime.now(UTC), counter_offset=1)
     done = await post_form(client, first.headers["location"], {"code": code}, token_from="/admin/login/code")
     assert done.status_code == 303 and done.headers["location"] == "/admin/account"
     assert (await client.get("/admin/account")).status_code == 200
     await post_form(client, "/admin/logout", {}, token_from="/admin/account")
+    again = await sign_in(client, "a@example.com")
+    reused = await post_form(client, again.headers["location"], {"code": code}, token_from="/admin/login/code")
+    assert reused.status_code == 401  # the same code a second time, however soon
 
     for attempt in ("first use", "second use"):
         step = await sign_in(client, "a@example.com")

@@ -51,9 +51,15 @@ class Target(StrEnum):
     """App B, one of its tenants and visitors."""
 
 
-FRESH = ("secret_key", "identity_secret", "visitor", "guide", "guide_v2", "page", "feature", "person", "new_id")
+FRESH = ("secret_key", "identity_secret", "visitor", "guide", "guide_v2", "page", "feature", "person", "new_id",
+         "milestone")
+FRESH = ("secret_key", "identity_secret", "visitor", "guide", "guide_v2", "page", "feature", "person", "alert_rule",
+         "webhook_endpoint", "new_id")
+FRESH = ("secret_key", "identity_secret", "visitor", "guide", "guide_v2", "page", "feature", "person", "cohort",
+         "new_id")
 """What ``Entry.fresh`` can make: a live secret key, an identity secret, a visitor with an event in the target's
-tenant, a guide (guide_v2: with two versions), a page or feature definition, an analyst, or an id nothing has."""
+tenant, a guide (guide_v2: with two versions), a page or feature definition, an analyst, an id nothing has, or a
+milestone."""
 
 
 class Expect(StrEnum):
@@ -173,6 +179,11 @@ def expect(entry: Entry, who: Who, target: Target, app_scoped: bool = True) -> E
 
 
 _READ_APP, _READ_TENANT, _AUTHOR, _MANAGE = Action.READ_APP, Action.READ_TENANT, Action.AUTHOR, Action.MANAGE
+_TRENDS = {"events": "page:home,feature:button", "breakdown": "tenant.plan", "measure": "unique", "formula": "A / B"}
+_MILESTONE = {"kind": "visitors_did", "name": "Matrix", "ref": "page:home", "at_least": 1, "within_days": 30}
+_MILESTONE_FORM = {"id": "matrix", "name": "Matrix", "kind": "visitors_did", "ref": "page:home", "at_least": "1",
+                   "within_days": "30"}
+_RULE = {"name": "Matrix", "metric": "active_visitors", "period": "day", "condition": "below", "value": 3}
 
 MATRIX: dict[tuple[str, str], Entry] = {
     # --- the widget's and Segment's public routes (public key; Segment's server-side sources send the secret key)
@@ -208,6 +219,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/visitors/{visitor_id:str}/export"): secret_api(shows=("visitor", "email")),
     ("DELETE", "/api/v1/visitors/{visitor_id:str}"): secret_api(params={"visitor_id": "fresh"}, fresh="visitor"),
     ("GET", "/api/v1/erasures"): secret_api(),
+    ("POST", "/api/v1/retention/purge"): secret_api(body={"dry_run": True}),
     ("GET", "/api/v1/policies"): secret_api(),
     ("PUT", "/api/v1/policies/{policy_id:str}"): secret_api(params={"policy_id": "fresh"}, fresh="new_id", body={
         "version": 1, "title": {"en": "Spare"}, "body": {"en": "Spare."}}),
@@ -228,6 +240,12 @@ MATRIX: dict[tuple[str, str], Entry] = {
                                                              body={"name": "Spare", "selector": "#spare"}),
     ("DELETE", "/api/v1/features/{feature_id:str}"): secret_api(params={"feature_id": "fresh"}, fresh="feature"),
     ("GET", "/api/v1/features/untagged"): secret_api(),
+    ("GET", "/api/v1/cohorts"): secret_api(),
+    ("GET", "/api/v1/cohorts/{cohort_id:str}"): secret_api(),
+    ("GET", "/api/v1/cohorts/{cohort_id:str}/members"): secret_api(),
+    ("PUT", "/api/v1/cohorts/{cohort_id:str}"): secret_api(params={"cohort_id": "fresh"}, fresh="new_id",
+                                                        body={"name": "Fresh", "rule": {"first_seen_within": 7}}),
+    ("DELETE", "/api/v1/cohorts/{cohort_id:str}"): secret_api(params={"cohort_id": "fresh"}, fresh="cohort"),
     ("GET", "/api/v1/reports/usage"): secret_api(query={"tenant": "{tenant_id}"}),
     ("GET", "/api/v1/reports/nps"): secret_api(query={"guide": "{guide_id}"}),
     ("GET", "/api/v1/reports/nps/comments"): secret_api(query={"guide": "{guide_id}"}, shows=("comment",)),
@@ -236,6 +254,21 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/lexicon/events"): secret_api(shows=("event",)),
     ("PATCH", "/api/v1/lexicon/events/{name:str}"): secret_api(params={"name": "event_name"},
                                                                body={"description": "Matrix"}),
+    ("GET", "/api/v1/reports/trends"): secret_api(query={"events": "page:home", "breakdown": "tenant.plan",
+                                                         "measure": "unique", "count": "tenants"}, shows=("plan",)),
+    ("GET", "/api/v1/reports/retention"): secret_api(query={"tenant": "{tenant_id}", "count": "tenants"}),
+    ("GET", "/api/v1/reports/funnel"): secret_api(query={"steps": "page:{page_id},event:Matrix",
+                                                          "tenant": "{tenant_id}"}),
+    ("GET", "/api/v1/reports/paths"): secret_api(query={"to_step": "exit", "tenant": "{tenant_id}"}),
+    ("GET", "/api/v1/alerts"): secret_api(),
+    ("POST", "/api/v1/alerts"): secret_api(body=_RULE),
+    ("GET", "/api/v1/alerts/firings"): secret_api(),
+    ("GET", "/api/v1/alerts/{rule_id:int}"): secret_api(params={"rule_id": "fresh"}, fresh="alert_rule"),
+    ("PUT", "/api/v1/alerts/{rule_id:int}"): secret_api(params={"rule_id": "fresh"}, fresh="alert_rule", body=_RULE),
+    ("DELETE", "/api/v1/alerts/{rule_id:int}"): secret_api(params={"rule_id": "fresh"}, fresh="alert_rule"),
+    ("GET", "/api/v1/webhooks/deliveries"): secret_api(),
+    ("GET", "/api/v1/reports/signal"): secret_api(query={"tenant": "{tenant_id}", "min_support": "1"}),
+    ("GET", "/api/v1/reports/impact"): secret_api(query={"tenant": "{tenant_id}", "adoption": "feature:{feature_id}"}),
     ("GET", "/api/v1/people"): secret_api(),
     ("POST", "/api/v1/people/invitations"): secret_api(fresh="new_id", body={
         "email": "{fresh}@matrix.test", "role": "analyst"}),
@@ -301,8 +334,24 @@ MATRIX: dict[tuple[str, str], Entry] = {
                                                                       shows=("plan",)),
     ("GET", "/admin/apps/{app_id:str}/visitors/{visitor_id:str}"): page(_READ_APP, report=True,
                                                                        shows=("email", "comment")),
+    # cohorts (app-wide: read for readers; create, edit and delete for authors)
+    ("GET", "/admin/apps/{app_id:str}/cohorts"): page(_READ_APP, report=True, chart=False),
+    ("POST", "/admin/apps/{app_id:str}/cohorts"): page(_AUTHOR, fresh="new_id", body={
+        "id": "{fresh}", "name": "Fresh", "description": "", "rule": "{first_seen_within: 7}"}),
+    ("GET", "/admin/apps/{app_id:str}/cohorts/{cohort_id:str}"): page(_READ_APP, report=True, chart=False,
+                                                                      shows=("visitor",)),
+    ("POST", "/admin/apps/{app_id:str}/cohorts/{cohort_id:str}"): page(
+        _AUTHOR, params={"cohort_id": "fresh"}, fresh="cohort", body={
+            "name": "Edited", "description": "", "rule": "{first_seen_within: 7}"}),
+    ("POST", "/admin/apps/{app_id:str}/cohorts/{cohort_id:str}/delete"): page(
+        _AUTHOR, params={"cohort_id": "fresh"}, fresh="cohort"),
     # guides (app-wide)
     ("GET", "/admin/apps/{app_id:str}/guides"): page(_READ_APP, report=True),
+    # funnels and paths (behavioural analytics)
+    # (without steps the funnel page is its form alone: the e2e chart check opens pages without a query)
+    ("GET", "/admin/apps/{app_id:str}/funnels"): page(_READ_APP, report=True, chart=False,
+                                                      query={"steps": "page:{page_id},event:Matrix"}),
+    ("GET", "/admin/apps/{app_id:str}/paths"): page(_READ_APP, report=True),
     ("GET", "/admin/apps/{app_id:str}/guides/{guide_id:str}"): page(_READ_APP, report=True),
     ("GET", "/admin/apps/{app_id:str}/guides/{guide_id:str}/explain"): page(
         _READ_APP, report=True, chart=False, query={"visitor": "{visitor_id}", "url": "https://app.example.test/demo/invoices"}),
@@ -329,4 +378,38 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/admin/apps/{app_id:str}/lexicon"): page(_READ_APP, report=True, shows=("event",)),
     ("POST", "/admin/apps/{app_id:str}/lexicon"): page(_AUTHOR, body={
         "name": "{event_name}", "description": "Matrix", "status": "visible"}),
+    # trends and retention: app-wide, and one tenant's (the breakdown names each tenant's plan)
+    ("GET", "/admin/apps/{app_id:str}/trends"): page(_READ_APP, report=True, query=_TRENDS, shows=("plan",)),
+    ("GET", "/admin/apps/{app_id:str}/tenants/{tenant_id:str}/trends"): page(
+        _READ_TENANT, tenant=True, report=True, query=_TRENDS, shows=("plan",)),
+    ("GET", "/admin/apps/{app_id:str}/retention"): page(_READ_APP, report=True),
+    ("GET", "/admin/apps/{app_id:str}/tenants/{tenant_id:str}/retention"): page(
+        _READ_TENANT, tenant=True, report=True, query={"count": "tenants", "start_event": "page:home"}),
+    # product-qualified tenants: milestones and every tenant's flags (product team), defining them (owner)
+    ("GET", "/admin/apps/{app_id:str}/milestones"): page(_READ_APP, report=True, shows=("tenant",)),
+    ("POST", "/admin/apps/{app_id:str}/milestones"): page(_MANAGE, body=_MILESTONE_FORM),
+    ("POST", "/admin/apps/{app_id:str}/milestones/settings"): page(_MANAGE, body={"crm_field": "crm_id"}),
+    ("POST", "/admin/apps/{app_id:str}/milestones/{milestone_id:str}/delete"): page(
+        _MANAGE, params={"milestone_id": "fresh"}, fresh="milestone"),
+    ("GET", "/api/v1/milestones"): secret_api(),
+    ("GET", "/api/v1/milestones/flags"): secret_api(query={"format": "csv"}),
+    ("GET", "/api/v1/milestones/{milestone_id:str}"): secret_api(),
+    ("PUT", "/api/v1/milestones/{milestone_id:str}"): secret_api(params={"milestone_id": "fresh"}, fresh="new_id",
+                                                                  body=_MILESTONE),
+    ("DELETE", "/api/v1/milestones/{milestone_id:str}"): secret_api(params={"milestone_id": "fresh"},
+                                                                     fresh="milestone"),
+    # alerts (readers see rules and firings; owners edit), webhooks (owners)
+    ("GET", "/admin/apps/{app_id:str}/alerts"): page(_READ_APP),
+    ("POST", "/admin/apps/{app_id:str}/alerts"): page(_MANAGE, body={**_RULE, "value": "3", "enabled": "on"}),
+    ("POST", "/admin/apps/{app_id:str}/alerts/{rule_id:int}/delete"): page(
+        _MANAGE, params={"rule_id": "fresh"}, fresh="alert_rule"),
+    ("GET", "/admin/apps/{app_id:str}/webhooks"): page(_MANAGE),
+    ("POST", "/admin/apps/{app_id:str}/webhooks/endpoints"): page(_MANAGE, body={"url": "https://hooks.example.test/m"}),
+    ("POST", "/admin/apps/{app_id:str}/webhooks/endpoints/{endpoint_id:int}/delete"): page(
+        _MANAGE, params={"endpoint_id": "fresh"}, fresh="webhook_endpoint"),
+    ("POST", "/admin/apps/{app_id:str}/webhooks/secret/rotate"): page(_MANAGE),
+    # signal and impact (behavioural analytics): app-wide, every tenant's visitors
+    ("GET", "/admin/apps/{app_id:str}/signal"): page(_READ_APP, report=True, query={"min_support": "1"}),
+    ("GET", "/admin/apps/{app_id:str}/impact"): page(_READ_APP, report=True,
+                                                     query={"adoption": "feature:{feature_id}"}),
 }

@@ -23,7 +23,9 @@ from waymark.apps.secret_keys import create_secret_key
 from waymark.apps.services import NewApp
 from waymark.clock import utcnow
 from waymark.db.engine import create_engine, make_sessionmaker
+from waymark.db.scope import app_session
 from waymark.settings import Settings
+from waymark.webhooks.services import add_endpoint, list_endpoints, remove_endpoint
 
 __all__ = ["TAGS", "TARGET_TENANT", "World", "add_people", "fresh", "markers", "seed_app", "target_values",
            "untouched"]
@@ -36,6 +38,8 @@ _GUIDE = guide_yaml("""
       - type: lightbox
         title: {title}
 """)
+_MILESTONE = {"kind": "visitors_did", "name": "Product-qualified", "ref": "page:home", "at_least": 1,
+              "within_days": 30}
 _HELD = _GUIDE.format(id="held", title="Held out", more="hold_out: {share: 0.5}\ngoal: {event: Done, days: 3}")
 # Tenants: (app, tag). The tag is in every marker string of that tenant, never in anything else.
 TAGS = {("A", "own"): "zqa1", ("A", "other"): "zqa2", ("B", "own"): "zqb1", ("B", "other"): "zqb2"}
@@ -119,7 +123,13 @@ def seed_app(client: TestClient[Litestar], app: NewApp, letter: str) -> dict[str
             "id": f"decision-{tag}", "visitor": markers(tag)["visitor"], "tenant": markers(tag)["tenant"],
             "version": 1, "decision": "accepted"})
         assert decided.status_code == 200, decided.text
-    return {"secret_id": str(secret.json()["id"])}
+    # a milestone every tenant of the app holds: its flags name each tenant
+    flagged = client.put("/api/v1/milestones/pqt", headers=auth, json=_MILESTONE)
+    assert flagged.status_code == 201 and flagged.json()["flagged"] == 2, flagged.text
+    cohort = client.put("/api/v1/cohorts/recent", json={"name": "Recent", "rule": {"first_seen_within": 30}},
+                        headers=auth)  # after the events: its members are the app's visitors
+    assert cohort.status_code == 201 and cohort.json()["size"] > 0, cohort.text
+    return {"secret_id": str(secret.json()["id"]), "milestone_id": "pqt"}
 
 
 def fresh(world: World, kind: str, target: Target) -> str:
@@ -141,6 +151,11 @@ def fresh(world: World, kind: str, target: Target) -> str:
         answer = client.put(f"/api/v1/pages/{new}", json={"name": "Fresh", "rule": "/fresh"}, headers=auth)
     elif kind == "feature":
         answer = client.put(f"/api/v1/features/{new}", json={"name": "Fresh", "selector": "#fresh"}, headers=auth)
+    elif kind == "milestone":
+        answer = client.put(f"/api/v1/milestones/{new}", json=_MILESTONE, headers=auth)
+    elif kind == "cohort":
+        answer = client.put(f"/api/v1/cohorts/{new}", json={"name": "Fresh", "rule": {"first_seen_within": 7}},
+                            headers=auth)
     elif kind == "identity_secret":
         answer = client.post("/api/v1/identity/secrets", headers=auth)
         new = str(answer.json()["id"])
@@ -152,12 +167,33 @@ def fresh(world: World, kind: str, target: Target) -> str:
         person = str(client.blocking_portal.call(_new_person, client.app, app.id, new))
         world.notes[person] = f"{new}@matrix.test"
         return person
+    elif kind == "alert_rule":
+        answer = client.post("/api/v1/alerts", headers=auth, json={
+            "name": new, "metric": "active_visitors", "period": "day", "condition": "below", "value": 3})
+        new = str(answer.json()["id"])
+    elif kind == "webhook_endpoint":
+        return str(client.blocking_portal.call(_new_endpoint, client.app, app.id))
     else:
         assert kind == "new_id", f"Entry.fresh: unknown kind {kind!r}"
         return new
     client.cookies.clear()
     assert answer.status_code < 300, f"making a fresh {kind}: {answer.status_code} {answer.text}"
     return new
+
+
+async def _new_endpoint(app: Litestar, app_id: str) -> int:
+    """A new endpoint; earlier ones go first, so the matrix's many calls never reach the app's limit."""
+    async with app_session(app.state.sessionmaker, app_id) as session:
+        for old in await list_endpoints(session, app_id):
+            await remove_endpoint(session, app_id, old.id)
+        made, _ = await add_endpoint(session, app_id, "https://hooks.example.test/fresh")
+        await session.commit()
+    return made.id
+
+
+async def _endpoint_ids(app: Litestar, app_id: str) -> list[int]:
+    async with app_session(app.state.sessionmaker, app_id) as session:
+        return [e.id for e in await list_endpoints(session, app_id)]
 
 
 async def _new_secret_key(app: Litestar, app_id: str) -> tuple[int, str]:
@@ -180,6 +216,9 @@ def untouched(world: World, kind: str, target: Target, made: str) -> bool:
         return published.get(made) == (2 if kind == "guide_v2" else 1)
     if kind in ("page", "feature"):
         return get(f"/api/v1/{kind}s/{made}", headers=auth).status_code == 200
+    if kind == "cohort":
+        found = get(f"/api/v1/cohorts/{made}", headers=auth)
+        return found.status_code == 200 and found.json()["name"] == "Fresh"
     if kind == "identity_secret":
         return int(made) in get("/api/v1/identity", headers=auth).json()["active_secret_ids"]
     if kind == "secret_key":
@@ -187,6 +226,10 @@ def untouched(world: World, kind: str, target: Target, made: str) -> bool:
     if kind == "person":
         people = {p["email"]: p["role"] for p in get("/api/v1/people", headers=auth).json()}
         return people.get(world.notes[made]) == "analyst"
+    if kind == "alert_rule":
+        return get(f"/api/v1/alerts/{made}", headers=auth).status_code == 200
+    if kind == "webhook_endpoint":
+        return int(made) in world.client.blocking_portal.call(_endpoint_ids, world.client.app, app.id)
     return True  # a new id: nothing was there to keep
 
 
@@ -202,7 +245,8 @@ def target_values(apps: dict[str, NewApp], extra: dict[str, dict[str, str]]) -> 
         values[target] = {
             "app_id": apps[letter].id, "tenant_id": m["tenant"], "visitor_id": m["visitor"],
             "guide_id": "nps", "poll_guide_id": "tour-poll", "held_guide_id": "held", "policy_id": "terms",
-            "page_id": "home", "feature_id": "button", "token": "no-such-token-" + tag, "event_name": m["event"],
+            "page_id": "home", "feature_id": "button", "cohort_id": "recent", "token": "no-such-token-" + tag,
+            "event_name": m["event"],
             "person_email": f"analyst-of-{letter.lower()}@matrix.test", **extra[letter],
         }
     return values

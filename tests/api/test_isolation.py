@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import inspect
 import re
+import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -12,13 +14,18 @@ import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
+from tests.analytics.summary_helpers import today
+from tests.behaviour.alerts_helpers import evaluate_on
 from tests.peers import helpers as peers
 from tests.support import at, event, guide_yaml, make_app, push
+from tests.webhooks.helpers import endpoint, own_sessionmaker
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.db.models import Guide, GuideState, GuideVersion, Tenant, Visitor, VisitorAlias
 from waymark.db.scope import CrossAppWrite, app_session
 from waymark.guides.kinds.policy_text import text_hash
 from waymark.settings import Settings
+from waymark.webhooks.outbox import enqueue
+from waymark.webhooks.sender import WebhookSender
 
 GUIDE = guide_yaml("""
     id: same-id
@@ -40,6 +47,7 @@ ISOLATION_CHECKS = {
     **{("POST", f"/v1/{call}"): "test_events_and_export_are_per_app"
        for call in ("batch", "track", "identify", "page", "screen", "group", "alias")},
     ("GET", "/api/v1/identity"): "test_identity_settings_are_per_app",
+    ("POST", "/api/v1/retention/purge"): "test_a_purge_reaches_only_the_keys_app",
     ("PUT", "/api/v1/identity"): "test_identity_settings_are_per_app",
     ("POST", "/api/v1/identity/secrets"): "test_identity_settings_are_per_app",
     ("DELETE", "/api/v1/identity/secrets/{secret_id:int}"): "test_identity_settings_are_per_app",
@@ -56,6 +64,8 @@ ISOLATION_CHECKS = {
                               ("DELETE", f"/{{{kind}_id:str}}"))},
     ("GET", "/api/v1/features/untagged"): "test_pages_features_and_reports_are_per_app",
     ("GET", "/api/v1/reports/usage"): "test_pages_features_and_reports_are_per_app",
+    ("GET", "/api/v1/reports/signal"): "test_signal_and_impact_are_per_app",
+    ("GET", "/api/v1/reports/impact"): "test_signal_and_impact_are_per_app",
     # policies and their evidence
     ("POST", "/api/v1/policy-decisions"): "test_policies_and_evidence_are_per_app",
     **{(method, f"/api/v1/policies{suffix}"): "test_policies_and_evidence_are_per_app"
@@ -80,6 +90,25 @@ ISOLATION_CHECKS = {
     # the lexicon (data dictionary)
     ("GET", "/api/v1/lexicon/events"): "test_lexicon_is_per_app",
     ("PATCH", "/api/v1/lexicon/events/{name:str}"): "test_lexicon_is_per_app",
+    # behavioural analytics: trends and retention
+    ("GET", "/api/v1/reports/trends"): "test_trends_and_retention_are_per_app",
+    ("GET", "/api/v1/reports/retention"): "test_trends_and_retention_are_per_app",
+    # product-qualified tenants
+    **{(method, f"/api/v1/milestones{suffix}"): "test_milestones_and_flags_are_per_app"
+       for method, suffix in (("GET", ""), ("GET", "/flags"), ("GET", "/{milestone_id:str}"),
+                              ("PUT", "/{milestone_id:str}"), ("DELETE", "/{milestone_id:str}"))},
+    # funnels and paths
+    ("GET", "/api/v1/reports/funnel"): "test_funnels_and_paths_are_per_app",
+    ("GET", "/api/v1/reports/paths"): "test_funnels_and_paths_are_per_app",
+    # alert rules, their firings, the webhook delivery log
+    **{(method, f"/api/v1/alerts{suffix}"): "test_alerts_and_webhooks_are_per_app"
+       for method, suffix in (("GET", ""), ("POST", ""), ("GET", "/firings"), ("GET", "/{rule_id:int}"),
+                              ("PUT", "/{rule_id:int}"), ("DELETE", "/{rule_id:int}"))},
+    ("GET", "/api/v1/webhooks/deliveries"): "test_alerts_and_webhooks_are_per_app",
+    # cohorts
+    **{(method, f"/api/v1/cohorts{suffix}"): "test_cohorts_are_per_app"
+       for method, suffix in (("GET", ""), ("GET", "/{cohort_id:str}"), ("PUT", "/{cohort_id:str}"),
+                              ("DELETE", "/{cohort_id:str}"), ("GET", "/{cohort_id:str}/members"))},
 }
 
 
@@ -249,6 +278,18 @@ async def test_identity_settings_are_per_app(client: AsyncTestClient, settings: 
     assert (await client.get("/api/v1/guides", params={"key": a.public_key, **params})).status_code == 403
 
 
+async def test_a_purge_reaches_only_the_keys_app(client: AsyncTestClient, settings: Settings) -> None:
+    a, b = await make_app(settings, "A"), await make_app(settings, "B")
+    a_auth, b_auth = ({"Authorization": f"Bearer {k.secret_key}"} for k in (a, b))
+    old = {**event("guide_seen", "g"), "id": "e-old", "ts": "2020-01-01T00:00:00Z"}
+    await client.post(f"/api/v1/events?key={a.public_key}", json={"events": [old]})
+    await client.put("/api/v1/settings", json={"honor_dnt": False, "retention_days": 30}, headers=a_auth)
+    # B keeps events forever: its purge deletes nothing of A's, however old
+    assert (await client.post("/api/v1/retention/purge", json={}, headers=b_auth)).json()["deleted"] == 0
+    exported = await client.get("/api/v1/events/export", headers=a_auth)
+    assert "e-old" in exported.text
+
+
 async def test_privacy_routes_are_per_app(client: AsyncTestClient, settings: Settings) -> None:
     a, b = await make_app(settings, "A"), await make_app(settings, "B")
     a_auth, b_auth = ({"Authorization": f"Bearer {k.secret_key}"} for k in (a, b))
@@ -307,6 +348,33 @@ async def test_pages_features_and_reports_are_per_app(client: AsyncTestClient, s
     assert (await client.delete("/api/v1/pages/home", headers=b_auth)).status_code == 204
     assert await report(client, a.secret_key, tenant="acme") == in_a
     assert (await client.get("/api/v1/pages/home", headers=auth(a.secret_key))).status_code == 200
+
+
+async def test_signal_and_impact_are_per_app(client: AsyncTestClient, settings: Settings) -> None:
+    from tests.analytics.summary_helpers import ago, define, on, send
+    from tests.behaviour import test_impact_api, test_signal_api
+
+    a, b = await make_app(settings, "A"), await make_app(settings, "B")
+    await test_signal_api.seed_into(client, a)
+    await test_impact_api.seed_into(client, a)
+    # B: the same visitor and tenant ids, one visitor first seen 40 days ago who only viewed a page
+    await define(client, b.secret_key)
+    await send(client, b.public_key, on("page", "ann", "acme", 40))
+    signal = {**test_signal_api.RANGE, "min_support": "1"}
+    impact = {**test_impact_api.RANGE, "adoption": "feature:export"}
+    for tenant in ({}, {"tenant": "acme"}):
+        in_b = (await client.get("/api/v1/reports/signal", params={**signal, **tenant},
+                                 headers={"Authorization": f"Bearer {b.secret_key}"})).json()
+        assert (in_b["population"], [i["item"] for i in in_b["items"]]) == (1, ["page:invoices"])
+        b_impact = (await client.get("/api/v1/reports/impact", params={**impact, **tenant},
+                                     headers={"Authorization": f"Bearer {b.secret_key}"})).json()
+        assert (b_impact["adopters"]["units"], b_impact["non_adopters"]["units"]) == (0, 0)
+    in_a = (await client.get("/api/v1/reports/signal", params=signal,
+                             headers={"Authorization": f"Bearer {a.secret_key}"})).json()
+    assert in_a["population"] == 5  # the impact set's visitors are the signal set's, first seen earlier
+    a_impact = (await client.get("/api/v1/reports/impact", params=impact,
+                                 headers={"Authorization": f"Bearer {a.secret_key}"})).json()
+    assert a_impact["adopters"]["units"] == 2 and ago(10).isoformat() == a_impact["median_adoption_day"]
 
 
 async def test_policies_and_evidence_are_per_app(client: AsyncTestClient, settings: Settings) -> None:
@@ -418,6 +486,27 @@ async def test_benchmarks_are_per_app(client: AsyncTestClient, settings: Setting
                              headers=b_auth)).status_code == 404
 
 
+async def test_funnels_and_paths_are_per_app(client: AsyncTestClient, settings: Settings) -> None:
+    """The same visitor, tenant and event names in both apps: each key's funnel and paths count its own app's."""
+    from tests.analytics.summary_helpers import on, send
+
+    a, b = await make_app(settings, "A"), await make_app(settings, "B")
+    await send(client, a.public_key, on("track", "v", "acme", 1, name="Signup"),
+               on("track", "v", "acme", 1, name="Pay"), on("track", "w", "acme", 1, name="Signup"))
+    await send(client, b.public_key, on("track", "v", "acme", 1, name="Signup"))
+    for app, funnel, path in ((a, [2, 1], [(["event:Signup", "event:Pay", "exit"], 1), (["event:Signup", "exit"], 1)]),
+                              (b, [1, 0], [(["event:Signup", "exit"], 1)])):
+        headers = {"Authorization": f"Bearer {app.secret_key}"}
+        answer = (await client.get("/api/v1/reports/funnel", params={"steps": "event:Signup,event:Pay"},
+                                   headers=headers)).json()
+        assert [s["converted"] for s in answer["steps"]] == funnel
+        answer = (await client.get("/api/v1/reports/paths", params={"length": "3"}, headers=headers)).json()
+        assert [(p["steps"], p["visitors"]) for p in answer["paths"]] == path
+        mine = (await client.get("/api/v1/reports/funnel", params={"steps": "event:Signup,event:Pay",
+                                                                    "tenant": "globex"}, headers=headers)).json()
+        assert [s["converted"] for s in mine["steps"]] == [0, 0]
+
+
 async def test_people_are_per_app(client: AsyncTestClient, settings: Settings) -> None:
     a, b = await make_app(settings, "A"), await make_app(settings, "B")
     a_auth, b_auth = ({"Authorization": f"Bearer {app.secret_key}"} for app in (a, b))
@@ -455,3 +544,137 @@ async def test_lexicon_is_per_app(client: AsyncTestClient, settings: Settings) -
     assert again.json()["accepted"] == 1
     (entry,) = (await client.get("/api/v1/lexicon/events", headers=a_auth)).json()["events"]
     assert (entry["status"], entry["blocked_total"]) == ("visible", 0)
+
+
+async def test_trends_and_retention_are_per_app(client: AsyncTestClient, settings: Settings) -> None:
+    a, b = await make_app(settings, "A"), await make_app(settings, "B")
+    day = "2026-03-02T09:00:00Z"
+    sent = await client.post(f"/api/v1/events?key={a.public_key}", json={"events": [
+        {"id": f"iso-{n}", "type": "track", "name": "Signup", "visitor": f"v{n}", "tenant": f"t{n}", "ts": day,
+         "url": "https://h/"} for n in (1, 2)]})
+    assert sent.status_code == 202, sent.text
+    query = {"events": "event:Signup", "from": "2026-03-02", "to": "2026-03-08", "interval": "week",
+             "breakdown": "browser"}
+    retention = {"start_event": "event:Signup", "from": "2026-03-02", "to": "2026-03-08"}
+
+    async def ask(path: str, key: str, params: dict[str, str]) -> Any:
+        answer = await client.get(path, params=params, headers={"Authorization": f"Bearer {key}"})
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    mine = await ask("/api/v1/reports/trends", a.secret_key, query)
+    assert [s["total"] for s in mine["series"]] == [2]
+    assert (await ask("/api/v1/reports/trends", b.secret_key, query))["series"] == []  # nothing of A's, no group
+    assert [s["total"] for s in (await ask("/api/v1/reports/trends", b.secret_key, {
+        **query, "breakdown": ""}))["series"]] == [0]
+    assert [s["total"] for s in (await ask("/api/v1/reports/trends", a.secret_key, {
+        **query, "breakdown": "", "tenant": "t2"}))["series"]] == [1]  # one tenant of A sees only its own
+    assert (await ask("/api/v1/reports/retention", a.secret_key, retention))["cohorts"][0]["size"] == 2
+    assert (await ask("/api/v1/reports/retention", a.secret_key, {**retention, "tenant": "t1"}))["cohorts"][0][
+        "size"] == 1
+    assert (await ask("/api/v1/reports/retention", b.secret_key, retention))["cohorts"][0]["size"] == 0
+    assert (await ask("/api/v1/reports/retention", b.secret_key, {**retention, "start_event": "first_seen"}))[
+        "cohorts"][0]["size"] == 0
+
+
+async def test_milestones_and_flags_are_per_app(client: AsyncTestClient, settings: Settings) -> None:
+    a, b = await make_app(settings, "A"), await make_app(settings, "B")
+    a_auth, b_auth = ({"Authorization": f"Bearer {app.secret_key}"} for app in (a, b))
+    # the same tenant id in both apps, each with its own CRM id; only A's tenant does the track event
+    for app, crm in ((a, "CRM-A"), (b, "CRM-B")):
+        sent = await client.post(f"/api/v1/events?key={app.public_key}", json={"events": [
+            {"id": uuid.uuid4().hex, "type": "group", "ts": at(0), "visitor": "v1", "tenant": "acme",
+             "traits": {"crm_id": crm}}]})
+        assert sent.status_code == 202 and not sent.json()["rejected"], sent.text
+    tracked = await client.post(f"/api/v1/events?key={a.public_key}", json={"events": [
+        {"id": uuid.uuid4().hex, "type": "track", "ts": at(0), "visitor": "v1", "tenant": "acme",
+         "name": "Invoice"}]})
+    assert tracked.status_code == 202 and not tracked.json()["rejected"], tracked.text
+    busy = {"kind": "events_count", "name": "Busy", "ref": "event:Invoice", "at_least": 1, "days": 30}
+    for auth in (a_auth, b_auth):
+        assert (await client.put("/api/v1/milestones/busy", json=busy, headers=auth)).status_code == 201
+    assert (await client.put("/api/v1/milestones/only-a", json=busy, headers=a_auth)).status_code == 201
+    # B sees its own milestone, unflagged, and none of A's flags or milestones
+    assert [(m["id"], m["flagged"]) for m in (await client.get("/api/v1/milestones", headers=b_auth)).json()] == [
+        ("busy", 0)]
+    assert (await client.get("/api/v1/milestones/flags", headers=b_auth)).json() == []
+    b_csv = (await client.get("/api/v1/milestones/flags", params={"format": "csv"}, headers=b_auth)).text
+    assert "CRM-A" not in b_csv and "acme" not in b_csv
+    assert (await client.get("/api/v1/milestones/only-a", headers=b_auth)).status_code == 404
+    assert (await client.delete("/api/v1/milestones/only-a", headers=b_auth)).status_code == 404
+    # B redefining and deleting its own milestone leaves A's flags as they were
+    in_a = (await client.get("/api/v1/milestones/flags", headers=a_auth)).json()
+    assert [(f["tenant"], f["crm_id"], f["milestone"]) for f in in_a] == [("acme", "CRM-A", "busy"),
+                                                                          ("acme", "CRM-A", "only-a")]
+    assert (await client.put("/api/v1/milestones/busy", json={**busy, "at_least": 5}, headers=b_auth)).status_code \
+        == 200
+    assert (await client.delete("/api/v1/milestones/busy", headers=b_auth)).status_code == 204
+    assert (await client.get("/api/v1/milestones/flags", headers=a_auth)).json() == in_a
+    assert (await client.get("/api/v1/milestones/busy", headers=a_auth)).json()["name"] == "Busy"
+
+
+async def test_alerts_and_webhooks_are_per_app(client: AsyncTestClient, settings: Settings) -> None:
+    a, b = await make_app(settings, "A"), await make_app(settings, "B")
+    a_auth, b_auth = ({"Authorization": f"Bearer {app.secret_key}"} for app in (a, b))
+    await client.post(f"/api/v1/events?key={a.public_key}", json={"events": [event("guide_seen", "g", "v1")]})
+    rule = {"name": "Busy", "metric": "active_visitors", "period": "day", "condition": "above", "value": 0}
+    made = await client.post("/api/v1/alerts", headers=a_auth, json=rule)
+    assert made.status_code == 201, made.text
+    rule_id = made.json()["id"]
+    assert len((await evaluate_on(settings, today() + timedelta(days=1))).fired) == 1
+    async with own_sessionmaker(settings) as sessionmaker:
+        await endpoint(sessionmaker, a.id, "http://127.0.0.1:9/refused")  # port 9: nothing listens, attempts fail
+        async with app_session(sessionmaker, a.id) as session:
+            await enqueue(session, a.id, "alert.fired", {"rule": rule_id})
+            await session.commit()
+        sender = WebhookSender(sessionmaker)
+        try:
+            assert await sender.send_due() == 1
+        finally:
+            await sender.close()
+    assert len((await client.get("/api/v1/alerts/firings", headers=a_auth)).json()) == 1
+    assert len((await client.get("/api/v1/webhooks/deliveries", headers=a_auth)).json()) == 1
+    # B sees none of it, and cannot read, change or delete A's rule by its id
+    assert (await client.get("/api/v1/alerts", headers=b_auth)).json() == []
+    assert (await client.get("/api/v1/alerts/firings", headers=b_auth)).json() == []
+    assert (await client.get("/api/v1/webhooks/deliveries", headers=b_auth)).json() == []
+    assert (await client.get(f"/api/v1/alerts/{rule_id}", headers=b_auth)).status_code == 404
+    assert (await client.put(f"/api/v1/alerts/{rule_id}", headers=b_auth, json=rule)).status_code == 404
+    assert (await client.delete(f"/api/v1/alerts/{rule_id}", headers=b_auth)).status_code == 404
+    assert (await client.post("/api/v1/alerts", headers=b_auth, json=rule)).status_code == 201
+    assert [r["id"] for r in (await client.get("/api/v1/alerts", headers=a_auth)).json()] == [rule_id]
+    assert (await client.get(f"/api/v1/alerts/{rule_id}", headers=a_auth)).json()["in_breach"] is True
+
+
+async def test_cohorts_are_per_app(client: AsyncTestClient, settings: Settings) -> None:
+    """Another app's key neither sees, lists, counts nor deletes a cohort; a cohort of the same id in each app
+    counts its own app's visitors only, and delivery in one app never admits by the other's membership."""
+    a, b = await make_app(settings, "A"), await make_app(settings, "B")
+    a_auth, b_auth = {"Authorization": f"Bearer {a.secret_key}"}, {"Authorization": f"Bearer {b.secret_key}"}
+    for app, visitors in ((a, ["a-1", "a-2"]), (b, ["b-1"])):
+        sent = await client.post(f"/api/v1/events?key={app.public_key}", json={"events": [
+            {"id": f"page-{v}", "type": "page", "visitor": v, "url": "https://h/x", "ts": at()} for v in visitors]})
+        assert sent.status_code == 202, sent.text
+    rule = {"name": "New", "rule": {"first_seen_within": 7}}
+    assert (await client.put("/api/v1/cohorts/only-a", json=rule, headers=a_auth)).json()["size"] == 2
+    assert (await client.put("/api/v1/cohorts/new", json=rule, headers=a_auth)).json()["size"] == 2
+    assert (await client.put("/api/v1/cohorts/new", json=rule, headers=b_auth)).json()["size"] == 1
+    assert [c["id"] for c in (await client.get("/api/v1/cohorts", headers=b_auth)).json()] == ["new"]
+    assert (await client.get("/api/v1/cohorts/only-a", headers=b_auth)).status_code == 404
+    assert (await client.get("/api/v1/cohorts/only-a/members", headers=b_auth)).status_code == 404
+    members_b = (await client.get("/api/v1/cohorts/new/members", headers=b_auth)).json()
+    assert [m["visitor"] for m in members_b["members"]] == ["b-1"]
+    assert (await client.delete("/api/v1/cohorts/only-a", headers=b_auth)).status_code == 404
+    assert (await client.get("/api/v1/cohorts/only-a", headers=a_auth)).json()["size"] == 2
+    guide = guide_yaml("""
+        id: for-only-a
+        name: For only-a
+        kind: announcement
+        targeting:
+          segment: {field: cohort, op: in, value: only-a}
+        steps:
+          - type: lightbox
+            title: Hi
+    """)
+    refused = await push(client, b.secret_key, {"g.yaml": guide})
+    assert refused.status_code == 422 and "'only-a' does not exist" in refused.text

@@ -21,6 +21,7 @@ from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.db.models import utcnow
 from waymark.privacy.retention import purge_expired
 from waymark.settings import Settings
+from waymark.testing import running_server
 
 DAY = 86400
 
@@ -126,3 +127,46 @@ async def test_an_interval_of_zero_turns_the_schedule_off(settings: Settings) ->
     off = Settings(database_url=settings.database_url, retention_interval_seconds=0)
     async with AsyncTestClient(app=create_app(off)) as client:
         assert client.app.state.retention.task is None
+
+
+async def test_the_api_purges_only_the_keys_app(client: AsyncTestClient, settings: Settings) -> None:
+    shop, other = await make_app(settings, "Shop"), await make_app(settings, "Other")
+    for app in (shop, other):
+        await keep_for(client, app, 30)
+        await events_aged(client, app, 90, 1)
+    purge = "/api/v1/retention/purge"
+    dry = await client.post(purge, json={"dry_run": True}, headers=auth(shop.secret_key))
+    assert dry.status_code == 200, dry.text
+    assert (dry.json()["deleted"], dry.json()["retention_days"], dry.json()["dry_run"]) == (1, 30, True)
+    assert await ages(client, shop) == [1, 90]
+    done = (await client.post(purge, json={}, headers=auth(shop.secret_key))).json()
+    assert done["deleted"] == 1 and done["cutoff"] is not None
+    assert await ages(client, shop) == [1] and await ages(client, other) == [1, 90]
+    await keep_for(client, other, None)
+    forever = (await client.post(purge, json={}, headers=auth(other.secret_key))).json()
+    assert forever == {"retention_days": None, "cutoff": None, "deleted": 0, "dry_run": False}
+    wrong = await client.post(purge, json={"dry_run": "yes"}, headers=auth(shop.secret_key))
+    assert wrong.status_code == 400 and "dry_run" in wrong.text
+
+
+def test_cli_purges_on_a_server(database_url: str, settings: Settings) -> None:
+    async def setup() -> NewApp:
+        app = await make_app(settings, "Shop")
+        async with AsyncTestClient(app=create_app(settings)) as client:
+            await keep_for(client, app, 30)
+            await events_aged(client, app, 90, 60, 1)
+        return app
+
+    app = asyncio.run(setup())
+    cli = CliRunner()
+    with running_server(database_url) as base:
+        remote = ["retention", "purge", "--server", base, "--key", app.secret_key]
+        dry = cli.invoke(main, [*remote, "--dry-run"])
+        assert dry.exit_code == 0, dry.output
+        assert dry.output.startswith("would delete 2 event(s) older than 30 day(s)")
+        done = cli.invoke(main, remote)
+        assert done.exit_code == 0 and done.output.startswith("deleted 2 event(s)"), done.output
+        refused = cli.invoke(main, ["retention", "purge", "--server", base, "--key", "sk_not_a_key"])
+        assert refused.exit_code == 1 and "refused (403)" in refused.output
+        keyless = cli.invoke(main, ["retention", "purge", "--server", base], env={"WAYMARK_SECRET_KEY": ""})
+        assert keyless.exit_code == 1 and "--server needs --key" in keyless.output

@@ -29,14 +29,19 @@ function marksPlugin (marks) {
   }
 }
 
-function options (data, width) {
+// x is UTC seconds, or plain numbers when the payload says "time": false (retention brackets).
+function options (data, width, xLabel) {
+  const time = data.time !== false
   return {
     width,
     height: Math.max(180, Math.min(300, Math.round(width * 0.45))),
-    scales: { x: { time: true } },
+    scales: { x: { time } },
     axes: [{}, { size: 56 }],
     series: [
-      { label: 'Day', value: (u, v) => v == null ? '–' : new Date(v * 1000).toISOString().slice(0, 10) },
+      {
+        label: xLabel || 'Day',
+        value: (u, v) => v == null ? '–' : time ? new Date(v * 1000).toISOString().slice(0, 10) : String(v)
+      },
       ...data.series.map((s, i) => ({
         label: s.label,
         stroke: PALETTE[i % PALETTE.length],
@@ -57,14 +62,14 @@ export function drawCharts (root, uPlot) {
     const data = JSON.parse(source.textContent)
     el.dataset.drawn = '1'
     const width = () => Math.max(240, el.clientWidth || 600)
-    const plot = new uPlot(options(data, width()), [data.x, ...data.series.map((s) => s.values)], el)
+    const plot = new uPlot(options(data, width(), el.dataset.xLabel), [data.x, ...data.series.map((s) => s.values)], el)
     if ('ResizeObserver' in window) {
       let last = width()
       new ResizeObserver(() => {
         const now = width()
         if (Math.abs(now - last) > 8) {
           last = now
-          plot.setSize({ width: now, height: options(data, now).height })
+          plot.setSize({ width: now, height: options(data, now, el.dataset.xLabel).height })
         }
       }).observe(el)
     }

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.access.models import RecoveryCode, User
 from waymark.access.passwords import digest
-from waymark.access.totp import new_recovery_codes, new_totp_secret, normal_code, totp_matches
+from waymark.access.totp import new_recovery_codes, new_totp_secret, normal_code, totp_step
 
 __all__ = [
     "check_second_factor", "disable_totp", "enable_totp", "recovery_codes_left", "regenerate_codes", "start_totp_setup",
@@ -33,9 +33,11 @@ async def _new_codes(session: AsyncSession, user: User) -> list[str]:
 
 async def enable_totp(session: AsyncSession, user: User, code: str, now: datetime) -> list[str] | None:
     """Turn TOTP on when ``code`` matches the pending secret; the new recovery codes (shown once), or None."""
-    if user.totp_secret is None or not totp_matches(user.totp_secret, code, now):
+    step = None if user.totp_secret is None else totp_step(user.totp_secret, code, now)
+    if step is None:
         return None
     user.totp_enabled = True
+    user.totp_last_step = step
     codes = await _new_codes(session, user)
     await session.commit()
     return codes
@@ -56,11 +58,20 @@ async def disable_totp(session: AsyncSession, user: User) -> None:
 
 
 async def check_second_factor(session: AsyncSession, user: User, code: str, now: datetime) -> bool:
-    """A TOTP code of ``user``'s secret, or one of their unused recovery codes (spent by this call)."""
+    """A TOTP code of ``user``'s secret not used before, or one of their unused recovery codes (spent by this call).
+
+    A TOTP code is taken once: its step is recorded by a conditional update, so a code seen over someone's
+    shoulder, or sent twice at once, is refused for the rest of its life.
+    """
     if not user.totp_enabled or user.totp_secret is None:
         return False
-    if totp_matches(user.totp_secret, code, now):
-        return True
+    step = totp_step(user.totp_secret, code, now)
+    if step is not None:
+        taken = await session.execute(update(User).where(
+            User.id == user.id, or_(User.totp_last_step.is_(None), User.totp_last_step < step),
+        ).values(totp_last_step=step).execution_options(synchronize_session=False))
+        await session.commit()
+        return bool(getattr(taken, "rowcount", 0))
     spent = await session.execute(update(RecoveryCode).where(
         RecoveryCode.user_id == user.id, RecoveryCode.code_hash == digest(normal_code(code)),
         RecoveryCode.used_at.is_(None)).values(used_at=now))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, false
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from waymark.clock import utcnow
@@ -26,6 +26,8 @@ class User(Base):
     totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
     """Base32 TOTP secret, kept as is (verifying a code needs it); set while setting up, then enabled."""
     totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    """The 30-second step of the last TOTP code taken: a code of that step or an earlier one is refused."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     disabled_at: Mapped[datetime | None] = mapped_column(default=None)
     """A disabled person cannot sign in and their sessions stop working."""

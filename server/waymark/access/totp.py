@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pyotp
 
-__all__ = ["ISSUER", "new_recovery_codes", "new_totp_secret", "normal_code", "provisioning_uri", "totp_matches"]
+__all__ = ["ISSUER", "new_recovery_codes", "new_totp_secret", "normal_code", "provisioning_uri", "totp_step"]
 
 ISSUER = "Waymark"
 RECOVERY_CODES = 10
@@ -30,10 +30,20 @@ def normal_code(code: str) -> str:
     return re.sub(r"[\s-]", "", code).lower()[:64]
 
 
-def totp_matches(secret: str, code: str, now: datetime) -> bool:
-    """Whether ``code`` is the TOTP of ``secret`` now (one step of clock drift either way)."""
+def totp_step(secret: str, code: str, now: datetime) -> int | None:
+    """The 30-second step whose TOTP of ``secret`` is ``code`` (one step of clock drift either way), or None.
+
+    The step, not a yes/no, so the caller can refuse a code already used (a replay within its ~90 s life).
+    """
     code = normal_code(code)
-    return bool(_CODE.match(code)) and pyotp.TOTP(secret).verify(code, for_time=now, valid_window=1)
+    if not _CODE.match(code):
+        return None
+    totp = pyotp.TOTP(secret)
+    now_step = totp.timecode(now)
+    for offset in (0, -1, 1):
+        if secrets.compare_digest(totp.at(now, counter_offset=offset), code):
+            return now_step + offset
+    return None
 
 
 def new_recovery_codes(count: int = RECOVERY_CODES) -> list[str]:

@@ -9,7 +9,9 @@ from typing import Any
 __all__ = ["bar_rows", "chart_payload", "format_value"]
 
 
-def _epoch(day: date | datetime | str) -> int:
+def _epoch(day: date | datetime | str | int) -> int:
+    if isinstance(day, int):  # not a time: a plain number on the x axis (a retention bracket)
+        return day
     if isinstance(day, str):
         day = date.fromisoformat(day[:10])
     if isinstance(day, datetime):
@@ -29,7 +31,7 @@ def _series(item: Mapping[str, Any] | Sequence[Any]) -> dict[str, Any]:
 
 
 def chart_payload(
-    days: Iterable[date | datetime | str],
+    days: Iterable[date | datetime | str | int],
     series: Iterable[Mapping[str, Any] | Sequence[Any]],
     marks: Iterable[Mapping[str, Any] | Sequence[Any]] = (),
 ) -> dict[str, Any]:
@@ -37,8 +39,10 @@ def chart_payload(
     ``{x, label}`` (a guide publication on the activity trend, for example).
 
     A series is ``(label, values)`` or ``{"label", "values", "dash"}``; a mark ``(day, label)`` or
-    ``{"day", "label"}``. Values may be ``None`` (a gap).
+    ``{"day", "label"}``. Values may be ``None`` (a gap). Plain integers instead of days make an x axis of
+    numbers (``"time": false``), such as retention brackets.
     """
+    days = list(days)
     xs = [_epoch(d) for d in days]
     lines = [_series(s) for s in series]
     for line in lines:
@@ -48,7 +52,10 @@ def chart_payload(
     for mark in marks:
         day, label = (mark["day"], mark["label"]) if isinstance(mark, Mapping) else (mark[0], mark[1])
         flags.append({"x": _epoch(day), "label": str(label)})
-    return {"x": xs, "series": lines, "marks": flags}
+    payload: dict[str, Any] = {"x": xs, "series": lines, "marks": flags}
+    if days and all(isinstance(d, int) for d in days):
+        payload["time"] = False
+    return payload
 
 
 def format_value(value: float | int | None, unit: str = "") -> str:

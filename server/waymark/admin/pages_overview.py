@@ -19,6 +19,7 @@ from waymark.analytics.segments import SegmentError
 from waymark.analytics.stickiness import BANDS
 from waymark.analytics.tenants_report import PER_PAGE, SORTS, tenant_profile, tenants_csv, tenants_report
 from waymark.analytics.visitor_profile import visitor_profile
+from waymark.behaviour.milestone_store import tenant_flags
 from waymark.clock import utcnow
 from waymark.db.scope import Scope, scoped_session
 
@@ -104,6 +105,9 @@ class OverviewPages(Controller):
                                             sort, order, page, PER_PAGE)
             except SegmentError as exc:
                 raise ClientException(str(exc)) from exc
+            flags = await tenant_flags(session, access_scope.app_id, [t.tenant for t in data.tenants])
+            for health in data.tenants:
+                health.milestones = [f for f in flags.get(health.tenant, []) if f.active]
         return report_page(request, template="overview/tenants.html", data=data, csv_rows=tenants_csv(data),
                            filename=f"tenants-{filters.start}-{filters.end}-page-{data.page}",
                            context={"scope": access_scope, "query": filters.query(), "sorts": SORTS})
@@ -117,6 +121,8 @@ class OverviewPages(Controller):
                                                                   filters.segment)
             except SegmentError as exc:
                 raise ClientException(str(exc)) from exc
+            if data is not None:
+                data.milestones = (await tenant_flags(session, access_scope.app_id, [data.tenant])).get(data.tenant, [])
         if data is None:
             raise NotFoundException("not found")
         principal = await resolve_principal(request)

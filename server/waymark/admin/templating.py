@@ -16,11 +16,13 @@ from waymark.admin.charts import bar_rows, chart_payload
 from waymark.admin.csp import nonce_of
 from waymark.admin.nav import NavSection, navigation
 
-__all__ = ["PRINCIPAL_KEY", "TEMPLATES", "principal_of", "template_config"]
+__all__ = ["FIRING_ALERTS_KEY", "PRINCIPAL_KEY", "TEMPLATES", "principal_of", "template_config"]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PRINCIPAL_KEY = "waymark_principal"
 """Where the signed-in principal sits in ``scope["state"]`` once resolved, for the navigation."""
+FIRING_ALERTS_KEY = "waymark_alerts_firing"
+"""Where :mod:`waymark.admin.alert_banner` leaves how many of the page's app's alerts are firing."""
 
 
 def principal_of(request: Request[Any, Any, Any]) -> Principal | None:
@@ -67,6 +69,14 @@ def _signed_in(context: Mapping[str, Any]) -> Principal | None:
     return principal_of(request) if request is not None else None
 
 
+@jinja2.pass_context
+def _firing_alerts(context: Mapping[str, Any]) -> int:
+    """How many of the page's app's alerts are firing (0 when not counted for this page)."""
+    request: Request[Any, Any, Any] | None = context.get("request")
+    found = request.scope.get("state", {}).get(FIRING_ALERTS_KEY, 0) if request is not None else 0
+    return found if isinstance(found, int) else 0
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -76,6 +86,7 @@ def _environment() -> jinja2.Environment:
     )
     env.template_class = _AdminTemplate
     env.globals.update(nav_sections=_nav_sections, static_url=_static_url, signed_in=_signed_in,
+                       firing_alerts=_firing_alerts,
                        chart_payload=chart_payload, bar_rows=bar_rows)
     return env
 

@@ -19,6 +19,7 @@ __all__ = [
     "Publication",
     "ShareFigure",
     "TenantHealth",
+    "TenantMilestone",
     "TenantProfile",
     "TenantsReport",
     "TimelineEvent",
@@ -118,6 +119,16 @@ class Overview(msgspec.Struct, kw_only=True, rename={"from_": "from"}):
     """Days whose summaries are waiting for the next refresh (their figures may lag a little)."""
 
 
+class TenantMilestone(msgspec.Struct, kw_only=True):
+    """A milestone a tenant holds or held (product-qualified tenants: see :mod:`waymark.behaviour.milestones`)."""
+
+    milestone: str
+    name: str
+    active: bool
+    became_true_at: datetime
+    became_false_at: datetime | None
+
+
 class TenantHealth(msgspec.Struct, kw_only=True):
     tenant: str
     name: str | None
@@ -138,6 +149,8 @@ class TenantHealth(msgspec.Struct, kw_only=True):
     nps_responses: int
     policy_coverage: float | None
     """Share of the 30 days' active visitors who accepted every current policy (this page's rows only)."""
+    milestones: list[TenantMilestone] = msgspec.field(default_factory=list)
+    """The milestones the tenant holds now (filled in by the page, which reads the flags)."""
 
 
 class TenantsReport(msgspec.Struct, kw_only=True, rename={"from_": "from"}):
@@ -168,6 +181,8 @@ class TenantProfile(msgspec.Struct, kw_only=True):
     overview: Overview
     visitors: list[VisitorActivity]
     """The most active visitors of the range (at most 20), most days first."""
+    milestones: list[TenantMilestone] = msgspec.field(default_factory=list)
+    """The milestones it holds or held, holding first, with their times (filled in by the page)."""
 
 
 class TimelineEvent(msgspec.Struct, kw_only=True):

@@ -163,10 +163,11 @@ def _name(meta: Any) -> str | None:
 def tenants_csv(report: TenantsReport) -> list[list[Any]]:
     head = ["tenant", "name", "active_visitors", "stickiness_dau_mau", "stickiness_wau_mau", "average_dau",
             "previous_average_dau", "trend", "trend_change", "active_days", "band", "nps", "nps_responses",
-            "policy_coverage", "opted_out"]
+            "policy_coverage", "opted_out", "milestones"]
     return [head] + [[h.tenant, h.name, h.active_visitors, h.stickiness, h.stickiness_wau_mau, h.average_dau,
                       h.previous_average_dau, h.trend, h.trend_change, h.active_days, h.band, h.nps,
-                      h.nps_responses, h.policy_coverage, h.opted_out] for h in report.tenants]
+                      h.nps_responses, h.policy_coverage, h.opted_out, " ".join(m.milestone for m in h.milestones)]
+                     for h in report.tenants]
 
 
 async def tenant_profile(session: AsyncSession, scope: Scope, start: date, end: date,

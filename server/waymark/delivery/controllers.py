@@ -23,8 +23,9 @@ from litestar.types import Receive, Scope, Send
 from waymark.apps.auth import public_app_id
 from waymark.delivery.selection import VisitorContext, render_delivery, select_guides
 from waymark.delivery.snapshot import SnapshotStore
-from waymark.delivery.state_reader import NO_HISTORY, AutoHistory
+from waymark.delivery.state_reader import NO_COHORTS, NO_HISTORY, AutoHistory
 from waymark.guides.frequency import GuideState
+from waymark.guides.targeting import COHORTS
 from waymark.holdouts.services import HoldoutRecorder
 from waymark.identity.verify import IdentityRefused, verify_identity
 
@@ -91,23 +92,28 @@ async def deliver(scope: Scope, receive: Receive, send: Send) -> None:
             verify_identity(q.identity, snapshot.profile.identity_secrets, q.visitor, q.tenant)
         except IdentityRefused as exc:
             raise PermissionDeniedException(str(exc)) from exc
-    # Segment and locale answers are cached per (visitor, tenant, locale, metadata): on a hit the
+    states: dict[str, GuideState] = {}
+    history: AutoHistory = NO_HISTORY
+    cohorts = NO_COHORTS
+    if snapshot.uses_cohorts:  # the visitor's cohorts come with their state, in the same indexed query
+        states, history, cohorts = await request.app.state.state_reader.read_with_cohorts(app_id, q.visitor)
+    elif snapshot.guides:
+        states, history = await request.app.state.state_reader.read(app_id, q.visitor)
+    # Segment and locale answers are cached per (visitor, tenant, locale, metadata, cohorts): on a hit the
     # metadata need not even be decoded.
     key = f"{q.visitor}\x00{q.tenant}\x00{q.locale}\x00{q.meta}"
+    if cohorts:
+        key += "\x00" + ",".join(sorted(cohorts))
     audience = snapshot.audiences.get(key)
     locale = q.locale
     if audience is None or locale is None:
         extra = _decode_meta(q.meta)
-        visitor_meta = {**extra.visitor, "id": q.visitor}
+        visitor_meta = {**extra.visitor, "id": q.visitor, COHORTS: cohorts}
         if q.locale:
             visitor_meta.setdefault("locale", q.locale)
         tenant_meta = {**extra.tenant, "id": q.tenant} if q.tenant else dict(extra.tenant)
         locale = q.locale or visitor_meta.get("locale")
         audience = snapshot.audience(key, visitor_meta, tenant_meta, locale)
-    states: dict[str, GuideState] = {}
-    history: AutoHistory = NO_HISTORY
-    if snapshot.guides:
-        states, history = await request.app.state.state_reader.read(app_id, q.visitor)
     ctx = VisitorContext(
         audience=audience, tenant_id=q.tenant, locale=locale, states=states, history=history, visitor_id=q.visitor,
     )

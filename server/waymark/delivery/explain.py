@@ -17,7 +17,7 @@ from waymark.delivery.selection import Outcome, Trace, VisitorContext, select_gu
 from waymark.delivery.snapshot import Snapshot, SnapshotStore
 from waymark.delivery.state_reader import StateReader
 from waymark.guides.compiler import CompiledGuide
-from waymark.guides.targeting import compile_rule
+from waymark.guides.targeting import COHORTS, compile_rule
 
 __all__ = ["CHECKS", "REASONS", "Check", "Explanation", "UnknownGuide", "explain_guide", "failing_clause"]
 
@@ -82,7 +82,8 @@ def failing_clause(rule: Any, visitor: Mapping[str, Any], tenant: Mapping[str, A
         return f"{path}.not: the negated rule matches"
     if isinstance(rule, Mapping) and "field" in rule:
         scope, _, key = str(rule["field"]).partition(".")
-        actual = (visitor if scope == "visitor" else tenant).get(key)
+        actual = sorted(visitor.get(COHORTS, ())) if scope == "cohort" else (
+            visitor if scope == "visitor" else tenant).get(key)
         expected = f" {json.dumps(rule['value'], default=str)}" if "value" in rule else ""
         return f"{path}: {rule['field']} {rule.get('op')}{expected} (the visitor has {json.dumps(actual, default=str)})"
     return path
@@ -174,9 +175,10 @@ async def explain_guide(
         visitor_meta.setdefault("locale", locale)
     locale = locale or (str(visitor_meta["locale"]) if visitor_meta.get("locale") else None)
     snapshot: Snapshot = await snapshots.get(app_id)
-    states, history = await state_reader.read(app_id, visitor)
+    states, history, cohorts = await state_reader.read_with_cohorts(app_id, visitor)
     key = f"explain\x00{visitor}\x00{tenant}\x00{locale}\x00{json.dumps(visitor_meta, default=str)}" \
-          f"\x00{json.dumps(tenant_meta, default=str)}"
+          f"\x00{json.dumps(tenant_meta, default=str)}\x00{','.join(sorted(cohorts))}"
+    visitor_meta[COHORTS] = cohorts
     audience = snapshot.audience(key, visitor_meta, tenant_meta, locale)
     ctx = VisitorContext(audience=audience, tenant_id=tenant, locale=locale, states=states, history=history,
                          visitor_id=visitor)

@@ -46,6 +46,7 @@ class Snapshot:
         "page_cache",
         "page_tests",
         "profile",
+        "uses_cohorts",
         "version",
     )
 
@@ -60,6 +61,8 @@ class Snapshot:
         self.gated = frozenset(g.id for g in guides if g.holdout is not None or g.survey is not None)
         """Guides that hold out or sample visitors: delivery draws for these only."""
         self.by_id = {g.id: g for g in self.guides}
+        self.uses_cohorts = any(g.cohorts for g in guides)
+        """Whether a segment names a cohort: only then does delivery read the visitor's cohorts."""
         self.order = {g.id: i for i, g in enumerate(self.guides)}
         # Guides that start on the same pages share one test, run once per request.
         slots: dict[bytes, int] = {}

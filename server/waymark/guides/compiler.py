@@ -16,6 +16,7 @@ from waymark.guides.targeting import (
     PageMatcher,
     Predicate,
     UrlParts,
+    cohort_refs,
     compile_page_rule,
     compile_rule,
     locale_allowed,
@@ -56,6 +57,7 @@ class CompiledGuide:
     __slots__ = (
         "_bodies",
         "_encoded",
+        "cohorts",
         "definition",
         "frequency_days",
         "frequency_mode",
@@ -105,6 +107,8 @@ class CompiledGuide:
         self.page_key = msgspec.json.encode([targeting.pages, first_page])
         """Equal for guides that start on the same pages: delivery tests each distinct rule once."""
         self.segment: Predicate | None = compile_rule(targeting.segment) if targeting.segment else None
+        self.cohorts = frozenset(cohort_id for _, cohort_id in cohort_refs(targeting.segment))
+        """The cohorts its segment names: delivery reads the visitor's cohorts only for apps that have such guides."""
         if guide.policy is not None:  # a tenant's own policy asks only its visitors; it skips the budget
             self.segment = policy_segment(guide.policy, self.segment)
             self.ignore_throttle = guide.ignore_throttle or not guide.policy.respect_budget

@@ -13,11 +13,14 @@ from waymark.clock import as_utc
 from waymark.guides.schemas import PageRule, Text
 
 __all__ = [
+    "COHORTS",
+    "COHORT_ID",
     "OPS",
     "PageMatcher",
     "Predicate",
     "RuleError",
     "UrlParts",
+    "cohort_refs",
     "compile_page_rule",
     "compile_rule",
     "glob_to_regex",
@@ -34,6 +37,13 @@ OPS = frozenset({"eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "exists",
 _SCOPES = ("visitor", "tenant")
 _COMPARE = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
 _MISSING: Any = object()
+COHORTS = "\x00cohorts"
+"""The visitor-metadata key delivery puts the visitor's cohort ids under (a frozenset), for ``field: cohort``.
+
+Set by the server from stored membership, after the request's own metadata, so no client can claim one."""
+COHORT_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+"""A cohort's id: what ``field: cohort`` names."""
+_NO_COHORTS: frozenset[str] = frozenset()
 
 
 class RuleError(ValueError):
@@ -184,8 +194,10 @@ def _compile_condition(raw: Mapping[str, Any], path: str) -> Predicate:
         if key not in ("field", "op", "value"):
             raise RuleError(f"{path}.{key}", "unknown key (a condition has field, op and value)")
     field = raw.get("field")
+    if field == "cohort":
+        return _compile_cohort_condition(raw, path)
     if not isinstance(field, str):
-        raise RuleError(f"{path}.field", "required: visitor.<key> or tenant.<key>")
+        raise RuleError(f"{path}.field", "required: visitor.<key>, tenant.<key> or cohort")
     scope, _, key = field.partition(".")
     if scope not in _SCOPES or not key:
         raise RuleError(f"{path}.field", f"must start with visitor. or tenant. (got {field!r})")
@@ -236,6 +248,52 @@ def _compile_condition(raw: Mapping[str, Any], path: str) -> Predicate:
         return test(actual)
 
     return condition
+
+
+def _cohort_ids(raw: Mapping[str, Any], path: str) -> frozenset[str]:
+    value = raw.get("value")
+    ids = [value] if isinstance(value, str) else value
+    if not isinstance(ids, list) or not ids:
+        raise RuleError(f"{path}.value", "a cohort id, or a non-empty list of cohort ids")
+    for i, cohort_id in enumerate(ids):
+        if not isinstance(cohort_id, str) or not COHORT_ID.fullmatch(cohort_id):
+            where = f"{path}.value" if isinstance(value, str) else f"{path}.value[{i}]"
+            raise RuleError(where, f"a cohort id is 1 to 64 lower-case letters, digits, '-' or '_' (got {cohort_id!r})")
+    return frozenset(ids)
+
+
+def _compile_cohort_condition(raw: Mapping[str, Any], path: str) -> Predicate:
+    """``{field: cohort, op: in | not_in, value: ID | [IDs]}``: the visitor is (not) in any of these cohorts."""
+    op = raw.get("op")
+    if op not in ("in", "not_in"):
+        raise RuleError(f"{path}.op", f"a cohort condition takes op in or not_in (got {op!r})")
+    wanted = _cohort_ids(raw, path)
+    member = op == "in"
+
+    def condition(visitor: Mapping[str, Any], _tenant: Mapping[str, Any]) -> bool:
+        return wanted.isdisjoint(visitor.get(COHORTS, _NO_COHORTS)) is not member
+
+    return condition
+
+
+def cohort_refs(raw: Any, path: str = "segment") -> list[tuple[str, str]]:
+    """(field path, cohort id) of every cohort a well-formed rule names, in order (for existence checks)."""
+    if not isinstance(raw, Mapping):
+        return []
+    if raw.get("field") == "cohort":
+        value = raw.get("value")
+        if isinstance(value, str):
+            return [(f"{path}.value", value)]
+        return [(f"{path}.value[{i}]", v) for i, v in enumerate(value or ()) if isinstance(v, str)]
+    found: list[tuple[str, str]] = []
+    if "not" in raw:
+        found += cohort_refs(raw["not"], f"{path}.not")
+    for kind in ("all", "any"):
+        items = raw.get(kind)
+        if isinstance(items, list):
+            for i, item in enumerate(items):
+                found += cohort_refs(item, f"{path}.{kind}[{i}]")
+    return found
 
 
 def _member_test(values: list[Any]) -> Callable[[Any], bool]:

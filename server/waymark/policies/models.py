@@ -43,6 +43,8 @@ class PolicyEvidence(AppScoped, Base):
         UniqueConstraint("app_id", "seq", name="uq_policy_evidence_app_seq"),
         UniqueConstraint("app_id", "request_id", name="uq_policy_evidence_app_request"),
         Index("ix_policy_evidence_app_policy_visitor", "app_id", "policy_id", "visitor_id"),
+        # one tenant's evidence page and export: its rows in chain order, without reading the app's
+        Index("ix_policy_evidence_app_tenant_seq", "app_id", "tenant_id", "seq"),
     )
 
     id: Mapped[int] = mapped_column(

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, delete, get, put
+from litestar import Controller, Request, delete, get, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from waymark.apps.auth import secret_app_id
+from waymark.clock import utcnow
 from waymark.db.scope import app_session
 from waymark.openapi_docs import SECRET_KEY, documented
-from waymark.privacy.schemas import AppPrivacy, ErasureRecord, TenantPrivacy, VisitorExport
+from waymark.privacy.retention import purge_app
+from waymark.privacy.schemas import (
+    AppPrivacy,
+    ErasureRecord,
+    PurgeRequest,
+    PurgeResult,
+    TenantPrivacy,
+    VisitorExport,
+)
 from waymark.privacy.services import (
     PrivacyProblem,
     get_app_privacy,
@@ -122,3 +131,16 @@ class PrivacyController(Controller):
         """The record of erasures, newest first."""
         async with app_session(request.app.state.sessionmaker, app_id) as session:
             return await list_erasures(session, app_id, visitor, limit)
+
+    @post("/retention/purge", operation_id="PurgeExpiredEvents", status_code=HTTP_200_OK,
+          operation_class=documented(400, 401, 403, 413, 503))
+    async def purge(
+        self, request: Request[Any, Any, Any], app_id: NamedDependency[str], data: JSONBody[PurgeRequest]
+    ) -> PurgeResult:
+        """Delete the app's events older than its retention period now (each server also does it periodically);
+        ``dry_run`` counts them instead. An app that keeps events forever deletes nothing."""
+        line = await purge_app(request.app.state.sessionmaker, app_id, utcnow(), data.dry_run)
+        if line is None:
+            return PurgeResult(retention_days=None, cutoff=None, deleted=0, dry_run=data.dry_run)
+        return PurgeResult(retention_days=line.policy.days, cutoff=line.cutoff, deleted=line.deleted,
+                           dry_run=data.dry_run)

@@ -15,7 +15,9 @@ from waymark.db.periodic import PeriodicJob
 from waymark.db.scope import app_session
 from waymark.surveys.privacy import purge_answers
 
-__all__ = ["PeriodicPurge", "PurgeLine", "RetentionPolicy", "purge_expired", "retention_policies", "run_purge"]
+__all__ = [
+    "PeriodicPurge", "PurgeLine", "RetentionPolicy", "purge_app", "purge_expired", "retention_policies", "run_purge",
+]
 
 log = logging.getLogger("waymark.retention")
 
@@ -35,13 +37,15 @@ class RetentionPolicy:
         return now.astimezone(UTC) - timedelta(days=self.days)
 
 
-async def retention_policies(sessionmaker: async_sessionmaker[AsyncSession]) -> list[RetentionPolicy]:
-    """The apps that have a retention period, oldest app first."""
+async def retention_policies(
+    sessionmaker: async_sessionmaker[AsyncSession], app_id: str | None = None,
+) -> list[RetentionPolicy]:
+    """The apps that have a retention period, oldest app first (only ``app_id``'s, when given)."""
+    query = select(App.id, App.name, App.retention_days).where(App.retention_days.is_not(None))
+    if app_id is not None:
+        query = query.where(App.id == app_id)
     async with sessionmaker() as session:
-        rows = (await session.execute(
-            select(App.id, App.name, App.retention_days).where(App.retention_days.is_not(None))
-            .order_by(App.created_at, App.id)
-        )).all()
+        rows = (await session.execute(query.order_by(App.created_at, App.id))).all()
     return [RetentionPolicy(app_id=r.id, name=r.name, days=int(r.retention_days)) for r in rows]
 
 
@@ -98,6 +102,17 @@ class PurgeLine:
     policy: RetentionPolicy
     cutoff: datetime
     deleted: int
+
+
+async def purge_app(
+    sessionmaker: async_sessionmaker[AsyncSession], app_id: str, now: datetime, dry_run: bool = False,
+) -> PurgeLine | None:
+    """Purge (or count) one app's expired events now; ``None`` when the app keeps events forever."""
+    policies = await retention_policies(sessionmaker, app_id)
+    if not policies:
+        return None
+    policy = policies[0]
+    return PurgeLine(policy, policy.cutoff(now), await _purge_app(sessionmaker, policy, now, dry_run, CHUNK))
 
 
 async def run_purge(database_url: str, now: datetime, dry_run: bool = False) -> list[PurgeLine]:

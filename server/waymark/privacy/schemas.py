@@ -69,6 +69,24 @@ class VisitorProfile(msgspec.Struct):
     """Automatic guides started on ``auto_guides_day`` (the attention budget's daily count)."""
 
 
+class PurgeRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """``POST /api/v1/retention/purge``."""
+
+    dry_run: bool = False
+    """Count the expired events; delete nothing."""
+
+
+class PurgeResult(msgspec.Struct):
+    """What a purge of the app's expired events did (``retention_days: null``: the app keeps events forever)."""
+
+    retention_days: int | None
+    cutoff: datetime | None
+    """Events before this moment were expired."""
+    deleted: int
+    """Events deleted, or that would be with ``dry_run``."""
+    dry_run: bool
+
+
 class AliasExport(msgspec.Struct):
     """An earlier (anonymous) id of the visitor, with what was stored under it."""
 

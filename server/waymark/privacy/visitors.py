@@ -14,6 +14,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.analytics.summaries import forget_visitors
+from waymark.behaviour.cohorts import erase_members as erase_cohort_members
 from waymark.clock import as_utc
 from waymark.db.models import DailyUsage, Erasure, Event, GuideState, Visitor, VisitorAlias, utcnow
 from waymark.events.export import ExportedEvent
@@ -154,6 +155,7 @@ async def erase_visitor(session: AsyncSession, app_id: str, visitor_id: str) -> 
         await erase_answers(session, app_id, ids),
         await erase_holdouts(session, app_id, ids),
         await erase_guide_stats(session, app_id, ids),
+        await erase_cohort_members(session, app_id, ids),
     ])
     # Policy evidence is kept (a legal-obligation record); the erasure log says how much.
     kept = len(await visitor_evidence(session, app_id, ids))

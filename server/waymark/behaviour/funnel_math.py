@@ -1,0 +1,120 @@
+"""A funnel's arithmetic, without I/O: which step each actor (a visitor, or a tenant) reached, and how long
+each step took, from that actor's events in time order.
+
+The rules, stated once (the tests' brute-force reference follows them literally):
+
+- An actor's events are ordered by time, ties (the same second) by the order they were stored; a *chain*
+  is a strictly increasing run of events ``e1 < e2 < … < ek`` where ``ei`` matches step ``i``, so one
+  event satisfies one step only, and two steps in the same second count in that order.
+- ``e1`` happens in the report's range; ``ek`` at most ``window`` seconds after ``e1`` (whole seconds:
+  exactly at the window's end converts, one second past does not).
+- No exclusion event lies strictly between two consecutive steps of the chain.
+- An actor reaches the deepest step of any chain. Its times are those of the earliest such chain (the
+  first start that gets that far, then each step as early as it can be), which is what "time from the
+  previous step" reports: median and p90 by nearest rank over the actors that reached the step.
+
+Greedy is exact here: from a fixed start, taking the earliest event that matches the next step (within
+the window, with no exclusion in between) never reaches less far than any other choice, so each start is
+tried once, in time order, with a binary search per step.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+__all__ = ["Attempt", "FunnelCounts", "Occurrence", "best_attempt", "count_funnel", "nearest_rank"]
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """One event of an actor, as the funnel sees it."""
+
+    second: int
+    """Its time in whole seconds (UTC epoch)."""
+    steps: frozenset[int]
+    """The indices (0-based) of the steps it matches."""
+    excluded: bool = False
+    """Whether it matches an exclusion step."""
+    in_range: bool = True
+    """Whether it falls in the report's range (only such an event can start the funnel)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """How far one actor got: the seconds of each step reached (``len(seconds)`` is the depth)."""
+
+    seconds: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FunnelCounts:
+    """Per step: how many actors reached it, and the seconds each took from the previous step."""
+
+    reached: tuple[int, ...]
+    durations: tuple[tuple[int, ...], ...]
+    """For step ``i`` (``i >= 1``), the sorted seconds from step ``i - 1``; empty for step 0."""
+
+
+def best_attempt(events: Sequence[Occurrence], n_steps: int, window: int) -> Attempt:
+    """The deepest chain of an actor's ``events`` (already in order), the earliest of the deepest."""
+    positions: list[list[int]] = [[] for _ in range(n_steps)]
+    exclusions: list[int] = []
+    for index, event in enumerate(events):
+        for step in event.steps:
+            if 0 <= step < n_steps:
+                positions[step].append(index)
+        if event.excluded:
+            exclusions.append(index)
+    best: tuple[int, ...] = ()
+    for start in positions[0]:
+        if not events[start].in_range:
+            continue
+        chain = [start]
+        exhausted = False
+        deadline = events[start].second + window
+        for step in range(1, n_steps):
+            options = positions[step]
+            at = bisect_right(options, chain[-1])
+            if at == len(options):
+                exhausted = True  # no later event matches this step: no later start gets further
+                break
+            following = options[at]
+            if events[following].second > deadline:
+                break
+            if _excluded_between(exclusions, chain[-1], following):
+                break
+            chain.append(following)
+        if len(chain) > len(best):
+            best = tuple(events[i].second for i in chain)
+        if len(best) == n_steps or exhausted:
+            break
+    return Attempt(best)
+
+
+def _excluded_between(exclusions: Sequence[int], after: int, before: int) -> bool:
+    at = bisect_right(exclusions, after)
+    return at < len(exclusions) and exclusions[at] < before
+
+
+def count_funnel(attempts: Iterable[Attempt], n_steps: int) -> FunnelCounts:
+    """Sum the actors' attempts into per-step counts and per-step durations."""
+    reached = [0] * n_steps
+    durations: list[list[int]] = [[] for _ in range(n_steps)]
+    for attempt in attempts:
+        seconds = attempt.seconds
+        for step in range(len(seconds)):
+            reached[step] += 1
+            if step:
+                durations[step].append(seconds[step] - seconds[step - 1])
+    return FunnelCounts(tuple(reached), tuple(tuple(sorted(d)) for d in durations))
+
+
+def nearest_rank(sorted_values: Sequence[int], fraction: float) -> int | None:
+    """The ``fraction`` percentile by nearest rank (the smallest value with at least that share at or below it)."""
+    if not sorted_values:
+        return None
+    rank = max(1, math.ceil(fraction * len(sorted_values)))
+    return sorted_values[rank - 1]

@@ -1,0 +1,146 @@
+"""Paths: the top paths of 3 to 5 steps from or to a page, feature or track event, or to a session's exit
+(the rules are in :mod:`waymark.behaviour.path_math`).
+
+A step is a page view named by the first of the app's pages its URL matches (by page id), a click by
+the first feature it matches, or a track event by its name; page views and clicks no page or feature
+names are not steps. Sessions are cut at 30 minutes idle between two steps.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import msgspec
+from sqlalchemy import case, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from waymark.analytics.rules import RuleBook
+from waymark.analytics.segments import segment_members
+from waymark.behaviour.path_math import EXIT, PathCount, sessions, top_paths
+from waymark.behaviour.refs import RefError, parse_ref
+from waymark.behaviour.step_source import epoch_seconds, range_bounds
+from waymark.db.models import Event
+from waymark.db.scope import Scope
+
+__all__ = [
+    "DEFAULT_LENGTH",
+    "DEFAULT_TOP",
+    "MAX_TOP",
+    "PathRow",
+    "PathsQuery",
+    "PathsReport",
+    "paths_query",
+    "paths_report",
+    "step_label",
+]
+
+MIN_LENGTH, MAX_LENGTH, DEFAULT_LENGTH = 3, 5, 4
+DEFAULT_TOP, MAX_TOP = 10, 50
+_TYPES = ("page", "click", "track")
+
+
+class PathRow(msgspec.Struct, frozen=True):
+    steps: list[str]
+    visitors: int
+    """Visitors who took this path at least once in the range."""
+
+
+class PathsReport(msgspec.Struct, frozen=True):
+    paths: list[PathRow]
+    start: date
+    end: date
+    length: int
+    top: int
+    from_step: str | None
+    to_step: str | None
+    visitors: int
+    """Visitors with at least one step in the range."""
+    tenant: str | None = None
+    segment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PathsQuery:
+    length: int
+    top: int
+    from_step: str | None
+    to_step: str | None
+
+
+def _bounded(name: str, text: str | None, low: int, high: int, default: int) -> int:
+    raw = (text or "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise RefError(f"{name}={raw[:20]!r} is out of bounds: a whole number from {low} to {high}")
+    return int(raw)
+
+
+def _step(name: str, text: str | None) -> str | None:
+    raw = (text or "").strip()
+    if not raw:
+        return None
+    if raw == EXIT:
+        if name == "from_step":
+            raise RefError("from_step=exit: a path can end at the exit (to_step=exit), not start there")
+        return EXIT
+    ref = parse_ref(raw)
+    if ref.kind == "guide" or ref.where:
+        raise RefError(f"{name}={raw[:80]!r}: paths go through pages, features and track events by name "
+                       "(page:ID, feature:ID, event:NAME)")
+    return ref.text()
+
+
+def paths_query(params: Mapping[str, str]) -> PathsQuery:
+    """Read ``from_step`` or ``to_step`` (neither: ``to_step=exit``), ``length`` and ``top``; raises RefError."""
+    start, end = _step("from_step", params.get("from_step")), _step("to_step", params.get("to_step"))
+    if start is not None and end is not None:
+        raise RefError("give from_step or to_step, not both")
+    if start is None and end is None:
+        end = EXIT
+    return PathsQuery(_bounded("length", params.get("length"), MIN_LENGTH, MAX_LENGTH, DEFAULT_LENGTH),
+                      _bounded("top", params.get("top"), 1, MAX_TOP, DEFAULT_TOP), start, end)
+
+
+def step_label(book: RuleBook, kind: str, name: str | None, url: str | None, props: Any) -> str | None:
+    """The step a stored page view, click or track event is, or None when it is none."""
+    if kind == "page":
+        pages = book.pages_for(url)
+        return f"page:{pages[0]}" if pages else None
+    if kind == "click":
+        element = (props or {}).get("element")
+        features = book.features_for(element, url) if element is not None else ()
+        return f"feature:{features[0]}" if features else None
+    return f"event:{name}" if name else None
+
+
+async def paths_report(session: AsyncSession, scope: Scope, book: RuleBook, query: PathsQuery, start: date,
+                       end: date, segment: str | None) -> PathsReport:
+    """The top paths of ``scope`` (an app, or one of its tenants) over ``[start, end]``; ``book`` is the app's
+    rules (:func:`~waymark.behaviour.step_source.rule_book`)."""
+    members = await segment_members(session, scope, segment) if segment else None
+    since, until = range_bounds(start, end)
+    rows: Sequence[Any] = (await session.execute(
+        select(Event.type, Event.name, Event.url, Event.visitor_id, Event.tenant_id,
+               epoch_seconds(session).label("second"), Event.id,
+               case((Event.type == "click", Event.props), else_=None).label("props"))
+        .where(Event.app_id == scope.app_id, Event.ts >= since, Event.ts < until, Event.type.in_(_TYPES))
+    )).all()
+    steps: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+    for kind, name, url, visitor, tenant, second, event_id, props in rows:
+        if members is not None and (tenant if members.subject == "tenant" else visitor) not in members.ids:
+            continue
+        label = step_label(book, kind, name, url, props)
+        if label is not None:
+            steps[visitor].append((second, event_id, label))
+    visits: dict[str, list[list[str]]] = {}
+    for visitor, taken in steps.items():
+        taken.sort()
+        visits[visitor] = sessions([(second, label) for second, _, label in taken])
+    found: list[PathCount] = top_paths(visits, query.length, query.from_step, query.to_step, query.top)
+    return PathsReport([PathRow(list(p.steps), p.visitors) for p in found], start, end, query.length, query.top,
+                       query.from_step, query.to_step, len(visits), scope.tenant_id, segment)
