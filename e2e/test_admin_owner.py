@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pyotp
@@ -64,9 +65,10 @@ def test_the_owner_exports_a_report_as_csv(page: Page, server: Server) -> None:
     assert rows == same
 
 
-def _code(secret: str) -> str:
-    """What the authenticator app shows now (the server allows one step of clock drift either way)."""
-    return pyotp.TOTP(secret).now()
+def _code(secret: str, steps_later: int = 0) -> str:
+    """What the authenticator app shows now, or ``steps_later`` 30-second steps from now (the server allows one
+    step of clock drift either way, and takes each code once)."""
+    return pyotp.TOTP(secret).at(datetime.now(UTC), counter_offset=steps_later)
 
 
 def test_an_invited_owner_turns_on_totp_and_signs_in_with_a_code(page: Page, browser: Browser,
@@ -97,8 +99,8 @@ def test_an_invited_owner_turns_on_totp_and_signs_in_with_a_code(page: Page, bro
         expect(newcomer.get_by_role("heading", name="Your recovery codes")).to_be_visible()
         assert newcomer.locator("ul.codes li").count() >= 5
         sign_out(newcomer)
-        # the password alone is not enough any more; the code is
-        sign_in(newcomer, email, "a long enough password", code=_code(secret),
+        # the password alone is not enough any more; a code is (the next one: the one that confirmed is spent)
+        sign_in(newcomer, email, "a long enough password", code=_code(secret, steps_later=1),
                 next_path=f"/admin/apps/{DEMO_APP}/nps")
         assert newcomer.url.endswith(f"/admin/apps/{DEMO_APP}/nps"), newcomer.url
         expect(newcomer.locator("main table").first).to_be_visible()

@@ -20,6 +20,7 @@ def _seed(guides_dir: Path, history: bool) -> None:
     from waymark.cli_support import with_session
     from waymark_demo.history_seed import seed_history
     from waymark_demo.logins import seed_logins
+    from waymark_demo.milestones_seed import seed_milestones
     from waymark_demo.seed import seed_demo
 
     try:
@@ -31,6 +32,7 @@ def _seed(guides_dir: Path, history: bool) -> None:
         began = time.perf_counter()
         seeded = _run(seed_history)
         click.echo(f"{seeded.summary()} ({time.perf_counter() - began:.1f} s)")
+        click.echo(_run(seed_milestones))
     logins = _run(lambda s: with_session(s, seed_logins))
     click.echo("demo logins (demo-only credentials, known to anyone who reads the code; never put real data in "
                "the demo app):")
