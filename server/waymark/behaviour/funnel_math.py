@@ -25,7 +25,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["Attempt", "FunnelCounts", "Occurrence", "best_attempt", "count_funnel", "nearest_rank"]
+__all__ = ["Attempt", "FunnelCounts", "Occurrence", "best_attempt", "count_funnel", "deepest_chain", "nearest_rank"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,13 +68,21 @@ def best_attempt(events: Sequence[Occurrence], n_steps: int, window: int) -> Att
                 positions[step].append(index)
         if event.excluded:
             exclusions.append(index)
+    positions[0] = [i for i in positions[0] if events[i].in_range]
+    return deepest_chain([e.second for e in events], positions, exclusions, window)
+
+
+def deepest_chain(seconds: Sequence[int], positions: Sequence[Sequence[int]], exclusions: Sequence[int],
+                  window: int) -> Attempt:
+    """:func:`best_attempt` over an actor's events already taken apart: each event's second (in order), per
+    step the increasing indices of the events matching it (step 0: only those that may start, in the range),
+    and the increasing indices of the exclusion events. The funnel builds these directly, row by row."""
     best: tuple[int, ...] = ()
+    n_steps = len(positions)
     for start in positions[0]:
-        if not events[start].in_range:
-            continue
         chain = [start]
         exhausted = False
-        deadline = events[start].second + window
+        deadline = seconds[start] + window
         for step in range(1, n_steps):
             options = positions[step]
             at = bisect_right(options, chain[-1])
@@ -82,13 +90,13 @@ def best_attempt(events: Sequence[Occurrence], n_steps: int, window: int) -> Att
                 exhausted = True  # no later event matches this step: no later start gets further
                 break
             following = options[at]
-            if events[following].second > deadline:
+            if seconds[following] > deadline:
                 break
-            if _excluded_between(exclusions, chain[-1], following):
+            if exclusions and _excluded_between(exclusions, chain[-1], following):
                 break
             chain.append(following)
         if len(chain) > len(best):
-            best = tuple(events[i].second for i in chain)
+            best = tuple(seconds[i] for i in chain)
         if len(best) == n_steps or exhausted:
             break
     return Attempt(best)

@@ -8,6 +8,7 @@ names are not steps. Sessions are cut at 30 minutes idle between two steps.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from datetime import date
 from typing import Any
 
 import msgspec
-from sqlalchemy import case, select
+from sqlalchemy import Text, case, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.analytics.rules import RuleBook
@@ -127,14 +128,21 @@ async def paths_report(session: AsyncSession, scope: Scope, book: RuleBook, quer
     rows: Sequence[Any] = (await session.execute(
         select(Event.type, Event.name, Event.url, Event.visitor_id, Event.tenant_id,
                epoch_seconds(session).label("second"), Event.id,
-               case((Event.type == "click", Event.props), else_=None).label("props"))
+               case((Event.type == "click", cast(Event.props, Text)), else_=None).label("props"))
         .where(Event.app_id == scope.app_id, Event.ts >= since, Event.ts < until, Event.type.in_(_TYPES))
     )).all()
+    ids = members.ids if members is not None else None
+    of_tenant = members is not None and members.subject == "tenant"
+    labels: dict[tuple[str, str | None, str | None, str | None], str | None] = {}
     steps: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
     for kind, name, url, visitor, tenant, second, event_id, props in rows:
-        if members is not None and (tenant if members.subject == "tenant" else visitor) not in members.ids:
+        if ids is not None and (tenant if of_tenant else visitor) not in ids:
             continue
-        label = step_label(book, kind, name, url, props)
+        key = (kind, name, url, props)
+        try:
+            label = labels[key]
+        except KeyError:  # the first row of its kind, name, URL and props: they repeat a lot
+            label = labels[key] = step_label(book, kind, name, url, json.loads(props) if props else None)
         if label is not None:
             steps[visitor].append((second, event_id, label))
     visits: dict[str, list[list[str]]] = {}

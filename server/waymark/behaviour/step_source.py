@@ -25,13 +25,13 @@ is reserved for it).
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import BigInteger, Integer, Text, and_, case, cast, extract, false, func, or_, select
+from sqlalchemy import BigInteger, Integer, Text, and_, case, cast, extract, false, func, null, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from waymark.analytics.rules import RuleBook, rule_cache
@@ -42,9 +42,9 @@ from waymark.db.scope import app_session
 __all__ = ["StepRow", "day_start", "epoch_seconds", "range_bounds", "read_steps", "rule_book", "second_of"]
 
 
-@dataclass(frozen=True, slots=True)
-class StepRow:
-    """One stored event that matches at least one of the references asked for."""
+class StepRow(NamedTuple):
+    """One stored event that matches at least one of the references asked for (a tuple: hundreds of thousands
+    are made per report, and a tuple is the cheapest to make and to sort)."""
 
     order: tuple[int, int]
     """(second, stored id): the order of an actor's events, ties (the same second) by the order they were stored."""
@@ -83,9 +83,10 @@ def epoch_seconds(session: AsyncSession) -> Any:
 
 
 class _Matcher:
-    """The references grouped by the stored type they match, so each row is tried only against its own type's."""
+    """The references grouped by the stored type they match, so each row is tried only against its own type's;
+    each distinct (type, name, guide id, URL, props text) is matched once per request (they repeat a lot)."""
 
-    __slots__ = ("book", "events", "features", "guides", "pages")
+    __slots__ = ("book", "events", "features", "guides", "known", "pages")
 
     def __init__(self, refs: Sequence[Ref], book: RuleBook) -> None:
         self.book = book
@@ -93,6 +94,7 @@ class _Matcher:
         self.features: dict[str, list[int]] = defaultdict(list)
         self.events: dict[str, list[tuple[int, Ref]]] = defaultdict(list)
         self.guides: dict[tuple[str, str], list[int]] = defaultdict(list)
+        self.known: dict[tuple[str, str | None, str | None, str | None, str | None], frozenset[int]] = {}
         for index, ref in enumerate(refs):
             if ref.kind == "page":
                 self.pages[ref.key].append(index)
@@ -102,6 +104,16 @@ class _Matcher:
                 self.events[ref.key].append((index, ref))
             else:
                 self.guides[(ref.event_type, ref.key)].append(index)
+
+    def cached(self, kind: str, name: str | None, guide: str | None, url: str | None, props: str | None
+               ) -> frozenset[int]:
+        """:meth:`matches` of a row whose props come as stored JSON text, remembered per distinct row."""
+        key = (kind, name, guide, url, props)
+        found = self.known.get(key)
+        if found is None:
+            found = frozenset(self.matches(kind, name, guide, url, json.loads(props) if props else None))
+            self.known[key] = found
+        return found
 
     def matches(self, kind: str, name: str | None, guide: str | None, url: str | None, props: Any) -> list[int]:
         """The indices of the references a stored event (type, name, guide id, URL, props) is an occurrence of."""
@@ -159,8 +171,10 @@ def _condition(ref: Ref, book: RuleBook) -> Any:
     return and_(Event.type == ref.event_type, Event.guide_id == ref.key)
 
 
-def _needs_props(refs: Sequence[Ref]) -> bool:
-    return any(r.kind == "feature" or (r.kind == "event" and r.where) for r in refs)
+def _props_types(refs: Sequence[Ref]) -> tuple[str, ...]:
+    """The stored types whose props a match reads: clicks for a feature, track events for a filtered one."""
+    return (*(("click",) if any(r.kind == "feature" for r in refs) else ()),
+            *(("track",) if any(r.kind == "event" and r.where for r in refs) else ()))
 
 
 async def read_steps(session: AsyncSession, app_id: str, refs: Sequence[Ref], book: RuleBook,
@@ -172,18 +186,19 @@ async def read_steps(session: AsyncSession, app_id: str, refs: Sequence[Ref], bo
     if not refs:
         return []
     conditions = list({(r.kind, r.key, r.action): _condition(r, book) for r in refs}.values())
-    props: list[Any] = [case((Event.type.in_(("click", "track")), Event.props), else_=None).label("props")] \
-        if _needs_props(refs) else []
+    typed = _props_types(refs)
+    props: Any = case((Event.type.in_(typed), cast(Event.props, Text)), else_=None) if typed else null()
     query = select(Event.id, Event.type, Event.name, Event.guide_id, Event.url, Event.visitor_id, Event.tenant_id,
-                   epoch_seconds(session).label("second"), *props).where(
+                   epoch_seconds(session).label("second"), props.label("props")).where(
         Event.app_id == app_id, Event.ts >= since, Event.ts < until, or_(*conditions))
-    matches = _Matcher(refs, book).matches
+    cached = _Matcher(refs, book).cached
     out: list[StepRow] = []
+    append = out.append
     rows: Sequence[Any] = (await session.execute(query)).all()  # plain tuples: unpacked, the fastest to read
-    for event_id, kind, name, guide, url, visitor, tenant, second, *rest in rows:
-        matched = matches(kind, name, guide, url, rest[0] if rest else None)
+    for event_id, kind, name, guide, url, visitor, tenant, second, text in rows:
+        matched = cached(kind, name, guide, url, text)
         if matched:
-            out.append(StepRow((second, event_id), visitor, tenant, frozenset(matched)))
+            append(StepRow((second, event_id), visitor, tenant, matched))
     return out
 
 
