@@ -23,8 +23,7 @@ from waymark.analytics.rules import RuleBook
 from waymark.analytics.segments import segment_members
 from waymark.behaviour.path_math import EXIT, PathCount, sessions, top_paths
 from waymark.behaviour.refs import RefError, parse_ref
-from waymark.behaviour.step_source import epoch_seconds, range_bounds
-from waymark.db.models import Event
+from waymark.behaviour.step_source import EVENTS, epoch_seconds, range_bounds
 from waymark.db.scope import Scope
 
 __all__ = [
@@ -126,10 +125,10 @@ async def paths_report(session: AsyncSession, scope: Scope, book: RuleBook, quer
     members = await segment_members(session, scope, segment) if segment else None
     since, until = range_bounds(start, end)
     rows: Sequence[Any] = (await session.execute(
-        select(Event.type, Event.name, Event.url, Event.visitor_id, Event.tenant_id,
-               epoch_seconds(session).label("second"), Event.id,
-               case((Event.type == "click", cast(Event.props, Text)), else_=None).label("props"))
-        .where(Event.app_id == scope.app_id, Event.ts >= since, Event.ts < until, Event.type.in_(_TYPES))
+        select(EVENTS.type, EVENTS.name, EVENTS.url, EVENTS.visitor_id, EVENTS.tenant_id,
+               epoch_seconds(session).label("second"), EVENTS.id,
+               case((EVENTS.type == "click", cast(EVENTS.props, Text)), else_=None).label("props"))
+        .where(EVENTS.app_id == scope.app_id, EVENTS.ts >= since, EVENTS.ts < until, EVENTS.type.in_(_TYPES))
     )).all()
     ids = members.ids if members is not None else None
     of_tenant = members is not None and members.subject == "tenant"

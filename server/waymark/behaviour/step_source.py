@@ -39,7 +39,7 @@ from waymark.behaviour.refs import Ref
 from waymark.db.models import Event
 from waymark.db.scope import app_session
 
-__all__ = ["StepRow", "day_start", "epoch_seconds", "range_bounds", "read_steps", "rule_book", "second_of"]
+__all__ = ["EVENTS", "StepRow", "day_start", "epoch_seconds", "range_bounds", "read_steps", "rule_book", "second_of"]
 
 
 class StepRow(NamedTuple):
@@ -65,6 +65,11 @@ async def rule_book(sessionmaker: async_sessionmaker[AsyncSession], app_id: str)
         return await rule_cache.get(session, app_id)
 
 
+EVENTS: Any = Event.__table__.c
+"""The ``events`` table's columns: a Core select of them comes back as plain rows, where one of the ORM's
+attributes would take each row through the ORM's loading (the session's scope filters both alike)."""
+
+
 def day_start(day: date) -> datetime:
     """Midnight UTC at the start of ``day``."""
     return datetime.combine(day, time(), UTC)
@@ -78,8 +83,8 @@ def second_of(ts: datetime) -> int:
 def epoch_seconds(session: AsyncSession) -> Any:
     """``events.ts`` as whole seconds since the epoch, worked out by the database (no datetime per row in Python)."""
     if session.get_bind().dialect.name == "postgresql":
-        return cast(func.floor(extract("epoch", Event.ts)), BigInteger)
-    return cast(func.strftime("%s", Event.ts), Integer)
+        return cast(func.floor(extract("epoch", EVENTS.ts)), BigInteger)
+    return cast(func.strftime("%s", EVENTS.ts), Integer)
 
 
 class _Matcher:
@@ -144,8 +149,8 @@ def _page_condition(book: RuleBook, page_id: str) -> Any:
     path = matcher.rule.path or ""
     cut = min((i for i in (path.find("*"), path.find("?")) if i >= 0), default=len(path))
     pattern = _contains(path[:cut]) if cut > 1 else None
-    views = Event.type == "page"
-    return and_(views, Event.url.like(pattern, escape="\\")) if pattern else views
+    views = EVENTS.type == "page"
+    return and_(views, EVENTS.url.like(pattern, escape="\\")) if pattern else views
 
 
 def _feature_condition(book: RuleBook, feature_id: str) -> Any:
@@ -155,10 +160,10 @@ def _feature_condition(book: RuleBook, feature_id: str) -> Any:
         return false()
     tokens = selector.required_tokens()
     patterns = [_contains(t) for t in tokens] if tokens else [None]
-    clicks = Event.type == "click"
+    clicks = EVENTS.type == "click"
     if None in patterns:
         return clicks
-    return and_(clicks, or_(*(cast(Event.props, Text).like(p, escape="\\") for p in patterns)))
+    return and_(clicks, or_(*(cast(EVENTS.props, Text).like(p, escape="\\") for p in patterns)))
 
 
 def _condition(ref: Ref, book: RuleBook) -> Any:
@@ -167,8 +172,8 @@ def _condition(ref: Ref, book: RuleBook) -> Any:
     if ref.kind == "feature":
         return _feature_condition(book, ref.key)
     if ref.kind == "event":
-        return and_(Event.type == "track", Event.name == ref.key)
-    return and_(Event.type == ref.event_type, Event.guide_id == ref.key)
+        return and_(EVENTS.type == "track", EVENTS.name == ref.key)
+    return and_(EVENTS.type == ref.event_type, EVENTS.guide_id == ref.key)
 
 
 def _props_types(refs: Sequence[Ref]) -> tuple[str, ...]:
@@ -187,10 +192,10 @@ async def read_steps(session: AsyncSession, app_id: str, refs: Sequence[Ref], bo
         return []
     conditions = list({(r.kind, r.key, r.action): _condition(r, book) for r in refs}.values())
     typed = _props_types(refs)
-    props: Any = case((Event.type.in_(typed), cast(Event.props, Text)), else_=None) if typed else null()
-    query = select(Event.id, Event.type, Event.name, Event.guide_id, Event.url, Event.visitor_id, Event.tenant_id,
-                   epoch_seconds(session).label("second"), props.label("props")).where(
-        Event.app_id == app_id, Event.ts >= since, Event.ts < until, or_(*conditions))
+    props: Any = case((EVENTS.type.in_(typed), cast(EVENTS.props, Text)), else_=None) if typed else null()
+    query = select(EVENTS.id, EVENTS.type, EVENTS.name, EVENTS.guide_id, EVENTS.url, EVENTS.visitor_id,
+                   EVENTS.tenant_id, epoch_seconds(session).label("second"), props.label("props")).where(
+        EVENTS.app_id == app_id, EVENTS.ts >= since, EVENTS.ts < until, or_(*conditions))
     cached = _Matcher(refs, book).cached
     out: list[StepRow] = []
     append = out.append
