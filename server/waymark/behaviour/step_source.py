@@ -27,6 +27,7 @@ and retention; it is the next step (migration 0013 is reserved for it).
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
@@ -71,6 +72,10 @@ EVENTS: Any = Event.__table__.c
 attributes would take each row through the ORM's loading (the session's scope filters both alike)."""
 
 
+_HAS_UNIXEPOCH = sqlite3.sqlite_version_info >= (3, 38, 0)
+"""SQLite's ``unixepoch()`` came in 3.38; the driver uses the library Python was built with."""
+
+
 def day_start(day: date) -> datetime:
     """Midnight UTC at the start of ``day``."""
     return datetime.combine(day, time(), UTC)
@@ -85,6 +90,8 @@ def epoch_seconds(session: AsyncSession) -> Any:
     """``events.ts`` as whole seconds since the epoch, worked out by the database (no datetime per row in Python)."""
     if session.get_bind().dialect.name == "postgresql":
         return cast(func.floor(extract("epoch", EVENTS.ts)), BigInteger)
+    if _HAS_UNIXEPOCH:
+        return func.unixepoch(EVENTS.ts, type_=Integer)  # the same whole seconds, a third cheaper than strftime
     return cast(func.strftime("%s", EVENTS.ts), Integer)
 
 
