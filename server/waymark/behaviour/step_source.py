@@ -15,9 +15,10 @@ second, kind, key) on ingest. This module is (a):
   attributes, so they skip the ORM's per-row loading. Rules apply retroactively, erasure and retention
   need nothing more, and a tenant assigned later is already on the event: nothing to keep in step.
 
-Measured on the 1 M-event store (``benchmarks/behaviour_funnels.py``, 30 days = 233 k events), funnels
-answer in 0.3 to 1.5 s and paths in 1.2 to 1.7 s, most of it now in SQL and in making one tuple per row;
-both grow with the rows in the range, so at 10 M events they would still miss the 2 s target. (b) is
+Measured on the 1 M-event store (``benchmarks/behaviour_funnels.py``, 30 days = 233 k events, a loaded
+machine), funnels answer in 0.3 to 1.3 s (2.3 s with a comparison range: two ranges read) and paths in
+0.9 to 1.7 s, most of it now in SQL and in making one tuple per row; both grow with the rows in the
+range, so at 10 M events they would still miss the 2 s target. (b) is
 what would meet it: a funnel would read only its steps' rows, already matched, and paths two narrow
 integer-keyed columns. It needs a table kept by a :class:`~waymark.events.projections.Projection`,
 rebuilt per rule like the roll-ups, moved on tenant assignment and alias merges, and cleared by erasure
