@@ -13,19 +13,21 @@ The rules, stated once (the tests' brute-force reference follows them literally)
   first start that gets that far, then each step as early as it can be), which is what "time from the
   previous step" reports: median and p90 by nearest rank over the actors that reached the step.
 
-Greedy is exact here: from a fixed start, taking the earliest event that matches the next step (within
-the window, with no exclusion in between) never reaches less far than any other choice, so each start is
-tried once, in time order, with a binary search per step.
+From a fixed start, taking the earliest event that matches the next step (within the window, with no
+exclusion in between) never reaches less far than a later one before the same exclusion; the one other
+choice worth trying is the exclusion event itself, when it matches the next step (not strictly between,
+it lets the chain go on past it). So each start is tried in time order, with a binary search per step
+and a second branch only at such an exclusion.
 """
 
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["Attempt", "FunnelCounts", "Occurrence", "best_attempt", "count_funnel", "nearest_rank"]
+__all__ = ["Attempt", "FunnelCounts", "Occurrence", "best_attempt", "count_funnel", "deepest_chain", "nearest_rank"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,35 +70,79 @@ def best_attempt(events: Sequence[Occurrence], n_steps: int, window: int) -> Att
                 positions[step].append(index)
         if event.excluded:
             exclusions.append(index)
+    positions[0] = [i for i in positions[0] if events[i].in_range]
+    return deepest_chain([e.second for e in events], positions, exclusions, window)
+
+
+def deepest_chain(seconds: Sequence[int], positions: Sequence[Sequence[int]], exclusions: Sequence[int],
+                  window: int) -> Attempt:
+    """:func:`best_attempt` over an actor's events already taken apart: each event's second (in order), per
+    step the increasing indices of the events matching it (step 0: only those that may start, in the range),
+    and the increasing indices of the exclusion events. The funnel builds these directly, row by row."""
     best: tuple[int, ...] = ()
+    n_steps = len(positions)
     for start in positions[0]:
-        if not events[start].in_range:
-            continue
-        chain = [start]
-        exhausted = False
-        deadline = events[start].second + window
-        for step in range(1, n_steps):
-            options = positions[step]
-            at = bisect_right(options, chain[-1])
-            if at == len(options):
-                exhausted = True  # no later event matches this step: no later start gets further
-                break
-            following = options[at]
-            if events[following].second > deadline:
-                break
-            if _excluded_between(exclusions, chain[-1], following):
-                break
-            chain.append(following)
-        if len(chain) > len(best):
-            best = tuple(events[i].second for i in chain)
-        if len(best) == n_steps or exhausted:
-            break
+        found = _deepest_from([start], seconds, positions, exclusions, seconds[start] + window)
+        if len(found) > len(best):
+            best = tuple(seconds[i] for i in found)
+        if len(best) == n_steps or len(best) >= _reachable(start, positions):
+            break  # no later start gets further
     return Attempt(best)
 
 
-def _excluded_between(exclusions: Sequence[int], after: int, before: int) -> bool:
-    at = bisect_right(exclusions, after)
-    return at < len(exclusions) and exclusions[at] < before
+def _deepest_from(chain: list[int], seconds: Sequence[int], positions: Sequence[Sequence[int]],
+                  exclusions: Sequence[int], deadline: int) -> list[int]:
+    """The deepest chain that continues ``chain`` (positions), the earliest of the deepest.
+
+    Past the chain's last event, the first exclusion event ends the stretch the next step may come from,
+    and may be that step itself (it is not strictly between). Two choices are enough: the earliest match up
+    to that exclusion (a later one before it only narrows what follows), and the exclusion event itself
+    when it matches (later, but the stretch after it reaches further).
+    """
+    step = len(chain)
+    if step == len(positions):
+        return chain
+    last = chain[-1]
+    options = positions[step]
+    at = bisect_right(options, last)
+    if at == len(options):
+        return chain
+    earliest = options[at]
+    following = bisect_right(exclusions, last)
+    fence = exclusions[following] if following < len(exclusions) else None
+    candidates: list[int] = []
+    if fence is None or earliest <= fence:
+        candidates.append(earliest)
+    if fence is not None and earliest < fence and _holds(options, fence):
+        candidates.append(fence)
+    best = chain
+    for candidate in candidates:
+        if seconds[candidate] > deadline:
+            break  # the second candidate is no earlier
+        found = _deepest_from([*chain, candidate], seconds, positions, exclusions, deadline)
+        if len(found) > len(best):
+            best = found
+            if len(best) == len(positions):
+                break
+    return best
+
+
+def _holds(options: Sequence[int], index: int) -> bool:
+    at = bisect_left(options, index)
+    return at < len(options) and options[at] == index
+
+
+def _reachable(start: int, positions: Sequence[Sequence[int]]) -> int:
+    """How many steps a chain from ``start``, or from any later start, could reach at most (ignoring the
+    window and the exclusions): the earliest match of each step in turn, until a step has none left."""
+    at = start
+    for step in range(1, len(positions)):
+        options = positions[step]
+        following = bisect_right(options, at)
+        if following == len(options):
+            return step
+        at = options[following]
+    return len(positions)
 
 
 def count_funnel(attempts: Iterable[Attempt], n_steps: int) -> FunnelCounts:

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from operator import itemgetter
 from typing import Any
 
 import msgspec
@@ -21,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.analytics.rules import RuleBook
 from waymark.analytics.segments import SegmentMembers, segment_members
-from waymark.behaviour.funnel_math import Attempt, Occurrence, best_attempt, count_funnel, nearest_rank
+from waymark.behaviour.funnel_math import Attempt, count_funnel, deepest_chain, nearest_rank
 from waymark.behaviour.refs import Ref, RefError, Unit, parse_refs, parse_unit
 from waymark.behaviour.step_source import StepRow, range_bounds, read_steps, second_of
 from waymark.db.models import DailyUsage, Tenant, Visitor
@@ -178,22 +179,39 @@ def funnel_attempts(query: FunnelQuery, rows: Sequence[StepRow], start: date, en
     """Each actor's attempt, and each actor's tenant (a visitor's latest; a tenant's own id)."""
     n = len(query.steps)
     in_range_until = second_of(range_bounds(start, end)[1])
+    by_visitor = query.unit == "visitors"
+    ids = members.ids if members is not None else None
+    of_tenant = members is not None and members.subject == "tenant"
     actors: dict[str, list[StepRow]] = defaultdict(list)
     tenant_of: dict[str, str | None] = {}
     for row in rows:
-        if members is not None and (row.tenant if members.subject == "tenant" else row.visitor) not in members.ids:
+        if ids is not None and (row.tenant if of_tenant else row.visitor) not in ids:
             continue
-        actor = row.visitor if query.unit == "visitors" else row.tenant
+        actor = row.visitor if by_visitor else row.tenant
         if actor:
             actors[actor].append(row)
             tenant_of[actor] = row.tenant
+    split: dict[frozenset[int], tuple[tuple[int, ...], bool]] = {}
+    window = query.window_days * 86_400
     attempts: dict[str, Attempt] = {}
     for actor, events in actors.items():
-        events.sort(key=lambda r: r.order)
-        attempts[actor] = best_attempt(
-            [Occurrence(r.second, frozenset(i for i in r.matches if i < n), any(i >= n for i in r.matches),
-                        r.second < in_range_until) for r in events],
-            n, query.window_days * 86_400)
+        events.sort(key=itemgetter(0))  # by (second, stored id)
+        seconds: list[int] = []
+        positions: list[list[int]] = [[] for _ in range(n)]
+        exclusions: list[int] = []
+        for index, (order, _, _, matches) in enumerate(events):
+            second = order[0]
+            seconds.append(second)
+            parts = split.get(matches)
+            if parts is None:
+                parts = split[matches] = (tuple(sorted(i for i in matches if i < n)), any(i >= n for i in matches))
+            steps, excluded = parts
+            for step in steps:
+                if step or second < in_range_until:  # only an event in the range starts the funnel
+                    positions[step].append(index)
+            if excluded:
+                exclusions.append(index)
+        attempts[actor] = deepest_chain(seconds, positions, exclusions, window)
     return attempts, tenant_of
 
 

@@ -8,6 +8,7 @@ names are not steps. Sessions are cut at 30 minutes idle between two steps.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,15 +16,14 @@ from datetime import date
 from typing import Any
 
 import msgspec
-from sqlalchemy import case, select
+from sqlalchemy import Text, case, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.analytics.rules import RuleBook
 from waymark.analytics.segments import segment_members
 from waymark.behaviour.path_math import EXIT, PathCount, sessions, top_paths
 from waymark.behaviour.refs import RefError, parse_ref
-from waymark.behaviour.step_source import epoch_seconds, range_bounds
-from waymark.db.models import Event
+from waymark.behaviour.step_source import EVENTS, epoch_seconds, range_bounds
 from waymark.db.scope import Scope
 
 __all__ = [
@@ -125,16 +125,23 @@ async def paths_report(session: AsyncSession, scope: Scope, book: RuleBook, quer
     members = await segment_members(session, scope, segment) if segment else None
     since, until = range_bounds(start, end)
     rows: Sequence[Any] = (await session.execute(
-        select(Event.type, Event.name, Event.url, Event.visitor_id, Event.tenant_id,
-               epoch_seconds(session).label("second"), Event.id,
-               case((Event.type == "click", Event.props), else_=None).label("props"))
-        .where(Event.app_id == scope.app_id, Event.ts >= since, Event.ts < until, Event.type.in_(_TYPES))
+        select(EVENTS.type, EVENTS.name, EVENTS.url, EVENTS.visitor_id, EVENTS.tenant_id,
+               epoch_seconds(session).label("second"), EVENTS.id,
+               case((EVENTS.type == "click", cast(EVENTS.props, Text)), else_=None).label("props"))
+        .where(EVENTS.app_id == scope.app_id, EVENTS.ts >= since, EVENTS.ts < until, EVENTS.type.in_(_TYPES))
     )).all()
+    ids = members.ids if members is not None else None
+    of_tenant = members is not None and members.subject == "tenant"
+    labels: dict[tuple[str, str | None, str | None, str | None], str | None] = {}
     steps: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
     for kind, name, url, visitor, tenant, second, event_id, props in rows:
-        if members is not None and (tenant if members.subject == "tenant" else visitor) not in members.ids:
+        if ids is not None and (tenant if of_tenant else visitor) not in ids:
             continue
-        label = step_label(book, kind, name, url, props)
+        key = (kind, name, url, props)
+        try:
+            label = labels[key]
+        except KeyError:  # the first row of its kind, name, URL and props: they repeat a lot
+            label = labels[key] = step_label(book, kind, name, url, json.loads(props) if props else None)
         if label is not None:
             steps[visitor].append((second, event_id, label))
     visits: dict[str, list[list[str]]] = {}

@@ -9,29 +9,32 @@ second, kind, key) on ingest. This module is (a):
   need; track events and guides by name or id; page views by the literal start of the page's path rule
   (``url LIKE``); clicks by a literal of the feature's selector in ``props`` (which is then read only for
   clicks and filtered track events); the database turns ``ts`` into whole seconds.
-- What stays in Python is the rule matching (the app's :class:`~waymark.analytics.rules.RuleBook`, cached
-  per URL and element) and one tuple per row. Rules apply retroactively, erasure and retention need
-  nothing more, and a tenant assigned later is already on the event: nothing to keep in step.
+- What stays in Python is the rule matching, done once per distinct (type, name, guide id, URL, props
+  text) of a request (they repeat enormously; props come as text and are decoded only then), and one
+  tuple per matching row. The rows come from a Core select of the table's columns, not the ORM's
+  attributes, so they skip the ORM's per-row loading. Rules apply retroactively, erasure and retention
+  need nothing more, and a tenant assigned later is already on the event: nothing to keep in step.
 
-Measured on the 1 M-event store (``benchmarks/behaviour_funnels.py``, 30 days = 233 k events): a funnel
-of track events answers within the 2 s target, but a funnel over page views, or paths (which read every
-page view, click and track event of the range), spends about a third of its time in SQL and two thirds
-turning rows into steps, and does not meet it. (b) is what would: a funnel would read only its steps'
-rows, already matched, and paths two narrow integer-keyed columns. It needs a table kept by a
-:class:`~waymark.events.projections.Projection`, rebuilt per rule like the roll-ups, moved on tenant
-assignment and alias merges, and cleared by erasure and retention; it is the next step (migration 0013
-is reserved for it).
+Measured on the 1 M-event store (``benchmarks/behaviour_funnels.py``, 30 days = 233 k events, a loaded
+machine), funnels answer in 0.3 to 1.3 s (2.3 s with a comparison range: two ranges read) and paths in
+0.9 to 1.7 s, most of it now in SQL and in making one tuple per row; both grow with the rows in the
+range, so at 10 M events they would still miss the 2 s target. (b) is
+what would meet it: a funnel would read only its steps' rows, already matched, and paths two narrow
+integer-keyed columns. It needs a table kept by a :class:`~waymark.events.projections.Projection`,
+rebuilt per rule like the roll-ups, moved on tenant assignment and alias merges, and cleared by erasure
+and retention; it is the next step (migration 0013 is reserved for it).
 """
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import BigInteger, Integer, Text, and_, case, cast, extract, false, func, or_, select
+from sqlalchemy import BigInteger, Integer, Text, and_, case, cast, extract, false, func, null, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from waymark.analytics.rules import RuleBook, rule_cache
@@ -39,12 +42,12 @@ from waymark.behaviour.refs import Ref
 from waymark.db.models import Event
 from waymark.db.scope import app_session
 
-__all__ = ["StepRow", "day_start", "epoch_seconds", "range_bounds", "read_steps", "rule_book", "second_of"]
+__all__ = ["EVENTS", "StepRow", "day_start", "epoch_seconds", "range_bounds", "read_steps", "rule_book", "second_of"]
 
 
-@dataclass(frozen=True, slots=True)
-class StepRow:
-    """One stored event that matches at least one of the references asked for."""
+class StepRow(NamedTuple):
+    """One stored event that matches at least one of the references asked for (a tuple: hundreds of thousands
+    are made per report, and a tuple is the cheapest to make and to sort)."""
 
     order: tuple[int, int]
     """(second, stored id): the order of an actor's events, ties (the same second) by the order they were stored."""
@@ -65,6 +68,15 @@ async def rule_book(sessionmaker: async_sessionmaker[AsyncSession], app_id: str)
         return await rule_cache.get(session, app_id)
 
 
+EVENTS: Any = Event.__table__.c
+"""The ``events`` table's columns: a Core select of them comes back as plain rows, where one of the ORM's
+attributes would take each row through the ORM's loading (the session's scope filters both alike)."""
+
+
+_HAS_UNIXEPOCH = sqlite3.sqlite_version_info >= (3, 38, 0)
+"""SQLite's ``unixepoch()`` came in 3.38; the driver uses the library Python was built with."""
+
+
 def day_start(day: date) -> datetime:
     """Midnight UTC at the start of ``day``."""
     return datetime.combine(day, time(), UTC)
@@ -78,14 +90,17 @@ def second_of(ts: datetime) -> int:
 def epoch_seconds(session: AsyncSession) -> Any:
     """``events.ts`` as whole seconds since the epoch, worked out by the database (no datetime per row in Python)."""
     if session.get_bind().dialect.name == "postgresql":
-        return cast(func.floor(extract("epoch", Event.ts)), BigInteger)
-    return cast(func.strftime("%s", Event.ts), Integer)
+        return cast(func.floor(extract("epoch", EVENTS.ts)), BigInteger)
+    if _HAS_UNIXEPOCH:
+        return func.unixepoch(EVENTS.ts, type_=Integer)  # the same whole seconds, a third cheaper than strftime
+    return cast(func.strftime("%s", EVENTS.ts), Integer)
 
 
 class _Matcher:
-    """The references grouped by the stored type they match, so each row is tried only against its own type's."""
+    """The references grouped by the stored type they match, so each row is tried only against its own type's;
+    each distinct (type, name, guide id, URL, props text) is matched once per request (they repeat a lot)."""
 
-    __slots__ = ("book", "events", "features", "guides", "pages")
+    __slots__ = ("book", "events", "features", "guides", "known", "pages")
 
     def __init__(self, refs: Sequence[Ref], book: RuleBook) -> None:
         self.book = book
@@ -93,6 +108,7 @@ class _Matcher:
         self.features: dict[str, list[int]] = defaultdict(list)
         self.events: dict[str, list[tuple[int, Ref]]] = defaultdict(list)
         self.guides: dict[tuple[str, str], list[int]] = defaultdict(list)
+        self.known: dict[tuple[str, str | None, str | None, str | None, str | None], frozenset[int]] = {}
         for index, ref in enumerate(refs):
             if ref.kind == "page":
                 self.pages[ref.key].append(index)
@@ -102,6 +118,16 @@ class _Matcher:
                 self.events[ref.key].append((index, ref))
             else:
                 self.guides[(ref.event_type, ref.key)].append(index)
+
+    def cached(self, kind: str, name: str | None, guide: str | None, url: str | None, props: str | None
+               ) -> frozenset[int]:
+        """:meth:`matches` of a row whose props come as stored JSON text, remembered per distinct row."""
+        key = (kind, name, guide, url, props)
+        found = self.known.get(key)
+        if found is None:
+            found = frozenset(self.matches(kind, name, guide, url, json.loads(props) if props else None))
+            self.known[key] = found
+        return found
 
     def matches(self, kind: str, name: str | None, guide: str | None, url: str | None, props: Any) -> list[int]:
         """The indices of the references a stored event (type, name, guide id, URL, props) is an occurrence of."""
@@ -132,8 +158,8 @@ def _page_condition(book: RuleBook, page_id: str) -> Any:
     path = matcher.rule.path or ""
     cut = min((i for i in (path.find("*"), path.find("?")) if i >= 0), default=len(path))
     pattern = _contains(path[:cut]) if cut > 1 else None
-    views = Event.type == "page"
-    return and_(views, Event.url.like(pattern, escape="\\")) if pattern else views
+    views = EVENTS.type == "page"
+    return and_(views, EVENTS.url.like(pattern, escape="\\")) if pattern else views
 
 
 def _feature_condition(book: RuleBook, feature_id: str) -> Any:
@@ -143,10 +169,10 @@ def _feature_condition(book: RuleBook, feature_id: str) -> Any:
         return false()
     tokens = selector.required_tokens()
     patterns = [_contains(t) for t in tokens] if tokens else [None]
-    clicks = Event.type == "click"
+    clicks = EVENTS.type == "click"
     if None in patterns:
         return clicks
-    return and_(clicks, or_(*(cast(Event.props, Text).like(p, escape="\\") for p in patterns)))
+    return and_(clicks, or_(*(cast(EVENTS.props, Text).like(p, escape="\\") for p in patterns)))
 
 
 def _condition(ref: Ref, book: RuleBook) -> Any:
@@ -155,12 +181,14 @@ def _condition(ref: Ref, book: RuleBook) -> Any:
     if ref.kind == "feature":
         return _feature_condition(book, ref.key)
     if ref.kind == "event":
-        return and_(Event.type == "track", Event.name == ref.key)
-    return and_(Event.type == ref.event_type, Event.guide_id == ref.key)
+        return and_(EVENTS.type == "track", EVENTS.name == ref.key)
+    return and_(EVENTS.type == ref.event_type, EVENTS.guide_id == ref.key)
 
 
-def _needs_props(refs: Sequence[Ref]) -> bool:
-    return any(r.kind == "feature" or (r.kind == "event" and r.where) for r in refs)
+def _props_types(refs: Sequence[Ref]) -> tuple[str, ...]:
+    """The stored types whose props a match reads: clicks for a feature, track events for a filtered one."""
+    return (*(("click",) if any(r.kind == "feature" for r in refs) else ()),
+            *(("track",) if any(r.kind == "event" and r.where for r in refs) else ()))
 
 
 async def read_steps(session: AsyncSession, app_id: str, refs: Sequence[Ref], book: RuleBook,
@@ -172,18 +200,19 @@ async def read_steps(session: AsyncSession, app_id: str, refs: Sequence[Ref], bo
     if not refs:
         return []
     conditions = list({(r.kind, r.key, r.action): _condition(r, book) for r in refs}.values())
-    props: list[Any] = [case((Event.type.in_(("click", "track")), Event.props), else_=None).label("props")] \
-        if _needs_props(refs) else []
-    query = select(Event.id, Event.type, Event.name, Event.guide_id, Event.url, Event.visitor_id, Event.tenant_id,
-                   epoch_seconds(session).label("second"), *props).where(
-        Event.app_id == app_id, Event.ts >= since, Event.ts < until, or_(*conditions))
-    matches = _Matcher(refs, book).matches
+    typed = _props_types(refs)
+    props: Any = case((EVENTS.type.in_(typed), cast(EVENTS.props, Text)), else_=None) if typed else null()
+    query = select(EVENTS.id, EVENTS.type, EVENTS.name, EVENTS.guide_id, EVENTS.url, EVENTS.visitor_id,
+                   EVENTS.tenant_id, epoch_seconds(session).label("second"), props.label("props")).where(
+        EVENTS.app_id == app_id, EVENTS.ts >= since, EVENTS.ts < until, or_(*conditions))
+    cached = _Matcher(refs, book).cached
     out: list[StepRow] = []
+    append = out.append
     rows: Sequence[Any] = (await session.execute(query)).all()  # plain tuples: unpacked, the fastest to read
-    for event_id, kind, name, guide, url, visitor, tenant, second, *rest in rows:
-        matched = matches(kind, name, guide, url, rest[0] if rest else None)
+    for event_id, kind, name, guide, url, visitor, tenant, second, text in rows:
+        matched = cached(kind, name, guide, url, text)
         if matched:
-            out.append(StepRow((second, event_id), visitor, tenant, frozenset(matched)))
+            append(StepRow((second, event_id), visitor, tenant, matched))
     return out
 
 
