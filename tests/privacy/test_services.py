@@ -158,6 +158,7 @@ async def test_privacy_routes_are_documented(client: AsyncTestClient) -> None:
         ("PUT", "/api/v1/settings"): "SetAppSettings",
         ("GET", "/api/v1/tenants/{tenant_id}/privacy"): "GetTenantPrivacy",
         ("PUT", "/api/v1/tenants/{tenant_id}/privacy"): "SetTenantPrivacy",
+        ("POST", "/api/v1/retention/purge"): "PurgeExpiredEvents",
         ("GET", "/api/v1/visitors/{visitor_id}/export"): "ExportVisitor",
         ("DELETE", "/api/v1/visitors/{visitor_id}"): "EraseVisitor",
         ("GET", "/api/v1/erasures"): "ListErasures",
