@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-__all__ = ["csv_bytes", "safe_cell"]
+__all__ = ["csv_bytes", "csv_text", "safe_cell"]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "|")
 _NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
@@ -37,10 +37,15 @@ def safe_cell(value: Any) -> str:
     return text
 
 
-def csv_bytes(rows: Iterable[Sequence[Any]]) -> bytes:
-    """Rows as CSV (UTF-8 with a BOM, which spreadsheets need to read accents), every cell formula-safe."""
+def csv_text(rows: Iterable[Sequence[Any]]) -> str:
+    """Rows as CSV text, every cell formula-safe."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     for row in rows:
         writer.writerow([safe_cell(cell) for cell in row])
-    return ("\ufeff" + out.getvalue()).encode()
+    return out.getvalue()
+
+
+def csv_bytes(rows: Iterable[Sequence[Any]]) -> bytes:
+    """Rows as CSV (UTF-8 with a BOM, which spreadsheets need to read accents), every cell formula-safe."""
+    return ("\ufeff" + csv_text(rows)).encode()

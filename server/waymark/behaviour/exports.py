@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Sequence
 from typing import Any
 
 from waymark.behaviour.retention import RetentionReport
 from waymark.behaviour.trends import TrendsReport
 
-__all__ = ["csv_text", "retention_rows", "trends_rows"]
+__all__ = ["retention_rows", "trends_rows"]
 
 
 def trends_rows(report: TrendsReport) -> list[list[Any]]:
@@ -34,22 +31,3 @@ def retention_rows(report: RetentionReport) -> list[list[Any]]:
     rows += [["average", None, report.average_size[n], n, None, report.average[n], True]
              for n in range(report.brackets)]
     return rows
-
-
-def _cell(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula (=, +, -, @ …) is made inert with a leading quote."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r", "|"):
-        return "'" + value
-    return value.isoformat() if hasattr(value, "isoformat") else value
-
-
-def csv_text(rows: Iterable[Sequence[Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    for row in rows:
-        writer.writerow([_cell(c) for c in row])
-    return out.getvalue()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal, TypeVar
@@ -23,6 +21,7 @@ from waymark.behaviour.impact_report import ImpactReport, impact_csv_rows, impac
 from waymark.behaviour.refs import RefError
 from waymark.behaviour.signal_report import SignalReport, parse_signal_options, signal_csv_rows, signal_report
 from waymark.clock import utcnow
+from waymark.csv_cells import csv_bytes
 from waymark.db.scope import Scope, scoped_session
 from waymark.openapi_docs import SECRET_KEY, documented
 
@@ -60,22 +59,6 @@ def read_inputs(params: Mapping[str, str | None], parse: Callable[[Mapping[str, 
         raise ClientException(str(exc)) from exc
 
 
-def _cell(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula (=, +, -, @ …) is made inert with a leading quote."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r", "|"):
-        return "'" + value
-    return "" if value is None else value
-
-
-def _csv_bytes(rows: Sequence[Sequence[Any]]) -> bytes:
-    """UTF-8 with a BOM (spreadsheets need it to read accents), every cell formula-safe."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    for row in rows:
-        writer.writerow([_cell(c) for c in row])
-    return ("\ufeff" + out.getvalue()).encode()
-
-
 async def segment_of(session: Any, scope: Scope, filters: DayRange) -> SegmentMembers | None:
     """Who the filters' segment selects (None: everyone); 400 when it cannot be read or is too large to send."""
     if not filters.segment:
@@ -93,7 +76,7 @@ async def segment_of(session: Any, scope: Scope, filters: DayRange) -> SegmentMe
 def _answer(data: Any, rows: Sequence[Sequence[Any]], fmt: str, name: str) -> Response[Any]:
     if fmt == "csv":
         filename = _FILENAME.sub("-", name).strip("-.") or "report"
-        return Response(_csv_bytes(rows), media_type="text/csv",
+        return Response(csv_bytes(rows), media_type="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'})
     return Response(data)
 

@@ -13,11 +13,12 @@ from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import QueryParameter
 
 from waymark.apps.auth import secret_app_id
-from waymark.behaviour.exports import csv_text, retention_rows, trends_rows
+from waymark.behaviour.exports import retention_rows, trends_rows
 from waymark.behaviour.retention import MAX_BRACKETS, RetentionReport, retention_query, retention_report
 from waymark.behaviour.retention_math import Mode, RetentionInterval
 from waymark.behaviour.trends import QUERY_ERRORS, TrendsReport, trends_query, trends_report
 from waymark.behaviour.trends_math import Measure
+from waymark.csv_cells import csv_text
 from waymark.db.scope import Scope, scoped_session
 from waymark.openapi_docs import SECRET_KEY, documented
 from waymark.wire import day_problem
