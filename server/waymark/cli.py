@@ -97,36 +97,54 @@ def apps() -> None:
     """Apps (instrumented products) and their keys."""
 
 
+_APP_SERVER = click.option("--server", default=None, help="Ask this Waymark over HTTP (default: the local database).")
+_APP_KEY = click.option("--key", envvar="WAYMARK_SECRET_KEY", default=None,
+                        help="With --server: a secret key (sk_…) of an app; a new app gets that app's owners.")
+
+
 @apps.command("create")
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="Print the id and keys as JSON.")
-def apps_create(name: str, as_json: bool) -> None:
+@_APP_SERVER
+@_APP_KEY
+def apps_create(name: str, as_json: bool, server: str | None, key: str | None) -> None:
     """Create an app; prints its public key and a secret key (shown only this once)."""
     from waymark.apps.services import create_app_with_keys
-    from waymark.cli_support import with_session
+    from waymark.cli_support import call_remote, with_session
 
-    new = _run(lambda s: with_session(s, lambda session: create_app_with_keys(session, name)))
-    if as_json:
-        click.echo(msgspec.json.encode(new).decode())
+    if server:
+        new = call_remote("POST", server, key, "/api/v1/apps", {"name": name})
+        owners = ", ".join(new["owners"]) or "none"
+        shown = new
     else:
-        click.echo(f"app {new.id} ({new.name})\npublic key: {new.public_key}\nsecret key: {new.secret_key}"
-                   "\n(the secret key is not shown again)")
+        made = _run(lambda s: with_session(s, lambda session: create_app_with_keys(session, name)))
+        owners, shown = "", msgspec.to_builtins(made)
+    if as_json:
+        click.echo(msgspec.json.encode(shown).decode())
+        return
+    click.echo(f"app {shown['id']} ({shown['name']})\npublic key: {shown['public_key']}\n"
+               f"secret key: {shown['secret_key']}\n(the secret key is not shown again)")
+    if owners:
+        click.echo(f"owners: {owners}")
 
 
 @apps.command("list")
 @click.option("--json", "as_json", is_flag=True)
-def apps_list(as_json: bool) -> None:
-    """List apps with their public keys and secret-key prefixes."""
+@_APP_SERVER
+@_APP_KEY
+def apps_list(as_json: bool, server: str | None, key: str | None) -> None:
+    """List apps with their public keys and secret-key prefixes (with --server: the key's app)."""
     from waymark.apps.services import list_apps
-    from waymark.cli_support import with_session
+    from waymark.cli_support import call_remote, with_session
 
-    found = _run(lambda s: with_session(s, list_apps))
+    found = call_remote("GET", server, key, "/api/v1/apps") if server else msgspec.to_builtins(
+        _run(lambda s: with_session(s, list_apps)))
     if as_json:
         click.echo(msgspec.json.encode(found).decode())
         return
     for a in found:
-        click.echo(f"{a.id}  {a.name:<24} {a.public_key}  guides v{a.guides_version}  "
-                   f"secret keys: {', '.join(p + '…' for p in a.secret_key_prefixes)}")
+        click.echo(f"{a['id']}  {a['name']:<24} {a['public_key']}  guides v{a['guides_version']}  "
+                   f"secret keys: {', '.join(p + '…' for p in a['secret_key_prefixes'])}")
 
 
 # --- guides ---------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from waymark.guides.services import (
 from waymark.settings import Settings, get_settings
 from waymark.wiring import publish_hooks
 
-__all__ = ["archive_guide", "on_app_database", "push_files", "rollback_guide", "with_session"]
+__all__ = ["archive_guide", "call_remote", "on_app_database", "push_files", "rollback_guide", "with_session"]
 
 T = TypeVar("T")
 
@@ -69,21 +69,28 @@ def on_app_database(key: str, work: Callable[[AsyncSession, str], Awaitable[T]])
     return asyncio.run(with_app_engine(key, in_session))
 
 
-def _remote(server: str, key: str, path: str, payload: dict[str, object]) -> dict[str, Any]:
+def call_remote(method: str, server: str, key: str | None, path: str, body: dict[str, Any] | None = None) -> Any:
+    """Call a Waymark's secret-key API; its JSON answer, or one readable error naming what it refused."""
+    if not key:
+        raise click.ClickException("--server needs --key sk_… (or WAYMARK_SECRET_KEY)")
     try:
-        response = httpx.post(
-            server.rstrip("/") + path, json=payload, headers={"Authorization": f"Bearer {key}"}, timeout=30
-        )
+        response = httpx.request(method, server.rstrip("/") + path, json=body, timeout=30,
+                                 headers={"Authorization": f"Bearer {key}"})
     except httpx.HTTPError as exc:
         raise click.ClickException(f"cannot reach {server}: {exc}") from exc
-    body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
+    payload = response.json() if response.headers.get("content-type", "").startswith("application/json") else None
     if response.status_code >= 400:
-        detail = body.get("detail") if isinstance(body, dict) else None
+        detail = payload.get("detail") if isinstance(payload, dict) else None
         lines = [f"{server} refused ({response.status_code}): {detail or response.text[:200]}"]
-        for problem in body.get("errors", []) if isinstance(body, dict) else []:
+        for problem in payload.get("errors", []) if isinstance(payload, dict) else []:
             lines.append(f"  {problem}")
         raise click.ClickException("\n".join(lines))
-    return body
+    return payload
+
+
+def _remote(server: str, key: str, path: str, payload: dict[str, object]) -> dict[str, Any]:
+    answer: dict[str, Any] = call_remote("POST", server, key, path, payload)
+    return answer
 
 
 def purge_remote(server: str, key: str, dry_run: bool) -> dict[str, Any]:

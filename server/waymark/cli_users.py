@@ -45,21 +45,9 @@ def _local(work: Callable[[AsyncSession, Settings], Coroutine[Any, Any, T]]) -> 
 
 
 def _remote(method: str, server: str, key: str | None, path: str, body: dict[str, Any] | None = None) -> Any:
-    import httpx
+    from waymark.cli_support import call_remote
 
-    if not key:
-        raise click.ClickException("--server needs --key sk_… (or WAYMARK_SECRET_KEY)")
-    try:
-        response = httpx.request(method, server.rstrip("/") + path, json=body, timeout=30,
-                                 headers={"Authorization": f"Bearer {key}"})
-    except httpx.HTTPError as exc:
-        raise click.ClickException(f"cannot reach {server}: {exc}") from exc
-    is_json = response.headers.get("content-type", "").startswith("application/json")
-    payload = response.json() if is_json else None
-    if response.status_code >= 400:
-        detail = payload.get("detail") if isinstance(payload, dict) else response.text[:200]
-        raise click.ClickException(f"{server} refused ({response.status_code}): {detail}")
-    return payload
+    return call_remote(method, server, key, path, body)
 
 
 def _say_link(email: str, link: str | None, mailed: bool, what: str) -> None:

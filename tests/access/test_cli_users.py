@@ -1,4 +1,5 @@
-"""``waymark users``: the first owner, invitations and reset links, on the local database and over HTTP."""
+"""``waymark users`` (the first owner, invitations and reset links) and ``waymark apps``, on the local database
+and over HTTP against a real server."""
 
 from __future__ import annotations
 
@@ -102,3 +103,39 @@ def test_invite_reset_and_list_against_a_server(cli: CliRunner, database_url: st
         assert reset.exit_code == 0 and "/admin/reset/" in _link(reset.output)
         wrong_key = cli.invoke(main, ["users", "list", "--server", base, "--key", "sk_not_a_key"])
         assert wrong_key.exit_code == 1 and "403" in wrong_key.output
+
+
+def test_create_and_list_apps_against_a_server(cli: CliRunner, database_url: str) -> None:
+    first = _app(cli)
+    owner = cli.invoke(main, ["users", "create", "owner@example.com", "--app", first["id"], "--password-stdin"],
+                       input=PASSWORD + "\n")
+    assert owner.exit_code == 0, owner.output
+    analyst = cli.invoke(main, ["users", "invite", "ann@example.com", "--role", "analyst", "--app", first["id"],
+                                "--base-url", "http://h.test"])
+    assert analyst.exit_code == 0, analyst.output
+    with running_server(database_url) as base:
+        remote = ["--server", base, "--key", first["secret_key"]]
+        made = cli.invoke(main, ["apps", "create", "Second shop", "--json", *remote])
+        assert made.exit_code == 0, made.output
+        second = json.loads(made.output)
+        assert second["name"] == "Second shop" and second["secret_key"].startswith("sk_")
+        assert second["owners"] == ["owner@example.com"]  # the key's app's owners, not its analyst
+
+        listed = cli.invoke(main, ["apps", "list", "--json", "--server", base, "--key", second["secret_key"]])
+        assert listed.exit_code == 0, listed.output
+        assert [(a["id"], a["public_key"]) for a in json.loads(listed.output)] == [
+            (second["id"], second["public_key"])]  # a key sees its own app only
+        shown = cli.invoke(main, ["apps", "list", *remote])
+        assert shown.exit_code == 0 and first["id"] in shown.output and second["id"] not in shown.output
+
+        people = cli.invoke(main, ["users", "list", "--server", base, "--key", second["secret_key"]])
+        assert people.exit_code == 0 and "owner@example.com" in people.output and "ann@" not in people.output
+
+        blank = cli.invoke(main, ["apps", "create", "   ", *remote])
+        assert blank.exit_code == 1 and "400" in blank.output and "name" in blank.output
+        control = cli.invoke(main, ["apps", "create", "bad\x00name", *remote])
+        assert control.exit_code == 1 and "400" in control.output
+        keyless = cli.invoke(main, ["apps", "create", "Third", "--server", base], env={"WAYMARK_SECRET_KEY": ""})
+        assert keyless.exit_code == 1 and "--key" in keyless.output
+        revoked = cli.invoke(main, ["apps", "list", "--server", base, "--key", "sk_not_a_key"])
+        assert revoked.exit_code == 1 and "403" in revoked.output

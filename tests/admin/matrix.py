@@ -51,15 +51,11 @@ class Target(StrEnum):
     """App B, one of its tenants and visitors."""
 
 
-FRESH = ("secret_key", "identity_secret", "visitor", "guide", "guide_v2", "page", "feature", "person", "new_id",
-         "milestone")
-FRESH = ("secret_key", "identity_secret", "visitor", "guide", "guide_v2", "page", "feature", "person", "alert_rule",
-         "webhook_endpoint", "new_id")
 FRESH = ("secret_key", "identity_secret", "visitor", "guide", "guide_v2", "page", "feature", "person", "cohort",
-         "new_id")
+         "alert_rule", "webhook_endpoint", "milestone", "new_id")
 """What ``Entry.fresh`` can make: a live secret key, an identity secret, a visitor with an event in the target's
-tenant, a guide (guide_v2: with two versions), a page or feature definition, an analyst, an id nothing has, or a
-milestone."""
+tenant, a guide (guide_v2: with two versions), a page or feature definition, an analyst, a cohort, an alert rule, a
+webhook endpoint, a milestone, or an id nothing has."""
 
 
 class Expect(StrEnum):
@@ -273,6 +269,8 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("POST", "/api/v1/people/invitations"): secret_api(fresh="new_id", body={
         "email": "{fresh}@matrix.test", "role": "analyst"}),
     ("POST", "/api/v1/people/{email:str}/reset"): secret_api(params={"email": "person_email"}),
+    ("GET", "/api/v1/apps"): secret_api(),
+    ("POST", "/api/v1/apps"): secret_api(body={"name": "Matrix app"}),
     # --- the admin: signing in and out, assets
     ("GET", "/admin/static/{file:str}"): open_page(params={"file": "asset"}),
     ("GET", "/admin/login"): open_page(),

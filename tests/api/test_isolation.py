@@ -85,6 +85,8 @@ ISOLATION_CHECKS = {
     ("GET", "/api/v1/people"): "test_people_are_per_app",
     ("POST", "/api/v1/people/invitations"): "test_people_are_per_app",
     ("POST", "/api/v1/people/{email:str}/reset"): "test_people_are_per_app",
+    ("GET", "/api/v1/apps"): "test_a_key_sees_and_shares_only_its_own_app",
+    ("POST", "/api/v1/apps"): "test_a_key_sees_and_shares_only_its_own_app",
     # peer benchmarks
     ("GET", "/api/v1/reports/benchmarks"): "test_benchmarks_are_per_app",
     # the lexicon (data dictionary)
@@ -518,6 +520,21 @@ async def test_people_are_per_app(client: AsyncTestClient, settings: Settings) -
     assert (await client.post("/api/v1/people/pat@example.com/reset", headers=b_auth, json={})).status_code == 404
     # the same request with A's key gives the link
     assert (await client.post("/api/v1/people/pat@example.com/reset", headers=a_auth, json={})).status_code == 200
+
+
+async def test_a_key_sees_and_shares_only_its_own_app(client: AsyncTestClient, settings: Settings) -> None:
+    a, b = await make_app(settings, "A"), await make_app(settings, "B")
+    a_auth, b_auth = ({"Authorization": f"Bearer {app.secret_key}"} for app in (a, b))
+    for email, app in (("a-owner@example.com", a), ("b-owner@example.com", b)):
+        assert (await client.post("/api/v1/people/invitations", headers={"Authorization": f"Bearer {app.secret_key}"},
+                                  json={"email": email, "role": "owner"})).status_code == 201
+    assert [x["id"] for x in (await client.get("/api/v1/apps", headers=a_auth)).json()] == [a.id]
+    made = await client.post("/api/v1/apps", headers=b_auth, json={"name": "B two"})
+    assert made.status_code == 201 and made.json()["owners"] == ["b-owner@example.com"]  # never A's owner
+    new_auth = {"Authorization": f"Bearer {made.json()['secret_key']}"}
+    assert [p["email"] for p in (await client.get("/api/v1/people", headers=new_auth)).json()] == [
+        "b-owner@example.com"]
+    assert [x["id"] for x in (await client.get("/api/v1/apps", headers=a_auth)).json()] == [a.id]
 
 
 async def test_lexicon_is_per_app(client: AsyncTestClient, settings: Settings) -> None:

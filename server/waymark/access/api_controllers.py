@@ -25,7 +25,7 @@ from waymark.db.models import App
 from waymark.openapi_docs import SECRET_KEY, documented
 from waymark.wire import LINE_PATTERN
 
-__all__ = ["PeopleApiController"]
+__all__ = ["PeopleApiController", "key_app"]
 
 _Line = Annotated[str, msgspec.Meta(max_length=320, pattern=LINE_PATTERN)]
 
@@ -62,7 +62,8 @@ class LinkOut(msgspec.Struct):
     """The person already had a password: they got the role, and no link is needed."""
 
 
-async def _key_app(request: Request[Any, Any, Any]) -> str:
+async def key_app(request: Request[Any, Any, Any]) -> str:
+    """The app of the request's secret key (401 without one, 403 for an unknown or revoked one)."""
     principal = await resolve_principal(request)
     header = request.headers.get("authorization", "")
     if not header:
@@ -75,7 +76,7 @@ async def _key_app(request: Request[Any, Any, Any]) -> str:
 class PeopleApiController(Controller):
     path = "/api/v1/people"
     tags = ["people"]
-    dependencies = {"app_id": Provide(_key_app)}
+    dependencies = {"app_id": Provide(key_app)}
     security = SECRET_KEY
 
     @get("/", operation_id="ListPeople", operation_class=documented(400, 401, 403, 503))

@@ -20,6 +20,7 @@ __all__ = [
     "AccessError",
     "Person",
     "authenticate",
+    "copy_owners",
     "create_user",
     "email_problem",
     "find_user",
@@ -155,6 +156,17 @@ async def people_of_app(session: AsyncSession, app_id: str) -> list[Person]:
         .where(UserGrant.app_id == app_id, User.disabled_at.is_(None)).order_by(User.email))).all()
     return [Person(u.id, u.email, Role(g.role), g.tenant_id, u.password_hash is not None, u.totp_enabled)
             for u, g in rows]
+
+
+async def copy_owners(session: AsyncSession, source_app: str, new_app: str) -> list[str]:
+    """Make the owners of ``source_app`` owners of ``new_app`` too; commits; returns their emails."""
+    owners = (await session.execute(
+        select(User.id, User.email).join(UserGrant, UserGrant.user_id == User.id)
+        .where(UserGrant.app_id == source_app, UserGrant.role == Role.OWNER.value, User.disabled_at.is_(None))
+        .order_by(User.email))).all()
+    session.add_all(UserGrant(user_id=user_id, app_id=new_app, role=Role.OWNER.value) for user_id, _ in owners)
+    await session.commit()
+    return [email for _, email in owners]
 
 
 async def owners_left(session: AsyncSession, app_id: str, without: int) -> int:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from waymark.access.account_controllers import AccountController
 from waymark.access.api_controllers import PeopleApiController
+from waymark.access.apps_api import AppsApiController
 from waymark.access.audit_controllers import AuditController
 from waymark.access.deps import (
     SCOPE_DEPENDENCY,
@@ -97,8 +98,8 @@ class AccessSetup:
             LoginController, AccountController, LinkController, PeopleController, AuditController,
         ]
         """The admin's pages (cookie-authenticated: CSRF-checked, errors as pages)."""
-        self.api_route_handlers: list[ControllerRouterHandler] = [PeopleApiController]
-        """The people API (secret key: JSON errors, no CSRF)."""
+        self.api_route_handlers: list[ControllerRouterHandler] = [PeopleApiController, AppsApiController]
+        """The people and apps API (secret key: JSON errors, no CSRF)."""
 
     async def start(self) -> None:
         if self._shared_secret:

@@ -42,8 +42,10 @@ async def create_app_with_keys(session: AsyncSession, name: str) -> NewApp:
     return NewApp(id=app.id, name=app.name, public_key=app.public_key, secret_key=secret)
 
 
-async def list_apps(session: AsyncSession) -> list[AppInfo]:
-    apps = (await session.scalars(select(App).order_by(App.created_at))).all()
+async def list_apps(session: AsyncSession, only: str | None = None) -> list[AppInfo]:
+    """Every app (the local CLI), or ``only`` that one (a secret key sees its own app)."""
+    chosen = select(App).order_by(App.created_at)
+    apps = (await session.scalars(chosen.where(App.id == only) if only else chosen)).all()
     keys = (await session.scalars(select(SecretKey).where(SecretKey.revoked_at.is_(None)))).all()
     by_app: dict[str, list[str]] = {}
     for key in keys:
