@@ -72,6 +72,12 @@ async def _check(settings: Settings, app_id: str) -> None:
                 assert [(c.visitor, c.comment) for c in page.comments] == [
                     (r.visitor_id, r.comment) for r in commented[:2]]
                 assert sum(t.responses for t in page.tenants) == nps_figures(latest.values()).responses
+                # the page's table: only the tenants with the most answers, each as in the full list
+                top = await nps_overview(session, app_id, scope, "day", 1, 2, surveys, tenant_rows=1)
+                ranked = sorted(page.tenants, key=lambda t: (-t.responses, t.tenant if t.responses else "",
+                                                             -t.shown, t.tenant))
+                assert top.tenants == ranked[:1]
+                assert top.tenants_answered == sum(1 for t in page.tenants if t.responses)
                 poll_scope = ReportScope(guide="tour-poll", tenant=None, start=start, end=end)
                 got = (await poll_overview(session, app_id, poll_scope, polls)).report
                 want = await poll_report(session, app_id, poll_scope, per_tenant=False)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select, union
+from sqlalchemy import case, func, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.guides.schemas import PollStep
@@ -29,6 +29,7 @@ __all__ = ["DayTallies", "TenantFigures", "latest_in_range", "nps_comments_page"
            "read_tallies", "shown_count", "tenant_figures"]
 
 _MAX_TEXTS = 1000
+_CHUNK = 500
 
 
 def _midnight(day: date) -> datetime:
@@ -90,43 +91,62 @@ async def shown_count(session: AsyncSession, app_id: str, guide: str, start: dat
 
 
 class TenantFigures:
-    """One tenant's row of the NPS page; ``of`` is how many tenants there are in all (a limited list holds fewer)."""
+    """One tenant's row of the NPS page."""
 
-    __slots__ = ("detractors", "of", "passives", "promoters", "responses", "shown", "tenant")
+    __slots__ = ("detractors", "passives", "promoters", "responses", "shown", "tenant")
 
-    def __init__(self, tenant: str, shown: int, responses: int, promoters: int, detractors: int, of: int) -> None:
-        self.tenant, self.shown, self.responses, self.of = tenant, shown, responses, of
+    def __init__(self, tenant: str, shown: int, responses: int, promoters: int, detractors: int) -> None:
+        self.tenant, self.shown, self.responses = tenant, shown, responses
         self.promoters, self.detractors = promoters, detractors
         self.passives = responses - promoters - detractors
 
 
 async def tenant_figures(session: AsyncSession, app_id: str, guide: str, start: date, end: date,
-                         limit: int | None) -> list[TenantFigures]:
-    """Per tenant: visitors shown (or who answered) and the latest answers by category; the ``limit`` tenants with
-    the most answers (then the most shown) only, when given. The database counts; only those rows come back."""
-    a, g = SurveyAnswer, GuideDailyStat
+                         limit: int | None) -> tuple[list[TenantFigures], int]:
+    """Per tenant: the latest answers by category and the visitors shown the survey (or who answered it), and how
+    many tenants answered.
+
+    With a ``limit``, the tenants with the most answers (then by id) and only their showings are
+    read, so the page's table costs its rows, not the app's tenants; tenants shown it without
+    answering fill it only when fewer answered. Without one, every tenant shown it or answering.
+    """
+    a = SurveyAnswer
     latest = [a.app_id == app_id, a.guide_id == guide, a.kind == "nps", *latest_in_range(start, end)]
-    people = union(
-        select(g.visitor_id, g.tenant_id).where(g.app_id == app_id, g.guide_id == guide, g.day >= start,
-                                                g.day <= end, g.seen > 0),
-        select(a.visitor_id, a.tenant_id).where(*latest),
-    ).subquery()
-    shown = select(people.c.tenant_id.label("tenant"), func.count().label("shown")).group_by(
-        people.c.tenant_id).subquery()
-    answered = select(
-        a.tenant_id.label("tenant"), func.count().label("responses"),
-        func.sum(case((a.score >= 9, 1), else_=0)).label("promoters"),
-        func.sum(case((a.score <= 6, 1), else_=0)).label("detractors"),
-    ).where(*latest, a.score.is_not(None)).group_by(a.tenant_id).subquery()
-    responses = func.coalesce(answered.c.responses, literal(0))
-    query = (select(shown.c.tenant, shown.c.shown, responses, func.coalesce(answered.c.promoters, 0),
-                    func.coalesce(answered.c.detractors, 0), func.count().over())
-             .outerjoin(answered, and_(answered.c.tenant == shown.c.tenant))
-             .order_by(responses.desc(), shown.c.shown.desc(), shown.c.tenant))
+    responses = func.count()
+    query = (select(a.tenant_id, responses, func.sum(case((a.score >= 9, 1), else_=0)),
+                    func.sum(case((a.score <= 6, 1), else_=0)), func.count().over())
+             .where(*latest, a.score.is_not(None)).group_by(a.tenant_id).order_by(responses.desc(), a.tenant_id))
     if limit is not None:
         query = query.limit(limit)
     rows: Sequence[Any] = (await session.execute(query)).all()
-    return [TenantFigures(str(t), int(s), int(n), int(p), int(d), int(of)) for t, s, n, p, d, of in rows]
+    answered = {str(t): (int(n), int(p), int(d)) for t, n, p, d, _ in rows}
+    how_many = int(rows[0][4]) if rows else 0
+    if limit is not None and len(answered) >= limit:
+        chosen = list(answered)
+        shown = await _shown(session, app_id, guide, start, end, latest, chosen)
+    else:
+        shown = await _shown(session, app_id, guide, start, end, latest, None)
+        others = sorted((t for t in shown if t not in answered), key=lambda t: (-shown[t], t))
+        chosen = list(answered) + others[:None if limit is None else limit - len(answered)]
+    return [TenantFigures(t, shown.get(t, 0), *answered.get(t, (0, 0, 0))) for t in chosen], how_many
+
+
+async def _shown(session: AsyncSession, app_id: str, guide: str, start: date, end: date, latest: list[Any],
+                 tenants: list[str] | None) -> dict[str, int]:
+    """Visitors shown the survey in the range or answering it, per tenant (of ``tenants`` only, when given)."""
+    a, g = SurveyAnswer, GuideDailyStat
+    seen = [g.app_id == app_id, g.guide_id == guide, g.day >= start, g.day <= end, g.seen > 0]
+    found: dict[str, int] = {}
+    for start_at in range(0, len(tenants), _CHUNK) if tenants is not None else [0]:
+        chunk = tenants[start_at:start_at + _CHUNK] if tenants is not None else None
+        people = union(
+            select(g.visitor_id, g.tenant_id).where(*seen, *([g.tenant_id.in_(chunk)] if chunk else [])),
+            select(a.visitor_id, a.tenant_id).where(*latest, *([a.tenant_id.in_(chunk)] if chunk else [])),
+        ).subquery()
+        counted: Sequence[Any] = (await session.execute(
+            select(people.c.tenant_id, func.count()).group_by(people.c.tenant_id))).all()
+        found.update((str(t), int(n)) for t, n in counted)
+    return found
 
 
 async def nps_comments_page(session: AsyncSession, app_id: str, guide: str, start: date, end: date, offset: int,

@@ -26,6 +26,9 @@ class SurveyAnswer(AppScoped, Base):
         Index("ix_survey_answers_app_guide_ts", "app_id", "guide_id", "ts"),
         # A visitor's answers to one question in time order: which one a new answer replaces; aliases; erasure.
         Index("ix_survey_answers_app_visitor", "app_id", "visitor_id", "guide_id", "question", "ts"),
+        # Each visitor's latest answers of a range, per tenant, from the index alone (the NPS page's tenant table).
+        Index("ix_survey_answers_latest", "app_id", "guide_id", "kind", "ts", "replaced_at", "tenant_id", "visitor_id",
+              "score"),
     )
 
     id: Mapped[int] = mapped_column(

@@ -83,8 +83,8 @@ class NpsOverview(msgspec.Struct, kw_only=True):
     comments_total: int
     page: int
     pages: int
-    tenants_total: int = 0
-    """Tenants shown the survey (``tenants`` may hold only those with the most answers)."""
+    tenants_answered: int = 0
+    """Tenants that answered in the range (``tenants`` may hold only those with the most answers)."""
     estimated: bool = False
     """``shown`` is merged from the days' sketches (the whole app): exact to 4,096 visitors, ~1.6 % error beyond."""
 
@@ -179,7 +179,7 @@ async def nps_overview(
                 for r in commented[(page - 1) * per_page:page * per_page] if r.score is not None and r.comment]
     return NpsOverview(surveys=surveys, survey=scope.guide, report=report, distribution=distribution, tenants=tenants,
                        comments=comments, comments_total=len(commented), page=page, pages=pages,
-                       tenants_total=len(tenants))
+                       tenants_answered=sum(1 for t in tenants if t.responses))
 
 
 async def _whole_app_nps(session: AsyncSession, app_id: str, scope: ReportScope, interval: Interval, page: int,
@@ -190,8 +190,8 @@ async def _whole_app_nps(session: AsyncSession, app_id: str, scope: ReportScope,
     shown = await shown_count(session, app_id, scope.guide, scope.start, scope.end, tallies)
     series = [NpsPeriod(start=first, **nps_fields(nps_counts(tallies.counts(first, last))))
               for first, last in buckets(scope.start, scope.end, interval)]
-    by_tenant = sorted(await tenant_figures(session, app_id, scope.guide, scope.start, scope.end, tenant_rows),
-                       key=lambda t: t.tenant)
+    found, answered = await tenant_figures(session, app_id, scope.guide, scope.start, scope.end, tenant_rows)
+    by_tenant = sorted(found, key=lambda t: t.tenant)
     figures = {t.tenant: nps_of(t.promoters, t.passives, t.detractors) for t in by_tenant}
     report = NpsReport(
         guide=scope.guide, tenant=None, from_=scope.start, to=scope.end, interval=interval, shown=shown,
@@ -211,7 +211,7 @@ async def _whole_app_nps(session: AsyncSession, app_id: str, scope: ReportScope,
                                        per_page)
     return NpsOverview(surveys=surveys, survey=scope.guide, report=report, distribution=distribution, tenants=tenants,
                        comments=comments, comments_total=commented, page=page, pages=pages,
-                       tenants_total=by_tenant[0].of if by_tenant else 0, estimated=True)
+                       tenants_answered=answered, estimated=True)
 
 
 async def poll_overview(session: AsyncSession, app_id: str, scope: ReportScope | None,

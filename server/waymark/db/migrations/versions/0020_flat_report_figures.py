@@ -65,6 +65,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('replaced_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index('ix_survey_answers_app_visitor',
                               ['app_id', 'visitor_id', 'guide_id', 'question', 'ts'], unique=False)
+        batch_op.create_index('ix_survey_answers_latest', ['app_id', 'guide_id', 'kind', 'ts', 'replaced_at',
+                                                           'tenant_id', 'visitor_id', 'score'], unique=False)
     _fill_guide_sketches()
     _fill_survey_tallies()
 
@@ -142,6 +144,7 @@ def _fill_survey_tallies() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table('survey_answers', schema=None) as batch_op:
+        batch_op.drop_index('ix_survey_answers_latest')
         batch_op.drop_index('ix_survey_answers_app_visitor')
         batch_op.drop_column('replaced_at')
     op.drop_table('survey_day_tallies')
