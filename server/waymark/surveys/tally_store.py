@@ -39,14 +39,10 @@ Chain = tuple[str, str, str]
 """(visitor, guide, question)."""
 
 
-def _answer(row: Sequence[Any]) -> TalliedAnswer:
-    return TalliedAnswer(*row)
-
-
 async def answers_of(session: AsyncSession, app_id: str, where: Sequence[Any]) -> list[TalliedAnswer]:
     """The app's answers matching ``where`` (clauses on :class:`SurveyAnswer`), as the tallies read them."""
     rows = (await session.execute(select(*TALLIED).where(_ANSWERS.c.app_id == app_id, *where))).all()
-    return [_answer(r) for r in rows]
+    return [TalliedAnswer._make(r) for r in rows]
 
 
 async def _apply(session: AsyncSession, app_id: str, changes: Mapping[Delta, int]) -> None:
