@@ -26,8 +26,10 @@ from pathlib import Path
 
 from benchmarks.reports import END, RANGE, ROOT, TENANT, report, seed, time_pages
 from waymark.db.engine import create_engine, make_sessionmaker
+from waymark.guidestats.sketch_store import rebuild_sketches
 from waymark.policies.chain import GENESIS, ChainRecord, record_hash
 from waymark.policies.chain_status import chain_status
+from waymark.surveys.tally_store import rebuild_tallies
 
 PAGES: list[tuple[str, str]] = [
     ("nps", "/admin/apps/{app}/nps?" + RANGE),
@@ -112,10 +114,23 @@ def add_feedback(path: Path, app_id: str) -> None:
         conn.execute("INSERT OR REPLACE INTO policy_chain_heads (app_id, seq, last_hash) VALUES (?, ?, ?)",
                      (app_id, len(rows), prev))
         conn.commit()
+        asyncio.run(_recount(path, app_id))
         conn.execute("ANALYZE")
         print(f"  {len(answers):,} answers, {len(stats):,} showings, {len(rows):,} evidence records")
     finally:
         conn.close()
+
+
+async def _recount(path: Path, app_id: str) -> None:
+    """The whole app's day sketches and tallies of what was just written around ingestion."""
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with make_sessionmaker(engine)() as session:
+            await rebuild_sketches(session, app_id)
+            await rebuild_tallies(session, app_id)
+            await session.commit()
+    finally:
+        await engine.dispose()
 
 
 def prepare(folder: Path, size: int) -> tuple[Path, str]:

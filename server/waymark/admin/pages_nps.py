@@ -137,8 +137,10 @@ class NpsPages(Controller):
                 segment=await segment_predicate(session, scope, filters))
             period = interval or interval_for(filters.start, filters.end)
             per_page = MAX_EXPORTED_COMMENTS if exporting else COMMENTS_PER_PAGE
+            # The page's table shows the tenants with the most answers; an export holds every one.
+            every_tenant = request.query_params.get("format") in ("json", "csv")
             data = await nps_overview(session, scope.app_id, report_scope, period, 1 if exporting else page,
-                                      per_page, surveys)
+                                      per_page, surveys, None if every_tenant else TENANT_ROWS)
         if exporting:
             return report_page(request, template="feedback/nps.html", data=data.comments, csv_rows=_comment_rows(data),
                                filename="nps-comments-" + _stem("nps", scope, chosen, filters)[4:])

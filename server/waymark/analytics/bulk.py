@@ -26,6 +26,7 @@ from waymark.analytics.rollups import Tally
 from waymark.analytics.rules import RuleBook
 from waymark.guidestats.fold import FIELDS as GUIDE_FIELDS
 from waymark.guidestats.fold import GuideFold
+from waymark.guidestats.sketches import day_figures, merged
 
 __all__ = ["BulkLoadError", "bulk_load_sqlite"]
 
@@ -61,6 +62,10 @@ _TOUCH_LEXICON = (
     "VALUES (?, ?, ?, ?, 'visible', '') ON CONFLICT (app_id, name) DO UPDATE SET "
     "first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)"
 )
+_GUIDE_DAY = (f"SELECT visitor_id, {', '.join(GUIDE_FIELDS)} FROM guide_daily_stats "
+              "WHERE app_id = ? AND guide_id = ? AND day = ?")
+_DROP_SKETCHES = "DELETE FROM guide_day_sketches WHERE app_id = ? AND guide_id = ? AND day = ?"
+_ADD_SKETCH = "INSERT INTO guide_day_sketches (app_id, guide_id, day, figure, count, sketch) VALUES (?, ?, ?, ?, ?, ?)"
 _MARK = "INSERT OR IGNORE INTO summary_marks (app_id, part, day, tenant_id) VALUES (?, ?, ?, ?)"
 _FINGERPRINT = (
     "SELECT (SELECT count(*) FROM page_definitions WHERE app_id = ?1), "
@@ -188,8 +193,18 @@ def _write(conn: sqlite3.Connection, batch: _Prepared) -> int:
     conn.executemany(_TOUCH_VISITOR, batch.visitors)
     conn.executemany(_MARK, batch.marks)
     conn.executemany(_ADD_GUIDE, batch.guides)
+    _recount_guide_days(conn, {(app_id, guide, day) for app_id, guide, day, *_ in batch.guides})
     conn.executemany(_TOUCH_LEXICON, batch.names)
     return len(batch.events)
+
+
+def _recount_guide_days(conn: sqlite3.Connection, guide_days: set[tuple[str, str, str]]) -> None:
+    """The sketches of the guide-days a batch touched, recomputed from their day rows (as an alias would)."""
+    for app_id, guide, day in sorted(guide_days):
+        rows = conn.execute(_GUIDE_DAY, (app_id, guide, day)).fetchall()
+        conn.execute(_DROP_SKETCHES, (app_id, guide, day))
+        conn.executemany(_ADD_SKETCH, [(app_id, guide, day, name, count, blob) for name, (count, blob) in
+                                       merged(day_figures((r[0], r[1:]) for r in rows), {}).items()])
 
 
 def _produce(path: str, app_id: str, make_events: Callable[[], Iterable[Synthetic]], batch: int,

@@ -1,15 +1,16 @@
-"""Storage of the guide figures: one row per guide × day × tenant × visitor, and each visitor's open showing."""
+"""Storage of the guide figures: one row per guide × day × tenant × visitor, each visitor's open showing, and each
+guide-day's figures as sketches (what whole-app reports read)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from waymark.db.models import AppScoped, Base
 
-__all__ = ["GuideDailyStat", "GuideRun"]
+__all__ = ["GuideDailyStat", "GuideDaySketch", "GuideRun"]
 
 
 class GuideDailyStat(AppScoped, Base):
@@ -56,3 +57,23 @@ class GuideRun(AppScoped, Base):
     guide_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     visitor_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     started_at: Mapped[datetime] = mapped_column()
+
+
+class GuideDaySketch(AppScoped, Base):
+    """One figure of one guide's UTC day over every visitor (:mod:`waymark.guidestats.sketches`): a sum, or a set
+    of visitors as a sketch, so a whole-app range reads a few rows per day, not a row per visitor."""
+
+    __tablename__ = "guide_day_sketches"
+    # The guides list reads every guide of a date range.
+    __table_args__ = (Index("ix_guide_day_sketches_app_day", "app_id", "day", "figure"),)
+
+    app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True)
+    guide_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    figure: Mapped[str] = mapped_column(String(16), primary_key=True)
+    """``views``, ``anchor_events``, ``timed`` (sums), ``seen``, ``completed``, ``dismissed``, ``snoozed``,
+    ``anchored`` or ``top:N`` (visitor sets)."""
+    count: Mapped[int] = mapped_column(BigInteger, default=0)
+    """The sum, or the day's distinct visitors (the sketch's estimate: exact below 4,096)."""
+    sketch: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    """A Theta sketch of the visitors, or for ``timed`` a KLL sketch of the showings' lengths (ms)."""

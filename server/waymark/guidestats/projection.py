@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from waymark.clock import as_utc
 from waymark.events.schemas import AliasEvent, AnyEvent, GuideEvent
 from waymark.guidestats.fold import COUNTED, GuideFold
+from waymark.guidestats.sketch_store import add_to_sketches
 from waymark.guidestats.store import add_rows, assign_tenant, load_runs, merge_visitor, save_runs
 
 __all__ = ["GuideStats", "fold_events"]
@@ -37,6 +38,7 @@ async def fold_events(session: AsyncSession, app_id: str, stored: Sequence[AnyEv
         fold.event(_kind(ev), ev.guide, moment.date(), ev.tenant, renamed.get(ev.visitor, ev.visitor), ev.step,
                    moment)
     await add_rows(session, app_id, fold.rows)
+    await add_to_sketches(session, app_id, fold.rows)
     await save_runs(session, app_id, fold, known)
 
 

@@ -11,6 +11,7 @@ from waymark.clock import as_utc
 from waymark.db.models import Event
 from waymark.guidestats.fold import COUNTED, GuideFold
 from waymark.guidestats.models import GuideDailyStat, GuideRun
+from waymark.guidestats.sketch_store import rebuild_sketches
 from waymark.guidestats.store import add_rows, save_runs
 
 __all__ = ["rebuild_guide_stats"]
@@ -50,4 +51,5 @@ async def rebuild_guide_stats(session: AsyncSession, app_id: str) -> int:
             fold.rows.clear()
     await add_rows(session, app_id, fold.rows)
     await save_runs(session, app_id, fold, {})
+    await rebuild_sketches(session, app_id)
     return read

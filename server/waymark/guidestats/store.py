@@ -1,4 +1,5 @@
-"""Writing the guide figures: day rows grow by addition, showings open and close; aliases and tenants move rows."""
+"""Writing the guide figures: day rows grow by addition, showings open and close; aliases and tenants move rows
+(and an alias or an erasure recomputes the guide-days' sketches they touched)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from waymark.clock import as_utc
 from waymark.db.upsert import insert_for
 from waymark.guidestats.fold import FIELDS, GuideFold, Key
 from waymark.guidestats.models import GuideDailyStat, GuideRun
+from waymark.guidestats.sketch_store import recompute_days
 
 __all__ = ["add_rows", "assign_tenant", "erase_visitors", "load_runs", "merge_visitor", "save_runs"]
 
@@ -98,6 +100,7 @@ async def merge_visitor(session: AsyncSession, app_id: str, previous: str, visit
         delete(_STATS).where(_STATS.c.app_id == app_id, _STATS.c.visitor_id == previous).returning(*_RETURNED)
     )).all()
     await add_rows(session, app_id, _rows_of(found, visitor=visitor))
+    await recompute_days(session, app_id, {(r.guide_id, r.day) for r in found})
     runs = (await session.execute(
         delete(_RUNS).where(_RUNS.c.app_id == app_id, _RUNS.c.visitor_id == previous)
         .returning(_RUNS.c.guide_id, _RUNS.c.started_at)
@@ -125,7 +128,13 @@ async def assign_tenant(session: AsyncSession, app_id: str, visitor: str, tenant
 
 
 async def erase_visitors(session: AsyncSession, app_id: str, ids: Sequence[str]) -> int:
-    """Delete the figures' rows of these visitor ids (an erasure); returns how many (the caller commits)."""
+    """Delete the figures' rows of these visitor ids (an erasure); returns how many (the caller commits).
+
+    The guide-days they counted in have their sketches recomputed without them.
+    """
+    touched = (await session.execute(
+        select(_STATS.c.guide_id, _STATS.c.day).where(_STATS.c.app_id == app_id, _STATS.c.visitor_id.in_(list(ids)))
+        .distinct())).tuples().all()
     deleted = 0
     for table in (_STATS, _RUNS):
         result = await session.execute(
@@ -133,4 +142,5 @@ async def erase_visitors(session: AsyncSession, app_id: str, ids: Sequence[str])
             .execution_options(synchronize_session=False)
         )
         deleted += int(result.rowcount or 0)  # type: ignore[attr-defined]  # DML gives a CursorResult
+    await recompute_days(session, app_id, touched)
     return deleted

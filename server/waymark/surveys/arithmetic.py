@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable
 from typing import Literal, NamedTuple
 
-__all__ = ["Category", "NpsFigures", "category", "nps_figures", "response_rate", "score_distribution"]
+__all__ = ["Category", "NpsFigures", "category", "nps_figures", "nps_of", "response_rate", "score_distribution"]
 
 Category = Literal["promoter", "passive", "detractor"]
 _Z95 = 1.96
@@ -41,6 +41,11 @@ def nps_figures(scores: Iterable[int]) -> NpsFigures:
             passives += 1
         else:
             detractors += 1
+    return nps_of(promoters, passives, detractors)
+
+
+def nps_of(promoters: int, passives: int, detractors: int) -> NpsFigures:
+    """The figures for answers counted by category."""
     n = promoters + passives + detractors
     if n == 0:
         return NpsFigures(0, 0, 0, 0, None, None)

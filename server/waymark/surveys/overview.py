@@ -11,9 +11,27 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.db.models import Guide, GuideVersion
-from waymark.surveys.arithmetic import category, response_rate, score_distribution
-from waymark.surveys.reports import Interval, ReportScope, answers, nps_report, poll_report, shown_pairs
-from waymark.surveys.schemas import NpsComment, NpsReport, PollReport
+from waymark.surveys.arithmetic import category, nps_of, response_rate, score_distribution
+from waymark.surveys.day_reports import (
+    nps_comments_page,
+    nps_counts,
+    poll_questions,
+    read_tallies,
+    shown_count,
+    tenant_figures,
+)
+from waymark.surveys.reports import (
+    Interval,
+    ReportScope,
+    answers,
+    buckets,
+    nps_fields,
+    nps_report,
+    poll_report,
+    poll_steps,
+    shown_pairs,
+)
+from waymark.surveys.schemas import NpsComment, NpsPeriod, NpsReport, NpsTenant, PollReport
 
 __all__ = [
     "NpsOverview",
@@ -65,6 +83,10 @@ class NpsOverview(msgspec.Struct, kw_only=True):
     comments_total: int
     page: int
     pages: int
+    tenants_answered: int = 0
+    """Tenants that answered in the range (``tenants`` may hold only those with the most answers)."""
+    estimated: bool = False
+    """``shown`` is merged from the days' sketches (the whole app): exact to 4,096 visitors, ~1.6 % error beyond."""
 
 
 class PollOverview(msgspec.Struct, kw_only=True):
@@ -112,16 +134,20 @@ def choose(surveys: list[SurveyRef], wanted: str | None) -> str | None:
 
 async def nps_overview(
     session: AsyncSession, app_id: str, scope: ReportScope | None, interval: Interval, page: int, per_page: int,
-    surveys: list[SurveyRef],
+    surveys: list[SurveyRef], tenant_rows: int | None = None,
 ) -> NpsOverview:
     """The survey in ``scope.guide`` (``scope`` None: the app has none): trend, distribution, tenants, comments.
 
-    Answers and showings are read once, from the survey tallies and the daily roll-up.
+    The whole app's figures come from the day tallies (:mod:`waymark.surveys.day_reports`), its
+    tenants limited to the ``tenant_rows`` with the most answers when given; a tenant's or a
+    segment's are counted from their answers and showings, read once.
     """
     empty = NpsOverview(surveys=surveys, survey=None, report=None, distribution=[], tenants=[], comments=[],
                         comments_total=0, page=1, pages=1)
     if scope is None:
         return empty
+    if scope.tenant is None and scope.segment is None:
+        return await _whole_app_nps(session, app_id, scope, interval, page, per_page, surveys, tenant_rows)
     rows = await answers(session, app_id, "nps", scope)
     shown_to = await shown_pairs(session, app_id, scope)
     report = await nps_report(session, app_id, scope, interval, rows=rows, shown_to=shown_to)
@@ -152,13 +178,51 @@ async def nps_overview(
                            category=category(r.score), comment=r.comment)
                 for r in commented[(page - 1) * per_page:page * per_page] if r.score is not None and r.comment]
     return NpsOverview(surveys=surveys, survey=scope.guide, report=report, distribution=distribution, tenants=tenants,
-                       comments=comments, comments_total=len(commented), page=page, pages=pages)
+                       comments=comments, comments_total=len(commented), page=page, pages=pages,
+                       tenants_answered=sum(1 for t in tenants if t.responses))
+
+
+async def _whole_app_nps(session: AsyncSession, app_id: str, scope: ReportScope, interval: Interval, page: int,
+                         per_page: int, surveys: list[SurveyRef], tenant_rows: int | None) -> NpsOverview:
+    tallies = await read_tallies(session, app_id, scope.guide, scope.start, scope.end)
+    counts = tallies.counts(scope.start, scope.end)
+    total = nps_counts(counts)
+    shown = await shown_count(session, app_id, scope.guide, scope.start, scope.end, tallies)
+    series = [NpsPeriod(start=first, **nps_fields(nps_counts(tallies.counts(first, last))))
+              for first, last in buckets(scope.start, scope.end, interval)]
+    found, answered = await tenant_figures(session, app_id, scope.guide, scope.start, scope.end, tenant_rows)
+    by_tenant = sorted(found, key=lambda t: t.tenant)
+    figures = {t.tenant: nps_of(t.promoters, t.passives, t.detractors) for t in by_tenant}
+    report = NpsReport(
+        guide=scope.guide, tenant=None, from_=scope.start, to=scope.end, interval=interval, shown=shown,
+        response_rate=response_rate(total.responses, shown), series=series,
+        tenants=[NpsTenant(tenant=t.tenant, **nps_fields(figures[t.tenant])) for t in by_tenant if t.responses],
+        **nps_fields(total),
+    )
+    distribution = [ScoreCount(score=s, count=counts.get(("", f"score:{s}"), 0), category=category(s))
+                    for s in range(11)]
+    tenants = [NpsTenantRow(tenant=t.tenant, responses=t.responses, score=figures[t.tenant].score,
+                            ci95=list(figures[t.tenant].ci95 or ()) or None, shown=t.shown,
+                            response_rate=response_rate(t.responses, t.shown)) for t in by_tenant]
+    commented = counts.get(("", "commented"), 0)
+    pages = max(1, math.ceil(commented / per_page))
+    page = min(max(page, 1), pages)
+    comments = await nps_comments_page(session, app_id, scope.guide, scope.start, scope.end, (page - 1) * per_page,
+                                       per_page)
+    return NpsOverview(surveys=surveys, survey=scope.guide, report=report, distribution=distribution, tenants=tenants,
+                       comments=comments, comments_total=commented, page=page, pages=pages,
+                       tenants_answered=answered, estimated=True)
 
 
 async def poll_overview(session: AsyncSession, app_id: str, scope: ReportScope | None,
                         surveys: list[SurveyRef]) -> PollOverview:
     if scope is None:
         return PollOverview(surveys=surveys, survey=None, report=None)
+    if scope.tenant is None and scope.segment is None:  # the whole app: from the day tallies
+        steps, default = await poll_steps(session, app_id, scope.guide)
+        return PollOverview(surveys=surveys, survey=scope.guide, report=PollReport(
+            guide=scope.guide, tenant=None, from_=scope.start, to=scope.end, tenants=[],
+            questions=await poll_questions(session, app_id, scope.guide, scope.start, scope.end, steps, default)))
     # Per tenant only on a tenant's own page: the whole app's page shows the questions (thousands of tenants
     # would each be a table of their own).
     report = await poll_report(session, app_id, scope, per_tenant=scope.tenant is not None)

@@ -1,4 +1,5 @@
-"""The survey tally projection: every stored NPS or poll answer becomes a row the reports read; aliases move them."""
+"""The survey tally projection: every stored NPS or poll answer becomes a row the reports read, and counts in the
+day tallies; aliases move them."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from waymark.clock import as_utc
 from waymark.db.upsert import insert_for
 from waymark.events.schemas import AliasEvent, AnyEvent, NpsResponse, PollResponse
 from waymark.surveys.models import SurveyAnswer
+from waymark.surveys.tallies import TalliedAnswer
+from waymark.surveys.tally_store import TALLIED, add_answers, move_answers
 
 __all__ = ["SurveyTallies"]
 
@@ -36,16 +39,12 @@ class SurveyTallies:
         rows = [_row(app_id, ev) for ev in stored if isinstance(ev, NpsResponse | PollResponse)]
         if rows:
             stmt = insert_for(session, SurveyAnswer).on_conflict_do_nothing(index_elements=["app_id", "event_id"])
-            await session.execute(stmt, rows)
+            added = (await session.execute(stmt.returning(*TALLIED), rows)).all()
+            await add_answers(session, app_id, [TalliedAnswer._make(r) for r in added])
         # Identity resolution, as ingestion does for the events (after them, so this batch's answers move too).
         for ev in stored:
             if isinstance(ev, AliasEvent) and ev.previous != ev.visitor:
-                await session.execute(
-                    update(SurveyAnswer)
-                    .where(SurveyAnswer.app_id == app_id, SurveyAnswer.visitor_id == ev.previous)
-                    .values(visitor_id=ev.visitor)
-                    .execution_options(synchronize_session=False)
-                )
+                await move_answers(session, app_id, ev.previous, ev.visitor)
 
     async def tenant_assigned(
         self, session: AsyncSession, app_id: str, visitor: str, tenant: str, days: set[date]

@@ -35,9 +35,12 @@ __all__ = [
     "ReportScope",
     "answers",
     "bucket",
+    "buckets",
     "nps_comments",
+    "nps_fields",
     "nps_report",
     "poll_report",
+    "poll_steps",
     "shown_pairs",
 ]
 
@@ -64,13 +67,18 @@ def bucket(day: date, interval: Interval) -> date:
     return day
 
 
-def _buckets(start: date, end: date, interval: Interval) -> list[date]:
-    out: list[date] = []
+def _next(start: date, interval: Interval) -> date:
+    return bucket(start + timedelta(days=32 if interval == "month" else 7 if interval == "week" else 1), interval)
+
+
+def buckets(start: date, end: date, interval: Interval) -> list[tuple[date, date]]:
+    """The intervals a range falls in: (first day of the interval, its last day within the range)."""
+    out: list[tuple[date, date]] = []
     current = bucket(start, interval)
     while current <= end:
-        out.append(current)
-        current = bucket(current + timedelta(days=32 if interval == "month" else 7 if interval == "week" else 1),
-                         interval)
+        following = _next(current, interval)
+        out.append((current, min(following - timedelta(days=1), end)))
+        current = following
     return out
 
 
@@ -152,7 +160,7 @@ def _scores(rows: Iterable[Answer]) -> list[int]:
     return [r.score for r in rows if r.score is not None]
 
 
-def _figures(fig: NpsFigures) -> dict[str, Any]:
+def nps_fields(fig: NpsFigures) -> dict[str, Any]:
     return {
         "responses": fig.responses, "promoters": fig.promoters, "passives": fig.passives,
         "detractors": fig.detractors, "score": fig.score, "ci95": list(fig.ci95) if fig.ci95 else None,
@@ -188,18 +196,18 @@ async def nps_report(
     for row in rows:
         by_period.setdefault(bucket(_day(row.ts), interval), []).append(row)
     series = [
-        NpsPeriod(start=start, **_figures(nps_figures(_scores(_latest(by_period.get(start, ()), _visitor)))))
-        for start in _buckets(scope.start, scope.end, interval)
+        NpsPeriod(start=start, **nps_fields(nps_figures(_scores(_latest(by_period.get(start, ()), _visitor)))))
+        for start, _ in buckets(scope.start, scope.end, interval)
     ]
     by_tenant: dict[str, list[Answer]] = {}
     for row in latest:
         by_tenant.setdefault(row.tenant_id, []).append(row)
-    tenants = [NpsTenant(tenant=t, **_figures(nps_figures(_scores(rs)))) for t, rs in sorted(by_tenant.items())]
+    tenants = [NpsTenant(tenant=t, **nps_fields(nps_figures(_scores(rs)))) for t, rs in sorted(by_tenant.items())]
     total = nps_figures(_scores(latest))
     return NpsReport(
         guide=scope.guide, tenant=scope.tenant, from_=scope.start, to=scope.end, interval=interval,
         shown=len(shown), response_rate=response_rate(total.responses, len(shown)), series=series,
-        tenants=tenants, **_figures(total),
+        tenants=tenants, **nps_fields(total),
     )
 
 
@@ -218,7 +226,7 @@ async def nps_comments(
                        comments=found[:limit], truncated=len(found) > limit)
 
 
-async def _poll_questions(session: AsyncSession, app_id: str, guide_id: str) -> tuple[list[PollStep], str | None]:
+async def poll_steps(session: AsyncSession, app_id: str, guide_id: str) -> tuple[list[PollStep], str | None]:
     """The published guide's poll steps, in order, and its default locale."""
     definition = (await session.execute(
         select(GuideVersion.definition).join(
@@ -277,7 +285,7 @@ def _question_results(steps: Sequence[PollStep], rows: Sequence[Answer], default
 async def poll_report(session: AsyncSession, app_id: str, scope: ReportScope, per_tenant: bool = True) -> PollReport:
     """Counts and shares per question, overall and (``per_tenant``) per tenant; each visitor's latest answer to a
     question counts."""
-    steps, default = await _poll_questions(session, app_id, scope.guide)
+    steps, default = await poll_steps(session, app_id, scope.guide)
     latest = _latest(await answers(session, app_id, "poll", scope), lambda r: (r.visitor_id, r.question))
     by_tenant: dict[str, list[Answer]] = {}
     for row in latest if per_tenant else ():
