@@ -4,7 +4,7 @@ Every table of the schema is copied (events, the roll-ups and daily tables, defi
 users …), in one transaction, with ``COPY`` (asyncpg's ``copy_records_to_table``) from rows read straight from
 the SQLite file, opened read-only. Values are turned into what PostgreSQL's column wants only where SQLite
 keeps them as text or integers (timestamps, days, booleans); JSON goes across as its text. Serial ids go on
-from the copied maximum, and the copy is ANALYZEd. A database already holding the store's number of events
+from the copied maximum, and the copy is vacuumed and analysed. A database already holding the store's number of events
 is reused as it is.
 """
 
@@ -150,7 +150,7 @@ async def _copy(path: Path, conn: asyncpg.Connection) -> None:
                     f'coalesce(max("{column}"), 0) + 1, false) FROM "{table}"')
     finally:
         source.close()
-    await conn.execute("ANALYZE")
+    await conn.execute("VACUUM (ANALYZE)")  # as autovacuum would leave it: statistics, and index-only scans
 
 
 async def _copy_when_needed(path: Path, url: str, events: int) -> None:
