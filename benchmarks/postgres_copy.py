@@ -3,9 +3,9 @@
 Every table of the schema is copied (events, the roll-ups and daily tables, definitions, visitors, tenants,
 users …), in one transaction, with ``COPY`` (asyncpg's ``copy_records_to_table``) from rows read straight from
 the SQLite file, opened read-only. Values are turned into what PostgreSQL's column wants only where SQLite
-keeps them as text or integers (timestamps, days, booleans); JSON goes across as its text. Serial ids go on
-from the copied maximum, and the copy is vacuumed and analysed. A database already holding the store's number of events
-is reused as it is.
+keeps them as text or integers (timestamps, days, booleans); JSON goes across as its text. The big tables'
+indexes are built after their rows are in, serial ids go on from the copied maximum, and the copy is vacuumed
+and analysed. A database already holding the store's number of events is reused as it is.
 """
 
 from __future__ import annotations
