@@ -392,18 +392,24 @@ def main() -> None:
     results: dict[str, dict[str, Timing]] = {}
     for size in args.sizes:
         path, app_id = seed(args.dir, size)
-        stores = {f"{size:,} SQLite": f"sqlite+aiosqlite:///{path}"}
-        if args.pg:
-            stores[f"{size:,} PostgreSQL"] = copy_store(path, size, args.pg)
-        for column, url in stores.items():
+        for database in ("SQLite", "PostgreSQL") if args.pg else ("SQLite",):
+            if results:  # a 10 M store takes the better part of an hour per database: what is done so far
+                _print(results, args.runs, load, so_far=True)
+            url = copy_store(path, size, args.pg) if database == "PostgreSQL" else f"sqlite+aiosqlite:///{path}"
+            column = f"{size:,} {database}"
             results[column] = asyncio.run(measure(url, app_id, args.runs, column))
-    print(f"\nbehavioural analyses, {START} to {END} (signal: {SIGNAL_START} to {SIGNAL_END}), in process, "
-          f"median of {args.runs} after a warm-up; (n×): times the column's baseline")
+    _print(results, args.runs, load, so_far=False)
+
+
+def _print(results: dict[str, dict[str, Timing]], runs: int, load: tuple[float, float, float], so_far: bool) -> None:
+    """The table, and the machine's load then (``so_far``: while stores remain to be timed)."""
+    print(f"\nbehavioural analyses{' (so far)' if so_far else ''}, {START} to {END} (signal: {SIGNAL_START} to "
+          f"{SIGNAL_END}), in process, median of {runs} after a warm-up; (n×): times the column's baseline")
     print("\n".join(table(results)))
     if any(timing.capped for per_store in results.values() for timing in per_store.values()):
         print(f"† one run only: its warm-up took over {SLOW_MS / 1000:.0f} s")
     print("load average (1, 5, 15 min): at the start " + ", ".join(f"{x:.2f}" for x in load)
-          + "; at the end " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
+          + "; now " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
 if __name__ == "__main__":
