@@ -21,7 +21,7 @@ from sqlalchemy import func, select, text
 from benchmarks.reports import END, seed
 from waymark.behaviour.funnels import FunnelQuery, funnel_query, funnel_report
 from waymark.behaviour.paths import paths_query, paths_report
-from waymark.behaviour.step_source import range_bounds, rule_book
+from waymark.behaviour.step_source import range_bounds
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.db.migrate import upgrade
 from waymark.db.models import Base, Event
@@ -60,7 +60,6 @@ async def run(url: str, app_id: str, runs: int) -> None:
     maker = make_sessionmaker(engine)
     scope = Scope(app_id)
     since, until = range_bounds(START, END)
-    book = await rule_book(maker, app_id)
 
     async def count_rows() -> int:
         async with scoped_session(maker, scope) as session:
@@ -75,7 +74,7 @@ async def run(url: str, app_id: str, runs: int) -> None:
 
         async def funnel(query: FunnelQuery = query) -> Any:
             async with scoped_session(maker, scope) as session:
-                return await funnel_report(session, scope, book, query, START, END, None)
+                return await funnel_report(session, scope, query, START, END, None)
 
         report = await funnel()
         print(f"  {name:<42} {await _timed(runs, funnel):8.0f} ms   "
@@ -85,7 +84,7 @@ async def run(url: str, app_id: str, runs: int) -> None:
 
         async def path(paths: Any = paths) -> Any:
             async with scoped_session(maker, scope) as session:
-                return await paths_report(session, scope, book, paths, START, END, None)
+                return await paths_report(session, scope, paths, START, END, None)
 
         found = await path()
         print(f"  {name:<42} {await _timed(runs, path):8.0f} ms   top: "

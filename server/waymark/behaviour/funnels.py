@@ -20,7 +20,6 @@ import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from waymark.analytics.rules import RuleBook
 from waymark.analytics.segments import SegmentMembers, segment_members
 from waymark.behaviour.funnel_math import Attempt, count_funnel, deepest_chain, nearest_rank
 from waymark.behaviour.refs import Ref, RefError, Unit, parse_refs, parse_unit
@@ -295,10 +294,10 @@ async def breakdown_values(session: AsyncSession, breakdown: str, actors: Mappin
     return {visitor: key for visitor, (_, key) in best.items()}
 
 
-async def _one_range(session: AsyncSession, scope: Scope, book: RuleBook, query: FunnelQuery, start: date,
-                     end: date, members: SegmentMembers | None) -> tuple[list[FunnelStep], list[FunnelGroup] | None]:
+async def _one_range(session: AsyncSession, scope: Scope, query: FunnelQuery, start: date, end: date,
+                     members: SegmentMembers | None) -> tuple[list[FunnelStep], list[FunnelGroup] | None]:
     since, until = range_bounds(start, end, timedelta(days=query.window_days))
-    rows = await read_steps(session, scope.app_id, (*query.steps, *query.exclude), book, since, until)
+    rows = await read_steps(session, scope.app_id, (*query.steps, *query.exclude), since, until)
     attempts, tenant_of = funnel_attempts(query, rows, start, end, members)
     groups = None
     if query.breakdown is not None:
@@ -307,15 +306,14 @@ async def _one_range(session: AsyncSession, scope: Scope, book: RuleBook, query:
     return step_figures(query, attempts.values()), groups
 
 
-async def funnel_report(session: AsyncSession, scope: Scope, book: RuleBook, query: FunnelQuery, start: date,
-                        end: date, segment: str | None) -> FunnelReport:
-    """The funnel for ``scope`` (an app, or one of its tenants) over ``[start, end]``, and the comparison range;
-    ``book`` is the app's rules (:func:`~waymark.behaviour.step_source.rule_book`)."""
+async def funnel_report(session: AsyncSession, scope: Scope, query: FunnelQuery, start: date, end: date,
+                        segment: str | None) -> FunnelReport:
+    """The funnel for ``scope`` (an app, or one of its tenants) over ``[start, end]``, and the comparison range."""
     members = await segment_members(session, scope, segment) if segment else None
-    steps, groups = await _one_range(session, scope, book, query, start, end, members)
+    steps, groups = await _one_range(session, scope, query, start, end, members)
     compare = None
     if query.compare is not None:
         first, last = query.compare
-        compare = FunnelRange(first, last, (await _one_range(session, scope, book, query, first, last, members))[0])
+        compare = FunnelRange(first, last, (await _one_range(session, scope, query, first, last, members))[0])
     return FunnelReport(steps, start, end, query.unit, query.window_days, [r.text() for r in query.exclude],
                         scope.tenant_id, segment, compare, query.breakdown, groups)

@@ -1,0 +1,210 @@
+"""The step projection follows the events: ingest, a rule defined, changed or deleted later, a late tenant,
+erasure and retention, a tenant's scope; it always equals a recomputation from the stored events."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from litestar.testing import AsyncTestClient
+from sqlalchemy import select
+
+from tests.analytics.helpers import auth, click, event, put_feature, put_page, send
+from tests.analytics.summary_helpers import erase
+from tests.support import at, make_app
+from waymark.analytics.rules import load_rule_book
+from waymark.analytics.steps import Step, step_rows
+from waymark.db.engine import create_engine, make_sessionmaker
+from waymark.db.migrate import upgrade
+from waymark.db.models import Event, utcnow
+from waymark.db.scope import Scope, scoped_session
+from waymark.privacy.retention import purge_expired
+from waymark.settings import Settings
+
+Row = tuple[str, str | None, str, bool]
+"""(visitor, tenant, step, label)."""
+
+
+async def stored(settings: Settings, app_id: str, tenant: str | None = None) -> list[Row]:
+    """The projection's rows, read through the scope of the app or of one of its tenants."""
+    engine = create_engine(settings.database_url)
+    try:
+        async with scoped_session(make_sessionmaker(engine), Scope(app_id, tenant)) as session:
+            rows = (await session.execute(select(Step.visitor_id, Step.tenant_id, Step.step, Step.label))).all()
+    finally:
+        await engine.dispose()
+    return sorted((v, t, s, bool(label)) for v, t, s, label in rows)
+
+
+async def recomputed(settings: Settings, app_id: str) -> list[Row]:
+    """What the rows would be if made now from every stored event with the current rules."""
+    engine = create_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            book = await load_rule_book(session, app_id)
+            events = (await session.execute(select(
+                Event.id, Event.type, Event.name, Event.guide_id, Event.url, Event.props, Event.visitor_id,
+                Event.tenant_id, Event.ts).where(Event.app_id == app_id))).all()
+    finally:
+        await engine.dispose()
+    return sorted((r["visitor_id"], r["tenant_id"], r["step"], r["label"]) for r in step_rows(app_id, book, events))
+
+
+async def seconds_of(settings: Settings, app_id: str) -> list[tuple[int, int]]:
+    """(the row's second, the event's time in whole seconds) of every row."""
+    engine = create_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            rows = (await session.execute(select(Step.second, Event.ts).join(Event, Event.id == Step.event_id)
+                                          .where(Step.app_id == app_id))).all()
+    finally:
+        await engine.dispose()
+    return [(second, int((ts if ts.tzinfo else ts.replace(tzinfo=UTC)).timestamp())) for second, ts in rows]
+
+
+async def test_ingest_makes_one_row_per_event_and_step_with_the_path_label_on_the_first_rule(
+    client: AsyncTestClient, settings: Settings
+) -> None:
+    app = await make_app(settings)
+    assert (await put_page(client, app.secret_key, "all", "/demo/*")).status_code == 201
+    assert (await put_page(client, app.secret_key, "invoices", "/demo/invoices")).status_code == 201
+    assert (await put_feature(client, app.secret_key, "new-invoice", "#new-invoice")).status_code == 201
+    await send(client, app.public_key,
+               event("page", "ann"),                                       # two pages: "all" comes first
+               event("page", "ann", path="/elsewhere", seconds=1),         # no page: no row
+               click("new-invoice", "ann", seconds=2),
+               click("export-csv", "ann", seconds=3),                      # no feature: no row
+               event("time", "ann", ms=4000, seconds=4),                   # never a step
+               event("track", "ann", name="invoice_sent", seconds=5.5),
+               event("guide_seen", "ann", guide="tour", step=0, seconds=6),
+               event("guide_dismissed", "ann", guide="tour", step=0, seconds=7),
+               event("page", "bob", tenant="globex", seconds=8))
+    assert await stored(settings, app.id) == [
+        ("ann", "acme", "event:invoice_sent", True),
+        ("ann", "acme", "feature:new-invoice", True),
+        ("ann", "acme", "guide:tour:dismissed", False),
+        ("ann", "acme", "guide:tour:seen", False),
+        ("ann", "acme", "page:all", True),
+        ("ann", "acme", "page:invoices", False),
+        ("bob", "globex", "page:all", True),
+        ("bob", "globex", "page:invoices", False),
+    ]
+    assert await stored(settings, app.id) == await recomputed(settings, app.id)
+    assert [second for second, ts in await seconds_of(settings, app.id) if second != ts] == []
+
+
+async def test_a_rule_defined_changed_or_deleted_later_rebuilds_the_rows_of_its_events(
+    client: AsyncTestClient, settings: Settings
+) -> None:
+    app = await make_app(settings)
+    await send(client, app.public_key, event("page", "ann"), click("new-invoice", "ann", seconds=1),
+               event("page", "bob", path="/demo/settings", seconds=2))
+    assert await stored(settings, app.id) == []
+
+    assert (await put_page(client, app.secret_key, "invoices", "/demo/invoices")).status_code == 201
+    assert (await put_feature(client, app.secret_key, "new-invoice", "#new-invoice")).status_code == 201
+    assert await stored(settings, app.id) == [
+        ("ann", "acme", "feature:new-invoice", True), ("ann", "acme", "page:invoices", True)]
+
+    # a page first in rule order takes the path label of the views it matches; the other page keeps its row
+    assert (await put_page(client, app.secret_key, "a-demo", "/demo/**")).status_code == 201
+    assert await stored(settings, app.id) == [
+        ("ann", "acme", "feature:new-invoice", True), ("ann", "acme", "page:a-demo", True),
+        ("ann", "acme", "page:invoices", False), ("bob", "acme", "page:a-demo", True)]
+
+    # changed: it no longer matches ann's view, whose label goes back to the page still matching it
+    assert (await put_page(client, app.secret_key, "a-demo", "/demo/settings")).status_code == 200
+    assert await stored(settings, app.id) == [
+        ("ann", "acme", "feature:new-invoice", True), ("ann", "acme", "page:invoices", True),
+        ("bob", "acme", "page:a-demo", True)]
+
+    for kind, rule_id in (("pages", "a-demo"), ("features", "new-invoice")):
+        gone = await client.delete(f"/api/v1/{kind}/{rule_id}", headers=auth(app.secret_key))
+        assert gone.status_code == 204, gone.text
+    assert await stored(settings, app.id) == [("ann", "acme", "page:invoices", True)]
+    assert await stored(settings, app.id) == await recomputed(settings, app.id)
+
+
+async def test_a_tenant_given_later_reaches_the_rows_of_earlier_events(
+    client: AsyncTestClient, settings: Settings
+) -> None:
+    app = await make_app(settings)
+    await send(client, app.public_key, event("track", "ann", tenant=None, name="Signup"),
+               event("track", "bob", tenant="initech", name="Signup"))
+    assert await stored(settings, app.id) == [("ann", None, "event:Signup", True),
+                                              ("bob", "initech", "event:Signup", True)]
+    await send(client, app.public_key, event("group", "ann", tenant="acme", seconds=1, traits={}),
+               event("track", "ann", name="Invite", seconds=2))
+    assert await stored(settings, app.id) == [
+        ("ann", "acme", "event:Invite", True), ("ann", "acme", "event:Signup", True),
+        ("bob", "initech", "event:Signup", True)]
+    assert await stored(settings, app.id) == await recomputed(settings, app.id)
+
+
+async def test_a_tenant_scope_sees_only_its_own_rows(client: AsyncTestClient, settings: Settings) -> None:
+    app = await make_app(settings)
+    await send(client, app.public_key, event("track", "ann", name="Signup"),
+               event("track", "bob", tenant="globex", name="Signup"))
+    other = await make_app(settings, "other")
+    await send(client, other.public_key, event("track", "cid", name="Signup"))
+    assert await stored(settings, app.id, "acme") == [("ann", "acme", "event:Signup", True)]
+    assert await stored(settings, app.id, "globex") == [("bob", "globex", "event:Signup", True)]
+    assert await stored(settings, app.id) == [("ann", "acme", "event:Signup", True),
+                                              ("bob", "globex", "event:Signup", True)]
+
+
+async def test_erasure_and_retention_delete_the_rows_of_their_events(
+    client: AsyncTestClient, settings: Settings
+) -> None:
+    app = await make_app(settings)
+    keep = await client.put("/api/v1/settings", json={"honor_dnt": False, "retention_days": 30},
+                            headers=auth(app.secret_key))
+    assert keep.status_code == 200, keep.text
+    await send(client, app.public_key, event("track", "ann", name="Old", ts=at(-40 * 86_400)),
+               event("track", "ann", name="New"), event("track", "bob", name="Old", ts=at(-40 * 86_400)),
+               event("track", "bob", name="New"))
+    await erase(client, app.secret_key, "bob")
+    assert await stored(settings, app.id) == [("ann", "acme", "event:New", True), ("ann", "acme", "event:Old", True)]
+    engine = create_engine(settings.database_url)
+    try:
+        assert await purge_expired(make_sessionmaker(engine), utcnow()) == {app.id: 1}
+    finally:
+        await engine.dispose()
+    assert await stored(settings, app.id) == [("ann", "acme", "event:New", True)]
+
+
+def test_the_migration_makes_the_rows_of_events_stored_before_it(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    upgrade(url, "0018")
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO apps (id, name, public_key, guides_version, throttle_seconds, created_at) "
+                     "VALUES ('a1', 'A', 'pk', 0, 86400, ?)", (now,))
+        conn.executemany("INSERT INTO page_definitions (app_id, id, name, rule, updated_at) VALUES (?, ?, ?, ?, ?)",
+                         [("a1", "invoices", "I", '{"path": "/demo/invoices"}', now),
+                          ("a1", "all", "A", '{"path": "/demo/*"}', now)])
+        conn.execute("INSERT INTO feature_definitions (app_id, id, name, selector, updated_at) "
+                     "VALUES ('a1', 'new', 'N', '#new-invoice', ?)", (now,))
+        events: list[tuple[Any, ...]] = [
+            ("e1", "page", None, None, "https://x.test/demo/invoices", "{}"),
+            ("e2", "click", None, None, "https://x.test/demo/invoices",
+             '{"element": {"tag": "button", "id": "new-invoice", "classes": [], "attrs": {}, "path": "button"}}'),
+            ("e3", "track", "Signup", None, None, "{}"),
+            ("e4", "guide_completed", None, "tour", None, "{}"),
+            ("e5", "time", None, None, "https://x.test/demo/invoices", '{"ms": 5}'),
+        ]
+        conn.executemany(
+            "INSERT INTO events (app_id, event_id, type, name, visitor_id, tenant_id, guide_id, url, ts, received_at, "
+            "props) VALUES ('a1', ?, ?, ?, 'ann', 'acme', ?, ?, '2026-10-01 12:00:05.999999', ?, ?)",
+            [(i, t, n, g, u, now, p) for i, t, n, g, u, p in events])
+    upgrade(url)
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT e.event_id, s.step, s.label, s.second, s.visitor_id, s.tenant_id FROM steps s "
+                            "JOIN events e ON e.id = s.event_id ORDER BY e.event_id, s.step").fetchall()
+    second = int(datetime(2026, 10, 1, 12, 0, 5, tzinfo=UTC).timestamp())
+    assert rows == [(e, s, label, second, "ann", "acme") for e, s, label in (
+        ("e1", "page:all", 1), ("e1", "page:invoices", 0), ("e2", "feature:new", 1), ("e3", "event:Signup", 1),
+        ("e4", "guide:tour:completed", 0))]
