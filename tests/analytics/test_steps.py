@@ -3,8 +3,9 @@ erasure and retention, a tenant's scope; it always equals a recomputation from t
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ from sqlalchemy import select
 from tests.analytics.helpers import auth, click, event, put_feature, put_page, send
 from tests.analytics.summary_helpers import erase
 from tests.support import at, make_app
+from waymark.analytics.bulk import bulk_load_sqlite
+from waymark.analytics.bulk_event import BulkEvent
 from waymark.analytics.rules import load_rule_book
 from waymark.analytics.steps import Step, step_rows
 from waymark.db.engine import create_engine, make_sessionmaker
@@ -208,3 +211,30 @@ def test_the_migration_makes_the_rows_of_events_stored_before_it(tmp_path: Path)
     assert rows == [(e, s, label, second, "ann", "acme") for e, s, label in (
         ("e1", "page:all", 1), ("e1", "page:invoices", 0), ("e2", "feature:new", 1), ("e3", "event:Signup", 1),
         ("e4", "guide:tour:completed", 0))]
+
+
+async def test_the_bulk_loader_writes_the_rows_ingestion_would(tmp_path: Path, sqlite_template: Path) -> None:
+    """SQLite only: the bulk loader writes SQLite files (PostgreSQL loads through ingestion)."""
+    path = tmp_path / "bulk.db"
+    shutil.copy(sqlite_template, path)
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{path}")
+    app = await make_app(settings)
+    with sqlite3.connect(path) as conn:
+        now = datetime.now(UTC).replace(tzinfo=None)
+        conn.execute("INSERT INTO page_definitions (app_id, id, name, rule, updated_at) VALUES (?, 'home', 'H', "
+                     "'{\"path\": \"/\"}', ?)", (app.id, now))
+        conn.execute("INSERT INTO feature_definitions (app_id, id, name, selector, updated_at) "
+                     "VALUES (?, 'new', 'N', '#new-invoice', ?)", (app.id, now))
+    moment = now - timedelta(hours=1, microseconds=now.microsecond - 999_999)
+    button = {"tag": "button", "id": "new-invoice", "classes": [], "attrs": {}, "text": "", "path": "button"}
+    events = [BulkEvent("b1", "page", moment, "ana", "acme", "https://h/"),
+              BulkEvent("b2", "click", moment, "ana", "acme", "https://h/", element=button),
+              BulkEvent("b3", "time", moment, "ana", "acme", "https://h/", ms=5),
+              BulkEvent("b4", "track", moment, "ben", "globex", "https://h/", name="Signup"),
+              BulkEvent("b5", "guide_seen", moment, "ben", "globex", "https://h/", guide="tour")]
+    assert bulk_load_sqlite(str(path), app.id, events, batch=2) == 5
+    assert await stored(settings, app.id) == [
+        ("ana", "acme", "feature:new", True), ("ana", "acme", "page:home", True),
+        ("ben", "globex", "event:Signup", True), ("ben", "globex", "guide:tour:seen", False)]
+    assert await stored(settings, app.id) == await recomputed(settings, app.id)
+    assert [second for second, ts in await seconds_of(settings, app.id) if second != ts] == []

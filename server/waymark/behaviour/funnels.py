@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from waymark.analytics.segments import SegmentMembers, segment_members
 from waymark.behaviour.funnel_math import Attempt, count_funnel, deepest_chain, nearest_rank
 from waymark.behaviour.refs import Ref, RefError, Unit, parse_refs, parse_unit
-from waymark.behaviour.step_source import StepRow, range_bounds, read_steps, second_of
+from waymark.behaviour.step_source import StepTuple, range_bounds, read_steps, second_of
 from waymark.db.models import DailyUsage, Tenant, Visitor
 from waymark.db.scope import Scope
 
@@ -167,13 +167,13 @@ def _breakdown(text: str | None, unit: Unit) -> str | None:
     return raw
 
 
-def funnel_steps(query: FunnelQuery, rows: Sequence[StepRow], start: date, end: date,
+def funnel_steps(query: FunnelQuery, rows: Sequence[StepTuple], start: date, end: date,
                  members: SegmentMembers | None) -> list[FunnelStep]:
     """The funnel over the rows read for ``[start, end]`` (and the window after it)."""
     return step_figures(query, funnel_attempts(query, rows, start, end, members)[0].values())
 
 
-def funnel_attempts(query: FunnelQuery, rows: Sequence[StepRow], start: date, end: date,
+def funnel_attempts(query: FunnelQuery, rows: Sequence[StepTuple], start: date, end: date,
                     members: SegmentMembers | None) -> tuple[dict[str, Attempt], dict[str, str | None]]:
     """Each actor's attempt, and each actor's tenant (a visitor's latest; a tenant's own id)."""
     n = len(query.steps)
@@ -181,15 +181,16 @@ def funnel_attempts(query: FunnelQuery, rows: Sequence[StepRow], start: date, en
     by_visitor = query.unit == "visitors"
     ids = members.ids if members is not None else None
     of_tenant = members is not None and members.subject == "tenant"
-    actors: dict[str, list[StepRow]] = defaultdict(list)
+    actors: dict[str, list[StepTuple]] = defaultdict(list)
     tenant_of: dict[str, str | None] = {}
     for row in rows:
-        if ids is not None and (row.tenant if of_tenant else row.visitor) not in ids:
+        _, visitor, tenant, _ = row
+        if ids is not None and (tenant if of_tenant else visitor) not in ids:
             continue
-        actor = row.visitor if by_visitor else row.tenant
+        actor = visitor if by_visitor else tenant
         if actor:
             actors[actor].append(row)
-            tenant_of[actor] = row.tenant
+            tenant_of[actor] = tenant
     split: dict[frozenset[int], tuple[tuple[int, ...], bool]] = {}
     window = query.window_days * 86_400
     attempts: dict[str, Attempt] = {}

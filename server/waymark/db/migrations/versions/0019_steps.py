@@ -28,6 +28,7 @@ branch_labels = None
 depends_on = None
 
 _CHUNK = 20_000
+_KNOWN = 100_000
 
 
 def upgrade() -> None:
@@ -86,9 +87,10 @@ def _backfill() -> None:
     for (app_id,) in apps:
         book = _book(connection, app_id)
         query = (sa.select(e.id, e.type, e.name, e.guide_id, e.url,
-                           sa.case((e.type == 'click', e.props), else_=sa.null()).label('props'),
+                           sa.case((e.type == 'click', sa.cast(e.props, sa.Text)), else_=sa.null()).label('props'),
                            e.visitor_id, e.tenant_id, e.ts)
                  .where(e.app_id == app_id, e.type.in_(STEP_TYPES)).order_by(e.id).limit(_CHUNK))
+        known: dict[tuple[Any, ...], list[tuple[str, bool]]] = {}
         after = 0
         while True:
             rows: Sequence[Any] = connection.execute(query.where(e.id > after)).all()
@@ -96,8 +98,12 @@ def _backfill() -> None:
                 break
             made = []
             for event_id, kind, name, guide, url, props, visitor, tenant, ts in rows:
-                element = props.get('element') if kind == 'click' and isinstance(props, dict) else None
-                found = event_steps(book, kind, name, guide, url, element)
+                found = known.get((kind, name, guide, url, props))
+                if found is None:  # they repeat a lot: each distinct one is matched (and its props read) once
+                    if len(known) >= _KNOWN:
+                        known.clear()
+                    element = json.loads(props).get('element') if props else None
+                    found = known[(kind, name, guide, url, props)] = event_steps(book, kind, name, guide, url, element)
                 if found:
                     second = epoch_second(ts)
                     made += [{'app_id': app_id, 'event_id': event_id, 'step': step, 'second': second,
