@@ -238,3 +238,16 @@ async def test_the_bulk_loader_writes_the_rows_ingestion_would(tmp_path: Path, s
         ("ben", "globex", "event:Signup", True), ("ben", "globex", "guide:tour:seen", False)]
     assert await stored(settings, app.id) == await recomputed(settings, app.id)
     assert [second for second, ts in await seconds_of(settings, app.id) if second != ts] == []
+
+
+async def test_a_view_matching_two_steps_of_a_funnel_is_one_event(client: AsyncTestClient, settings: Settings) -> None:
+    """Two rows, one event: it satisfies one step only, so a second view is needed to go on."""
+    app = await make_app(settings)
+    assert (await put_page(client, app.secret_key, "demo", "/demo/*")).status_code == 201
+    assert (await put_page(client, app.secret_key, "invoices", "/demo/invoices")).status_code == 201
+    await send(client, app.public_key, event("page", "ann"), event("page", "bob"),
+               event("page", "bob", seconds=1))
+    answer = await client.get("/api/v1/reports/funnel", headers=auth(app.secret_key),
+                              params={"steps": "page:demo,page:invoices"})
+    assert answer.status_code == 200, answer.text
+    assert [(s["entered"], s["converted"]) for s in answer.json()["steps"]] == [(2, 2), (2, 1)]

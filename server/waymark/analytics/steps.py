@@ -70,8 +70,8 @@ class Step(AppScoped, Base):
     __table_args__ = (
         # A funnel reads its steps' rows over a range: from the index alone.
         Index("ix_steps_app_step_second", "app_id", "step", "second", "visitor_id", "tenant_id", "event_id"),
-        # Paths read every labelled row over a range: from the index alone.
-        Index("ix_steps_app_label_second", "app_id", "label", "second", "visitor_id", "step", "event_id",
+        # Paths read every labelled row over a range, in time order (ties by event), from the index alone.
+        Index("ix_steps_app_label_second", "app_id", "label", "second", "event_id", "visitor_id", "step",
               "tenant_id"),
         # A late tenant and erasure find one visitor's rows.
         Index("ix_steps_app_visitor", "app_id", "visitor_id"),

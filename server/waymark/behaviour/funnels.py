@@ -175,14 +175,17 @@ def funnel_steps(query: FunnelQuery, rows: Sequence[StepTuple], start: date, end
 
 def funnel_attempts(query: FunnelQuery, rows: Sequence[StepTuple], start: date, end: date,
                     members: SegmentMembers | None) -> tuple[dict[str, Attempt], dict[str, str | None]]:
-    """Each actor's attempt, and each actor's tenant (a visitor's latest; a tenant's own id)."""
+    """Each actor's attempt, and each actor's tenant (a visitor's latest; a tenant's own id).
+
+    Rows with the same (second, stored id) are one event that matched several steps: their matches count
+    together, as one event's.
+    """
     n = len(query.steps)
     in_range_until = second_of(range_bounds(start, end)[1])
     by_visitor = query.unit == "visitors"
     ids = members.ids if members is not None else None
     of_tenant = members is not None and members.subject == "tenant"
     actors: dict[str, list[StepTuple]] = defaultdict(list)
-    tenant_of: dict[str, str | None] = {}
     for row in rows:
         _, visitor, tenant, _ = row
         if ids is not None and (tenant if of_tenant else visitor) not in ids:
@@ -190,18 +193,23 @@ def funnel_attempts(query: FunnelQuery, rows: Sequence[StepTuple], start: date, 
         actor = visitor if by_visitor else tenant
         if actor:
             actors[actor].append(row)
-            tenant_of[actor] = tenant
     split: dict[frozenset[int], tuple[tuple[int, ...], bool]] = {}
     window = query.window_days * 86_400
     attempts: dict[str, Attempt] = {}
+    tenant_of: dict[str, str | None] = {}
     for actor, events in actors.items():
         events.sort(key=itemgetter(0))  # by (second, stored id)
+        tenant_of[actor] = events[-1][2]
         seconds: list[int] = []
         positions: list[list[int]] = [[] for _ in range(n)]
         exclusions: list[int] = []
-        for index, (order, _, _, matches) in enumerate(events):
+        index, last = -1, None
+        for order, _, _, matches in events:
             second = order[0]
-            seconds.append(second)
+            if order != last:  # the next event (not another step of the same one)
+                index += 1
+                last = order
+                seconds.append(second)
             parts = split.get(matches)
             if parts is None:
                 parts = split[matches] = (tuple(sorted(i for i in matches if i < n)), any(i >= n for i in matches))
@@ -209,7 +217,7 @@ def funnel_attempts(query: FunnelQuery, rows: Sequence[StepTuple], start: date, 
             for step in steps:
                 if step or second < in_range_until:  # only an event in the range starts the funnel
                     positions[step].append(index)
-            if excluded:
+            if excluded and (not exclusions or exclusions[-1] != index):
                 exclusions.append(index)
         attempts[actor] = deepest_chain(seconds, positions, exclusions, window)
     return attempts, tenant_of

@@ -107,15 +107,12 @@ async def paths_report(session: AsyncSession, scope: Scope, query: PathsQuery, s
     since, until = range_bounds(start, end)
     ids = members.ids if members is not None else None
     of_tenant = members is not None and members.subject == "tenant"
-    steps: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
-    for visitor, tenant, second, event_id, label in await read_labels(session, scope.app_id, since, until):
+    steps: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for visitor, tenant, second, label in await read_labels(session, scope.app_id, since, until):
         if ids is not None and (tenant if of_tenant else visitor) not in ids:
             continue
-        steps[visitor].append((second, event_id, label))
-    visits: dict[str, list[list[str]]] = {}
-    for visitor, taken in steps.items():
-        taken.sort()
-        visits[visitor] = sessions([(second, label) for second, _, label in taken])
+        steps[visitor].append((second, label))  # in time order already
+    visits = {visitor: sessions(taken) for visitor, taken in steps.items()}
     found: list[PathCount] = top_paths(visits, query.length, query.from_step, query.to_step, query.top)
     return PathsReport([PathRow(list(p.steps), p.visitors) for p in found], start, end, query.length, query.top,
                        query.from_step, query.to_step, len(visits), scope.tenant_id, segment)

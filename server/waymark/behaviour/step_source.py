@@ -9,7 +9,8 @@ Funnels and paths need each step's time to the second, which the daily roll-up d
   ``(app_id, step, second, visitor, tenant, event id)`` alone; only track steps with property filters
   join ``events`` for the properties, and only for their rows.
 - Paths read the rows that are an event's path label (its first page or feature in rule order, a track
-  event's name) over the range, from the index ``(app_id, label, second, …)`` alone.
+  event's name) over the range, in time order, from the index ``(app_id, label, second, event id, …)``
+  alone: each visitor's steps come in order, with nothing left to sort.
 
 The rows mirror the events (visitor and tenant as stored), so a tenant's scope narrows them like the
 events; the projection keeps them current on ingest, rule changes, late tenants, erasure and retention.
@@ -73,7 +74,8 @@ def _in_range(since: datetime, until: datetime) -> tuple[Any, Any]:
 
 async def read_steps(session: AsyncSession, app_id: str, refs: Sequence[Ref], since: datetime, until: datetime
                      ) -> list[StepTuple]:
-    """Every event in ``[since, until)`` (whole seconds) matching one of ``refs``, in no particular order.
+    """Every event in ``[since, until)`` (whole seconds) matching one of ``refs``, in no particular order: one
+    tuple per event and step (an event matching two of the steps comes twice, with the same order).
 
     The session's scope adds the tenant filter when it is one tenant's.
     """
@@ -85,10 +87,11 @@ async def read_steps(session: AsyncSession, app_id: str, refs: Sequence[Ref], si
     filtered = [step for step, found in wanted.items() if any(ref.where for _, ref in found)]
     plain = {step: frozenset(i for i, _ in found) for step, found in wanted.items() if step not in filtered}
     columns = (_STEPS.second, _STEPS.event_id, _STEPS.visitor_id, _STEPS.tenant_id, _STEPS.step)
-    rows: list[Any] = []
+    out: list[StepTuple] = []
     if plain:
-        rows += (await session.execute(select(*columns).where(
+        found: Sequence[Any] = (await session.execute(select(*columns).where(
             _STEPS.app_id == app_id, *_in_range(since, until), _STEPS.step.in_(list(plain))))).all()
+        out = [((second, event_id), visitor, tenant, plain[step]) for second, event_id, visitor, tenant, step in found]
     if filtered:
         known: dict[tuple[str, str | None], frozenset[int]] = {}
         joined: Sequence[Any] = (await session.execute(
@@ -103,36 +106,17 @@ async def read_steps(session: AsyncSession, app_id: str, refs: Sequence[Ref], si
                 matched = known[(step, props)] = frozenset(
                     i for i, ref in wanted[step] if ref.matches_props(data))
             if matched:
-                rows.append((second, event_id, visitor, tenant, matched))
-    return _one_per_event(rows, plain, _shared(wanted))
-
-
-def _shared(wanted: dict[str, Any]) -> bool:
-    """Whether one event may have rows of two of the steps (two pages or two features its rule matches)."""
-    kinds = [step.partition(":")[0] for step in wanted]
-    return kinds.count("page") > 1 or kinds.count("feature") > 1
-
-
-def _one_per_event(rows: Sequence[Any], plain: dict[str, frozenset[int]], shared: bool) -> list[StepTuple]:
-    """One row per event: the matches of its rows together. ``rows`` are (second, event id, visitor, tenant,
-    step) for plain steps, or (…, tenant, matches) for filtered ones."""
-    if not shared:
-        return [((second, event_id), visitor, tenant, plain[last] if isinstance(last, str) else last)
-                for second, event_id, visitor, tenant, last in rows]
-    by_event: dict[int, StepTuple] = {}
-    for second, event_id, visitor, tenant, last in rows:
-        matches = plain[last] if isinstance(last, str) else last
-        found = by_event.get(event_id)
-        by_event[event_id] = ((second, event_id), visitor, tenant, matches if found is None else found[3] | matches)
-    return list(by_event.values())
+                out.append(((second, event_id), visitor, tenant, matched))
+    return out
 
 
 async def read_labels(session: AsyncSession, app_id: str, since: datetime, until: datetime) -> Sequence[Any]:
-    """(visitor, tenant, second, stored id, step) of every event in ``[since, until)`` that paths name a step
-    (its label), in no particular order."""
+    """(visitor, tenant, second, step) of every event in ``[since, until)`` that paths name a step (its label),
+    in time order, ties by the order they were stored (the order of the index they are read from)."""
     return (await session.execute(
-        select(_STEPS.visitor_id, _STEPS.tenant_id, _STEPS.second, _STEPS.event_id, _STEPS.step)
+        select(_STEPS.visitor_id, _STEPS.tenant_id, _STEPS.second, _STEPS.step)
         .where(_STEPS.app_id == app_id, _STEPS.label == true(), *_in_range(since, until))
+        .order_by(_STEPS.second, _STEPS.event_id)
     )).all()
 
 

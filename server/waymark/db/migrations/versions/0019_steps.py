@@ -48,7 +48,7 @@ def upgrade() -> None:
     op.create_index('ix_steps_app_step_second', 'steps',
                     ['app_id', 'step', 'second', 'visitor_id', 'tenant_id', 'event_id'])
     op.create_index('ix_steps_app_label_second', 'steps',
-                    ['app_id', 'label', 'second', 'visitor_id', 'step', 'event_id', 'tenant_id'])
+                    ['app_id', 'label', 'second', 'event_id', 'visitor_id', 'step', 'tenant_id'])
     op.create_index('ix_steps_app_visitor', 'steps', ['app_id', 'visitor_id'])
 
 
