@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column('label', sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(['app_id'], ['apps.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('app_id', 'event_id', 'step'),
+        sqlite_with_rowid=False,
     )
     _backfill()
     op.create_index('ix_steps_app_step_second', 'steps',
