@@ -306,7 +306,9 @@ async def breakdown_values(session: AsyncSession, breakdown: str, actors: Mappin
 async def _one_range(session: AsyncSession, scope: Scope, query: FunnelQuery, start: date, end: date,
                      members: SegmentMembers | None) -> tuple[list[FunnelStep], list[FunnelGroup] | None]:
     since, until = range_bounds(start, end, timedelta(days=query.window_days))
-    rows = await read_steps(session, scope.app_id, (*query.steps, *query.exclude), since, until)
+    tenants = (query.unit == "tenants" or (members is not None and members.subject == "tenant")
+               or (query.breakdown or "").startswith("tenant."))  # otherwise the tenant is never looked at
+    rows = await read_steps(session, scope.app_id, (*query.steps, *query.exclude), since, until, tenants=tenants)
     attempts, tenant_of = funnel_attempts(query, rows, start, end, members)
     groups = None
     if query.breakdown is not None:

@@ -108,10 +108,14 @@ async def paths_report(session: AsyncSession, scope: Scope, query: PathsQuery, s
     ids = members.ids if members is not None else None
     of_tenant = members is not None and members.subject == "tenant"
     steps: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    for visitor, tenant, second, label in await read_labels(session, scope.app_id, since, until):
-        if ids is not None and (tenant if of_tenant else visitor) not in ids:
-            continue
-        steps[visitor].append((second, label))  # in time order already
+    if of_tenant:
+        for visitor, tenant, second, label in await read_labels(session, scope.app_id, since, until, tenants=True):
+            if ids is not None and tenant in ids:
+                steps[visitor].append((second, label))  # in time order already
+    else:
+        for visitor, second, label in await read_labels(session, scope.app_id, since, until, tenants=False):
+            if ids is None or visitor in ids:
+                steps[visitor].append((second, label))
     visits = {visitor: sessions(taken) for visitor, taken in steps.items()}
     found: list[PathCount] = top_paths(visits, query.length, query.from_step, query.to_step, query.top)
     return PathsReport([PathRow(list(p.steps), p.visitors) for p in found], start, end, query.length, query.top,

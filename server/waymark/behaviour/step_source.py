@@ -72,12 +72,14 @@ def _in_range(since: datetime, until: datetime) -> tuple[Any, Any]:
     return _STEPS.second >= second_of(since), _STEPS.second < second_of(until)
 
 
-async def read_steps(session: AsyncSession, app_id: str, refs: Sequence[Ref], since: datetime, until: datetime
-                     ) -> list[StepTuple]:
+async def read_steps(session: AsyncSession, app_id: str, refs: Sequence[Ref], since: datetime, until: datetime,
+                     *, tenants: bool = True) -> list[StepTuple]:
     """Every event in ``[since, until)`` (whole seconds) matching one of ``refs``, in no particular order: one
     tuple per event and step (an event matching two of the steps comes twice, with the same order).
 
-    The session's scope adds the tenant filter when it is one tenant's.
+    ``tenants=False`` leaves each event's tenant out (``None``): a column less to read and pass through the
+    driver, a good part of the time on a large range. The session's scope adds the tenant filter when it is
+    one tenant's.
     """
     if not refs:
         return []
@@ -89,9 +91,16 @@ async def read_steps(session: AsyncSession, app_id: str, refs: Sequence[Ref], si
     columns = (_STEPS.second, _STEPS.event_id, _STEPS.visitor_id, _STEPS.tenant_id, _STEPS.step)
     out: list[StepTuple] = []
     if plain:
-        found: Sequence[Any] = (await session.execute(select(*columns).where(
-            _STEPS.app_id == app_id, *_in_range(since, until), _STEPS.step.in_(list(plain))))).all()
-        out = [((second, event_id), visitor, tenant, plain[step]) for second, event_id, visitor, tenant, step in found]
+        where = (_STEPS.app_id == app_id, *_in_range(since, until), _STEPS.step.in_(list(plain)))
+        if tenants:
+            tenanted: Sequence[Any] = (await session.execute(select(*columns).where(*where))).all()
+            out = [((second, event_id), visitor, tenant, plain[step])
+                   for second, event_id, visitor, tenant, step in tenanted]
+        else:
+            untenanted: Sequence[Any] = (await session.execute(
+                select(_STEPS.second, _STEPS.event_id, _STEPS.visitor_id, _STEPS.step).where(*where))).all()
+            out = [((second, event_id), visitor, None, plain[step])
+                   for second, event_id, visitor, step in untenanted]
     if filtered:
         known: dict[tuple[str, str | None], frozenset[int]] = {}
         joined: Sequence[Any] = (await session.execute(
@@ -110,12 +119,14 @@ async def read_steps(session: AsyncSession, app_id: str, refs: Sequence[Ref], si
     return out
 
 
-async def read_labels(session: AsyncSession, app_id: str, since: datetime, until: datetime) -> Sequence[Any]:
-    """(visitor, tenant, second, step) of every event in ``[since, until)`` that paths name a step (its label),
-    in time order, ties by the order they were stored (the order of the index they are read from)."""
+async def read_labels(session: AsyncSession, app_id: str, since: datetime, until: datetime, *, tenants: bool
+                      ) -> Sequence[Any]:
+    """(visitor, second, step) of every event in ``[since, until)`` that paths name a step (its label), in time
+    order, ties by the order they were stored (the order of the index they are read from); with ``tenants``,
+    (visitor, tenant, second, step)."""
+    columns = (_STEPS.visitor_id, *((_STEPS.tenant_id,) if tenants else ()), _STEPS.second, _STEPS.step)
     return (await session.execute(
-        select(_STEPS.visitor_id, _STEPS.tenant_id, _STEPS.second, _STEPS.step)
-        .where(_STEPS.app_id == app_id, _STEPS.label == true(), *_in_range(since, until))
+        select(*columns).where(_STEPS.app_id == app_id, _STEPS.label == true(), *_in_range(since, until))
         .order_by(_STEPS.second, _STEPS.event_id)
     )).all()
 
