@@ -1,8 +1,10 @@
 """Funnels and paths over 30 days of the seeded store (``benchmarks.reports.seed``), beside a plain ``count(*)``
-of the same rows in the same run, so the ratio can be compared across machines (target: each under 2 s).
+of the same rows in the same run, so the ratio can be compared across machines (target: each under 2 s); each
+figure is the median wall time and, in brackets, the least CPU time of the runs (steadier on a loaded machine).
 
 Run: ``.venv/bin/python -m benchmarks.behaviour_funnels [--size 1000000] [--dir /work/bench-funnels] [--runs 5]
-[--pg postgresql+asyncpg://…]`` (``--pg``: copy the store's events into that PostgreSQL database first, once).
+[--pg postgresql+asyncpg://…]`` (``--pg``: copy the store's events and steps into that PostgreSQL database first,
+once).
 """
 
 from __future__ import annotations
@@ -46,13 +48,16 @@ def _params(query: str) -> dict[str, str]:
     return dict(part.split("=", 1) for part in query.split("&"))
 
 
-async def _timed(runs: int, call: Callable[[], Awaitable[Any]]) -> float:
-    took = []
+async def _timed(runs: int, call: Callable[[], Awaitable[Any]]) -> str:
+    """The median wall time and the least CPU time (of this process and its threads: the driver's too) of
+    ``runs`` calls; on a loaded machine the CPU time is the steadier of the two."""
+    took, cpu = [], []
     for _ in range(runs):
-        started = time.perf_counter()
+        started, used = time.perf_counter(), time.process_time()
         await call()
         took.append(time.perf_counter() - started)
-    return statistics.median(took) * 1000
+        cpu.append(time.process_time() - used)
+    return f"{statistics.median(took) * 1000:8.0f} ms (CPU {min(cpu) * 1000:5.0f} ms)"
 
 
 async def run(url: str, app_id: str, runs: int) -> None:
@@ -67,7 +72,7 @@ async def run(url: str, app_id: str, runs: int) -> None:
                 Event.app_id == app_id, Event.ts >= since, Event.ts < until)) or 0)
 
     print(f"{url.split('://')[0]}: {await count_rows():,} events in {START} … {END}")
-    print(f"  {'count(*) of the range (baseline)':<42} {await _timed(runs, count_rows):8.0f} ms")
+    print(f"  {'count(*) of the range (baseline)':<42} {await _timed(runs, count_rows)}")
 
     for name, raw in FUNNELS.items():
         query: FunnelQuery = funnel_query(_params(raw))
@@ -77,7 +82,7 @@ async def run(url: str, app_id: str, runs: int) -> None:
                 return await funnel_report(session, scope, query, START, END, None)
 
         report = await funnel()
-        print(f"  {name:<42} {await _timed(runs, funnel):8.0f} ms   "
+        print(f"  {name:<42} {await _timed(runs, funnel)}   "
               + " → ".join(str(s.converted) for s in report.steps))
     for name, raw in PATHS.items():
         paths = paths_query(_params(raw))
@@ -87,7 +92,7 @@ async def run(url: str, app_id: str, runs: int) -> None:
                 return await paths_report(session, scope, paths, START, END, None)
 
         found = await path()
-        print(f"  {name:<42} {await _timed(runs, path):8.0f} ms   top: "
+        print(f"  {name:<42} {await _timed(runs, path)}   top: "
               + (" → ".join(found.paths[0].steps) + f" ({found.paths[0].visitors})" if found.paths else "none"))
     await engine.dispose()
 

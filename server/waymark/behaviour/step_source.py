@@ -14,6 +14,10 @@ Funnels and paths need each step's time to the second, which the daily roll-up d
 
 The rows mirror the events (visitor and tenant as stored), so a tenant's scope narrows them like the
 events; the projection keeps them current on ingest, rule changes, late tenants, erasure and retention.
+
+What is left grows with the steps' rows of the range, not with its events: the driver handing over one row
+per step event (a column less, the tenant, when nothing looks at it) and one tuple each in Python, then the
+funnel's or the paths' arithmetic per actor (README, "Funnels and paths", has the figures).
 """
 
 from __future__ import annotations
