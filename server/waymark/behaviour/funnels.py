@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.analytics.segments import SegmentMembers, segment_members
+from waymark.behaviour.collector import collector_paused
 from waymark.behaviour.funnel_math import Attempt, count_funnel, deepest_chain, nearest_rank
 from waymark.behaviour.refs import Ref, RefError, Unit, parse_refs, parse_unit
 from waymark.behaviour.step_source import StepTuple, range_bounds, read_steps, second_of
@@ -308,8 +309,10 @@ async def _one_range(session: AsyncSession, scope: Scope, query: FunnelQuery, st
     since, until = range_bounds(start, end, timedelta(days=query.window_days))
     tenants = (query.unit == "tenants" or (members is not None and members.subject == "tenant")
                or (query.breakdown or "").startswith("tenant."))  # otherwise the tenant is never looked at
-    rows = await read_steps(session, scope.app_id, (*query.steps, *query.exclude), since, until, tenants=tenants)
-    attempts, tenant_of = funnel_attempts(query, rows, start, end, members)
+    with collector_paused():  # a tuple per step event: see waymark.behaviour.collector
+        rows = await read_steps(session, scope.app_id, (*query.steps, *query.exclude), since, until,
+                                tenants=tenants)
+        attempts, tenant_of = funnel_attempts(query, rows, start, end, members)
     groups = None
     if query.breakdown is not None:
         values = await breakdown_values(session, query.breakdown, tenant_of, start, end)

@@ -17,6 +17,7 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.analytics.segments import segment_members
+from waymark.behaviour.collector import collector_paused
 from waymark.behaviour.path_math import EXIT, PathCount, sessions, top_paths
 from waymark.behaviour.refs import RefError, parse_ref
 from waymark.behaviour.step_source import range_bounds, read_labels
@@ -108,15 +109,17 @@ async def paths_report(session: AsyncSession, scope: Scope, query: PathsQuery, s
     ids = members.ids if members is not None else None
     of_tenant = members is not None and members.subject == "tenant"
     steps: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    if of_tenant:
-        for visitor, tenant, second, label in await read_labels(session, scope.app_id, since, until, tenants=True):
-            if ids is not None and tenant in ids:
-                steps[visitor].append((second, label))  # in time order already
-    else:
-        for visitor, second, label in await read_labels(session, scope.app_id, since, until, tenants=False):
-            if ids is None or visitor in ids:
-                steps[visitor].append((second, label))
-    visits = {visitor: sessions(taken) for visitor, taken in steps.items()}
-    found: list[PathCount] = top_paths(visits, query.length, query.from_step, query.to_step, query.top)
+    with collector_paused():  # a tuple per step event: see waymark.behaviour.collector
+        if of_tenant:
+            for visitor, tenant, second, label in await read_labels(session, scope.app_id, since, until,
+                                                                    tenants=True):
+                if ids is not None and tenant in ids:
+                    steps[visitor].append((second, label))  # in time order already
+        else:
+            for visitor, second, label in await read_labels(session, scope.app_id, since, until, tenants=False):
+                if ids is None or visitor in ids:
+                    steps[visitor].append((second, label))
+        visits = {visitor: sessions(taken) for visitor, taken in steps.items()}
+        found: list[PathCount] = top_paths(visits, query.length, query.from_step, query.to_step, query.top)
     return PathsReport([PathRow(list(p.steps), p.visitors) for p in found], start, end, query.length, query.top,
                        query.from_step, query.to_step, len(visits), scope.tenant_id, segment)
