@@ -153,6 +153,20 @@ async def test_a_tenant_given_later_reaches_the_rows_of_earlier_events(
     assert await stored(settings, app.id) == await recomputed(settings, app.id)
 
 
+async def test_an_alias_gives_the_rows_of_the_earlier_id_to_the_visitor(
+    client: AsyncTestClient, settings: Settings
+) -> None:
+    app = await make_app(settings)
+    await send(client, app.public_key, event("track", "anon-1", name="Signup"),
+               event("track", "ann", name="Invite", seconds=1))
+    await send(client, app.public_key, event("alias", "ann", seconds=2, previous="anon-1"),
+               event("track", "anon-1", name="Invite", seconds=3))
+    assert await stored(settings, app.id) == [
+        ("ann", "acme", "event:Invite", True), ("ann", "acme", "event:Invite", True),
+        ("ann", "acme", "event:Signup", True)]
+    assert await stored(settings, app.id) == await recomputed(settings, app.id)
+
+
 async def test_a_tenant_scope_sees_only_its_own_rows(client: AsyncTestClient, settings: Settings) -> None:
     app = await make_app(settings)
     await send(client, app.public_key, event("track", "ann", name="Signup"),

@@ -9,10 +9,10 @@ feature in rule order, a track event's name). Events matching no rule, and types
 as a step, have no row.
 
 Kept current like the daily roll-ups: by ingestion (:class:`StepProjection`), by the bulk loader,
-per rule when a page or feature is defined, changed or deleted (:func:`rebuild_rule_steps`), on a
-late tenant (:func:`assign_tenant`), and by erasure and retention (:func:`erase_visitors`,
-:func:`purge_events`). Rows mirror ``events`` (visitor ids as stored, no alias merging), so a report
-read from them answers as one read from the events would.
+per rule when a page or feature is defined, changed or deleted (:func:`rebuild_rule_steps`), on an
+alias (:func:`merge_visitor`) and a late tenant (:func:`assign_tenant`), and by erasure and retention
+(:func:`erase_visitors`, :func:`purge_events`). Rows mirror ``events`` (visitor and tenant as the events
+have them now), so a report read from them answers as one read from the events would.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from waymark.analytics.rollups import rule_prefilter
 from waymark.analytics.rules import RuleBook, hold_rules, load_rule_book, rule_cache
 from waymark.db.models import AppScoped, Base, Event
-from waymark.events.schemas import AnyEvent, ClickEvent, GuideEvent, TrackEvent
+from waymark.events.schemas import AliasEvent, AnyEvent, ClickEvent, GuideEvent, TrackEvent
 
 __all__ = [
     "GUIDE_ACTIONS",
@@ -41,6 +41,7 @@ __all__ = [
     "erase_visitors",
     "event_steps",
     "insert_rows",
+    "merge_visitor",
     "purge_events",
     "rebuild_rule_steps",
     "step_rows",
@@ -136,6 +137,9 @@ class StepProjection:
     """The step rows as an ingestion projection (registered in :mod:`waymark.wiring`)."""
 
     async def project(self, session: AsyncSession, app_id: str, stored: Sequence[AnyEvent]) -> None:
+        for ev in stored:
+            if isinstance(ev, AliasEvent) and ev.previous != ev.visitor:
+                await merge_visitor(session, app_id, ev.previous, ev.visitor)
         await hold_rules(session, app_id, change=False)
         book = await rule_cache.get(session, app_id)
         rows: list[dict[str, Any]] = []
@@ -157,6 +161,12 @@ class StepProjection:
         self, session: AsyncSession, app_id: str, visitor: str, tenant: str, days: set[date]
     ) -> None:
         await assign_tenant(session, app_id, visitor, tenant)
+
+
+async def merge_visitor(session: AsyncSession, app_id: str, previous: str, visitor: str) -> None:
+    """Identity resolution: the rows of the earlier (anonymous) id become the visitor's, as their events did."""
+    await session.execute(
+        update(_TABLE).where(_TABLE.c.app_id == app_id, _TABLE.c.visitor_id == previous).values(visitor_id=visitor))
 
 
 async def assign_tenant(session: AsyncSession, app_id: str, visitor: str, tenant: str) -> None:
