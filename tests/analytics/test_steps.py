@@ -1,5 +1,6 @@
-"""The step projection follows the events: ingest, a rule defined, changed or deleted later, a late tenant,
-erasure and retention, a tenant's scope; it always equals a recomputation from the stored events."""
+"""The step projection follows the events: ingest, a rule defined, changed or deleted later, an alias, a late
+tenant, erasure and retention, a tenant's scope, the bulk loader and the migration's back-fill; it equals a
+recomputation from the stored events."""
 
 from __future__ import annotations
 

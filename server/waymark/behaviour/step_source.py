@@ -12,8 +12,9 @@ Funnels and paths need each step's time to the second, which the daily roll-up d
   event's name) over the range, in time order, from the index ``(app_id, label, second, event id, …)``
   alone: each visitor's steps come in order, with nothing left to sort.
 
-The rows mirror the events (visitor and tenant as stored), so a tenant's scope narrows them like the
-events; the projection keeps them current on ingest, rule changes, late tenants, erasure and retention.
+The rows mirror the events (visitor and tenant as the events have them), so a tenant's scope narrows them
+like the events; the projection keeps them current on ingest, rule changes, aliases, late tenants, erasure
+and retention.
 
 What is left grows with the steps' rows of the range, not with its events: the driver handing over one row
 per step event (a column less, the tenant, when nothing looks at it) and one tuple each in Python, then the
