@@ -1,8 +1,10 @@
 """Funnels and paths over 30 days of the seeded store (``benchmarks.reports.seed``), beside a plain ``count(*)``
-of the same rows in the same run, so the ratio can be compared across machines (target: each under 2 s).
+of the same rows in the same run, so the ratio can be compared across machines (target: each under 2 s); each
+figure is the median wall time and, in brackets, the least CPU time of the runs (steadier on a loaded machine).
 
 Run: ``.venv/bin/python -m benchmarks.behaviour_funnels [--size 1000000] [--dir /work/bench-funnels] [--runs 5]
-[--pg postgresql+asyncpg://…]`` (``--pg``: copy the store's events into that PostgreSQL database first, once).
+[--pg postgresql+asyncpg://…]`` (``--pg``: copy the store's events and steps into that PostgreSQL database first,
+once).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from sqlalchemy import func, select, text
 from benchmarks.reports import END, seed
 from waymark.behaviour.funnels import FunnelQuery, funnel_query, funnel_report
 from waymark.behaviour.paths import paths_query, paths_report
-from waymark.behaviour.step_source import range_bounds, rule_book
+from waymark.behaviour.step_source import range_bounds
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.db.migrate import upgrade
 from waymark.db.models import Base, Event
@@ -46,13 +48,16 @@ def _params(query: str) -> dict[str, str]:
     return dict(part.split("=", 1) for part in query.split("&"))
 
 
-async def _timed(runs: int, call: Callable[[], Awaitable[Any]]) -> float:
-    took = []
+async def _timed(runs: int, call: Callable[[], Awaitable[Any]]) -> str:
+    """The median wall time and the least CPU time (of this process and its threads: the driver's too) of
+    ``runs`` calls; on a loaded machine the CPU time is the steadier of the two."""
+    took, cpu = [], []
     for _ in range(runs):
-        started = time.perf_counter()
+        started, used = time.perf_counter(), time.process_time()
         await call()
         took.append(time.perf_counter() - started)
-    return statistics.median(took) * 1000
+        cpu.append(time.process_time() - used)
+    return f"{statistics.median(took) * 1000:8.0f} ms (CPU {min(cpu) * 1000:5.0f} ms)"
 
 
 async def run(url: str, app_id: str, runs: int) -> None:
@@ -60,7 +65,6 @@ async def run(url: str, app_id: str, runs: int) -> None:
     maker = make_sessionmaker(engine)
     scope = Scope(app_id)
     since, until = range_bounds(START, END)
-    book = await rule_book(maker, app_id)
 
     async def count_rows() -> int:
         async with scoped_session(maker, scope) as session:
@@ -68,44 +72,46 @@ async def run(url: str, app_id: str, runs: int) -> None:
                 Event.app_id == app_id, Event.ts >= since, Event.ts < until)) or 0)
 
     print(f"{url.split('://')[0]}: {await count_rows():,} events in {START} … {END}")
-    print(f"  {'count(*) of the range (baseline)':<42} {await _timed(runs, count_rows):8.0f} ms")
+    print(f"  {'count(*) of the range (baseline)':<42} {await _timed(runs, count_rows)}")
 
     for name, raw in FUNNELS.items():
         query: FunnelQuery = funnel_query(_params(raw))
 
         async def funnel(query: FunnelQuery = query) -> Any:
             async with scoped_session(maker, scope) as session:
-                return await funnel_report(session, scope, book, query, START, END, None)
+                return await funnel_report(session, scope, query, START, END, None)
 
         report = await funnel()
-        print(f"  {name:<42} {await _timed(runs, funnel):8.0f} ms   "
+        print(f"  {name:<42} {await _timed(runs, funnel)}   "
               + " → ".join(str(s.converted) for s in report.steps))
     for name, raw in PATHS.items():
         paths = paths_query(_params(raw))
 
         async def path(paths: Any = paths) -> Any:
             async with scoped_session(maker, scope) as session:
-                return await paths_report(session, scope, book, paths, START, END, None)
+                return await paths_report(session, scope, paths, START, END, None)
 
         found = await path()
-        print(f"  {name:<42} {await _timed(runs, path):8.0f} ms   top: "
+        print(f"  {name:<42} {await _timed(runs, path)}   top: "
               + (" → ".join(found.paths[0].steps) + f" ({found.paths[0].visitors})" if found.paths else "none"))
     await engine.dispose()
 
 
 async def copy_to_postgres(sqlite_url: str, pg_url: str, app_id: str) -> None:
-    """The store's app, definitions and events into an empty migrated PostgreSQL database (skipped when there)."""
+    """The store's app, definitions, events and steps into an empty migrated PostgreSQL database (skipped when
+    there), vacuumed so that index-only scans need no visits to the table."""
     source, target = create_engine(sqlite_url), create_engine(pg_url)
     async with target.begin() as conn:
         if await conn.scalar(text("SELECT count(*) FROM events")):
             return
     async with source.connect() as src, target.begin() as dst:
-        for name in ("apps", "page_definitions", "feature_definitions", "events"):
+        for name in ("apps", "page_definitions", "feature_definitions", "events", "steps"):
             table = Base.metadata.tables[name]
             result = await src.stream(select(table))
             async for chunk in result.partitions(20_000):
                 await dst.execute(table.insert(), [dict(row._mapping) for row in chunk])
-        await dst.execute(text("ANALYZE"))
+    async with target.connect() as conn:
+        await (await conn.execution_options(isolation_level="AUTOCOMMIT")).execute(text("VACUUM ANALYZE"))
     await source.dispose()
     await target.dispose()
 

@@ -9,6 +9,7 @@ the command line and the demo's seeding take their lists from here.
 from __future__ import annotations
 
 from waymark.analytics.rollups import DailyRollups
+from waymark.analytics.steps import StepProjection
 from waymark.behaviour.cohorts import CohortReferences
 from waymark.events.projections import Projection
 from waymark.guides.services import PublishHook
@@ -22,7 +23,7 @@ __all__ = ["publish_hooks", "registered_projections"]
 
 def registered_projections() -> list[Projection]:
     """A fresh list of the projections, in the order they run inside the ingest transaction."""
-    return [DailyRollups(), SurveyTallies(), GuideStats(), Lexicon()]
+    return [DailyRollups(), StepProjection(), SurveyTallies(), GuideStats(), Lexicon()]
 
 
 def publish_hooks() -> list[PublishHook]:

@@ -21,7 +21,6 @@ from waymark.behaviour.funnels import MAX_STEPS, FunnelReport, FunnelStep, funne
 from waymark.behaviour.path_math import PathCount, sankey
 from waymark.behaviour.paths import MAX_TOP, PathsReport, paths_query, paths_report
 from waymark.behaviour.refs import RefError
-from waymark.behaviour.step_source import rule_book
 from waymark.db.scope import Scope, scoped_session
 
 __all__ = ["BehaviourPages"]
@@ -102,10 +101,9 @@ class BehaviourPages(Controller):
                 query = funnel_query(params)
             except RefError as exc:
                 raise ClientException(str(exc)) from exc
-            book = await rule_book(request.app.state.sessionmaker, access_scope.app_id)
             async with scoped_session(request.app.state.sessionmaker, access_scope) as session:
                 try:
-                    report = await funnel_report(session, access_scope, book, query, filters.start, filters.end,
+                    report = await funnel_report(session, access_scope, query, filters.start, filters.end,
                                                  filters.segment)
                 except SegmentError as exc:
                     raise ClientException(str(exc)) from exc
@@ -133,10 +131,9 @@ class BehaviourPages(Controller):
             query = paths_query(params)
         except RefError as exc:
             raise ClientException(str(exc)) from exc
-        book = await rule_book(request.app.state.sessionmaker, access_scope.app_id)
         async with scoped_session(request.app.state.sessionmaker, access_scope) as session:
             try:
-                report = await paths_report(session, access_scope, book, query, filters.start, filters.end,
+                report = await paths_report(session, access_scope, query, filters.start, filters.end,
                                             filters.segment)
             except SegmentError as exc:
                 raise ClientException(str(exc)) from exc

@@ -1,7 +1,7 @@
 """Bulk loading of events, with their roll-ups, straight into a SQLite file (the demo's and the benchmark's path).
 
-It writes what ``write_events`` would (events, tenants, visitors, ``daily_usage``, the guide figures, the
-lexicon's event names) with
+It writes what ``write_events`` would (events, tenants, visitors, ``daily_usage``, the step projection, the
+guide figures, the lexicon's event names) with
 ``executemany`` in large transactions, and counts roll-ups with the same :class:`Tally` and
 rules as ingestion, so reports cannot tell the two paths apart. Each batch takes the write
 lock first and rereads the rules' fingerprint, so a rule changed meanwhile is honoured.
@@ -24,6 +24,7 @@ from waymark.analytics.bulk_event import BulkEvent as Synthetic
 from waymark.analytics.refresher import refresh_database
 from waymark.analytics.rollups import Tally
 from waymark.analytics.rules import RuleBook
+from waymark.analytics.steps import STEP_TYPES, epoch_second, event_steps
 from waymark.guidestats.fold import FIELDS as GUIDE_FIELDS
 from waymark.guidestats.fold import GuideFold
 from waymark.guidestats.sketches import day_figures, merged
@@ -66,6 +67,11 @@ _GUIDE_DAY = (f"SELECT visitor_id, {', '.join(GUIDE_FIELDS)} FROM guide_daily_st
               "WHERE app_id = ? AND guide_id = ? AND day = ?")
 _DROP_SKETCHES = "DELETE FROM guide_day_sketches WHERE app_id = ? AND guide_id = ? AND day = ?"
 _ADD_SKETCH = "INSERT INTO guide_day_sketches (app_id, guide_id, day, figure, count, sketch) VALUES (?, ?, ?, ?, ?, ?)"
+_ADD_STEP = (
+    "INSERT INTO steps (app_id, event_id, step, second, visitor_id, tenant_id, label) "
+    "SELECT app_id, id, ?, ?, visitor_id, tenant_id, ? FROM events WHERE app_id = ? AND event_id = ?"
+)
+"""A step row of an event of the batch, found by its client id (it was just stored)."""
 _MARK = "INSERT OR IGNORE INTO summary_marks (app_id, part, day, tenant_id) VALUES (?, ?, ?, ?)"
 _FINGERPRINT = (
     "SELECT (SELECT count(*) FROM page_definitions WHERE app_id = ?1), "
@@ -129,6 +135,8 @@ class _Prepared(NamedTuple):
     """Guide figures (:mod:`waymark.guidestats`): the day rows; a showing's start is not kept by this path."""
     names: list[tuple[Any, ...]]
     """The lexicon's track event names, first and last seen in the batch (synthetic events carry no properties)."""
+    steps: list[tuple[Any, ...]]
+    """The step projection's rows (:mod:`waymark.analytics.steps`)."""
 
 
 def _connect(path: str) -> sqlite3.Connection:
@@ -147,11 +155,17 @@ def _prepare(app_id: str, chunk: list[Synthetic], book: RuleBook, props: _Props)
     visitors: dict[str, list[str]] = {}
     tenants: dict[str, list[str]] = {}
     names: dict[str, list[str]] = {}
+    steps: list[tuple[Any, ...]] = []
     guides = GuideFold()
     for e in chunk:
         ts = e.ts.isoformat(" ", "microseconds")
         append((app_id, e.event_id, e.type, e.name, e.visitor, e.tenant, e.guide, e.url, ts, ts, props(e)))
         kind = e.type
+        if kind in STEP_TYPES:
+            found = event_steps(book, kind, e.name, e.guide, e.url, e.element if kind == "click" else None)
+            if found:
+                second = epoch_second(e.ts)
+                steps.extend((step, second, label, app_id, e.event_id) for step, label in found)
         count(kind, e.ts.date(), e.tenant, e.visitor, e.url,
               e.element if kind == "click" else e.name if kind == "track" else e.guide, e.ms)
         if e.guide and kind.startswith("guide_"):
@@ -175,6 +189,7 @@ def _prepare(app_id: str, chunk: list[Synthetic], book: RuleBook, props: _Props)
         [(app_id, guide, day.isoformat(), tenant, visitor, *values)
          for (guide, day, tenant, visitor), values in guides.rows.items()],
         [(app_id, name, first, last) for name, (first, last) in names.items()],
+        steps,
     )
 
 
@@ -189,6 +204,7 @@ def _write(conn: sqlite3.Connection, batch: _Prepared) -> int:
     if conn.total_changes - before != len(batch.events):
         raise BulkLoadError("some event ids of this batch are already stored; bulk loading needs fresh ids")
     conn.executemany(_ADD_USAGE, batch.usage)
+    conn.executemany(_ADD_STEP, batch.steps)
     conn.executemany(_TOUCH_TENANT, batch.tenants)
     conn.executemany(_TOUCH_VISITOR, batch.visitors)
     conn.executemany(_MARK, batch.marks)

@@ -34,6 +34,7 @@ __all__ = [
     "rebuild_all",
     "rebuild_rule",
     "roll_up",
+    "rule_prefilter",
 ]
 
 KINDS = frozenset({"page", "feature", "event", "guide", "active", "browser", "language"})
@@ -254,7 +255,7 @@ def _like_literal(token: str) -> str | None:
     return "%" + token.replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _prefilter(book: RuleBook) -> Any:
+def rule_prefilter(book: RuleBook) -> Any:
     """A cheap SQL superset of the events one rule can match, so a rebuild reads few rows; None = read all."""
     if book.features:
         tokens = book.features[0][1].required_tokens()
@@ -315,7 +316,7 @@ async def rebuild_rule(session: AsyncSession, app_id: str, kind: str, rule_id: s
     book = await load_rule_book(session, app_id, only=(kind, rule_id))
     if not book.pages and not book.features:
         return 0
-    counted = await _recount(session, app_id, Tally(book, {kind}), _TYPES_FOR[kind], _prefilter(book))
+    counted = await _recount(session, app_id, Tally(book, {kind}), _TYPES_FOR[kind], rule_prefilter(book))
     await mark_days(session, app_id, await _rule_days(session, app_id, kind, rule_id))
     return counted
 

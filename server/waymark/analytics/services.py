@@ -17,6 +17,7 @@ from waymark.analytics.rollups import rebuild_rule
 from waymark.analytics.rules import hold_rules, load_rule_book, page_matcher
 from waymark.analytics.schemas import Feature, FeatureIn, Page, PageIn, UntaggedClick
 from waymark.analytics.selectors import SelectorError, escape_ident, parse_selector
+from waymark.analytics.steps import rebuild_rule_steps
 from waymark.clock import as_utc
 from waymark.db.models import DailyUsage, Event, FeatureDefinition, PageDefinition, utcnow
 from waymark.db.upsert import insert_for
@@ -157,7 +158,10 @@ async def _save(
     await session.execute(ins.on_conflict_do_update(
         index_elements=["app_id", "id"], set_={k: ins.excluded[k] for k in row if k not in ("app_id", "id")}
     ))
-    counted = await rebuild_rule(session, app_id, kind, rule_id) if changed else 0
+    counted = 0
+    if changed:
+        counted = await rebuild_rule(session, app_id, kind, rule_id)
+        await rebuild_rule_steps(session, app_id, kind, rule_id)
     return old is None, changed, counted
 
 
@@ -180,7 +184,8 @@ async def save_feature(session: AsyncSession, app_id: str, feature_id: str, data
 
 
 async def delete_definition(session: AsyncSession, kind: str, app_id: str, rule_id: str) -> None:
-    """Delete a page or feature and its roll-up rows; the caller commits. Raises NoSuchDefinition."""
+    """Delete a page or feature and its roll-up rows (the steps of its events are recomputed); the caller
+    commits. Raises NoSuchDefinition."""
     model = _MODELS[kind]
     await hold_rules(session, app_id, change=True)
     gone = await session.execute(
@@ -190,6 +195,7 @@ async def delete_definition(session: AsyncSession, kind: str, app_id: str, rule_
         raise NoSuchDefinition(f"no {kind} {rule_id!r} in this app")
     table: Table = DailyUsage.__table__  # type: ignore[assignment]  # typed FromClause; declarative maps a Table
     await session.execute(delete(table).where(table.c.app_id == app_id, table.c.kind == kind, table.c.key == rule_id))
+    await rebuild_rule_steps(session, app_id, kind, rule_id)
 
 
 # --- untagged clicks ---------------------------------------------------------------------------

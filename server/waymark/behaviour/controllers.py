@@ -16,7 +16,6 @@ from waymark.apps.auth import secret_app_id
 from waymark.behaviour.funnels import FunnelReport, funnel_query, funnel_report
 from waymark.behaviour.paths import PathsReport, paths_query, paths_report
 from waymark.behaviour.refs import RefError
-from waymark.behaviour.step_source import rule_book
 from waymark.db.scope import Scope, scoped_session
 from waymark.openapi_docs import SECRET_KEY, documented
 from waymark.wire import day_problem
@@ -94,10 +93,9 @@ class BehaviourReportController(Controller):
                                          compare_from=compare_from, compare_to=compare_to, breakdown=breakdown))
         except RefError as exc:
             raise ValidationException(detail=str(exc)) from exc
-        book = await rule_book(request.app.state.sessionmaker, app_id)
         async with scoped_session(request.app.state.sessionmaker, Scope(app_id, tenant)) as session:
             try:
-                return await funnel_report(session, Scope(app_id, tenant), book, query, first, last, segment)
+                return await funnel_report(session, Scope(app_id, tenant), query, first, last, segment)
             except SegmentError as exc:
                 raise _problem("segment", str(exc)) from exc
 
@@ -125,9 +123,8 @@ class BehaviourReportController(Controller):
             query = paths_query(_params(from_step=from_step, to_step=to_step, length=length, top=top))
         except RefError as exc:
             raise ValidationException(detail=str(exc)) from exc
-        book = await rule_book(request.app.state.sessionmaker, app_id)
         async with scoped_session(request.app.state.sessionmaker, Scope(app_id, tenant)) as session:
             try:
-                return await paths_report(session, Scope(app_id, tenant), book, query, first, last, segment)
+                return await paths_report(session, Scope(app_id, tenant), query, first, last, segment)
             except SegmentError as exc:
                 raise _problem("segment", str(exc)) from exc

@@ -20,11 +20,11 @@ import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from waymark.analytics.rules import RuleBook
 from waymark.analytics.segments import SegmentMembers, segment_members
+from waymark.behaviour.collector import collector_paused
 from waymark.behaviour.funnel_math import Attempt, count_funnel, deepest_chain, nearest_rank
 from waymark.behaviour.refs import Ref, RefError, Unit, parse_refs, parse_unit
-from waymark.behaviour.step_source import StepRow, range_bounds, read_steps, second_of
+from waymark.behaviour.step_source import StepTuple, range_bounds, read_steps, second_of
 from waymark.db.models import DailyUsage, Tenant, Visitor
 from waymark.db.scope import Scope
 
@@ -168,40 +168,49 @@ def _breakdown(text: str | None, unit: Unit) -> str | None:
     return raw
 
 
-def funnel_steps(query: FunnelQuery, rows: Sequence[StepRow], start: date, end: date,
+def funnel_steps(query: FunnelQuery, rows: Sequence[StepTuple], start: date, end: date,
                  members: SegmentMembers | None) -> list[FunnelStep]:
     """The funnel over the rows read for ``[start, end]`` (and the window after it)."""
     return step_figures(query, funnel_attempts(query, rows, start, end, members)[0].values())
 
 
-def funnel_attempts(query: FunnelQuery, rows: Sequence[StepRow], start: date, end: date,
+def funnel_attempts(query: FunnelQuery, rows: Sequence[StepTuple], start: date, end: date,
                     members: SegmentMembers | None) -> tuple[dict[str, Attempt], dict[str, str | None]]:
-    """Each actor's attempt, and each actor's tenant (a visitor's latest; a tenant's own id)."""
+    """Each actor's attempt, and each actor's tenant (a visitor's latest; a tenant's own id).
+
+    Rows with the same (second, stored id) are one event that matched several steps: their matches count
+    together, as one event's.
+    """
     n = len(query.steps)
     in_range_until = second_of(range_bounds(start, end)[1])
     by_visitor = query.unit == "visitors"
     ids = members.ids if members is not None else None
     of_tenant = members is not None and members.subject == "tenant"
-    actors: dict[str, list[StepRow]] = defaultdict(list)
-    tenant_of: dict[str, str | None] = {}
+    actors: dict[str, list[StepTuple]] = defaultdict(list)
     for row in rows:
-        if ids is not None and (row.tenant if of_tenant else row.visitor) not in ids:
+        _, visitor, tenant, _ = row
+        if ids is not None and (tenant if of_tenant else visitor) not in ids:
             continue
-        actor = row.visitor if by_visitor else row.tenant
+        actor = visitor if by_visitor else tenant
         if actor:
             actors[actor].append(row)
-            tenant_of[actor] = row.tenant
     split: dict[frozenset[int], tuple[tuple[int, ...], bool]] = {}
     window = query.window_days * 86_400
     attempts: dict[str, Attempt] = {}
+    tenant_of: dict[str, str | None] = {}
     for actor, events in actors.items():
         events.sort(key=itemgetter(0))  # by (second, stored id)
+        tenant_of[actor] = events[-1][2]
         seconds: list[int] = []
         positions: list[list[int]] = [[] for _ in range(n)]
         exclusions: list[int] = []
-        for index, (order, _, _, matches) in enumerate(events):
+        index, last = -1, None
+        for order, _, _, matches in events:
             second = order[0]
-            seconds.append(second)
+            if order != last:  # the next event (not another step of the same one)
+                index += 1
+                last = order
+                seconds.append(second)
             parts = split.get(matches)
             if parts is None:
                 parts = split[matches] = (tuple(sorted(i for i in matches if i < n)), any(i >= n for i in matches))
@@ -209,7 +218,7 @@ def funnel_attempts(query: FunnelQuery, rows: Sequence[StepRow], start: date, en
             for step in steps:
                 if step or second < in_range_until:  # only an event in the range starts the funnel
                     positions[step].append(index)
-            if excluded:
+            if excluded and (not exclusions or exclusions[-1] != index):
                 exclusions.append(index)
         attempts[actor] = deepest_chain(seconds, positions, exclusions, window)
     return attempts, tenant_of
@@ -295,11 +304,15 @@ async def breakdown_values(session: AsyncSession, breakdown: str, actors: Mappin
     return {visitor: key for visitor, (_, key) in best.items()}
 
 
-async def _one_range(session: AsyncSession, scope: Scope, book: RuleBook, query: FunnelQuery, start: date,
-                     end: date, members: SegmentMembers | None) -> tuple[list[FunnelStep], list[FunnelGroup] | None]:
+async def _one_range(session: AsyncSession, scope: Scope, query: FunnelQuery, start: date, end: date,
+                     members: SegmentMembers | None) -> tuple[list[FunnelStep], list[FunnelGroup] | None]:
     since, until = range_bounds(start, end, timedelta(days=query.window_days))
-    rows = await read_steps(session, scope.app_id, (*query.steps, *query.exclude), book, since, until)
-    attempts, tenant_of = funnel_attempts(query, rows, start, end, members)
+    tenants = (query.unit == "tenants" or (members is not None and members.subject == "tenant")
+               or (query.breakdown or "").startswith("tenant."))  # otherwise the tenant is never looked at
+    with collector_paused():  # a tuple per step event: see waymark.behaviour.collector
+        rows = await read_steps(session, scope.app_id, (*query.steps, *query.exclude), since, until,
+                                tenants=tenants)
+        attempts, tenant_of = funnel_attempts(query, rows, start, end, members)
     groups = None
     if query.breakdown is not None:
         values = await breakdown_values(session, query.breakdown, tenant_of, start, end)
@@ -307,15 +320,14 @@ async def _one_range(session: AsyncSession, scope: Scope, book: RuleBook, query:
     return step_figures(query, attempts.values()), groups
 
 
-async def funnel_report(session: AsyncSession, scope: Scope, book: RuleBook, query: FunnelQuery, start: date,
-                        end: date, segment: str | None) -> FunnelReport:
-    """The funnel for ``scope`` (an app, or one of its tenants) over ``[start, end]``, and the comparison range;
-    ``book`` is the app's rules (:func:`~waymark.behaviour.step_source.rule_book`)."""
+async def funnel_report(session: AsyncSession, scope: Scope, query: FunnelQuery, start: date, end: date,
+                        segment: str | None) -> FunnelReport:
+    """The funnel for ``scope`` (an app, or one of its tenants) over ``[start, end]``, and the comparison range."""
     members = await segment_members(session, scope, segment) if segment else None
-    steps, groups = await _one_range(session, scope, book, query, start, end, members)
+    steps, groups = await _one_range(session, scope, query, start, end, members)
     compare = None
     if query.compare is not None:
         first, last = query.compare
-        compare = FunnelRange(first, last, (await _one_range(session, scope, book, query, first, last, members))[0])
+        compare = FunnelRange(first, last, (await _one_range(session, scope, query, first, last, members))[0])
     return FunnelReport(steps, start, end, query.unit, query.window_days, [r.text() for r in query.exclude],
                         scope.tenant_id, segment, compare, query.breakdown, groups)

@@ -8,22 +8,19 @@ names are not steps. Sessions are cut at 30 minutes idle between two steps.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 import msgspec
-from sqlalchemy import Text, case, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from waymark.analytics.rules import RuleBook
 from waymark.analytics.segments import segment_members
+from waymark.behaviour.collector import collector_paused
 from waymark.behaviour.path_math import EXIT, PathCount, sessions, top_paths
 from waymark.behaviour.refs import RefError, parse_ref
-from waymark.behaviour.step_source import EVENTS, epoch_seconds, range_bounds
+from waymark.behaviour.step_source import range_bounds, read_labels
 from waymark.db.scope import Scope
 
 __all__ = [
@@ -35,12 +32,10 @@ __all__ = [
     "PathsReport",
     "paths_query",
     "paths_report",
-    "step_label",
 ]
 
 MIN_LENGTH, MAX_LENGTH, DEFAULT_LENGTH = 3, 5, 4
 DEFAULT_TOP, MAX_TOP = 10, 50
-_TYPES = ("page", "click", "track")
 
 
 class PathRow(msgspec.Struct, frozen=True):
@@ -106,48 +101,25 @@ def paths_query(params: Mapping[str, str]) -> PathsQuery:
                       _bounded("top", params.get("top"), 1, MAX_TOP, DEFAULT_TOP), start, end)
 
 
-def step_label(book: RuleBook, kind: str, name: str | None, url: str | None, props: Any) -> str | None:
-    """The step a stored page view, click or track event is, or None when it is none."""
-    if kind == "page":
-        pages = book.pages_for(url)
-        return f"page:{pages[0]}" if pages else None
-    if kind == "click":
-        element = (props or {}).get("element")
-        features = book.features_for(element, url) if element is not None else ()
-        return f"feature:{features[0]}" if features else None
-    return f"event:{name}" if name else None
-
-
-async def paths_report(session: AsyncSession, scope: Scope, book: RuleBook, query: PathsQuery, start: date,
-                       end: date, segment: str | None) -> PathsReport:
-    """The top paths of ``scope`` (an app, or one of its tenants) over ``[start, end]``; ``book`` is the app's
-    rules (:func:`~waymark.behaviour.step_source.rule_book`)."""
+async def paths_report(session: AsyncSession, scope: Scope, query: PathsQuery, start: date, end: date,
+                       segment: str | None) -> PathsReport:
+    """The top paths of ``scope`` (an app, or one of its tenants) over ``[start, end]``."""
     members = await segment_members(session, scope, segment) if segment else None
     since, until = range_bounds(start, end)
-    rows: Sequence[Any] = (await session.execute(
-        select(EVENTS.type, EVENTS.name, EVENTS.url, EVENTS.visitor_id, EVENTS.tenant_id,
-               epoch_seconds(session).label("second"), EVENTS.id,
-               case((EVENTS.type == "click", cast(EVENTS.props, Text)), else_=None).label("props"))
-        .where(EVENTS.app_id == scope.app_id, EVENTS.ts >= since, EVENTS.ts < until, EVENTS.type.in_(_TYPES))
-    )).all()
     ids = members.ids if members is not None else None
     of_tenant = members is not None and members.subject == "tenant"
-    labels: dict[tuple[str, str | None, str | None, str | None], str | None] = {}
-    steps: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
-    for kind, name, url, visitor, tenant, second, event_id, props in rows:
-        if ids is not None and (tenant if of_tenant else visitor) not in ids:
-            continue
-        key = (kind, name, url, props)
-        try:
-            label = labels[key]
-        except KeyError:  # the first row of its kind, name, URL and props: they repeat a lot
-            label = labels[key] = step_label(book, kind, name, url, json.loads(props) if props else None)
-        if label is not None:
-            steps[visitor].append((second, event_id, label))
-    visits: dict[str, list[list[str]]] = {}
-    for visitor, taken in steps.items():
-        taken.sort()
-        visits[visitor] = sessions([(second, label) for second, _, label in taken])
-    found: list[PathCount] = top_paths(visits, query.length, query.from_step, query.to_step, query.top)
+    steps: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    with collector_paused():  # a tuple per step event: see waymark.behaviour.collector
+        if of_tenant:
+            for visitor, tenant, second, label in await read_labels(session, scope.app_id, since, until,
+                                                                    tenants=True):
+                if ids is not None and tenant in ids:
+                    steps[visitor].append((second, label))  # in time order already
+        else:
+            for visitor, second, label in await read_labels(session, scope.app_id, since, until, tenants=False):
+                if ids is None or visitor in ids:
+                    steps[visitor].append((second, label))
+        visits = {visitor: sessions(taken) for visitor, taken in steps.items()}
+        found: list[PathCount] = top_paths(visits, query.length, query.from_step, query.to_step, query.top)
     return PathsReport([PathRow(list(p.steps), p.visitors) for p in found], start, end, query.length, query.top,
                        query.from_step, query.to_step, len(visits), scope.tenant_id, segment)

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from waymark.analytics.steps import GUIDE_ACTIONS
+
 __all__ = [
     "GUIDE_ACTIONS",
     "MAX_PROPERTY_FILTERS",
@@ -26,14 +28,6 @@ __all__ = [
 RefKind = Literal["page", "feature", "event", "guide"]
 Unit = Literal["visitors", "tenants"]
 
-GUIDE_ACTIONS: dict[str, str] = {
-    "seen": "guide_seen",
-    "advanced": "guide_step_advanced",
-    "completed": "guide_completed",
-    "dismissed": "guide_dismissed",
-    "snoozed": "guide_snoozed",
-}
-"""A guide reference's action, and the stored event type it stands for."""
 MAX_PROPERTY_FILTERS = 5
 _ID = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 _PROPERTY = re.compile(r"[A-Za-z_$][A-Za-z0-9_$.\-]{0,63}")
@@ -67,9 +61,14 @@ class Ref:
             return "track"
         return GUIDE_ACTIONS[self.action or "seen"]
 
+    @property
+    def step(self) -> str:
+        """The projected step this reference reads (:mod:`waymark.analytics.steps`): its text without filters."""
+        return f"{self.kind}:{self.key}" + (f":{self.action}" if self.action else "")
+
     def text(self) -> str:
         """The reference as written, canonically (``parse_ref(r.text()) == r``)."""
-        base = f"{self.kind}:{self.key}" + (f":{self.action}" if self.action else "")
+        base = self.step
         if self.where:
             base += "[" + ",".join(f"{name}={value}" for name, value in self.where) + "]"
         return base

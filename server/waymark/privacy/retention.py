@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from waymark.analytics.steps import purge_events as purge_steps
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.db.models import App, Event, utcnow
 from waymark.db.periodic import PeriodicJob
@@ -61,7 +62,8 @@ async def _purge_app(
     deleted = 0
     while True:
         async with app_session(sessionmaker, policy.app_id) as session:
-            victims = select(Event.id).where(*expired).limit(chunk)
+            victims = list((await session.scalars(select(Event.id).where(*expired).limit(chunk))).all())
+            await purge_steps(session, policy.app_id, victims)  # the steps they were go with them
             result = await session.execute(
                 delete(Event).where(Event.app_id == policy.app_id, Event.id.in_(victims))
                 .execution_options(synchronize_session=False)

@@ -1,7 +1,7 @@
 """flat report figures
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-01 05:40:00
 
 The whole app's guide and survey figures kept per day, so a report's range reads a few rows per
@@ -27,7 +27,7 @@ from waymark.surveys.models import NEVER
 from waymark.surveys.tallies import TalliedAnswer, deltas, replacements
 
 revision = '0020'
-down_revision = '0018'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 
