@@ -20,7 +20,7 @@ DEMO = ("demo", "--no-seed")
 class Server:
     def __init__(self, database_url: str, workers: int = 1, env: dict[str, str] | None = None,
                  command: tuple[str, ...] | None = None) -> None:
-        self.process, self.url = start_server(database_url, workers, command=command, **(env or {}))
+        self.process, self.url = start_server(database_url, workers, None, command=command, **(env or {}))
 
     def stop(self) -> None:
         stop_server(self.process)

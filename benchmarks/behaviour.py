@@ -64,7 +64,7 @@ from waymark.behaviour.milestones import parse_definition
 from waymark.behaviour.paths import paths_query, paths_report
 from waymark.behaviour.retention import retention_query, retention_report
 from waymark.behaviour.signal_report import parse_signal_options, signal_report
-from waymark.behaviour.step_source import range_bounds, rule_book
+from waymark.behaviour.step_source import range_bounds
 from waymark.behaviour.trends import trends_query, trends_report
 from waymark.behaviour.trends_math import Measure
 from waymark.db.engine import create_engine, make_sessionmaker
@@ -99,7 +99,10 @@ class Analysis:
 
 class Timing(NamedTuple):
     ms: float
-    """The median of the timed runs, or the one run when ``capped``."""
+    """The median wall time of the timed runs, or the one run when ``capped``."""
+    cpu_ms: float
+    """The least CPU time of this process (every thread: SQLite's work included, a PostgreSQL server's not) over
+    the same runs: steadier than wall time on a loaded machine."""
     capped: bool
 
 
@@ -137,9 +140,8 @@ def _funnel(params: str) -> Run:
     query = funnel_query(_params(params))
 
     async def run(maker: Maker, app_id: str) -> object:
-        book = await rule_book(maker, app_id)
         async with scoped_session(maker, Scope(app_id)) as session:
-            return await funnel_report(session, Scope(app_id), book, query, START, END, None)
+            return await funnel_report(session, Scope(app_id), query, START, END, None)
     return run
 
 
@@ -147,9 +149,8 @@ def _paths(params: str) -> Run:
     query = paths_query(_params(params))
 
     async def run(maker: Maker, app_id: str) -> object:
-        book = await rule_book(maker, app_id)
         async with scoped_session(maker, Scope(app_id)) as session:
-            return await paths_report(session, Scope(app_id), book, query, START, END, None)
+            return await paths_report(session, Scope(app_id), query, START, END, None)
     return run
 
 
@@ -330,19 +331,16 @@ async def _rolled_back(engine: AsyncEngine, analysis: Analysis, app_id: str
 async def _timed(run: Callable[[], Awaitable[object]], runs: int) -> Timing:
     """The median of ``runs`` after a warm-up (statement compilation, caches), or the warm-up alone when it was
     too slow to repeat."""
-    def elapsed(since: float) -> float:
-        return (time.perf_counter() - since) * 1000
-
-    started = time.perf_counter()
-    await run()
-    if (first := elapsed(started)) > SLOW_MS:
-        return Timing(first, capped=True)
-    took = []
-    for _ in range(runs):
-        started = time.perf_counter()
+    async def once() -> tuple[float, float]:
+        wall, cpu = time.perf_counter(), time.process_time()
         await run()
-        took.append(elapsed(started))
-    return Timing(statistics.median(took), capped=False)
+        return (time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000
+
+    first, first_cpu = await once()
+    if first > SLOW_MS:
+        return Timing(first, first_cpu, capped=True)
+    took = [await once() for _ in range(runs)]
+    return Timing(statistics.median(wall for wall, _ in took), min(cpu for _, cpu in took), capped=False)
 
 
 async def measure(url: str, app_id: str, runs: int, label: str) -> dict[str, Timing]:
@@ -372,10 +370,10 @@ def table(results: dict[str, dict[str, Timing]]) -> list[str]:
     for name in results[columns[0]]:
         cells = []
         for column in columns:
-            ms, capped = results[column][name]
+            ms, cpu_ms, capped = results[column][name]
             base = results[column][BASELINE].ms
             cell = f"{ms:,.0f} ms" if name == BASELINE else f"{ms:,.0f} ms ({ms / base:,.1f}×)"
-            cells.append(cell + (" †" if capped else ""))
+            cells.append(cell + f", CPU {cpu_ms:,.0f}" + (" †" if capped else ""))
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return lines
 
@@ -404,7 +402,8 @@ def main() -> None:
 def _print(results: dict[str, dict[str, Timing]], runs: int, load: tuple[float, float, float], so_far: bool) -> None:
     """The table, and the machine's load then (``so_far``: while stores remain to be timed)."""
     print(f"\nbehavioural analyses{' (so far)' if so_far else ''}, {START} to {END} (signal: {SIGNAL_START} to "
-          f"{SIGNAL_END}), in process, median of {runs} after a warm-up; (n×): times the column's baseline")
+          f"{SIGNAL_END}), in process, median wall time of {runs} after a warm-up; (n×): times the column's baseline; "
+          "CPU: this process's least CPU time of those runs")
     print("\n".join(table(results)))
     if any(timing.capped for per_store in results.values() for timing in per_store.values()):
         print(f"† one run only: its warm-up took over {SLOW_MS / 1000:.0f} s")

@@ -32,7 +32,7 @@ PG_ADMIN = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
 def sample_events(prefix: str, n: int) -> list[dict[str, object]]:
     now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    kinds = [
+    kinds: list[dict[str, object]] = [
         {"type": "page", "title": "Invoices", "referrer": ""},
         {"type": "click", "element": {"tag": "button", "id": "new-invoice", "classes": ["primary"], "attrs": {},
                                       "text": "New invoice", "path": "main > div.page-head > button#new-invoice"}},

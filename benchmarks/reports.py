@@ -25,6 +25,7 @@ import statistics
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import click
 from litestar.testing import AsyncTestClient
@@ -144,7 +145,7 @@ def seed(folder: Path, size: int) -> tuple[Path, str]:
     return path, app_id
 
 
-async def _signed_in(client: AsyncTestClient) -> None:
+async def _signed_in(client: AsyncTestClient[Any]) -> None:
     page = await client.get("/admin/login")
     token = _TOKEN.search(page.text)
     assert token, "no CSRF token on the login page"
@@ -156,7 +157,7 @@ async def _signed_in(client: AsyncTestClient) -> None:
 async def time_pages(stores: dict[int, tuple[Path, str]], pages: list[tuple[str, str]], runs: int
                      ) -> dict[str, dict[int, list[float]]]:
     """Per page and size, the server time of each run (ms), requests interleaved across sizes."""
-    clients: dict[int, AsyncTestClient] = {}
+    clients: dict[int, AsyncTestClient[Any]] = {}
     timings: dict[str, dict[int, list[float]]] = {name: {size: [] for size in stores} for name, _ in pages}
     try:
         for size, (path, _) in stores.items():

@@ -38,7 +38,7 @@ async def _store_answers(url: str, now: datetime) -> None:
 async def test_upgrading_tallies_the_answers_already_stored(settings: Settings) -> None:
     url = settings.database_url
     now = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
-    await asyncio.to_thread(command.downgrade, alembic_config(url), "0018")
+    await asyncio.to_thread(command.downgrade, alembic_config(url), "0019")
     try:
         await _store_answers(url, now)
     finally:
