@@ -12,13 +12,19 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from litestar.testing import AsyncTestClient
 
 from waymark.apps.services import NewApp, create_app_with_keys
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.settings import Settings
 
-__all__ = ["at", "event", "eventually", "eventually_async", "guide_yaml", "make_app", "meta", "push"]
+__all__ = ["at", "event", "eventually", "eventually_async", "guide_yaml", "make_app", "meta", "on_shared_server",
+           "push"]
+
+on_shared_server = pytest.mark.asyncio(loop_scope="module")
+"""The mark of a test that uses the ``server`` fixture (tests/conftest.py): it runs on the module's event loop,
+where that server runs."""
 
 
 async def make_app(settings: Settings, name: str = "Test app") -> NewApp:

@@ -32,7 +32,7 @@ from tests.admin.matrix_world import (
     target_values,
     untouched,
 )
-from tests.conftest import _truncate_postgres
+from tests.conftest import _empty_postgres
 from tests.support import make_app
 from waymark.app import create_app
 from waymark.settings import Settings
@@ -61,7 +61,7 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         url = f"sqlite+aiosqlite:///{path}"
     else:
         url = request.getfixturevalue("postgres_migrated")
-        asyncio.run(_truncate_postgres(url))
+        asyncio.run(_empty_postgres(url))
     settings = Settings(database_url=url, snapshot_check_seconds=0.0)
     apps = {"A": asyncio.run(make_app(settings, "App A")), "B": asyncio.run(make_app(settings, "App B"))}
     users = asyncio.run(add_people(settings, apps))

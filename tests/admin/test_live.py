@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import insert
 
@@ -193,6 +194,7 @@ async def test_an_event_committed_late_with_a_smaller_id_is_still_sent(settings:
         await engine.dispose()
 
 
+@pytest.mark.long
 def test_any_worker_streams_what_another_stored(database_url: str, settings: Settings) -> None:
     app = asyncio.run(make_app(settings))
     asyncio.run(add_person(settings, "owner@example.test", owner(app.id)))

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from litestar.testing import AsyncTestClient
 from sqlalchemy import insert, update
 
-from tests.support import at, event, guide_yaml, make_app, meta, push
+from tests.support import at, event, guide_yaml, make_app, meta, on_shared_server, push
 from waymark.apps.services import NewApp
 from waymark.db.engine import create_engine
 from waymark.db.models import App, Tenant
@@ -71,14 +72,24 @@ HELP = guide_yaml("""
 """)
 
 
-@pytest.fixture
-async def app(client: AsyncTestClient, settings: Settings) -> NewApp:
+async def _with_guides(client: AsyncTestClient, settings: Settings) -> NewApp:
     new = await make_app(settings)
     response = await push(
         client, new.secret_key, {"tour.yaml": TOUR, "admin.yaml": ADMIN, "banner.yaml": BANNER, "help.yaml": HELP}
     )
     assert response.status_code == 200, response.text
     return new
+
+
+@pytest.fixture
+async def app(client: AsyncTestClient, settings: Settings) -> NewApp:
+    return await _with_guides(client, settings)
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def shared_app(server: AsyncTestClient, shared_settings: Settings) -> NewApp:
+    """``app`` on the module's shared server: a new app with the guides, for a case that only asks."""
+    return await _with_guides(server, shared_settings)
 
 
 async def deliver(
@@ -132,6 +143,7 @@ async def test_other_pages_do_not_start_the_tour(client: AsyncTestClient, app: N
     assert auto_ids(await deliver(client, app, path="/app/settings")) == ["settings-banner"]
 
 
+@on_shared_server
 @pytest.mark.parametrize(
     ("visitor_meta", "tenant_meta", "sees_admin_news"),
     [
@@ -143,10 +155,10 @@ async def test_other_pages_do_not_start_the_tour(client: AsyncTestClient, app: N
     ],
 )
 async def test_segments_decide_per_visitor_and_tenant(
-    client: AsyncTestClient, app: NewApp, visitor_meta: dict[str, Any], tenant_meta: dict[str, Any],
+    server: AsyncTestClient, shared_app: NewApp, visitor_meta: dict[str, Any], tenant_meta: dict[str, Any],
     sees_admin_news: bool,
 ) -> None:
-    answer = await deliver(client, app, visitor="v9", tenant="t9", meta=meta(visitor_meta, tenant_meta))
+    answer = await deliver(server, shared_app, visitor="v9", tenant="t9", meta=meta(visitor_meta, tenant_meta))
     assert ("admin-news" in listed(answer)) is sees_admin_news
 
 
@@ -225,6 +237,7 @@ async def test_cors_lets_any_host_page_read_guides(client: AsyncTestClient, app:
     assert response.headers["access-control-allow-origin"] == "*"
 
 
+@on_shared_server
 @pytest.mark.parametrize(
     ("params", "status", "says"),
     [
@@ -238,10 +251,10 @@ async def test_cors_lets_any_host_page_read_guides(client: AsyncTestClient, app:
     ],
 )
 async def test_bad_requests_get_clear_errors(
-    client: AsyncTestClient, app: NewApp, params: dict[str, str], status: int, says: str
+    server: AsyncTestClient, shared_app: NewApp, params: dict[str, str], status: int, says: str
 ) -> None:
-    params = {k: v.replace("{public}", app.public_key) for k, v in params.items()}
-    response = await client.get("/api/v1/guides", params=params)
+    params = {k: v.replace("{public}", shared_app.public_key) for k, v in params.items()}
+    response = await server.get("/api/v1/guides", params=params)
     assert response.status_code == status, response.text
     assert says in response.json()["detail"]
 

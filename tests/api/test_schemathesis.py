@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.support import at, event, guide_yaml, make_app
 from waymark.apps.services import NewApp
@@ -98,6 +99,7 @@ def _seed(base: str, app: NewApp) -> None:
             assert saved.status_code == 201, saved.text
 
 
+@pytest.mark.long
 def test_every_answer_is_documented_and_none_is_a_server_error(database_url: str, tmp_path: Path) -> None:
     app = asyncio.run(make_app(Settings(database_url=database_url)))
     with running_server(database_url) as base:

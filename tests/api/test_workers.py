@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 
 from tests.support import eventually, guide_yaml
 from waymark.testing import running_server
@@ -21,6 +22,7 @@ GUIDE = guide_yaml("""
 """)
 
 
+@pytest.mark.long
 def test_push_reaches_every_worker(database_url: str) -> None:
     env = {**os.environ, "WAYMARK_DATABASE_URL": database_url, "WAYMARK_SNAPSHOT_CHECK_SECONDS": "0.2"}
     created = subprocess.run(

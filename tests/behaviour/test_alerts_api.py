@@ -10,7 +10,7 @@ from litestar.testing import AsyncTestClient
 from tests.admin.pages_support import post_page, signed_in
 from tests.analytics.summary_helpers import ago, on, send
 from tests.behaviour.alerts_helpers import evaluate_on, make_rule
-from tests.support import make_app
+from tests.support import make_app, on_shared_server
 from waymark.access.principal import Grant, Role
 from waymark.settings import Settings
 
@@ -42,6 +42,7 @@ async def test_rules_are_created_read_replaced_and_deleted(client: AsyncTestClie
     assert (await client.put(f"/api/v1/alerts/{rule}", headers=_auth(app.secret_key), json=GOOD)).status_code == 404
 
 
+@on_shared_server
 @pytest.mark.parametrize(("body", "field"), [
     ({**GOOD, "metric": "funnel_conversion"}, "metric"),
     ({**GOOD, "metric": ""}, "metric"),
@@ -57,15 +58,16 @@ async def test_rules_are_created_read_replaced_and_deleted(client: AsyncTestClie
     ({**GOOD, "metric": "event_count", "target": "nonsense"}, "target"),
     ({**GOOD, "metric": "policy_coverage", "target": "<script>"}, "target"),
 ])
-async def test_a_wrong_field_answers_400_naming_it(client: AsyncTestClient, settings: Settings,
+async def test_a_wrong_field_answers_400_naming_it(server: AsyncTestClient, shared_settings: Settings,
                                                     body: dict[str, Any], field: str) -> None:
-    app = await make_app(settings)
-    answer = await client.post("/api/v1/alerts", json=body, headers=_auth(app.secret_key))
+    app = await make_app(shared_settings)
+    answer = await server.post("/api/v1/alerts", json=body, headers=_auth(app.secret_key))
     assert answer.status_code == 400, answer.text
     assert answer.json()["detail"].startswith(f"{field}: ")
     assert answer.json()["extra"][0]["key"] == field
 
 
+@on_shared_server
 @pytest.mark.parametrize(("body", "named"), [
     ({**GOOD, "value": "three"}, "value"),
     ({**GOOD, "value": None}, "value"),
@@ -75,10 +77,10 @@ async def test_a_wrong_field_answers_400_naming_it(client: AsyncTestClient, sett
     ({**GOOD, "metric": "x" * 101}, "metric"),
     ({"name": "No metric", "period": "day", "condition": "below", "value": 1}, "metric"),
 ])
-async def test_a_malformed_body_answers_400_naming_the_field(client: AsyncTestClient, settings: Settings,
+async def test_a_malformed_body_answers_400_naming_the_field(server: AsyncTestClient, shared_settings: Settings,
                                                               body: dict[str, Any], named: str) -> None:
-    app = await make_app(settings)
-    answer = await client.post("/api/v1/alerts", json=body, headers=_auth(app.secret_key))
+    app = await make_app(shared_settings)
+    answer = await server.post("/api/v1/alerts", json=body, headers=_auth(app.secret_key))
     assert answer.status_code == 400, answer.text
     assert named in answer.text
 

@@ -7,11 +7,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from litestar.testing import AsyncTestClient
 
 from tests.analytics.helpers import auth
 from tests.analytics.summary_helpers import define, on, send, today
-from tests.support import guide_yaml, make_app, meta, push
+from tests.support import guide_yaml, make_app, meta, on_shared_server, push
 from waymark.apps.services import NewApp
 from waymark.behaviour.cohort_refresh import refresh_all_cohorts, refresh_app_cohorts
 from waymark.db.engine import create_engine, make_sessionmaker
@@ -52,6 +53,14 @@ def clicks(visitor: str, *days_ago: int) -> list[dict[str, Any]]:
 async def app(client: AsyncTestClient, settings: Settings) -> NewApp:
     new = await make_app(settings)
     await define(client, new.secret_key)
+    return new
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def shared_app(server: AsyncTestClient, shared_settings: Settings) -> NewApp:
+    """``app`` on the module's shared server, for a case that is refused and so changes nothing."""
+    new = await make_app(shared_settings)
+    await define(server, new.secret_key)
     return new
 
 
@@ -111,6 +120,7 @@ async def test_a_double_refresh_leaves_the_same_rows(client: AsyncTestClient, se
     assert await members(client, app.secret_key, "power") == before
 
 
+@on_shared_server
 @pytest.mark.parametrize(("body", "field"), [
     ({"name": "x", "rule": {"did": "feature:export", "days": 0}}, "rule.days"),
     ({"name": "x", "rule": {"did": "feature:export", "at_least": -1, "days": 3}}, "rule.at_least"),
@@ -129,17 +139,18 @@ async def test_a_double_refresh_leaves_the_same_rows(client: AsyncTestClient, se
     ({"name": "x", "rule": {"all": [{"first_seen_within": 7},
                                     {"field": "visitor.n", "op": "gt", "value": 2 ** 70}]}}, "rule"),
 ])
-async def test_a_bad_cohort_is_a_400_naming_the_field(client: AsyncTestClient, app: NewApp, body: dict[str, Any],
+async def test_a_bad_cohort_is_a_400_naming_the_field(server: AsyncTestClient, shared_app: NewApp, body: dict[str, Any],
                                                       field: str) -> None:
-    answer = await put_cohort(client, app.secret_key, "bad", body)
+    answer = await put_cohort(server, shared_app.secret_key, "bad", body)
     assert answer.status_code == 400, answer.text
     assert answer.json()["extra"][0]["key"] == field, answer.json()
-    assert (await client.get("/api/v1/cohorts/bad", headers=auth(app.secret_key))).status_code == 404
+    assert (await server.get("/api/v1/cohorts/bad", headers=auth(shared_app.secret_key))).status_code == 404
 
 
+@on_shared_server
 @pytest.mark.parametrize("cohort_id", ["Upper", "with space", "-lead", "x" * 65])
-async def test_a_bad_cohort_id_is_a_400(client: AsyncTestClient, app: NewApp, cohort_id: str) -> None:
-    answer = await put_cohort(client, app.secret_key, cohort_id, NEWCOMERS)
+async def test_a_bad_cohort_id_is_a_400(server: AsyncTestClient, shared_app: NewApp, cohort_id: str) -> None:
+    answer = await put_cohort(server, shared_app.secret_key, cohort_id, NEWCOMERS)
     assert answer.status_code == 400, answer.text
     assert answer.json()["extra"][0]["key"] == "id"
 

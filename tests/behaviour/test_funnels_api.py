@@ -14,7 +14,7 @@ from tests.access.helpers import add_person, owner, sign_in
 from tests.admin.test_shell import check_page
 from tests.analytics.helpers import BASE, auth
 from tests.analytics.summary_helpers import ago, send
-from tests.support import make_app
+from tests.support import make_app, on_shared_server
 from waymark.settings import Settings
 
 T = datetime.combine(ago(10), datetime.min.time(), tzinfo=UTC) + timedelta(hours=1)
@@ -156,6 +156,7 @@ async def test_a_breakdown_by_a_tenant_field_and_by_browser(client: AsyncTestCli
         "Firefox": [1, 1, 0], "Chrome": [1, 1, 1], "(none)": [3, 1, 1]}
 
 
+@on_shared_server
 @pytest.mark.parametrize(("params", "named"), [
     ({"steps": ""}, "steps"),
     ({"steps": "event:Signup"}, "give 2 to 10"),
@@ -175,9 +176,9 @@ async def test_a_breakdown_by_a_tenant_field_and_by_browser(client: AsyncTestCli
     ({"steps": "event:A,event:B", "breakdown": "browser", "count": "tenants"}, "tenant.<field> only"),
     ({"steps": "event:A,event:B", "from": "2026-02-01", "to": "2026-01-01"}, "after"),
 ])
-async def test_hostile_input_is_a_400_naming_the_problem(client: AsyncTestClient, settings: Settings,
+async def test_hostile_input_is_a_400_naming_the_problem(server: AsyncTestClient, shared_settings: Settings,
                                                          params: dict[str, str], named: str) -> None:
-    app = await make_app(settings)
-    answer = await client.get("/api/v1/reports/funnel", params=params, headers=auth(app.secret_key))
+    app = await make_app(shared_settings)
+    answer = await server.get("/api/v1/reports/funnel", params=params, headers=auth(app.secret_key))
     assert answer.status_code == 400, answer.text
     assert named in answer.text, answer.text

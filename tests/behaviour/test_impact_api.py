@@ -11,7 +11,7 @@ from litestar.testing import AsyncTestClient
 
 from tests.analytics.helpers import auth
 from tests.analytics.summary_helpers import ago, define, on, send
-from tests.support import make_app
+from tests.support import make_app, on_shared_server
 from waymark.apps.services import NewApp
 from waymark.settings import Settings
 
@@ -117,6 +117,7 @@ async def test_a_guide_completion_as_adoption(client: AsyncTestClient, settings:
     assert seen["adopters"]["units"] == 2 and seen["median_adoption_day"] == ago(12).isoformat()
 
 
+@on_shared_server
 @pytest.mark.parametrize(("params", "says"), [
     ({"adoption": ""}, "adoption is required"),
     ({"adoption": "page:invoices"}, "adoption is of a feature or a guide launch"),
@@ -134,10 +135,10 @@ async def test_a_guide_completion_as_adoption(client: AsyncTestClient, settings:
     ({"from": "9999-12-01", "to": "9999-12-31"}, "is outside 1970"),
     ({"from": "0001-01-01", "to": "0001-01-02"}, "is outside 1970"),
 ])
-async def test_hostile_input_is_a_400_that_says_why(client: AsyncTestClient, settings: Settings,
+async def test_hostile_input_is_a_400_that_says_why(server: AsyncTestClient, shared_settings: Settings,
                                                      params: dict[str, str], says: str) -> None:
-    app = await make_app(settings)
-    answer = await client.get("/api/v1/reports/impact", params={"adoption": "feature:export", **params},
+    app = await make_app(shared_settings)
+    answer = await server.get("/api/v1/reports/impact", params={"adoption": "feature:export", **params},
                               headers=auth(app.secret_key))
     assert answer.status_code == 400, answer.text
     assert says in answer.json()["detail"], answer.json()

@@ -15,7 +15,7 @@ from sqlalchemy import update
 
 from tests.analytics.helpers import auth
 from tests.analytics.summary_helpers import ago, on, send
-from tests.support import make_app
+from tests.support import make_app, on_shared_server
 from waymark.app import create_app
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.db.lexicon_models import LexiconEvent
@@ -168,6 +168,7 @@ async def test_blocking_is_read_from_memory_and_refreshed_by_an_edit(settings: S
         assert answer["accepted"] == 0 and [r["code"] for r in answer["rejected"]] == ["blocked_event"] * 2
 
 
+@on_shared_server
 @pytest.mark.parametrize(("body", "field"), [
     ({"description": "x" * 2001}, "description"),
     ({"description": "bad \u0000 nul"}, "description"),
@@ -176,23 +177,24 @@ async def test_blocking_is_read_from_memory_and_refreshed_by_an_edit(settings: S
     ({"colour": "red"}, "colour"),
 ])
 async def test_hostile_edits_are_refused_naming_the_field(
-    client: AsyncTestClient, settings: Settings, body: dict[str, Any], field: str
+    server: AsyncTestClient, shared_settings: Settings, body: dict[str, Any], field: str
 ) -> None:
-    app = await make_app(settings)
-    await send(client, app.public_key, track("Target", "v1", 1))
-    answer = await edit(client, app.secret_key, "Target", body)
+    app = await make_app(shared_settings)
+    await send(server, app.public_key, track("Target", "v1", 1))
+    answer = await edit(server, app.secret_key, "Target", body)
     assert answer.status_code == 400, answer.text
     assert field in json.dumps(answer.json())
-    unchanged = (await events_of(client, app.secret_key))["Target"]
+    unchanged = (await events_of(server, app.secret_key))["Target"]
     assert (unchanged["status"], unchanged["description"]) == ("visible", "")
 
 
+@on_shared_server
 @pytest.mark.parametrize("name", ["a\u0001b", "tab\tname", "x" * 201])
 async def test_hostile_names_are_refused_naming_the_field(
-    client: AsyncTestClient, settings: Settings, name: str
+    server: AsyncTestClient, shared_settings: Settings, name: str
 ) -> None:
-    app = await make_app(settings)
-    answer = await edit(client, app.secret_key, name, {"status": "hidden"})
+    app = await make_app(shared_settings)
+    answer = await edit(server, app.secret_key, name, {"status": "hidden"})
     assert answer.status_code == 400, answer.text
     assert "name" in json.dumps(answer.json()) or "path" in json.dumps(answer.json()).lower()
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from litestar.testing import AsyncTestClient
 
 from tests.analytics.helpers import auth
-from tests.support import make_app
+from tests.support import make_app, on_shared_server
 from waymark.behaviour.milestones import (
     MilestoneError,
     active_share_holds,
@@ -56,35 +56,39 @@ HOSTILE: list[tuple[Any, str]] = [
 ]
 
 
+@on_shared_server
 @pytest.mark.parametrize(("body", "field"), HOSTILE)
-async def test_a_bad_definition_is_a_400_naming_the_field(client: AsyncTestClient, settings: Settings, body: Any,
-                                                         field: str) -> None:
-    app = await make_app(settings)
-    answer = await client.put("/api/v1/milestones/m1", json=body, headers=auth(app.secret_key))
+async def test_a_bad_definition_is_a_400_naming_the_field(server: AsyncTestClient, shared_settings: Settings,
+                                                         body: Any, field: str) -> None:
+    app = await make_app(shared_settings)
+    answer = await server.put("/api/v1/milestones/m1", json=body, headers=auth(app.secret_key))
     assert answer.status_code == 400, answer.text
     assert answer.json()["extra"][0]["key"] == field and field in answer.json()["detail"]
-    assert (await client.get("/api/v1/milestones", headers=auth(app.secret_key))).json() == []
+    assert (await server.get("/api/v1/milestones", headers=auth(app.secret_key))).json() == []
 
 
+@on_shared_server
 @pytest.mark.parametrize("body", [[GOOD], "text", 3, None])
-async def test_a_body_that_is_not_an_object_is_a_400(client: AsyncTestClient, settings: Settings, body: Any) -> None:
-    app = await make_app(settings)
-    answer = await client.put("/api/v1/milestones/m1", json=body, headers=auth(app.secret_key))
+async def test_a_body_that_is_not_an_object_is_a_400(server: AsyncTestClient, shared_settings: Settings,
+                                                     body: Any) -> None:
+    app = await make_app(shared_settings)
+    answer = await server.put("/api/v1/milestones/m1", json=body, headers=auth(app.secret_key))
     assert answer.status_code == 400, answer.text
 
 
-async def test_bad_ids_and_formats_are_400s_and_unknown_milestones_404s(client: AsyncTestClient,
-                                                                        settings: Settings) -> None:
-    app = await make_app(settings)
+@on_shared_server
+async def test_bad_ids_and_formats_are_400s_and_unknown_milestones_404s(server: AsyncTestClient,
+                                                                        shared_settings: Settings) -> None:
+    app = await make_app(shared_settings)
     key = auth(app.secret_key)
-    bad = await client.put("/api/v1/milestones/Bad%20Id!", json=GOOD, headers=key)
+    bad = await server.put("/api/v1/milestones/Bad%20Id!", json=GOOD, headers=key)
     assert bad.status_code == 400 and bad.json()["extra"][0]["key"] == "id"
-    assert (await client.put("/api/v1/milestones/" + "a" * 65, json=GOOD, headers=key)).status_code == 400
-    assert (await client.get("/api/v1/milestones/flags", params={"format": "xml"}, headers=key)).status_code == 400
-    assert (await client.get("/api/v1/milestones/nope", headers=key)).status_code == 404
-    assert (await client.delete("/api/v1/milestones/nope", headers=key)).status_code == 404
-    assert (await client.put("/api/v1/milestones/m1", content=b"{not json", headers=key)).status_code == 400
-    infinite = await client.put("/api/v1/milestones/m1", headers={**key, "Content-Type": "application/json"},
+    assert (await server.put("/api/v1/milestones/" + "a" * 65, json=GOOD, headers=key)).status_code == 400
+    assert (await server.get("/api/v1/milestones/flags", params={"format": "xml"}, headers=key)).status_code == 400
+    assert (await server.get("/api/v1/milestones/nope", headers=key)).status_code == 404
+    assert (await server.delete("/api/v1/milestones/nope", headers=key)).status_code == 404
+    assert (await server.put("/api/v1/milestones/m1", content=b"{not json", headers=key)).status_code == 400
+    infinite = await server.put("/api/v1/milestones/m1", headers={**key, "Content-Type": "application/json"},
                                 content=b'{"kind": "active_share", "name": "S", "field": "seats", "percent": 1e999,'
                                         b' "days": 3}')
     assert infinite.status_code == 400, infinite.text  # refused by the JSON decoder itself

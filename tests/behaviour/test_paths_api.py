@@ -12,7 +12,7 @@ from tests.access.helpers import add_person, owner, sign_in
 from tests.admin.test_shell import check_page
 from tests.analytics.helpers import auth, element
 from tests.behaviour.test_funnels_api import RANGE, at
-from tests.support import make_app
+from tests.support import make_app, on_shared_server
 from waymark.settings import Settings
 
 
@@ -85,6 +85,7 @@ async def test_the_paths_page_draws_a_sankey_and_a_table(client: AsyncTestClient
     assert bad.status_code == 400 and "length" in bad.text
 
 
+@on_shared_server
 @pytest.mark.parametrize(("params", "named"), [
     ({"length": "2"}, "length"),
     ({"length": "6"}, "length"),
@@ -98,9 +99,9 @@ async def test_the_paths_page_draws_a_sankey_and_a_table(client: AsyncTestClient
     ({"segment": "plan"}, "segment"),
     ({"from": "2026-13-01"}, "from"),
 ])
-async def test_hostile_input_is_a_400_naming_the_problem(client: AsyncTestClient, settings: Settings,
+async def test_hostile_input_is_a_400_naming_the_problem(server: AsyncTestClient, shared_settings: Settings,
                                                          params: dict[str, str], named: str) -> None:
-    app = await make_app(settings)
-    answer = await client.get("/api/v1/reports/paths", params=params, headers=auth(app.secret_key))
+    app = await make_app(shared_settings)
+    answer = await server.get("/api/v1/reports/paths", params=params, headers=auth(app.secret_key))
     assert answer.status_code == 400, answer.text
     assert named in answer.text, answer.text

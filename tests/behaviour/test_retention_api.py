@@ -13,7 +13,7 @@ from litestar.testing import AsyncTestClient
 
 from tests.analytics.helpers import auth
 from tests.behaviour.trends_data import END, START, seed
-from tests.support import make_app
+from tests.support import make_app, on_shared_server
 from waymark.apps.services import NewApp
 from waymark.settings import Settings
 
@@ -100,6 +100,7 @@ async def test_csv_rows(client: AsyncTestClient, app: NewApp) -> None:
     assert lines[-2:] == ["average,,5,0,,1.0,true", "average,,4,1,,0.75,true"]
 
 
+@on_shared_server
 @pytest.mark.parametrize(("params", "says"), [
     ({"start_event": "billing"}, "start_event: step 'billing' is not understood"),
     ({"return_event": "page:a/b"}, "return_event: step 'page:a/b'"),
@@ -112,9 +113,9 @@ async def test_csv_rows(client: AsyncTestClient, app: NewApp) -> None:
     ({"segment": "visitor.role"}, "is not understood"),
     ({"from": "2026-03-10", "to": "2026-03-01"}, "is after"),
 ])
-async def test_hostile_input_answers_400_naming_the_problem(client: AsyncTestClient, settings: Settings,
+async def test_hostile_input_answers_400_naming_the_problem(server: AsyncTestClient, shared_settings: Settings,
                                                             params: dict[str, str], says: str) -> None:
-    app = await make_app(settings)
-    answer = await client.get("/api/v1/reports/retention", params=params, headers=auth(app.secret_key))
+    app = await make_app(shared_settings)
+    answer = await server.get("/api/v1/reports/retention", params=params, headers=auth(app.secret_key))
     assert answer.status_code == 400, answer.text
     assert says in answer.text

@@ -10,7 +10,7 @@ from litestar.testing import AsyncTestClient
 
 from tests.analytics.helpers import auth
 from tests.analytics.summary_helpers import ago, define, on, send, today
-from tests.support import make_app
+from tests.support import make_app, on_shared_server
 from waymark.apps.services import NewApp
 from waymark.settings import Settings
 
@@ -113,6 +113,7 @@ async def test_csv_has_the_same_rows(client: AsyncTestClient, settings: Settings
     assert lines[1].startswith("event:Signup,2,0,1,2,2,0.4,")
 
 
+@on_shared_server
 @pytest.mark.parametrize(("params", "says"), [
     ({"goal": "page:"}, "a page id"),
     ({"goal": "bogus"}, "is not understood"),
@@ -132,10 +133,10 @@ async def test_csv_has_the_same_rows(client: AsyncTestClient, settings: Settings
     ({"from": "9999-12-01", "to": "9999-12-31"}, "is outside 1970"),
     ({"from": "0001-01-01", "to": "0001-01-02"}, "is outside 1970"),
 ])
-async def test_hostile_input_is_a_400_that_says_why(client: AsyncTestClient, settings: Settings,
+async def test_hostile_input_is_a_400_that_says_why(server: AsyncTestClient, shared_settings: Settings,
                                                      params: dict[str, str], says: str) -> None:
-    app = await make_app(settings)
-    answer = await client.get("/api/v1/reports/signal", params=params, headers=auth(app.secret_key))
+    app = await make_app(shared_settings)
+    answer = await server.get("/api/v1/reports/signal", params=params, headers=auth(app.secret_key))
     assert answer.status_code == 400, answer.text
     assert says in answer.json()["detail"], answer.json()
 

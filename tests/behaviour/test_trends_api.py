@@ -9,7 +9,7 @@ from litestar.testing import AsyncTestClient
 
 from tests.analytics.helpers import auth
 from tests.behaviour.trends_data import END, START, seed
-from tests.support import make_app
+from tests.support import make_app, on_shared_server
 from waymark.apps.services import NewApp
 from waymark.settings import Settings
 
@@ -113,6 +113,7 @@ async def test_csv_has_one_row_per_series_and_period(client: AsyncTestClient, ap
                          "formula,A * 2,,2026-03-09,2026-03-15,4.0", "formula,A * 2,,2026-03-16,2026-03-22,2.0"]
 
 
+@on_shared_server
 @pytest.mark.parametrize(("params", "says"), [
     ({"events": ""}, "events"),
     ({"events": "billing"}, "page:ID"),
@@ -135,9 +136,9 @@ async def test_csv_has_one_row_per_series_and_period(client: AsyncTestClient, ap
     ({"events": "page:a", "from": "2024-01-01", "to": "2026-01-01"}, "at most 366"),
     ({"events": "page:a", "from": "not-a-day"}, "from"),
 ])
-async def test_hostile_input_answers_400_naming_the_problem(client: AsyncTestClient, settings: Settings,
+async def test_hostile_input_answers_400_naming_the_problem(server: AsyncTestClient, shared_settings: Settings,
                                                             params: dict[str, str], says: str) -> None:
-    app = await make_app(settings)
-    answer = await client.get("/api/v1/reports/trends", params=params, headers=auth(app.secret_key))
+    app = await make_app(shared_settings)
+    answer = await server.get("/api/v1/reports/trends", params=params, headers=auth(app.secret_key))
     assert answer.status_code == 400, answer.text
     assert says in answer.text

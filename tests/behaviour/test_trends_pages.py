@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 
 import pytest
+import pytest_asyncio
 from litestar.testing import AsyncTestClient
 
 from tests.admin.pages_support import signed_in
 from tests.analytics.helpers import auth
 from tests.behaviour.trends_data import END, START, seed
-from tests.support import make_app
+from tests.support import make_app, on_shared_server
 from waymark.access.principal import Grant, Role
 from waymark.apps.services import NewApp
 from waymark.settings import Settings
@@ -23,6 +24,15 @@ async def app(client: AsyncTestClient, settings: Settings) -> NewApp:
     made = await make_app(settings)
     await seed(client, made)
     await signed_in(client, settings, "owner@example.test", [Grant(made.id, Role.OWNER)])
+    return made
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def shared_app(server: AsyncTestClient, shared_settings: Settings) -> NewApp:
+    """``app`` on the module's shared server, its owner signed in there, for the cases that are refused."""
+    made = await make_app(shared_settings)
+    await seed(server, made)
+    await signed_in(server, shared_settings, f"owner-{made.id}@example.test", [Grant(made.id, Role.OWNER)])
     return made
 
 
@@ -78,6 +88,7 @@ async def test_the_retention_page_shades_cells_by_class_and_draws_the_average(cl
     assert csv.text.lstrip("\ufeff").splitlines()[0] == "cohort_start,cohort_end,size,bracket,returned,rate,complete"
 
 
+@on_shared_server
 @pytest.mark.parametrize(("path", "says"), [
     ("trends?events=event:Signup&formula=A%2BZ", "names no series"),
     ("trends?events=event:Signup&formula=import%20os", "'i' at position 1 names no series"),
@@ -88,7 +99,8 @@ async def test_the_retention_page_shades_cells_by_class_and_draws_the_average(cl
     ("retention?brackets=0", "brackets"),
     ("retention?mode=sometimes", "mode"),
 ])
-async def test_bad_input_on_the_pages_answers_400(client: AsyncTestClient, app: NewApp, path: str, says: str) -> None:
-    answer = await client.get(f"/admin/apps/{app.id}/{path}")
+async def test_bad_input_on_the_pages_answers_400(server: AsyncTestClient, shared_app: NewApp, path: str,
+                                                  says: str) -> None:
+    answer = await server.get(f"/admin/apps/{shared_app.id}/{path}")
     assert answer.status_code == 400, answer.text[:300]
     assert says in answer.text

@@ -15,9 +15,10 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+import pytest_asyncio
 from litestar.testing import AsyncTestClient
 
-from tests.support import at, guide_yaml, make_app
+from tests.support import at, guide_yaml, make_app, on_shared_server
 from waymark.settings import Settings
 
 NUL = "a\u0000b"
@@ -101,19 +102,21 @@ def check(response: Any, what: str) -> list[str]:
     return []
 
 
-@pytest.fixture
-async def keys(settings: Settings) -> tuple[str, str]:
-    new = await make_app(settings)
+@pytest_asyncio.fixture(loop_scope="module")
+async def keys(shared_settings: Settings) -> tuple[str, str]:
+    """The keys of a new app on the module's shared server: no case sees what another sent."""
+    new = await make_app(shared_settings)
     return new.public_key, new.secret_key
 
 
-async def test_widget_events_refuse_each_bad_event_alone(client: AsyncTestClient, keys: tuple[str, str]) -> None:
+@on_shared_server
+async def test_widget_events_refuse_each_bad_event_alone(server: AsyncTestClient, keys: tuple[str, str]) -> None:
     public, secret = keys
     problems: list[str] = []
     for label, bad in event_variants().items():
         bad_id = f"bad-{label}"[:64]
         good = good_event(f"good-{label}")
-        sent = await client.post(f"/api/v1/events?key={public}",
+        sent = await server.post(f"/api/v1/events?key={public}",
                                  content=json.dumps({"events": [{**bad, "id": bad_id}, good]}))
         problems += check(sent, label)
         if sent.status_code != 202:
@@ -127,30 +130,33 @@ async def test_widget_events_refuse_each_bad_event_alone(client: AsyncTestClient
         elif not result["rejected"][0]["reason"]:
             problems.append(f"{label}: refused without a reason")
     assert not problems, "\n".join(problems)
-    exported = await client.get("/api/v1/events/export", headers={"Authorization": f"Bearer {secret}"})
+    exported = await server.get("/api/v1/events/export", headers={"Authorization": f"Bearer {secret}"})
     assert len(exported.text.splitlines()) == len(event_variants())
 
 
-async def test_an_oversized_event_is_refused_with_its_id(client: AsyncTestClient, keys: tuple[str, str]) -> None:
+@on_shared_server
+async def test_an_oversized_event_is_refused_with_its_id(server: AsyncTestClient, keys: tuple[str, str]) -> None:
     public, _ = keys
     big = {**good_event(), "id": "too-big", "props": {"blob": "x" * 40_000}}
-    sent = await client.post(f"/api/v1/events?key={public}", content=json.dumps({"events": [big, good_event()]}))
+    sent = await server.post(f"/api/v1/events?key={public}", content=json.dumps({"events": [big, good_event()]}))
     assert sent.status_code == 202
     assert sent.json()["accepted"] == 1
     assert [(r["index"], r["id"]) for r in sent.json()["rejected"]] == [(0, "too-big")]
 
 
+@on_shared_server
 @pytest.mark.parametrize("sent_at", [*EDGE_DATES.values(), NUL, 2**70, deep(), DEEP])
-async def test_widget_batch_envelope(client: AsyncTestClient, keys: tuple[str, str], sent_at: Any) -> None:
+async def test_widget_batch_envelope(server: AsyncTestClient, keys: tuple[str, str], sent_at: Any) -> None:
     """A strange ``sent_at`` never costs the events: it is ignored (no clock correction) or refused as a 400."""
     public, _ = keys
-    sent = await client.post(f"/api/v1/events?key={public}",
+    sent = await server.post(f"/api/v1/events?key={public}",
                              content=dumps({"events": [good_event()], "sent_at": sent_at}))
     assert not check(sent, "sent_at")
     if sent.status_code == 202:
         assert sent.json()["accepted"] == 1
 
 
+@on_shared_server
 @pytest.mark.parametrize("body", [
     '{"events": ' + deep_json() + "}",
     '{"events": [' + deep_json() + "]}",
@@ -160,9 +166,9 @@ async def test_widget_batch_envelope(client: AsyncTestClient, keys: tuple[str, s
     '{"events": [{"id": "x", "type": "track", "ts": "' + at() + '", "visitor": "v", "name": "n", "props": '
     + deep_json(100_000) + "}]}",
 ], ids=["deep-events", "deep-event", "deep-body", "deep-props", "nul-identity", "very-deep-props"])
-async def test_widget_body(client: AsyncTestClient, keys: tuple[str, str], body: str) -> None:
+async def test_widget_body(server: AsyncTestClient, keys: tuple[str, str], body: str) -> None:
     public, _ = keys
-    assert not check(await client.post(f"/api/v1/events?key={public}", content=body), "body")
+    assert not check(await server.post(f"/api/v1/events?key={public}", content=body), "body")
 
 
 def segment_variants() -> dict[str, dict[str, Any]]:
@@ -184,15 +190,16 @@ def segment_variants() -> dict[str, dict[str, Any]]:
     return out
 
 
+@on_shared_server
 async def test_segment_batch_refuses_each_bad_message_alone(
-    client: AsyncTestClient, keys: tuple[str, str]
+    server: AsyncTestClient, keys: tuple[str, str]
 ) -> None:
     public, _ = keys
     problems: list[str] = []
     for label, bad in segment_variants().items():
         bad_id = f"bad-{label}"[:64]
         good = {"type": "track", "userId": f"good-{label}", "event": "Fine", "messageId": uuid.uuid4().hex}
-        sent = await client.post("/v1/batch", auth=(public, ""),
+        sent = await server.post("/v1/batch", auth=(public, ""),
                                  content=json.dumps({"batch": [{**bad, "messageId": bad_id}, good]}))
         problems += check(sent, label)
         if sent.status_code != 200:
@@ -207,20 +214,21 @@ async def test_segment_batch_refuses_each_bad_message_alone(
     assert not problems, "\n".join(problems)
 
 
+@on_shared_server
 @pytest.mark.parametrize("call", ["track", "identify", "page", "group", "alias"])
-async def test_segment_single_calls(client: AsyncTestClient, keys: tuple[str, str], call: str) -> None:
+async def test_segment_single_calls(server: AsyncTestClient, keys: tuple[str, str], call: str) -> None:
     public, _ = keys
     problems: list[str] = []
     for label, s in {**STRINGS, "deep": deep(), "very-deep": DEEP, "year-1": EDGE_DATES["year-1-east"]}.items():
         for field in ("userId", "previousId", "groupId", "timestamp", "properties", "traits", "context"):
             body = {"userId": "u", "event": "E", "groupId": "g", "previousId": "p", field: s}
-            problems += check(await client.post(f"/v1/{call}", auth=(public, ""), content=dumps(body)),
+            problems += check(await server.post(f"/v1/{call}", auth=(public, ""), content=dumps(body)),
                               f"{call} {label} in {field}")
-        problems += check(await client.post(f"/v1/{call}", auth=(public, ""),
+        problems += check(await server.post(f"/v1/{call}", auth=(public, ""),
                                             content=dumps({"userId": "u", "sentAt": s})), f"sentAt {label}")
-        problems += check(await client.post(f"/v1/{call}", auth=(s if isinstance(s, str) else "x", ""),
+        problems += check(await server.post(f"/v1/{call}", auth=(s if isinstance(s, str) else "x", ""),
                                             content="{}"), f"write key {label}")
-        problems += check(await client.post(f"/v1/{call}", content=dumps({"writeKey": s, "userId": "u"})),
+        problems += check(await server.post(f"/v1/{call}", content=dumps({"writeKey": s, "userId": "u"})),
                           f"writeKey {label}")
     assert not problems, "\n".join(problems)
 
@@ -230,13 +238,14 @@ def query_values() -> dict[str, str]:
             "year-9999": "9999-12-31", "edge-datetime": EDGE_DATES["year-1-east"], "long": "x" * 10_000}
 
 
-async def test_delivery_query(client: AsyncTestClient, keys: tuple[str, str]) -> None:
+@on_shared_server
+async def test_delivery_query(server: AsyncTestClient, keys: tuple[str, str]) -> None:
     public, _ = keys
     problems: list[str] = []
     for label, value in query_values().items():
         for field in ("visitor", "url", "tenant", "locale", "meta", "identity", "key"):
             params = {"key": public, "visitor": "v", "url": "https://h/", field: value}
-            problems += check(await client.get("/api/v1/guides", params=params), f"{field}={label}")
+            problems += check(await server.get("/api/v1/guides", params=params), f"{field}={label}")
     assert not problems, "\n".join(problems)
 
 
@@ -257,7 +266,8 @@ SECRET_GETS = [
 QUERY_NAMES = ["since", "until", "tenant", "visitor", "type", "from", "to", "format", "limit"]
 
 
-async def test_secret_key_reads(client: AsyncTestClient, keys: tuple[str, str]) -> None:
+@on_shared_server
+async def test_secret_key_reads(server: AsyncTestClient, keys: tuple[str, str]) -> None:
     _, secret = keys
     auth = {"Authorization": f"Bearer {secret}"}
     problems: list[str] = []
@@ -267,14 +277,15 @@ async def test_secret_key_reads(client: AsyncTestClient, keys: tuple[str, str]) 
             names = QUERY_NAMES if "{p}" in template else [""]
             for name in names:
                 url = template.format(p=name, v=encoded)
-                response = await client.get(url, headers=auth)
+                response = await server.get(url, headers=auth)
                 problems += check(response, f"GET {url[:80]}")
                 if response.status_code == 200 and "export" in url:
                     response.read()  # a streamed body must not break after the status was sent
     assert not problems, "\n".join(problems)
 
 
-async def test_secret_key_writes(client: AsyncTestClient, keys: tuple[str, str]) -> None:
+@on_shared_server
+async def test_secret_key_writes(server: AsyncTestClient, keys: tuple[str, str]) -> None:
     _, secret = keys
     auth = {"Authorization": f"Bearer {secret}"}
     problems: list[str] = []
@@ -297,7 +308,7 @@ async def test_secret_key_writes(client: AsyncTestClient, keys: tuple[str, str])
         for method, template, body in calls:
             url = template.format(v=path_value)
             content = dumps(body(value)) if body(value) is not None else None
-            response = await client.request(method, url, headers=auth, content=content)
+            response = await server.request(method, url, headers=auth, content=content)
             problems += check(response, f"{method} {template} {label}")
     assert not problems, "\n".join(problems)
 
@@ -326,10 +337,11 @@ GUIDE_FILES = {
 }
 
 
+@on_shared_server
 @pytest.mark.parametrize("content", GUIDE_FILES.values(), ids=GUIDE_FILES.keys())
-async def test_guide_files(client: AsyncTestClient, keys: tuple[str, str], content: str) -> None:
+async def test_guide_files(server: AsyncTestClient, keys: tuple[str, str], content: str) -> None:
     _, secret = keys
-    pushed = await client.post("/api/v1/guide-definitions/push", headers={"Authorization": f"Bearer {secret}"},
+    pushed = await server.post("/api/v1/guide-definitions/push", headers={"Authorization": f"Bearer {secret}"},
                                json={"files": [{"name": "g.yaml", "content": content}]})
     assert not check(pushed, "push")
     if pushed.status_code == 422:
@@ -341,10 +353,11 @@ async def test_guide_files(client: AsyncTestClient, keys: tuple[str, str], conte
 POLICY = {"version": 1, "title": {"en": "Terms"}, "body": {"en": "Be kind."}, "allow_decline": True}
 
 
-async def test_policy_routes(client: AsyncTestClient, keys: tuple[str, str]) -> None:
+@on_shared_server
+async def test_policy_routes(server: AsyncTestClient, keys: tuple[str, str]) -> None:
     public, secret = keys
     auth = {"Authorization": f"Bearer {secret}"}
-    assert (await client.put("/api/v1/policies/terms", json=POLICY, headers=auth)).status_code == 200
+    assert (await server.put("/api/v1/policies/terms", json=POLICY, headers=auth)).status_code == 200
     decision = {"id": "d", "visitor": "v", "policy": "terms", "version": 1, "locale": "en", "decision": "accepted"}
     problems: list[str] = []
     values: dict[str, Any] = {**query_values(), "int": 2**40, "zero": 0, "deep": deep(), "very-deep": DEEP,
@@ -352,20 +365,20 @@ async def test_policy_routes(client: AsyncTestClient, keys: tuple[str, str]) -> 
     for label, value in values.items():
         encoded = quote(value if isinstance(value, str) else dumps(value)[:100], safe="")
         for field in (*decision, "tenant", "text_hash", "identity"):
-            sent = await client.post(f"/api/v1/policy-decisions?key={public}",
+            sent = await server.post(f"/api/v1/policy-decisions?key={public}",
                                      content=dumps({**decision, "id": f"d-{label}-{field}"[:64], field: value}))
             problems += check(sent, f"decision {field}={label}")
         for field in ("id", "visitor", "version", "decision", "locale", "tenant"):
             body = {"id": "a", "visitor": "v", "version": 1, "decision": "withdrawn", field: value}
-            problems += check(await client.post("/api/v1/policies/terms/decisions", headers=auth,
+            problems += check(await server.post("/api/v1/policies/terms/decisions", headers=auth,
                                                 content=dumps(body)), f"api decision {field}={label}")
         for field in ("version", "title", "body", "name", "default_locale", "tenant", "pages", "priority"):
-            problems += check(await client.put("/api/v1/policies/terms", headers=auth,
+            problems += check(await server.put("/api/v1/policies/terms", headers=auth,
                                                content=dumps({**POLICY, field: value})), f"put {field}={label}")
-        problems += check(await client.put("/api/v1/policies/terms", headers=auth,
+        problems += check(await server.put("/api/v1/policies/terms", headers=auth,
                                            content=dumps({**POLICY, "title": {encoded[:30] or "x": "T"}})),
                           f"put title locale {label}")
-        problems += check(await client.put(f"/api/v1/policies/{encoded}", headers=auth, json=POLICY),
+        problems += check(await server.put(f"/api/v1/policies/{encoded}", headers=auth, json=POLICY),
                           f"put id {label}")
         for url in (f"/api/v1/policies/{encoded}/status?visitor=v", f"/api/v1/policies/terms/status?visitor={encoded}",
                     f"/api/v1/policies/terms/status?visitor=v&tenant={encoded}",
@@ -374,9 +387,9 @@ async def test_policy_routes(client: AsyncTestClient, keys: tuple[str, str]) -> 
                     f"/api/v1/reports/policies?policy={encoded}", f"/api/v1/reports/policies?tenant={encoded}",
                     f"/api/v1/reports/policies?to={encoded}", f"/api/v1/reports/policies?format={encoded}",
                     "/api/v1/policies/verify", "/api/v1/policies"):
-            problems += check(await client.get(url, headers=auth), f"GET {url[:80]}")
+            problems += check(await server.get(url, headers=auth), f"GET {url[:80]}")
     assert not problems, "\n".join(problems)
-    assert (await client.get("/api/v1/policies/verify", headers=auth)).json()["intact"] is True
+    assert (await server.get("/api/v1/policies/verify", headers=auth)).json()["intact"] is True
 
 
 POLICY_FILES = {
@@ -391,10 +404,11 @@ POLICY_FILES = {
 }
 
 
+@on_shared_server
 @pytest.mark.parametrize("content", POLICY_FILES.values(), ids=POLICY_FILES.keys())
-async def test_policy_files(client: AsyncTestClient, keys: tuple[str, str], content: str) -> None:
+async def test_policy_files(server: AsyncTestClient, keys: tuple[str, str], content: str) -> None:
     _, secret = keys
-    pushed = await client.post("/api/v1/guide-definitions/push", headers={"Authorization": f"Bearer {secret}"},
+    pushed = await server.post("/api/v1/guide-definitions/push", headers={"Authorization": f"Bearer {secret}"},
                                json={"files": [{"name": "p.yaml", "content": content}]})
     assert not check(pushed, "push")
     assert pushed.status_code == 422, pushed.text
@@ -426,12 +440,13 @@ def survey_answer_variants() -> dict[str, dict[str, Any]]:
     return out
 
 
-async def test_survey_answers_refuse_each_bad_answer_alone(client: AsyncTestClient, keys: tuple[str, str]) -> None:
+@on_shared_server
+async def test_survey_answers_refuse_each_bad_answer_alone(server: AsyncTestClient, keys: tuple[str, str]) -> None:
     public, _ = keys
     problems: list[str] = []
     for label, bad in survey_answer_variants().items():
         bad_id = f"bad-{label}"[:64]
-        sent = await client.post(f"/api/v1/events?key={public}",
+        sent = await server.post(f"/api/v1/events?key={public}",
                                  content=json.dumps({"events": [{**bad, "id": bad_id}, good_event(label)]}))
         problems += check(sent, label)
         result = sent.json() if sent.status_code == 202 else {}
@@ -440,7 +455,8 @@ async def test_survey_answers_refuse_each_bad_answer_alone(client: AsyncTestClie
     assert not problems, "\n".join(problems)
 
 
-async def test_survey_report_queries(client: AsyncTestClient, keys: tuple[str, str]) -> None:
+@on_shared_server
+async def test_survey_report_queries(server: AsyncTestClient, keys: tuple[str, str]) -> None:
     _, secret = keys
     auth = {"Authorization": f"Bearer {secret}"}
     values = {**query_values(), "deep-segment": json.dumps(deep(30)), "very-deep-segment": "[" * 2000 + "]" * 2000,
@@ -452,7 +468,7 @@ async def test_survey_report_queries(client: AsyncTestClient, keys: tuple[str, s
         for route in ("nps", "nps/comments", "polls"):
             for name in ("guide", "tenant", "from", "to", "segment", "format", "interval", "category", "limit"):
                 query = f"guide=g&{name}={encoded}" if name != "guide" else f"guide={encoded}"
-                problems += check(await client.get(f"/api/v1/reports/{route}?{query}", headers=auth),
+                problems += check(await server.get(f"/api/v1/reports/{route}?{query}", headers=auth),
                                   f"{route} {name}={label}")
     assert not problems, "\n".join(problems)
 
@@ -471,10 +487,11 @@ SURVEY_FILES = {
 }
 
 
+@on_shared_server
 @pytest.mark.parametrize("content", SURVEY_FILES.values(), ids=SURVEY_FILES.keys())
-async def test_survey_files(client: AsyncTestClient, keys: tuple[str, str], content: str) -> None:
+async def test_survey_files(server: AsyncTestClient, keys: tuple[str, str], content: str) -> None:
     _, secret = keys
-    pushed = await client.post("/api/v1/guide-definitions/push", headers={"Authorization": f"Bearer {secret}"},
+    pushed = await server.post("/api/v1/guide-definitions/push", headers={"Authorization": f"Bearer {secret}"},
                                json={"files": [{"name": "s.yaml", "content": content}]})
     assert not check(pushed, "push")
     assert pushed.status_code == 422, pushed.text
@@ -492,10 +509,11 @@ ATTENTION_GUIDE = guide_yaml("""
 """)
 
 
-async def test_attention_routes(client: AsyncTestClient, keys: tuple[str, str]) -> None:
+@on_shared_server
+async def test_attention_routes(server: AsyncTestClient, keys: tuple[str, str]) -> None:
     _, secret = keys
     auth = {"Authorization": f"Bearer {secret}"}
-    pushed = await client.post("/api/v1/guide-definitions/push", headers=auth,
+    pushed = await server.post("/api/v1/guide-definitions/push", headers=auth,
                                json={"files": [{"name": "g.yaml", "content": ATTENTION_GUIDE}]})
     assert pushed.status_code == 200, pushed.text
     problems: list[str] = []
@@ -506,20 +524,20 @@ async def test_attention_routes(client: AsyncTestClient, keys: tuple[str, str]) 
         for guide in (encoded, "g"):
             for name in ("visitor", "url", "tenant", "locale"):
                 params = {"visitor": "v", "url": "https://h/", name: text}
-                response = await client.get(f"/api/v1/guides/{guide}/explain", headers=auth, params=params)
+                response = await server.get(f"/api/v1/guides/{guide}/explain", headers=auth, params=params)
                 problems += check(response, f"GET explain {guide[:20]} {name}={label}")
             for fmt in (text, "csv"):
-                response = await client.get(f"/api/v1/guides/{guide}/lift", headers=auth, params={"format": fmt})
+                response = await server.get(f"/api/v1/guides/{guide}/lift", headers=auth, params={"format": fmt})
                 problems += check(response, f"GET lift {guide[:20]} format={label}")
         for field in ("throttle_seconds", "max_auto_guides_per_day"):
-            response = await client.put("/api/v1/settings", headers=auth, content=dumps(
+            response = await server.put("/api/v1/settings", headers=auth, content=dumps(
                 {"honor_dnt": False, "retention_days": None, field: value}))
             problems += check(response, f"PUT settings {field}={label}")
             if response.status_code == 200:
                 problems.append(f"PUT settings {field}={label}: accepted")
         for field, bad in (("throttle_seconds", value), ("hold_out", {"share": value}), ("goal", {"event": value})):
             content = f"id: g\nname: n\n{field}: {json.dumps(bad)}\nsteps: [{{type: lightbox, title: T}}]\n"
-            response = await client.post("/api/v1/guide-definitions/push", headers=auth,
+            response = await server.post("/api/v1/guide-definitions/push", headers=auth,
                                          json={"files": [{"name": "g.yaml", "content": content}]})
             problems += check(response, f"push {field}={label}")
     assert not problems, "\n".join(problems)
@@ -528,25 +546,26 @@ async def test_attention_routes(client: AsyncTestClient, keys: tuple[str, str]) 
 # --- archiving, pruning and a step's next_url ------------------------------------------------------------------
 
 
-async def test_archive_prune_and_next_url(client: AsyncTestClient, keys: tuple[str, str]) -> None:
+@on_shared_server
+async def test_archive_prune_and_next_url(server: AsyncTestClient, keys: tuple[str, str]) -> None:
     _, secret = keys
     auth = {"Authorization": f"Bearer {secret}"}
     guide = "id: g\nname: n\nsteps: [{type: lightbox, title: T}]\n"
-    assert (await client.post("/api/v1/guide-definitions/push", headers=auth,
+    assert (await server.post("/api/v1/guide-definitions/push", headers=auth,
                               json={"files": [{"name": "g.yaml", "content": guide}]})).status_code == 200
     problems: list[str] = []
     values: dict[str, Any] = {**query_values(), "int": 2**40, "deep": deep(), "very-deep": DEEP, "wide": WIDE}
     for label, value in values.items():
         text = value if isinstance(value, str) else dumps(value)[:100]
-        response = await client.post(f"/api/v1/guide-definitions/{quote(text, safe='')}/archive", headers=auth)
+        response = await server.post(f"/api/v1/guide-definitions/{quote(text, safe='')}/archive", headers=auth)
         problems += check(response, f"POST archive {label}")
-        response = await client.post("/api/v1/guide-definitions/push", headers=auth, content=dumps(
+        response = await server.post("/api/v1/guide-definitions/push", headers=auth, content=dumps(
             {"files": [{"name": "h.yaml", "content": guide.replace("id: g", "id: h")}], "prune": value}))
         problems += check(response, f"push prune={label}")
         if response.status_code == 200:
             problems.append(f"push prune={label}: accepted")
         content = f"id: g\nname: n\nsteps: [{{type: lightbox, title: T, next_url: {json.dumps(value)}}}]\n"
-        response = await client.post("/api/v1/guide-definitions/push", headers=auth,
+        response = await server.post("/api/v1/guide-definitions/push", headers=auth,
                                      json={"files": [{"name": "g.yaml", "content": content}]})
         problems += check(response, f"push next_url={label}")
         if response.status_code == 200:
