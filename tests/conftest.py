@@ -76,10 +76,9 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def postgres_migrated() -> Iterator[str]:
-    """A database of its own for this test session, so that concurrent runs (CI, people) never collide."""
-    name = f"waymark_test_{uuid.uuid4().hex[:12]}"
+def _own_database(prefix: str) -> Iterator[str]:
+    """A migrated PostgreSQL database of this session's own, dropped at its end."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     asyncio.run(_admin(POSTGRES_URL, f'CREATE DATABASE "{name}"'))
     url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
     try:
@@ -87,20 +86,19 @@ def postgres_migrated() -> Iterator[str]:
         yield url
     finally:
         asyncio.run(_admin(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def postgres_migrated() -> Iterator[str]:
+    """A database of its own for this test session, so that concurrent runs (CI, people) never collide."""
+    yield from _own_database("waymark_test")
 
 
 @pytest.fixture(scope="session")
 def postgres_shared() -> Iterator[str]:
     """A second database of this session, never truncated: the module-wide servers (``server``) keep their data in it
     while the tests around them empty ``postgres_migrated`` as they go."""
-    name = f"waymark_shared_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(POSTGRES_URL, f'CREATE DATABASE "{name}"'))
-    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        asyncio.run(_admin(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    yield from _own_database("waymark_shared")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -17,6 +17,7 @@ from litestar.testing import AsyncTestClient
 
 from waymark.apps.services import NewApp, create_app_with_keys
 from waymark.db.engine import create_engine, make_sessionmaker
+from waymark.privacy.visitors import erase_visitor
 from waymark.settings import Settings
 
 __all__ = ["at", "event", "eventually", "eventually_async", "guide_yaml", "make_app", "meta", "on_shared_server",
@@ -25,6 +26,17 @@ __all__ = ["at", "event", "eventually", "eventually_async", "guide_yaml", "make_
 on_shared_server = pytest.mark.asyncio(loop_scope="module")
 """The mark of a test that uses the ``server`` fixture (tests/conftest.py): it runs on the module's event loop,
 where that server runs."""
+
+
+async def erase(settings: Settings, app_id: str, visitor: str) -> None:
+    """Erase a visitor as the privacy API does (in a session of its own), failing if there was none."""
+    engine = create_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            assert await erase_visitor(session, app_id, visitor) is not None
+            await session.commit()
+    finally:
+        await engine.dispose()
 
 
 async def make_app(settings: Settings, name: str = "Test app") -> NewApp:

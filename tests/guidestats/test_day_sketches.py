@@ -16,7 +16,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from tests.guidestats.helpers import TOUR, guide_event, report, send
-from tests.support import make_app, push
+from tests.support import erase, make_app, push
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.db.models import utcnow
 from waymark.guidestats.figures import median_of_runs, step_reach
@@ -24,7 +24,6 @@ from waymark.guidestats.models import GuideDailyStat, GuideDaySketch
 from waymark.guidestats.schemas import GuideReport
 from waymark.guidestats.sketches import day_figures, merged, read_range
 from waymark.privacy.retention import purge_expired
-from waymark.privacy.visitors import erase_visitor
 from waymark.settings import Settings
 
 _FIGURES = ("views", "visitors", "completed", "dismissed", "snoozed", "anchor_missing", "anchor_missing_visitors",
@@ -136,13 +135,7 @@ async def test_the_sketches_follow_ingest_a_late_tenant_an_alias_erasure_and_ret
     assert merged_report.visitors == 3  # ana, ben, eve
     assert [s.visitors for s in merged_report.steps] == [3, 1, 1]  # ana reached step 3 as anon-1
 
-    engine = create_engine(settings.database_url)
-    try:
-        async with make_sessionmaker(engine)() as session:
-            assert await erase_visitor(session, app.id, "ben") is not None
-            await session.commit()
-    finally:
-        await engine.dispose()
+    await erase(settings, app.id, "ben")
     erased = await _check(settings, app.id, start, end)
     assert (erased.visitors, erased.dismissed) == (2, 0)
 

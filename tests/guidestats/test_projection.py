@@ -8,10 +8,8 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from tests.guidestats.helpers import TOUR, guide_event, report, send
-from tests.support import make_app, push
-from waymark.db.engine import create_engine, make_sessionmaker
+from tests.support import erase, make_app, push
 from waymark.guidestats import report as report_module
-from waymark.privacy.visitors import erase_visitor
 from waymark.settings import Settings
 
 
@@ -89,13 +87,7 @@ async def test_tenant_scope_a_late_tenant_aliases_and_erasure(client: AsyncTestC
     assert (merged.visitors, merged.completed, merged.timed) == (3, 2, 3)
     assert merged.median_ms == 40_000  # ana 30 s, gus 40 s, ben 65 s
     # erasure takes the visitor's rows with it
-    engine = create_engine(settings.database_url)
-    try:
-        async with make_sessionmaker(engine)() as session:
-            assert await erase_visitor(session, app.id, "gus") is not None
-            await session.commit()
-    finally:
-        await engine.dispose()
+    await erase(settings, app.id, "gus")
     erased = await report(settings, app.id, tenant="acme")
     assert (erased.visitors, erased.completed, erased.median_ms) == (2, 1, 47_500)
 

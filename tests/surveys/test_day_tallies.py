@@ -12,12 +12,11 @@ from datetime import UTC, date, datetime, timedelta
 
 from litestar.testing import AsyncTestClient
 
-from tests.support import at, make_app, push
+from tests.support import at, erase, make_app, push
 from tests.surveys.helpers import NPS, POLLS, answer, auth, seen, send
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.db.models import utcnow
 from waymark.privacy.retention import purge_expired
-from waymark.privacy.visitors import erase_visitor
 from waymark.settings import Settings
 from waymark.surveys.arithmetic import nps_figures
 from waymark.surveys.overview import list_surveys, nps_overview, poll_overview
@@ -131,13 +130,7 @@ async def test_the_tallies_follow_answers_aliases_tenants_erasure_and_retention(
                 "url": "https://h/"})
     await _check(settings, app.id)
 
-    engine = create_engine(settings.database_url)
-    try:
-        async with make_sessionmaker(engine)() as session:
-            assert await erase_visitor(session, app.id, "ben") is not None
-            await session.commit()
-    finally:
-        await engine.dispose()
+    await erase(settings, app.id, "ben")
     await _check(settings, app.id)
 
     # Retention of three days purges the older answers: the ones they were replaced by stay as they were.
