@@ -16,7 +16,9 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from waymark.apps.services import NewApp, create_app_with_keys
+from waymark.clock import utcnow
 from waymark.db.engine import create_engine, make_sessionmaker
+from waymark.privacy.retention import purge_expired
 from waymark.privacy.visitors import erase_visitor
 from waymark.settings import Settings
 
@@ -35,6 +37,15 @@ async def erase(settings: Settings, app_id: str, visitor: str) -> None:
         async with make_sessionmaker(engine)() as session:
             assert await erase_visitor(session, app_id, visitor) is not None
             await session.commit()
+    finally:
+        await engine.dispose()
+
+
+async def purge(settings: Settings, chunk: int = 1000) -> dict[str, int]:
+    """Run the retention purge as a worker does, now; what it deleted per app."""
+    engine = create_engine(settings.database_url)
+    try:
+        return await purge_expired(make_sessionmaker(engine), utcnow(), chunk=chunk)
     finally:
         await engine.dispose()
 

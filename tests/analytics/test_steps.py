@@ -22,16 +22,15 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from tests.analytics.helpers import auth, click, event, put_feature, put_page, send
 from tests.analytics.summary_helpers import erase
 from tests.conftest import POSTGRES_URL, _admin
-from tests.support import at, make_app
+from tests.support import at, make_app, purge
 from waymark.analytics.bulk import bulk_load_sqlite
 from waymark.analytics.bulk_event import BulkEvent
 from waymark.analytics.rules import load_rule_book
 from waymark.analytics.steps import Step, step_rows
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.db.migrate import upgrade
-from waymark.db.models import Event, utcnow
+from waymark.db.models import Event
 from waymark.db.scope import Scope, scoped_session
-from waymark.privacy.retention import purge_expired
 from waymark.settings import Settings
 
 Row = tuple[str, str | None, str, bool]
@@ -192,11 +191,7 @@ async def test_erasure_and_retention_delete_the_rows_of_their_events(
                event("track", "bob", name="New"))
     await erase(client, app.secret_key, "bob")
     assert await stored(settings, app.id) == [("ann", "acme", "event:New", True), ("ann", "acme", "event:Old", True)]
-    engine = create_engine(settings.database_url)
-    try:
-        assert await purge_expired(make_sessionmaker(engine), utcnow()) == {app.id: 1}
-    finally:
-        await engine.dispose()
+    assert await purge(settings) == {app.id: 1}
     assert await stored(settings, app.id) == [("ann", "acme", "event:New", True)]
 
 

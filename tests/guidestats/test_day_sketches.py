@@ -16,14 +16,12 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from tests.guidestats.helpers import TOUR, guide_event, report, send
-from tests.support import erase, make_app, push
+from tests.support import erase, make_app, purge, push
 from waymark.db.engine import create_engine, make_sessionmaker
-from waymark.db.models import utcnow
 from waymark.guidestats.figures import median_of_runs, step_reach
 from waymark.guidestats.models import GuideDailyStat, GuideDaySketch
 from waymark.guidestats.schemas import GuideReport
 from waymark.guidestats.sketches import day_figures, merged, read_range
-from waymark.privacy.retention import purge_expired
 from waymark.settings import Settings
 
 _FIGURES = ("views", "visitors", "completed", "dismissed", "snoozed", "anchor_missing", "anchor_missing_visitors",
@@ -143,11 +141,7 @@ async def test_the_sketches_follow_ingest_a_late_tenant_an_alias_erasure_and_ret
     kept = await client.put("/api/v1/settings", json={"honor_dnt": False, "retention_days": 1},
                             headers={"Authorization": f"Bearer {app.secret_key}"})
     assert kept.status_code == 200, kept.text
-    engine = create_engine(settings.database_url)
-    try:
-        purged = await purge_expired(make_sessionmaker(engine), utcnow(), chunk=2)
-    finally:
-        await engine.dispose()
+    purged = await purge(settings, chunk=2)
     assert purged[app.id] > 0
     after = await _check(settings, app.id, start, end)
     assert [getattr(after, f) for f in _FIGURES] == [getattr(erased, f) for f in _FIGURES]

@@ -12,11 +12,9 @@ from datetime import UTC, date, datetime, timedelta
 
 from litestar.testing import AsyncTestClient
 
-from tests.support import at, erase, make_app, push
+from tests.support import at, erase, make_app, purge, push
 from tests.surveys.helpers import NPS, POLLS, answer, auth, seen, send
 from waymark.db.engine import create_engine, make_sessionmaker
-from waymark.db.models import utcnow
-from waymark.privacy.retention import purge_expired
 from waymark.settings import Settings
 from waymark.surveys.arithmetic import nps_figures
 from waymark.surveys.overview import list_surveys, nps_overview, poll_overview
@@ -137,10 +135,6 @@ async def test_the_tallies_follow_answers_aliases_tenants_erasure_and_retention(
     kept = await client.put("/api/v1/settings", json={"honor_dnt": False, "retention_days": 3},
                             headers=auth(app.secret_key))
     assert kept.status_code == 200, kept.text
-    engine = create_engine(settings.database_url)
-    try:
-        purged = await purge_expired(make_sessionmaker(engine), utcnow(), chunk=2)
-    finally:
-        await engine.dispose()
+    purged = await purge(settings, chunk=2)
     assert purged[app.id] > 0
     await _check(settings, app.id)
