@@ -151,6 +151,10 @@ async def load_rule_book(
     return RuleBook.compile(app_id, fingerprint, page_rows, feature_rows)
 
 
+_CHECKED = "waymark.rules_checked"
+"""``session.info`` key: app → (the transaction that read the fingerprint, the rules it found)."""
+
+
 class RuleCache:
     """Per worker: app → compiled rules, rebuilt when the definitions' fingerprint changes."""
 
@@ -160,13 +164,24 @@ class RuleCache:
         self._books: dict[tuple[str, str], RuleBook] = {}
 
     async def get(self, session: AsyncSession, app_id: str) -> RuleBook:
-        """The app's rules as committed; one small query checks that the cached copy is current."""
+        """The app's rules as committed; one small query per transaction checks that the cached copy is current.
+
+        Ingestion asks once per projection (roll-ups, steps) and per batch of a group commit, all in one
+        transaction that holds the rules still (:func:`hold_rules`): the first answer of a transaction stands for
+        the rest of it.
+        """
+        transaction = session.get_transaction()
+        checked: dict[str, tuple[object, RuleBook]] = session.info.setdefault(_CHECKED, {})
+        seen = checked.get(app_id)
+        if seen is not None and transaction is not None and seen[0] is transaction:
+            return seen[1]
         key = (session.get_bind().engine.url.render_as_string(), app_id)
         fingerprint = await _fingerprint(session, app_id)
         book = self._books.get(key)
         if book is None or book.fingerprint != fingerprint:
             book = await load_rule_book(session, app_id, fingerprint=fingerprint)
             self._books[key] = book
+        checked[app_id] = (session.get_transaction(), book)
         return book
 
 
