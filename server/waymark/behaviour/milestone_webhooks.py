@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.behaviour.milestone_store import mark_delivered, pending_changes
-from waymark.webhooks.outbox import enqueue
+from waymark.webhooks.outbox import enqueue_many
 
 __all__ = ["KIND", "post_changes"]
 
@@ -25,11 +25,10 @@ async def post_changes(session: AsyncSession, app_id: str, now: datetime) -> int
     """Hand the app's pending flag changes to its webhooks (not committed); how many changes were handed."""
     handed = 0
     while changes := [c for c in await pending_changes(session, _BATCH) if c.app_id == app_id]:
-        for change in changes:
-            await enqueue(session, app_id, KIND, {
-                "tenant": change.tenant, "milestone": change.milestone, "change": change.change,
-                "at": change.at.isoformat(), "recorded_at": change.recorded_at.isoformat(),
-            }, now=now)
+        await enqueue_many(session, app_id, KIND, [{
+            "tenant": change.tenant, "milestone": change.milestone, "change": change.change,
+            "at": change.at.isoformat(), "recorded_at": change.recorded_at.isoformat(),
+        } for change in changes], now=now)
         await mark_delivered(session, [c.id for c in changes], now)
         handed += len(changes)
     return handed
