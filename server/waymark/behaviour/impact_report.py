@@ -106,7 +106,7 @@ async def impact_report(session: AsyncSession, scope: Scope, filters: DayRange, 
     adopted = await adoption_days(session, app_id, who, options.adoption, filters.start, filters.end)
     anchor = lower_median(adopted.values())
     around = await adopter_sums(session, app_id, who, options.adoption, options.metric, filters.start, filters.end,
-                                days, today)
+                                days, today, adopted)
     non_count, non_around = await non_adopter_sums(
         session, app_id, who, options.adoption, options.metric, filters.start, filters.end,
         None if anchor is None else date.fromordinal(anchor), days, today)

@@ -3,29 +3,33 @@
 Most references are answered from the daily roll-up ``daily_usage`` (one row per day × tenant × visitor ×
 kind × key), which costs the same at ten million events as at a thousand: pages, features, track events
 without property filters, and guides seen. Two kinds of reference are not in the roll-up and are read from
-the stored ``events`` (through its ``(app_id, ts)`` index, over the range only): track events with property
-filters (the roll-up keeps no properties) and guide actions other than ``seen`` (advanced, completed,
-dismissed, snoozed). Either way the session's scope adds the app's (and tenant's) filter.
+the step projection (:mod:`waymark.behaviour.step_source`: that one step's rows over the range, joined to the
+stored ``events`` for their properties only when there are filters): track events with property filters (the
+roll-up keeps no properties) and guide actions other than ``seen`` (advanced, completed, dismissed,
+snoozed). Either way the session's scope adds the app's (and tenant's) filter.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, String, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from waymark.analytics.rollups import event_day
 from waymark.behaviour.refs import Ref
+from waymark.behaviour.step_source import range_bounds, read_steps
 from waymark.behaviour.trends_math import Row
-from waymark.db.models import DailyUsage, Event
+from waymark.db.models import DailyUsage
 
 __all__ = ["ACTIVE", "ROLLUP", "active_rows", "reads_rollup", "ref_rows"]
 
 ROLLUP: Any = DailyUsage.__table__
 """The roll-up table, for Core statements (and ``among`` conditions) over it."""
+
+_EPOCH_DAY = date(1970, 1, 1)
 
 ACTIVE = "any"
 """The return event of retention that means any activity (the roll-up's ``active`` kind)."""
@@ -43,28 +47,25 @@ def reads_rollup(ref: Ref) -> bool:
 async def _rollup(session: AsyncSession, app_id: str, kind: str, key: str, start: date, end: date,
                   among: ColumnElement[bool] | None = None) -> list[Row]:
     t = ROLLUP.c  # Core, not ORM entities: tens of thousands of rows are read, the ORM's per-row work would show
-    query = select(t.day, t.tenant_id, t.visitor_id, t.count).where(
+    query = select(type_coerce(t.day, String), t.tenant_id, t.visitor_id, t.count).where(
         t.app_id == app_id, t.kind == kind, t.key == key, t.day >= start, t.day <= end, t.count > 0)
     found: Any = await session.execute(query if among is None else query.where(among))
-    return [(day, tenant, visitor, count) for day, tenant, visitor, count in found.all()]
+    return [(_day(day), tenant, visitor, count) for day, tenant, visitor, count in found.all()]
+
+
+@lru_cache(maxsize=4096)
+def _day(value: str | date) -> date:
+    """A roll-up day as read: a ``date`` from PostgreSQL, ISO text from SQLite. The text is read as it is and
+    parsed once per distinct day: SQLAlchemy's SQLite date type parses every row, the larger part of reading
+    a few hundred thousand rows."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 async def _stored(session: AsyncSession, app_id: str, ref: Ref, start: date, end: date) -> list[Row]:
-    since = datetime.combine(start, time.min, tzinfo=UTC)
-    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC)
-    named = Event.name == ref.key if ref.kind == "event" else Event.guide_id == ref.key
-    within = (Event.app_id == app_id, Event.ts >= since, Event.ts < until, Event.type == ref.event_type, named)
+    since, until = range_bounds(start, end)
     counts: dict[tuple[date, str, str], int] = defaultdict(int)
-    if ref.where:
-        found = (await session.execute(
-            select(Event.ts, Event.tenant_id, Event.visitor_id, Event.props).where(*within))).all()
-        for row in found:
-            if ref.matches_props(row.props):
-                counts[(event_day(row.ts), row.tenant_id or "", row.visitor_id)] += 1
-    else:
-        for moment, tenant_id, visitor_id in (await session.execute(
-                select(Event.ts, Event.tenant_id, Event.visitor_id).where(*within))).all():
-            counts[(event_day(moment), tenant_id or "", visitor_id)] += 1
+    for (second, _), visitor_id, tenant_id, _ in await read_steps(session, app_id, [ref], since, until):
+        counts[(_EPOCH_DAY + timedelta(days=second // 86_400), tenant_id or "", visitor_id)] += 1
     return [(day, tenant, visitor, count) for (day, tenant, visitor), count in counts.items()]
 
 

@@ -254,6 +254,12 @@ class DailyUsage(AppScoped, Base):
     """The roll-up reports read: per day × tenant × visitor × (page | feature | event | guide)."""
 
     __tablename__ = "daily_usage"
+    __table_args__ = (
+        # One thing's rows over a range of days, from the index alone: trends, retention, impact, cohorts and
+        # milestones ask for one page, feature, event or ``active`` at a time, and the primary key (day first)
+        # made them step over every other thing's rows of those days.
+        Index("ix_daily_usage_ref", "app_id", "kind", "key", "day", "tenant_id", "visitor_id", "count"),
+    )
 
     app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
