@@ -25,11 +25,11 @@ from benchmarks._server import Server, wrk
 from waymark.apps.services import create_app_with_keys
 from waymark.behaviour.cohort_models import Cohort, CohortMember
 from waymark.db.engine import create_engine, make_sessionmaker
-from waymark.db.migrate import upgrade
 from waymark.db.models import GuideState
 from waymark.guides.loader import validate_sources
 from waymark.guides.publishing import items_from_loaded
 from waymark.guides.services import publish
+from waymark.upgrade.run import upgrade
 from waymark.wiring import publish_hooks
 
 VISITORS = 2000

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from benchmarks._server import Server, wrk
 from waymark.apps.services import create_app_with_keys
 from waymark.db.engine import create_engine, make_sessionmaker
-from waymark.db.migrate import upgrade
+from waymark.upgrade.run import upgrade
 
 BATCH = 50
 PG_ADMIN = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"

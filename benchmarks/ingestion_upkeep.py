@@ -27,7 +27,7 @@ from benchmarks.ingestion import BATCH, lua_script
 from benchmarks.reports import seed
 from waymark.apps.secret_keys import create_secret_key
 from waymark.db.engine import create_engine, make_sessionmaker
-from waymark.db.migrate import upgrade
+from waymark.upgrade.run import upgrade
 
 COHORTS = {
     "invoice-regulars": {"did": "page:invoices-list", "at_least": 3, "days": 30},

@@ -21,12 +21,12 @@ import msgspec
 
 from benchmarks.ingestion import BATCH, make_app, sample_events
 from waymark.db.engine import create_engine, make_sessionmaker
-from waymark.db.migrate import upgrade
 from waymark.events.blocking import drop_blocked
 from waymark.events.group_commit import GroupCommitter, Job
 from waymark.events.pipeline import judge
 from waymark.events.projections import Projection
 from waymark.lexicon.projection import Lexicon
+from waymark.upgrade.run import upgrade
 from waymark.wiring import registered_projections
 
 BATCHES_A_ROUND = 200

@@ -21,7 +21,7 @@ import asyncpg
 import click
 from sqlalchemy.engine import make_url
 
-from waymark.db.migrate import upgrade
+from waymark.upgrade.run import upgrade
 
 __all__ = ["copy_store", "database_url_for"]
 

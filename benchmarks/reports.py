@@ -40,11 +40,11 @@ from waymark.analytics.push import push_definitions
 from waymark.app import create_app
 from waymark.apps.services import create_app_with_keys
 from waymark.db.engine import create_engine, make_sessionmaker
-from waymark.db.migrate import upgrade
 from waymark.guides.loader import validate_paths
 from waymark.guides.publishing import items_from_loaded
 from waymark.guides.services import publish
 from waymark.settings import Settings
+from waymark.upgrade.run import upgrade
 from waymark.wiring import publish_hooks
 from waymark_demo.synthetic import demo_events
 

@@ -36,9 +36,9 @@ from waymark.analytics.reports import usage_report
 from waymark.analytics.rollups import rebuild_rule
 from waymark.apps.services import create_app_with_keys
 from waymark.db.engine import create_engine, make_sessionmaker
-from waymark.db.migrate import upgrade
 from waymark.db.models import App, DailyUsage
 from waymark.db.scope import app_session
+from waymark.upgrade.run import upgrade
 from waymark_demo.synthetic import demo_events
 
 END = date(2026, 10, 31)

@@ -17,9 +17,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from waymark.app import create_app
-from waymark.db.migrate import upgrade
+from waymark.db import migrate
 from waymark.db.models import Base
 from waymark.settings import Settings
+from waymark.upgrade.run import upgrade
 
 POSTGRES_URL = os.environ.get(
     "WAYMARK_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -99,6 +100,24 @@ def postgres_shared() -> Iterator[str]:
     """A second database of this session, never truncated: the module-wide servers (``server``) keep their data in it
     while the tests around them empty ``postgres_migrated`` as they go."""
     yield from _own_database("waymark_shared")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def old_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of each backend migrated (by Alembic alone) to 0018, the revision before the steps."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+        migrate.upgrade(url, "0018")
+        yield url
+        return
+    name = f"waymark_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(POSTGRES_URL, f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        migrate.upgrade(url, "0018")
+        yield url
+    finally:
+        asyncio.run(_admin(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

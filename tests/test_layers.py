@@ -70,3 +70,17 @@ def test_the_product_never_imports_the_demo() -> None:
             found += [f"{path.relative_to(ROOT)}: {name}" for name in names if name.split(".")[0] == "waymark_demo"]
     assert not found, found
     assert not (ROOT / "demo").exists(), "the demo lives in server/waymark_demo, outside the product package"
+
+
+def test_the_database_layer_and_its_migrations_import_nothing_above_it() -> None:
+    """A migration importing the application would change what it does whenever that code changes: back-fills that
+    need the application's code are marked by the migration and run by :mod:`waymark.upgrade`."""
+    assert not package_imports()["db"]
+    above = []
+    for path in (ROOT / "db" / "migrations").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+            above += [f"{path.name}: {name}" for name in names
+                      if name.split(".")[0] == "waymark" and not name.startswith("waymark.db.")]
+    assert not above, above

@@ -63,11 +63,13 @@ def db() -> None:
 
 @db.command("upgrade")
 def db_upgrade() -> None:
-    """Apply every migration (safe to run again; run it before starting workers)."""
-    from waymark.db.migrate import upgrade
+    """Apply every migration, then the back-fills they need (safe to run again; run it before starting workers)."""
+    from waymark.upgrade.run import upgrade
 
     settings = get_settings()
-    upgrade(settings.database_url)
+    done = upgrade(settings.database_url, progress=True)
+    if done:
+        click.echo(f"back-filled: {', '.join(done)}")
     click.echo(f"database at head: {settings.database_url}")
 
 
@@ -83,9 +85,9 @@ def serve(host: str | None, port: int | None, workers: int | None, migrate: bool
     """Run the HTTP server."""
     settings = get_settings()
     if migrate:
-        from waymark.db.migrate import upgrade
+        from waymark.upgrade.run import upgrade
 
-        upgrade(settings.database_url)
+        upgrade(settings.database_url, progress=True)
     _serve(host or settings.host, port or settings.port, workers or settings.workers)
 
 

@@ -17,15 +17,16 @@ T = TypeVar("T")
 
 
 def run_on_database(make: Callable[[Settings], Coroutine[Any, Any, T]]) -> T:
-    """Run one async operation against the configured database; a missing schema or an unreachable
-    database is one line on stderr, never a traceback."""
-    from waymark.db.migrate import NotMigrated, check_migrated
+    """Run one async operation against the configured database; a missing schema (or a pending back-fill)
+    or an unreachable database is one line on stderr, never a traceback."""
+    from waymark.db.migrate import NotMigrated
     from waymark.db.outage import is_unavailable
+    from waymark.upgrade.run import check_upgraded
 
     settings = get_settings()
 
     async def checked() -> T:
-        await check_migrated(settings.database_url)
+        await check_upgraded(settings.database_url)
         return await make(settings)
 
     try:

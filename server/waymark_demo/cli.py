@@ -59,12 +59,12 @@ def demo(
 ) -> None:
     """Seed the demo app (guides, pages, features, history, logins), then serve its host page at /demo/."""
     from waymark.cli_support import with_session
-    from waymark.db.migrate import upgrade
+    from waymark.upgrade.run import upgrade
     from waymark_demo.reset import reset_named_visitors
     from waymark_demo.seed import seed_demo_events
 
     settings = get_settings()
-    upgrade(settings.database_url)
+    upgrade(settings.database_url, progress=True)
     if not no_seed:
         _seed(guides_dir, history)
     if reset_visitors:

@@ -1,5 +1,5 @@
 """The step projection follows the events: ingest, a rule defined, changed or deleted later, an alias, a late
-tenant, erasure and retention, a tenant's scope, the bulk loader and the migration's back-fill; it equals a
+tenant, erasure and retention, a tenant's scope, the bulk loader and the upgrade's back-fill; it equals a
 recomputation from the stored events."""
 
 from __future__ import annotations
@@ -7,31 +7,25 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sqlite3
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-import pytest
 from litestar.testing import AsyncTestClient
-from sqlalchemy import select, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import select
 
 from tests.analytics.helpers import auth, click, event, put_feature, put_page, send
 from tests.analytics.summary_helpers import erase
-from tests.conftest import POSTGRES_URL, _admin
+from tests.old_stores import steps_of, store_before_the_steps
 from tests.support import at, make_app, purge
 from waymark.analytics.bulk import bulk_load_sqlite
 from waymark.analytics.bulk_event import BulkEvent
 from waymark.analytics.rules import load_rule_book
 from waymark.analytics.steps import Step, step_rows
 from waymark.db.engine import create_engine, make_sessionmaker
-from waymark.db.migrate import upgrade
 from waymark.db.models import Event
 from waymark.db.scope import Scope, scoped_session
 from waymark.settings import Settings
+from waymark.upgrade.run import upgrade
 
 Row = tuple[str, str | None, str, bool]
 """(visitor, tenant, step, label)."""
@@ -195,74 +189,11 @@ async def test_erasure_and_retention_delete_the_rows_of_their_events(
     assert await stored(settings, app.id) == [("ann", "acme", "event:New", True)]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def old_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database of each backend migrated to 0018, the revision before the steps."""
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
-        upgrade(url, "0018")
-        yield url
-        return
-    name = f"waymark_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(POSTGRES_URL, f'CREATE DATABASE "{name}"'))
-    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(url, "0018")
-        yield url
-    finally:
-        asyncio.run(_admin(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-async def _store_before_the_steps(url: str) -> None:
-    engine = create_async_engine(url)
-    postgres = url.startswith("postgresql")
-    ts = datetime(2026, 10, 1, 12, 0, 5, 999_999, tzinfo=UTC)
-    json_value = "CAST(:value AS json)" if postgres else ":value"
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(text("INSERT INTO apps (id, name, public_key, guides_version, throttle_seconds, "
-                                    "created_at) VALUES ('a1', 'A', 'pk', 0, 86400, :now)"), {"now": ts})
-            await conn.execute(text(f"INSERT INTO page_definitions (app_id, id, name, rule, updated_at) "
-                                    f"VALUES ('a1', :id, 'P', {json_value}, :now)"),
-                               [{"id": "invoices", "value": '{"path": "/demo/invoices"}', "now": ts},
-                                {"id": "all", "value": '{"path": "/demo/*"}', "now": ts}])
-            await conn.execute(text("INSERT INTO feature_definitions (app_id, id, name, selector, updated_at) "
-                                    "VALUES ('a1', 'new', 'N', '#new-invoice', :now)"), {"now": ts})
-            button = '{"element": {"tag": "button", "id": "new-invoice", "classes": [], "attrs": {}, "path": "b"}}'
-            events: list[tuple[Any, ...]] = [
-                ("e1", "page", None, None, "https://x.test/demo/invoices", "{}"),
-                ("e2", "click", None, None, "https://x.test/demo/invoices", button),
-                ("e3", "track", "Signup", None, None, "{}"),
-                ("e4", "guide_completed", None, "tour", None, "{}"),
-                ("e5", "time", None, None, "https://x.test/demo/invoices", '{"ms": 5}'),
-            ]
-            await conn.execute(text(
-                "INSERT INTO events (app_id, event_id, type, name, visitor_id, tenant_id, guide_id, url, ts, "
-                f"received_at, props) VALUES ('a1', :id, :type, :name, 'ann', 'acme', :guide, :url, :ts, :ts, "
-                f"{json_value})"),
-                [{"id": i, "type": t, "name": n, "guide": g, "url": u, "value": p,
-                  "ts": ts if postgres else ts.replace(tzinfo=None)} for i, t, n, g, u, p in events])
-    finally:
-        await engine.dispose()
-
-
-async def _steps_of(url: str) -> list[tuple[Any, ...]]:
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as conn:
-            rows = (await conn.execute(text(
-                "SELECT e.event_id, s.step, s.label, s.second, s.visitor_id, s.tenant_id FROM steps s "
-                "JOIN events e ON e.id = s.event_id ORDER BY e.event_id, s.step"))).all()
-    finally:
-        await engine.dispose()
-    return [(e, step, bool(label), second, visitor, tenant) for e, step, label, second, visitor, tenant in rows]
-
-
-def test_the_migration_makes_the_rows_of_events_stored_before_it(old_store: str) -> None:
-    asyncio.run(_store_before_the_steps(old_store))
+def test_the_upgrade_makes_the_rows_of_events_stored_before_the_steps(old_store: str) -> None:
+    asyncio.run(store_before_the_steps(old_store))
     upgrade(old_store)
     second = int(datetime(2026, 10, 1, 12, 0, 5, tzinfo=UTC).timestamp())  # rounded down, never up
-    assert asyncio.run(_steps_of(old_store)) == [(e, s, label, second, "ann", "acme") for e, s, label in (
+    assert asyncio.run(steps_of(old_store)) == [(e, s, label, second, "ann", "acme") for e, s, label in (
         ("e1", "page:all", True), ("e1", "page:invoices", False), ("e2", "feature:new", True),
         ("e3", "event:Signup", True), ("e4", "guide:tour:completed", False))]
 

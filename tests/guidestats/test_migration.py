@@ -1,4 +1,5 @@
-"""Migration 0011 fills the guide figures from the guide events an install already stored."""
+"""Migration 0011 fills the guide figures from the guide events an install already stored (and the upgrade's
+back-fill their day sketches)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from sqlalchemy import insert
 
 from tests.guidestats.helpers import report
 from waymark.db.engine import create_engine
-from waymark.db.migrate import alembic_config, upgrade
+from waymark.db.migrate import alembic_config
 from waymark.db.models import App, Event
 from waymark.settings import Settings
+from waymark.upgrade.run import upgrade
 
 
 async def _store_events(url: str) -> None:

@@ -1,4 +1,5 @@
-"""Migration 0020 counts the answers an install already stored into the day tallies (re-answers included)."""
+"""Upgrading past migration 0020 counts the answers an install already stored into the day tallies (re-answers
+included): the migration makes the tables, the upgrade's back-fill counts."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from alembic import command
 from sqlalchemy import insert, text
 
 from waymark.db.engine import create_engine, make_sessionmaker
-from waymark.db.migrate import alembic_config, upgrade
+from waymark.db.migrate import alembic_config
 from waymark.db.models import App
 from waymark.settings import Settings
 from waymark.surveys.overview import SurveyRef, nps_overview, poll_overview
 from waymark.surveys.reports import ReportScope, nps_report, poll_report
+from waymark.upgrade.run import upgrade
 
 
 async def _store_answers(url: str, now: datetime) -> None:

@@ -8,7 +8,8 @@ the same second) and ``label``, set on the one row paths name the event by (the 
 feature in rule order, a track event's name). Events matching no rule, and types no report reads
 as a step, have no row.
 
-Kept current like the daily roll-ups: by ingestion (:class:`StepProjection`), by the bulk loader,
+Made for the events stored before it by the upgrade's back-fill (:mod:`waymark.analytics.step_backfill`),
+then kept current like the daily roll-ups: by ingestion (:class:`StepProjection`), by the bulk loader,
 per rule when a page or feature is defined, changed or deleted (:func:`rebuild_rule_steps`), on an
 alias (:func:`merge_visitor`) and a late tenant (:func:`assign_tenant`), and by erasure and retention
 (:func:`erase_visitors`, :func:`purge_events`). Rows mirror ``events`` (visitor and tenant as the events
@@ -37,6 +38,7 @@ __all__ = [
     "Step",
     "StepProjection",
     "assign_tenant",
+    "click_element",
     "epoch_second",
     "erase_visitors",
     "event_steps",
@@ -116,7 +118,8 @@ def event_steps(book: RuleBook, kind: str, name: str | None, guide: str | None, 
     return [(f"guide:{guide}:{action}", False)] if action and guide else []
 
 
-def _element(props: Mapping[str, Any] | str | None) -> Any:
+def click_element(props: Mapping[str, Any] | str | None) -> Any:
+    """The element of a click's stored props (a mapping, or JSON text as plain SQL reads it)."""
     if isinstance(props, str):
         props = json.loads(props) if props else None
     return (props or {}).get("element") if isinstance(props, Mapping) else None
@@ -236,7 +239,7 @@ async def _matching(session: AsyncSession, app_id: str, only: RuleBook, kind: st
         if not rows:
             return found
         for event_id, url, props in rows:
-            if event_steps(only, kind, None, None, url, _element(props) if kind == "click" else None):
+            if event_steps(only, kind, None, None, url, click_element(props) if kind == "click" else None):
                 found.append(event_id)
         after = rows[-1][0]
 
@@ -254,7 +257,7 @@ async def _recompute(session: AsyncSession, app_id: str, book: RuleBook, event_i
 def step_rows(app_id: str, book: RuleBook, events: Iterable[Sequence[Any]]) -> Iterable[dict[str, Any]]:
     """The rows of stored events given as (id, type, name, guide id, URL, props, visitor, tenant, ts)."""
     for event_id, kind, name, guide, url, props, visitor, tenant, ts in events:
-        found = event_steps(book, kind, name, guide, url, _element(props) if kind == "click" else None)
+        found = event_steps(book, kind, name, guide, url, click_element(props) if kind == "click" else None)
         if found:
             second = epoch_second(ts)
             for step, label in found:

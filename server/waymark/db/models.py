@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -36,6 +37,7 @@ __all__ = [
     "GuideVersion",
     "IdentitySecret",
     "PageDefinition",
+    "PendingBackfill",
     "SecretKey",
     "Tenant",
     "Visitor",
@@ -285,3 +287,17 @@ class IdentitySecret(AppScoped, Base):
     """Kept as is: verifying an HMAC needs the key itself."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class PendingBackfill(Base):
+    """A back-fill a migration found needed and the application has not run yet (``waymark db upgrade`` runs it).
+
+    Migrations change the schema only; filling new tables from the rows already stored takes the
+    application's own code, so a migration marks the work here and :mod:`waymark.upgrade` does it
+    right after, deleting the mark in the transaction that did the work.
+    """
+
+    __tablename__ = "pending_backfills"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    marked_at: Mapped[datetime] = mapped_column(server_default=func.now())
