@@ -32,6 +32,7 @@ __all__ = [
     "sankey",
     "sessions",
     "top_paths",
+    "visitor_sessions",
 ]
 
 SESSION_GAP = 30 * 60
@@ -46,16 +47,27 @@ class PathCount:
     visitors: int
 
 
-def sessions(steps: Sequence[tuple[int, str]], gap: int = SESSION_GAP) -> list[list[str]]:
+def sessions(steps: Sequence[tuple[int, str]]) -> list[list[str]]:
     """A visitor's ``(second, step)`` pairs, in time order, cut into sessions with repeats collapsed."""
-    out: list[list[str]] = []
-    last: int | None = None
-    for second, step in steps:
-        if last is None or second - last > gap:
-            out.append([])
-        last = second
-        out[-1].append(step)
-    return [collapse(s) for s in out]
+    return visitor_sessions(("", second, step) for second, step in steps).get("", [])
+
+
+def visitor_sessions(rows: Iterable[tuple[str, int, str]]) -> dict[str, list[list[str]]]:
+    """Every visitor's sessions (as :func:`sessions` cuts them) from ``(visitor, second, step)`` rows in time
+    order, visitors interleaved: built as the rows come, so a report's hundreds of thousands of steps are not
+    first grouped into lists per visitor and then walked again."""
+    out: dict[str, list[list[str]]] = {}
+    last: dict[str, int] = {}
+    for visitor, second, step in rows:
+        taken = out.get(visitor)
+        if taken is None:
+            out[visitor] = [[step]]
+        elif second - last[visitor] > SESSION_GAP:
+            taken.append([step])
+        elif (current := taken[-1])[-1] != step:
+            current.append(step)
+        last[visitor] = second
+    return out
 
 
 def collapse(steps: Iterable[str]) -> list[str]:

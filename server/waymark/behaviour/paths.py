@@ -8,7 +8,6 @@ names are not steps. Sessions are cut at 30 minutes idle between two steps.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -18,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.analytics.segments import segment_members
 from waymark.behaviour.collector import collector_paused
-from waymark.behaviour.path_math import EXIT, PathCount, sessions, top_paths
+from waymark.behaviour.path_math import EXIT, PathCount, top_paths, visitor_sessions
 from waymark.behaviour.refs import RefError, parse_ref
 from waymark.behaviour.step_source import range_bounds, read_labels
 from waymark.db.scope import Scope
@@ -108,18 +107,14 @@ async def paths_report(session: AsyncSession, scope: Scope, query: PathsQuery, s
     since, until = range_bounds(start, end)
     ids = members.ids if members is not None else None
     of_tenant = members is not None and members.subject == "tenant"
-    steps: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    with collector_paused():  # a tuple per step event: see waymark.behaviour.collector
+    with collector_paused():  # a list per session step: see waymark.behaviour.collector
         if of_tenant:
-            for visitor, tenant, second, label in await read_labels(session, scope.app_id, since, until,
-                                                                    tenants=True):
-                if ids is not None and tenant in ids:
-                    steps[visitor].append((second, label))  # in time order already
+            labels = await read_labels(session, scope.app_id, since, until, tenants=True)
+            visits = visitor_sessions((visitor, second, label) for visitor, tenant, second, label in labels
+                                      if ids is not None and tenant in ids)
         else:
-            for visitor, second, label in await read_labels(session, scope.app_id, since, until, tenants=False):
-                if ids is None or visitor in ids:
-                    steps[visitor].append((second, label))
-        visits = {visitor: sessions(taken) for visitor, taken in steps.items()}
+            labels = await read_labels(session, scope.app_id, since, until, tenants=False)
+            visits = visitor_sessions(labels if ids is None else (row for row in labels if row[0] in ids))
         found: list[PathCount] = top_paths(visits, query.length, query.from_step, query.to_step, query.top)
     return PathsReport([PathRow(list(p.steps), p.visitors) for p in found], start, end, query.length, query.top,
                        query.from_step, query.to_step, len(visits), scope.tenant_id, segment)
