@@ -95,18 +95,18 @@ async def _save(maker: async_sessionmaker[AsyncSession], app_id: str, checked: V
     """Leave the checkpoint at the last good record, in a transaction of its own (on SQLite a reading transaction
     cannot always become a writing one). A full check sets it whatever it was; a check from the checkpoint moves
     it on only from where it started, since a full check may have moved it back meanwhile."""
+    if not full and (kept is None or checked.through <= kept.seq):
+        return  # nothing new verified: the checkpoint stays
     values = {"seq": checked.through, "last_hash": checked.last_hash, "checked_at": at}
     async with app_session(maker, app_id) as session:
-        if full:
+        if full or kept is None:
             values["full_checked_at"] = at
             await session.execute(insert_for(session, PolicyChainCheck).values(app_id=app_id, **values)
                                   .on_conflict_do_update(index_elements=["app_id"], set_=values))
-        elif kept is not None and checked.through > kept.seq:
+        else:
             await session.execute(update(PolicyChainCheck).where(
                 PolicyChainCheck.app_id == app_id, PolicyChainCheck.seq == kept.seq,
                 PolicyChainCheck.last_hash == kept.last_hash).values(**values))
-        else:
-            return
         await session.commit()
 
 
@@ -139,7 +139,8 @@ async def chain_status(maker: async_sessionmaker[AsyncSession], app_id: str, che
             _renew(maker, app_id)
             return ChainStatus(intact=None, records=length, first_broken=None, checked_at=None,
                                full_checked_at=kept.full_checked_at if kept is not None else None)
-        checked = verify_from(await _records(session, app_id, start[0], length), start, head)
+        appended = await _records(session, app_id, start[0], length) if length > start[0] else []
+        checked = verify_from(appended, start, head)
     now = utcnow()
     # Without a checkpoint this view verified the chain from its first record: a full check.
     await _save(maker, app_id, checked, now, kept is None, kept)
