@@ -7,9 +7,11 @@ fifth with a comment), a fifth answering the settings poll, and the terms of use
 days before the end and decided by most visitors, on a hash chain built as the ledger builds it.
 The pages are then timed as the reports benchmark times its own (HTML, signed in as the owner,
 interleaved between sizes, medians). A page's first view also checks the evidence chain; that
-cold check is timed on its own (``chain check``).
+cold check, in a new process with :data:`APPENDED` records added since the last check, is timed on its
+own (``chain check (cold, …)``), and so is the full check of the whole chain that runs in the background
+every few minutes or when asked (``chain check (whole chain)``).
 
-Run: ``.venv/bin/python -m benchmarks.feedback [--large] [--runs 15] [--dir var/bench] [--only NAME]``
+Run: ``.venv/bin/python -m benchmarks.feedback [--large] [--runs 15] [--dir var/bench] [--only NAME] [--sizes N ...]``
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from benchmarks.reports import END, RANGE, ROOT, TENANT, report, seed, time_pages
+from waymark.clock import utcnow
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.guidestats.sketch_store import rebuild_sketches
 from waymark.policies.chain import GENESIS, ChainRecord, record_hash
 from waymark.policies.chain_status import chain_status
+from waymark.policies.decision_days import rebuild_decision_days
 from waymark.surveys.tally_store import rebuild_tallies
 
 PAGES: list[tuple[str, str]] = [
@@ -45,6 +49,8 @@ PAGES: list[tuple[str, str]] = [
 NPS, POLL, POLICY = "nps-survey", "settings-poll", "terms-of-use"
 _DAYS = 120
 _PUBLISHED = datetime(END.year, END.month, END.day) - timedelta(days=100)
+APPENDED = 100
+"""Records appended since the last check when a first view's check is timed."""
 _COMMENTS = ("Fast invoices", "The export is slow", "Love the new reports", "Hard to find settings", "Fine")
 
 
@@ -122,12 +128,13 @@ def add_feedback(path: Path, app_id: str) -> None:
 
 
 async def _recount(path: Path, app_id: str) -> None:
-    """The whole app's day sketches and tallies of what was just written around ingestion."""
+    """The whole app's day sketches, tallies and decision days of what was just written around ingestion."""
     engine = create_engine(f"sqlite+aiosqlite:///{path}")
     try:
         async with make_sessionmaker(engine)() as session:
             await rebuild_sketches(session, app_id)
             await rebuild_tallies(session, app_id)
+            await rebuild_decision_days(session, app_id)
             await session.commit()
     finally:
         await engine.dispose()
@@ -152,11 +159,29 @@ def prepare(folder: Path, size: int) -> tuple[Path, str]:
     return path, app_id
 
 
-async def _cold_check(path: Path, app_id: str) -> float:
+def _checkpoint_behind(path: Path, app_id: str, appended: int) -> None:
+    """Leave the app's chain checked up to ``appended`` records before its head, as if they came since."""
+    now = utcnow().strftime("%Y-%m-%d %H:%M:%S.%f")  # as SQLAlchemy keeps a moment in SQLite
+    conn = sqlite3.connect(path)
+    try:
+        seq, row_hash = conn.execute("SELECT seq, row_hash FROM policy_evidence WHERE app_id = ? AND seq = "
+                                     "(SELECT seq - ? FROM policy_chain_heads WHERE app_id = ?)",
+                                     (app_id, appended, app_id)).fetchone()
+        conn.execute("INSERT OR REPLACE INTO policy_chain_checks (app_id, seq, last_hash, checked_at, full_checked_at) "
+                     "VALUES (?, ?, ?, ?, ?)", (app_id, seq, row_hash, now, now))
+        conn.commit()
+    finally:
+        conn.close()
+
+
+async def _cold_check(path: Path, app_id: str, full: bool) -> float:
+    """A first view's check in a new process (``full``: the whole chain's, as "check the whole chain now")."""
+    if not full:
+        _checkpoint_behind(path, app_id, APPENDED)
     engine = create_engine(f"sqlite+aiosqlite:///{path}")
     try:
         started = time.perf_counter()
-        status = await chain_status(make_sessionmaker(engine), app_id, check=True)
+        status = await chain_status(make_sessionmaker(engine), app_id, check=full)
         took = (time.perf_counter() - started) * 1000
         assert status.intact, status
         return took
@@ -170,14 +195,19 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15, help="timed requests per page and size (median)")
     parser.add_argument("--dir", type=Path, default=ROOT / "var" / "bench", help="where the databases are kept")
     parser.add_argument("--only", action="append", default=[], help="time only the pages of this name")
+    parser.add_argument("--sizes", type=int, nargs="*", default=None, help="store sizes (default 100000 [10000000])")
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
-    sizes = [100_000, 10_000_000] if args.large else [100_000]
+    sizes = args.sizes or ([100_000, 10_000_000] if args.large else [100_000])
     stores = {size: prepare(args.dir, size) for size in sizes}
     pages = [(n, u) for n, u in PAGES if not args.only or n in args.only]
     timings = asyncio.run(time_pages(stores, pages, args.runs))
-    timings["chain check (cold)"] = {
-        size: [asyncio.run(_cold_check(path, app_id)) for _ in range(3)] for size, (path, app_id) in stores.items()}
+    timings[f"chain check (cold, {APPENDED} new records)"] = {
+        size: [asyncio.run(_cold_check(path, app_id, False)) for _ in range(args.runs)]
+        for size, (path, app_id) in stores.items()}
+    timings["chain check (whole chain)"] = {
+        size: [asyncio.run(_cold_check(path, app_id, True)) for _ in range(3)]
+        for size, (path, app_id) in stores.items()}
     print(f"feedback pages, SQLite, in-process client signed in as an owner, tenant {TENANT}, median of {args.runs}")
     report(timings, sizes)
 

@@ -1,4 +1,5 @@
-"""The database's aggregate of a version's decisions agrees with the pure arithmetic, on SQLite and PostgreSQL."""
+"""A version's figures agree with the pure arithmetic, on SQLite and PostgreSQL: counted from the evidence, kept
+by the ledger as it appends (on random histories), and recounted by the back-fill."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from sqlalchemy import update
 from tests.support import make_app
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.db.scope import app_session
-from waymark.policies.acceptance import current_figures, version_figures
+from waymark.policies.acceptance import current_figures, figures_of
 from waymark.policies.coverage import Decision, accepted_counts, running, tally
+from waymark.policies.decision_days import day_changes, rebuild_decision_days
 from waymark.policies.models import PolicyChainHead, PolicyEvidence
 from waymark.settings import Settings
 
@@ -40,8 +42,15 @@ async def test_version_figures_match_the_pure_arithmetic(settings: Settings) -> 
                     app_id=app.id, seq=seq, request_id=f"r{seq}", tenant_id="acme", visitor_id=visitor,
                     policy_id="terms", policy_version=version, locale="en", text_hash="0" * 64, decision=decision,
                     method="api", recorded_at=_at(day, hour), prev_hash="0" * 64, row_hash=f"{seq:064d}"))
+            session.add(PolicyChainHead(app_id=app.id, seq=len(rows), last_hash=f"{len(rows):064d}"))
             await session.commit()
-            latest, changes = await version_figures(session, app.id, "terms", 1)
+            latest, changes = figures_of((await day_changes(session, app.id))[("terms", 1)])
+            assert await current_figures(session, app.id, "terms", 1) == (latest, changes)  # not recounted yet
+            await rebuild_decision_days(session, app.id)
+            await session.commit()
+            recounted = await current_figures(session, app.id, "terms", 1)  # from the day figures now
+            assert (recounted[0], running(recounted[1], D0, D0 + timedelta(days=4))) == (
+                latest, running(changes, D0, D0 + timedelta(days=4)))
     finally:
         await engine.dispose()
     decisions = [Decision(v, D0 + timedelta(days=d), x) for v, d, _, x in HISTORY]

@@ -12,10 +12,11 @@ import hashlib
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 import msgspec
 
-__all__ = ["GENESIS", "Break", "ChainRecord", "record_hash", "verify_chain"]
+__all__ = ["GENESIS", "Break", "ChainRecord", "Verified", "record_hash", "verify_chain", "verify_from"]
 
 GENESIS = "0" * 64
 
@@ -62,23 +63,45 @@ def record_hash(r: ChainRecord) -> str:
     return hashlib.sha256(json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")).hexdigest()
 
 
+class Verified(NamedTuple):
+    """What a check established: records read, the last record found good (its ``seq`` and hash), the first break."""
+
+    read: int
+    through: int
+    last_hash: str
+    broken: Break | None
+
+
+def verify_from(records: Iterable[ChainRecord], start: tuple[int, str], head: tuple[int, str] | None) -> Verified:
+    """Check the records after ``start`` = ``(seq, row_hash)`` of a record already verified (``(0, GENESIS)``: the
+    whole chain), in ``seq`` order, against each other, ``start`` and the chain head ``(seq, last_hash)``."""
+    through, prev = start
+    read = 0
+    for r in records:
+        read += 1
+        expected = through + 1
+        if r.seq != expected:
+            return Verified(read, through, prev, Break(r.id, r.seq, f"record {expected} is missing "
+                                                                     f"(the next one is {r.seq})"))
+        if r.prev_hash != prev:
+            return Verified(read, through, prev, Break(
+                r.id, r.seq, "its previous-record hash does not match the record before it"))
+        if record_hash(r) != r.row_hash:
+            return Verified(read, through, prev, Break(
+                r.id, r.seq, "its content does not match its hash (it was changed)"))
+        through, prev = r.seq, r.row_hash
+    head_seq, head_hash = head or (0, GENESIS)
+    if head_seq != through or head_hash != prev:
+        return Verified(read, through, prev, Break(
+            None, through + 1, f"the chain head says {head_seq} record(s) ending in {head_hash[:12]}…, "
+                               f"but {through} were found ending in {prev[:12]}… (records were removed)"))
+    return Verified(read, through, prev, None)
+
+
 def verify_chain(records: Iterable[ChainRecord], head: tuple[int, str] | None) -> tuple[int, Break | None]:
     """Check records in ``seq`` order against each other and the chain head ``(seq, last_hash)``.
 
     Returns how many records were read and the first break (``None``: intact).
     """
-    prev, expected, count = GENESIS, 1, 0
-    for r in records:
-        count += 1
-        if r.seq != expected:
-            return count, Break(r.id, r.seq, f"record {expected} is missing (the next one is {r.seq})")
-        if r.prev_hash != prev:
-            return count, Break(r.id, r.seq, "its previous-record hash does not match the record before it")
-        if record_hash(r) != r.row_hash:
-            return count, Break(r.id, r.seq, "its content does not match its hash (it was changed)")
-        prev, expected = r.row_hash, expected + 1
-    head_seq, head_hash = head or (0, GENESIS)
-    if head_seq != count or head_hash != prev:
-        return count, Break(None, count + 1, f"the chain head says {head_seq} record(s) ending in {head_hash[:12]}…, "
-                                              f"but {count} were found ending in {prev[:12]}… (records were removed)")
-    return count, None
+    checked = verify_from(records, (0, GENESIS), head)
+    return checked.read, checked.broken

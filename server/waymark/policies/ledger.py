@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import datetime
+from typing import cast
 
 import msgspec
 from sqlalchemy import Table, select, update
@@ -19,6 +20,7 @@ from waymark.clock import as_utc, utcnow
 from waymark.db.models import GuideState
 from waymark.db.upsert import insert_for
 from waymark.policies.chain import GENESIS, Break, ChainRecord, record_hash, verify_chain
+from waymark.policies.decision_days import add_decision
 from waymark.policies.models import PolicyChainHead, PolicyEvidence
 from waymark.policies.schemas import EvidenceRecord
 from waymark.wire import CONTROL_CHARACTER
@@ -76,13 +78,13 @@ async def append_decision(
     """
     # Take the app's chain lock first, before reading anything the append depends on.
     await session.execute(
-        insert_for(session, PolicyChainHead).values(app_id=app_id, seq=0, last_hash=GENESIS)
+        insert_for(session, PolicyChainHead).values(app_id=app_id, seq=0, last_hash=GENESIS, tallied_seq=0)
         .on_conflict_do_nothing(index_elements=["app_id"])
     )
-    seq, prev = (await session.execute(
+    seq, prev, tallied = cast(tuple[int, str, int], tuple((await session.execute(
         update(_HEADS).where(_HEADS.c.app_id == app_id).values(seq=_HEADS.c.seq + 1)
-        .returning(_HEADS.c.seq, _HEADS.c.last_hash)
-    )).one()
+        .returning(_HEADS.c.seq, _HEADS.c.last_hash, _HEADS.c.tallied_seq)
+    )).one()))
     earlier = await session.scalar(select(PolicyEvidence).where(
         PolicyEvidence.app_id == app_id, PolicyEvidence.request_id == new.request_id))
     if earlier is not None:
@@ -98,7 +100,11 @@ async def append_decision(
     row.row_hash = record_hash(_chain_record(app_id, row))  # the id, unset until the flush, is not hashed
     session.add(row)
     await session.flush()
-    await session.execute(update(_HEADS).where(_HEADS.c.app_id == app_id).values(last_hash=row.row_hash))
+    if tallied == seq - 1:  # the day figures are complete so far: they stay so (else they await their rebuild)
+        await add_decision(session, app_id, row)
+        tallied = seq
+    await session.execute(update(_HEADS).where(_HEADS.c.app_id == app_id).values(last_hash=row.row_hash,
+                                                                                 tallied_seq=tallied))
     await _mark_prompt(session, app_id, new, recorded_at)
     return row, True
 

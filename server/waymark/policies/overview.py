@@ -215,6 +215,7 @@ async def policy_overview(
         own = await session.scalar(select(func.count()).select_from(PolicyEvidence).where(
             PolicyEvidence.app_id == app_id, PolicyEvidence.tenant_id == tenant))
         chain = ChainStatus(intact=chain.intact, records=own or 0, checked_at=chain.checked_at,
+                            full_checked_at=chain.full_checked_at,
                             first_broken=None if chain.first_broken is None else BrokenRecord(
                                 id=None, seq=chain.first_broken.seq, reason=chain.first_broken.reason))
     return PolicyOverview(
