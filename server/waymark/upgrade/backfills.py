@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.analytics.step_backfill import backfill_steps, step_events
 from waymark.guidestats.sketch_store import rebuild_sketches
+from waymark.policies.decision_days import rebuild_decision_days
 from waymark.surveys.tally_store import rebuild_tallies
 
 __all__ = ["BACKFILLS", "Advance", "Backfill", "Fill", "Size"]
@@ -51,5 +52,6 @@ BACKFILLS: tuple[Backfill, ...] = (
     Backfill("steps", backfill_steps, step_events),  # migration 0019 (marked by 0021)
     Backfill("guide_day_sketches", _whole_app(rebuild_sketches)),  # migration 0020 (marked by 0021)
     Backfill("survey_day_tallies", _whole_app(rebuild_tallies)),  # migration 0020 (marked by 0021)
+    Backfill("policy_decision_days", _whole_app(rebuild_decision_days)),  # migration 0022
 )
 """In the order they run."""

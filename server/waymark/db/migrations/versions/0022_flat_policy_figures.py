@@ -1,19 +1,20 @@
 """flat policy figures
 
 Revision ID: 0022
-Revises: 0020
+Revises: 0021
 Create Date: 2026-12-01 11:00:00
 
 The whole-app policy page and the chain check at a cost that does not grow with the store:
 
 - ``policy_decision_days``: each policy version's decisions counted per UTC day, as changes in visitors'
   latest decisions, kept by the ledger as it appends; ``policy_chain_heads.tallied_seq`` says up to where.
-  Evidence stored before this migration is counted by the back-fill
-  ``waymark.policies.decision_days.rebuild_decision_days``; until then the pages read the evidence as before.
+  Evidence stored before this migration is counted by the back-fill ``policy_decision_days``, marked pending
+  here when some chain holds decisions and run by ``waymark db upgrade``; until then the pages read the
+  evidence as before.
 - ``policy_chain_checks``: how far each app's chain was last verified, so a page verifies what was appended since.
 - ``ix_daily_usage_active_tenant``: a page of tenants' ``active`` roll-up rows, partial and covering.
 
-Tables and an index only: nothing here reads the stored rows.
+Tables and an index only: nothing here reads the stored rows but to decide whether the back-fill is needed.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0022'
-down_revision = '0020'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 
@@ -57,6 +58,8 @@ def upgrade() -> None:
     op.create_index('ix_daily_usage_active_tenant', 'daily_usage',
                     ['app_id', 'tenant_id', 'visitor_id', 'day', 'kind', 'key'],
                     sqlite_where=_ACTIVE, postgresql_where=_ACTIVE)
+    op.execute("INSERT INTO pending_backfills (name) SELECT 'policy_decision_days' "
+               "WHERE EXISTS (SELECT 1 FROM policy_chain_heads WHERE tallied_seq < seq)")
 
 
 def downgrade() -> None:

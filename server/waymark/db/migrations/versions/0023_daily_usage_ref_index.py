@@ -1,7 +1,7 @@
 """daily usage ref index
 
 Revision ID: 0023
-Revises: 0021
+Revises: 0022
 Create Date: 2026-12-01 10:50:00
 
 One page's, feature's, event's or activity's roll-up rows over a range of days, from the index alone.
@@ -12,7 +12,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = '0023'
-down_revision = '0021'
+down_revision = '0022'
 branch_labels = None
 depends_on = None
 
