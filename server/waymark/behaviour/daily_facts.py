@@ -1,5 +1,6 @@
-"""Day-level reads for signal and impact, from the daily roll-up (``daily_usage``) and, for guide actions other
-than seen, from the guide figures (``guide_daily_stats``).
+"""Day-level reads for signal and impact, from the daily roll-up (``daily_usage``), the first day of each thing
+in it (``item_first_days``, what signal's window reads) and, for guide actions other than seen, from the guide
+figures (``guide_daily_stats``).
 
 The databases do the grouping: what comes back is one row per unit and item (signal), per unit (adoption) or
 per relative day (impact), never one per visitor-day, so the answer stays quick as the store grows. Days are
@@ -18,9 +19,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Integer, and_, cast, func, literal, select, type_coerce
+from sqlalchemy import Date, Integer, and_, case, cast, func, literal, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from waymark.analytics.item_first_days import ItemFirstDay
 from waymark.analytics.segments import SegmentMembers
 from waymark.behaviour.refs import Ref, RefError, Unit
 from waymark.clock import as_utc
@@ -28,7 +30,6 @@ from waymark.db.models import DailyUsage, Tenant, Visitor
 from waymark.guidestats.models import GuideDailyStat
 
 __all__ = [
-    "ITEM_KINDS",
     "MAX_SEGMENT_MEMBERS",
     "Who",
     "adopter_sums",
@@ -42,8 +43,6 @@ __all__ = [
     "window_items",
 ]
 
-ITEM_KINDS = ("page", "feature", "event", "guide")
-"""The roll-up kinds whose keys are things a visitor does (``active``, ``browser``, ``language`` are not)."""
 MAX_SEGMENT_MEMBERS = 30_000
 """A segment is sent to the database as a list of ids; both databases take at most about 32 thousand."""
 _GUIDE_COLUMNS = {"completed": "completed", "dismissed": "dismissed", "snoozed": "snoozed", "advanced": "top_step"}
@@ -172,19 +171,40 @@ def _joined_to_new_units(statement: Any, who: Who, model: Any, since: date, unti
     return joined, day_number(model.day, dialect) - _first_day_number(seen, dialect)
 
 
+def _seen_date(column: Any, dialect: str, days: int) -> Any:
+    """The UTC day of a moment column (``first_seen``) plus ``days``, as a date comparable to a ``Date`` column."""
+    if dialect == "postgresql":
+        return cast(func.timezone("UTC", column), Date) + days
+    return type_coerce(func.date(column, f"+{days} days"), Date)
+
+
 async def window_items(session: AsyncSession, app_id: str, who: Who, since: date, until: date, window_days: int
                        ) -> list[tuple[str, int, str]]:
     """(unit, first day after first seen, item) of every page viewed, feature clicked, track event sent and guide
-    seen in the window (days 0 .. window_days - 1) by the units first seen in [since, until]."""
+    seen in the window (days 0 .. window_days - 1) by the units first seen in [since, until].
+
+    Read from each visitor's first day of each thing (:class:`ItemFirstDay`), which answers alone unless that
+    day is before the unit was first seen (history sent late, a visitor's days moved to a tenant first seen
+    later): then the thing's roll-up rows of that visitor and tenant in the window are read.
+    """
     dialect = _dialect(session)
-    unit = who.unit_column(DailyUsage)
-    statement, offset = _joined_to_new_units(select(unit, DailyUsage.kind, DailyUsage.key), who, DailyUsage,
-                                             since, until, dialect)
-    rows = await session.execute(statement.add_columns(func.min(offset)).where(
-        DailyUsage.app_id == app_id, DailyUsage.day >= since,
-        DailyUsage.day <= until + timedelta(days=window_days - 1), DailyUsage.kind.in_(ITEM_KINDS),
-        DailyUsage.count > 0, offset >= 0, offset < window_days, *who.conditions(DailyUsage),
-    ).group_by(unit, DailyUsage.kind, DailyUsage.key))
+    f = ItemFirstDay
+    model: Any = Visitor if who.unit == "visitors" else Tenant
+    unit = who.unit_column(f)
+    seen_on, window_end = _seen_date(model.first_seen, dialect, 0), _seen_date(model.first_seen, dialect, window_days)
+    in_window = (select(func.min(day_number(DailyUsage.day, dialect))).where(
+        DailyUsage.app_id == f.app_id, DailyUsage.kind == f.kind, DailyUsage.key == f.key,
+        DailyUsage.visitor_id == f.visitor_id, DailyUsage.tenant_id == f.tenant_id, DailyUsage.count > 0,
+        DailyUsage.day >= seen_on, DailyUsage.day < window_end).scalar_subquery())
+    # None when a first day before first seen has no day in the window
+    first = func.min(case((f.first_day >= seen_on, day_number(f.first_day, dialect)), else_=in_window)
+                     - _first_day_number(model.first_seen, dialect))
+    rows = await session.execute(
+        select(unit, f.kind, f.key, first)
+        .join_from(model, f, and_(f.app_id == model.app_id, unit == model.id))
+        .where(model.app_id == app_id, model.first_seen >= _moment(since),
+               model.first_seen < _moment(until + timedelta(days=1)), f.first_day < window_end, *who.conditions(f))
+        .group_by(unit, f.kind, f.key).having(first.is_not(None)))
     return [(u, int(first), item_label(kind, key)) for u, kind, key, first in rows.tuples()]
 
 

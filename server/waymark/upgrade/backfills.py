@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from waymark.analytics.item_first_days import backfill_first_days
 from waymark.analytics.step_backfill import backfill_steps, step_events
 from waymark.guidestats.sketch_store import rebuild_sketches
 from waymark.surveys.tally_store import rebuild_tallies
@@ -51,5 +52,6 @@ BACKFILLS: tuple[Backfill, ...] = (
     Backfill("steps", backfill_steps, step_events),  # migration 0019 (marked by 0021)
     Backfill("guide_day_sketches", _whole_app(rebuild_sketches)),  # migration 0020 (marked by 0021)
     Backfill("survey_day_tallies", _whole_app(rebuild_tallies)),  # migration 0020 (marked by 0021)
+    Backfill("item_first_days", _whole_app(backfill_first_days)),  # migration 0024
 )
 """In the order they run."""
