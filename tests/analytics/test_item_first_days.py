@@ -21,7 +21,7 @@ from tests.support import at, make_app, purge
 from waymark.analytics.bulk import bulk_load_sqlite
 from waymark.analytics.bulk_event import BulkEvent
 from waymark.analytics.item_first_days import ITEM_KINDS, ItemFirstDay
-from waymark.behaviour.daily_facts import Who, item_label, window_items
+from waymark.behaviour.daily_facts import Who, goal_offsets, item_label, window_items
 from waymark.behaviour.refs import Unit
 from waymark.clock import as_utc
 from waymark.db.engine import create_engine, make_sessionmaker
@@ -228,10 +228,26 @@ async def _first_days_of(url: str) -> list[Row]:
 async def _window(settings: Settings, app_id: str, unit: Unit, since: date, until: date, days: int
                   ) -> tuple[list[tuple[str, int, str]], list[tuple[str, int, str]]]:
     """(what :func:`window_items` answers, what the roll-up's rows say by definition)."""
+    return await _answer_and_definition(settings, app_id, unit, since, until, 0, days - 1, ITEM_KINDS)
+
+
+async def _goal(settings: Settings, app_id: str, unit: Unit, since: date, until: date, from_day: int, to_day: int
+                ) -> tuple[list[tuple[str, int, str]], list[tuple[str, int, str]]]:
+    """(what :func:`goal_offsets` answers for any activity, what the roll-up's rows say by definition)."""
+    return await _answer_and_definition(settings, app_id, unit, since, until, from_day, to_day, ("active",))
+
+
+async def _answer_and_definition(settings: Settings, app_id: str, unit: Unit, since: date, until: date,
+                                 from_day: int, to_day: int, kinds: tuple[str, ...]
+                                 ) -> tuple[list[tuple[str, int, str]], list[tuple[str, int, str]]]:
     engine = create_engine(settings.database_url)
     try:
         async with scoped_session(make_sessionmaker(engine), Scope(app_id)) as session:
-            answer = await window_items(session, app_id, Who(unit), since, until, days)
+            if kinds == ITEM_KINDS:
+                answer = await window_items(session, app_id, Who(unit), since, until, to_day + 1)
+            else:
+                answer = [(u, first, "active:") for u, first in await goal_offsets(
+                    session, app_id, Who(unit), None, since, until, from_day, to_day)]
             model = Visitor if unit == "visitors" else Tenant
             seen = {u: as_utc(s).date() for u, s in (await session.execute(
                 select(model.id, model.first_seen).where(model.app_id == app_id))).tuples()}
@@ -243,10 +259,10 @@ async def _window(settings: Settings, app_id: str, unit: Unit, since: date, unti
     firsts: dict[tuple[str, str, str], int] = {}
     for visitor, tenant, kind, key, day, count in usage:
         found = visitor if unit == "visitors" else tenant
-        if kind not in ITEM_KINDS or count <= 0 or found == "" or found not in seen:
+        if kind not in kinds or count <= 0 or found == "" or found not in seen:
             continue
         offset = (day - seen[found]).days
-        if since <= seen[found] <= until and 0 <= offset < days:
+        if since <= seen[found] <= until and from_day <= offset <= to_day:
             thing = (found, kind, key)
             firsts[thing] = min(firsts.get(thing, offset), offset)
     expected = sorted((u, offset, item_label(kind, key)) for (u, kind, key), offset in firsts.items())
@@ -282,5 +298,7 @@ async def test_the_window_answers_as_the_roll_up_also_before_first_seen(
         for since, until, days in ((_ago(30), _today(), 7), (_ago(4), _ago(1), 2), (_ago(10), _ago(10), 1)):
             answer, expected = await _window(settings, app.id, unit, since, until, days)
             assert answer == expected, (unit, since, until, days)
+        answer, expected = await _goal(settings, app.id, unit, _ago(30), _today(), 1, 3)
+        assert answer == expected and answer, unit
     answer, _ = await _window(settings, app.id, "tenants", _ago(30), _today(), 7)
     assert ("initech", 1, "event:Signup") in answer

@@ -156,21 +156,6 @@ async def first_days(session: AsyncSession, app_id: str, who: Who, start: date, 
     return out
 
 
-def _joined_to_new_units(statement: Any, who: Who, model: Any, since: date, until: date, dialect: str
-                         ) -> tuple[Any, Any]:
-    """``statement`` joined to the units first seen in [since, until], and each row's day after first seen."""
-    first, last = _moment(since), _moment(until + timedelta(days=1))
-    if who.unit == "visitors":
-        joined = statement.join(Visitor, and_(Visitor.app_id == model.app_id, Visitor.id == model.visitor_id,
-                                              Visitor.first_seen >= first, Visitor.first_seen < last))
-        seen = Visitor.first_seen
-    else:
-        joined = statement.join(Tenant, and_(Tenant.app_id == model.app_id, Tenant.id == model.tenant_id,
-                                             Tenant.first_seen >= first, Tenant.first_seen < last))
-        seen = Tenant.first_seen
-    return joined, day_number(model.day, dialect) - _first_day_number(seen, dialect)
-
-
 def _seen_date(column: Any, dialect: str, days: int) -> Any:
     """The UTC day of a moment column (``first_seen``) plus ``days``, as a date comparable to a ``Date`` column."""
     if dialect == "postgresql":
@@ -216,11 +201,17 @@ async def goal_offsets(session: AsyncSession, app_id: str, who: Who, goal: Ref |
     source = _source(app_id, goal)
     model = source.model
     unit = who.unit_column(model)
-    statement, offset = _joined_to_new_units(select(unit), who, model, since, until, dialect)
-    rows = await session.execute(statement.add_columns(func.min(offset)).where(
-        *source.where, model.day >= since + timedelta(days=from_day), model.day <= until + timedelta(days=to_day),
-        offset >= from_day, offset <= to_day, *who.conditions(model),
-    ).group_by(unit))
+    new: Any = Visitor if who.unit == "visitors" else Tenant
+    seen = new.first_seen
+    # Days compared as dates, and the offset taken once per unit: per row, the day arithmetic took half the time.
+    rows = await session.execute(
+        select(unit, func.min(day_number(model.day, dialect)) - _first_day_number(seen, dialect))
+        .join_from(model, new, and_(new.app_id == model.app_id, new.id == unit, seen >= _moment(since),
+                                    seen < _moment(until + timedelta(days=1))))
+        .where(*source.where, model.day >= since + timedelta(days=from_day),
+               model.day <= until + timedelta(days=to_day), model.day >= _seen_date(seen, dialect, from_day),
+               model.day <= _seen_date(seen, dialect, to_day), *who.conditions(model))
+        .group_by(unit, seen))
     return [(u, int(first)) for u, first in rows.tuples()]
 
 
