@@ -3,7 +3,8 @@ by every ingest, and rebuilt for one rule from stored events when that rule is d
 
 Rows only ever grow by addition (``count = count + n``), so concurrent ingests of the same
 visitor-day commute; a rebuild deletes one rule's rows and recounts them under
-:func:`waymark.analytics.rules.hold_rules`.
+:func:`waymark.analytics.rules.hold_rules`. Every write here keeps the first day of each thing
+(:mod:`waymark.analytics.item_first_days`) in step with the rows.
 """
 
 from __future__ import annotations

@@ -163,6 +163,20 @@ def _seen_date(column: Any, dialect: str, days: int) -> Any:
     return type_coerce(func.date(column, f"+{days} days"), Date)
 
 
+def _new_units(who: Who, app_id: str, since: date, until: date, from_day: int, to_day: int, dialect: str) -> Any:
+    """The units first seen in [since, until], made once (``MATERIALIZED``): ``id``, ``seen`` (the number of the
+    first day), and the dates ``start`` and ``stop``, ``from_day`` and ``to_day`` days after it.
+
+    Joined to the facts directly, the database looked up the visitor row and redid the day arithmetic for every
+    fact (a third of the read at ten million events)."""
+    model: Any = Visitor if who.unit == "visitors" else Tenant
+    seen = model.first_seen
+    return (select(model.id.label("id"), _first_day_number(seen, dialect).label("seen"),
+                   _seen_date(seen, dialect, from_day).label("start"), _seen_date(seen, dialect, to_day).label("stop"))
+            .where(model.app_id == app_id, seen >= _moment(since), seen < _moment(until + timedelta(days=1)))
+            .cte("new_units").prefix_with("MATERIALIZED"))
+
+
 async def window_items(session: AsyncSession, app_id: str, who: Who, since: date, until: date, window_days: int
                        ) -> list[tuple[str, int, str]]:
     """(unit, first day after first seen, item) of every page viewed, feature clicked, track event sent and guide
@@ -174,22 +188,19 @@ async def window_items(session: AsyncSession, app_id: str, who: Who, since: date
     """
     dialect = _dialect(session)
     f = ItemFirstDay
-    model: Any = Visitor if who.unit == "visitors" else Tenant
     unit = who.unit_column(f)
-    seen_on, window_end = _seen_date(model.first_seen, dialect, 0), _seen_date(model.first_seen, dialect, window_days)
+    new = _new_units(who, app_id, since, until, 0, window_days, dialect)
     in_window = (select(func.min(day_number(DailyUsage.day, dialect))).where(
         DailyUsage.app_id == f.app_id, DailyUsage.kind == f.kind, DailyUsage.key == f.key,
         DailyUsage.visitor_id == f.visitor_id, DailyUsage.tenant_id == f.tenant_id, DailyUsage.count > 0,
-        DailyUsage.day >= seen_on, DailyUsage.day < window_end).scalar_subquery())
+        DailyUsage.day >= new.c.start, DailyUsage.day < new.c.stop).scalar_subquery())
     # None when a first day before first seen has no day in the window
-    first = func.min(case((f.first_day >= seen_on, day_number(f.first_day, dialect)), else_=in_window)
-                     - _first_day_number(model.first_seen, dialect))
+    first = func.min(case((f.first_day >= new.c.start, day_number(f.first_day, dialect)), else_=in_window)
+                     - new.c.seen)
     rows = await session.execute(
-        select(unit, f.kind, f.key, first)
-        .join_from(model, f, and_(f.app_id == model.app_id, unit == model.id))
-        .where(model.app_id == app_id, model.first_seen >= _moment(since),
-               model.first_seen < _moment(until + timedelta(days=1)), f.first_day < window_end, *who.conditions(f))
-        .group_by(unit, f.kind, f.key).having(first.is_not(None)))
+        select(unit, f.kind, f.key, first).select_from(new)
+        .join(f, and_(f.app_id == app_id, unit == new.c.id, f.first_day < new.c.stop))
+        .where(*who.conditions(f)).group_by(unit, f.kind, f.key).having(first.is_not(None)))
     return [(u, int(first), item_label(kind, key)) for u, kind, key, first in rows.tuples()]
 
 
@@ -201,17 +212,15 @@ async def goal_offsets(session: AsyncSession, app_id: str, who: Who, goal: Ref |
     source = _source(app_id, goal)
     model = source.model
     unit = who.unit_column(model)
-    new: Any = Visitor if who.unit == "visitors" else Tenant
-    seen = new.first_seen
-    # Days compared as dates, and the offset taken once per unit: per row, the day arithmetic took half the time.
+    new = _new_units(who, app_id, since, until, from_day, to_day, dialect)
+    # Days compared as dates, the offset taken once per unit: per row, the day arithmetic took half the time.
     rows = await session.execute(
-        select(unit, func.min(day_number(model.day, dialect)) - _first_day_number(seen, dialect))
-        .join_from(model, new, and_(new.app_id == model.app_id, new.id == unit, seen >= _moment(since),
-                                    seen < _moment(until + timedelta(days=1))))
+        select(unit, func.min(day_number(model.day, dialect)) - new.c.seen)
+        .join(new, new.c.id == unit)
         .where(*source.where, model.day >= since + timedelta(days=from_day),
-               model.day <= until + timedelta(days=to_day), model.day >= _seen_date(seen, dialect, from_day),
-               model.day <= _seen_date(seen, dialect, to_day), *who.conditions(model))
-        .group_by(unit, seen))
+               model.day <= until + timedelta(days=to_day), model.day >= new.c.start, model.day <= new.c.stop,
+               *who.conditions(model))
+        .group_by(unit, new.c.seen))
     return [(u, int(first)) for u, first in rows.tuples()]
 
 
