@@ -1,7 +1,7 @@
 """Bulk loading of events, with their roll-ups, straight into a SQLite file (the demo's and the benchmark's path).
 
-It writes what ``write_events`` would (events, tenants, visitors, ``daily_usage``, the step projection, the
-guide figures, the lexicon's event names) with
+It writes what ``write_events`` would (events, tenants, visitors, ``daily_usage`` and the first day of each
+thing it counts, the step projection, the guide figures, the lexicon's event names) with
 ``executemany`` in large transactions, and counts roll-ups with the same :class:`Tally` and
 rules as ingestion, so reports cannot tell the two paths apart. Each batch takes the write
 lock first and rereads the rules' fingerprint, so a rule changed meanwhile is honoured.
@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 import msgspec
 
 from waymark.analytics.bulk_event import BulkEvent as Synthetic
+from waymark.analytics.item_first_days import earliest
 from waymark.analytics.refresher import refresh_database
 from waymark.analytics.rollups import Tally
 from waymark.analytics.rules import RuleBook
@@ -41,6 +42,12 @@ _ADD_USAGE = (
     'ON CONFLICT (app_id, day, tenant_id, visitor_id, kind, "key") '
     "DO UPDATE SET count = count + excluded.count, ms = ms + excluded.ms"
 )
+_ADD_FIRST_DAY = (
+    'INSERT INTO item_first_days (app_id, visitor_id, tenant_id, kind, "key", first_day) VALUES (?, ?, ?, ?, ?, ?) '
+    'ON CONFLICT (app_id, visitor_id, tenant_id, kind, "key") DO UPDATE SET first_day = excluded.first_day '
+    "WHERE excluded.first_day < first_day"
+)
+"""A thing's first day (:mod:`waymark.analytics.item_first_days`): the earlier of the stored and the batch's."""
 _ADD_GUIDE = (
     f"INSERT INTO guide_daily_stats (app_id, guide_id, day, tenant_id, visitor_id, {', '.join(GUIDE_FIELDS)}) "
     f"VALUES (?, ?, ?, ?, ?, {', '.join('?' for _ in GUIDE_FIELDS)}) "
@@ -127,6 +134,8 @@ class _Prepared(NamedTuple):
     fingerprint: tuple[Any, ...]
     events: list[tuple[Any, ...]]
     usage: list[tuple[Any, ...]]
+    first_days: list[tuple[Any, ...]]
+    """The first day of each thing the batch counted, per visitor and tenant."""
     tenants: list[tuple[Any, ...]]
     visitors: list[tuple[Any, ...]]
     marks: list[tuple[Any, ...]]
@@ -183,6 +192,8 @@ def _prepare(app_id: str, chunk: list[Synthetic], book: RuleBook, props: _Props)
         # no need to sort for deadlocks here: SQLite has one writer
         [(app_id, day.isoformat(), tenant, visitor, kind, key, c, ms)
          for (day, tenant, visitor, kind, key), (c, ms) in tally.rows.items()],
+        [(app_id, visitor, tenant, kind, key, day.isoformat())
+         for (visitor, tenant, kind, key), day in earliest(tally.rows).items()],
         [(app_id, t, first, last) for t, (first, last) in tenants.items()],
         [(app_id, v, t or None, first, last) for v, (t, first, last) in visitors.items()],
         _marks(app_id, {(day, tenant) for day, tenant, _, kind, _ in tally.rows if kind == "active"}),
@@ -204,6 +215,7 @@ def _write(conn: sqlite3.Connection, batch: _Prepared) -> int:
     if conn.total_changes - before != len(batch.events):
         raise BulkLoadError("some event ids of this batch are already stored; bulk loading needs fresh ids")
     conn.executemany(_ADD_USAGE, batch.usage)
+    conn.executemany(_ADD_FIRST_DAY, batch.first_days)
     conn.executemany(_ADD_STEP, batch.steps)
     conn.executemany(_TOUCH_TENANT, batch.tenants)
     conn.executemany(_TOUCH_VISITOR, batch.visitors)

@@ -3,7 +3,8 @@ by every ingest, and rebuilt for one rule from stored events when that rule is d
 
 Rows only ever grow by addition (``count = count + n``), so concurrent ingests of the same
 visitor-day commute; a rebuild deletes one rule's rows and recounts them under
-:func:`waymark.analytics.rules.hold_rules`.
+:func:`waymark.analytics.rules.hold_rules`. Every write here keeps the first day of each thing
+(:mod:`waymark.analytics.item_first_days`) in step with the rows.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from sqlalchemy import Table, Text, cast, delete, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from waymark.analytics import item_first_days as firsts
 from waymark.analytics.models import AppDay
 from waymark.analytics.rules import RuleBook, hold_rules, load_rule_book, rule_cache
 from waymark.analytics.summaries import mark, mark_all, mark_days
@@ -158,6 +160,7 @@ async def add_rows(session: AsyncSession, app_id: str, rows: Mapping[Key, list[i
     ]
     # One statement, many parameter sets: compiled once, where a multi-row VALUES is compiled per size.
     await session.execute(_upsert(session)[1], items)
+    await firsts.add_first_days(session, app_id, rows)
 
 
 async def _merge_visitor(session: AsyncSession, app_id: str, previous: str, visitor: str) -> None:
@@ -178,6 +181,7 @@ async def _merge_visitor(session: AsyncSession, app_id: str, previous: str, visi
         .where(DailyUsage.app_id == app_id, DailyUsage.visitor_id == previous, DailyUsage.kind == "active")
     )).tuples().all()
     await session.execute(delete(_TABLE).where(_TABLE.c.app_id == app_id, _TABLE.c.visitor_id == previous))
+    await firsts.merge_visitor(session, app_id, previous, visitor)
     await mark(session, app_id, moved)
 
 
@@ -201,6 +205,8 @@ async def assign_tenant(session: AsyncSession, app_id: str, visitor: str, tenant
         for day, kind, key, count, ms in rows:
             moved[(day, tenant, visitor, kind, key)] = [count, ms]
     await add_rows(session, app_id, moved)
+    # what is left without a tenant starts later, or not at all
+    await firsts.recount_pairs(session, app_id, visitor, "", {(kind, key) for _, _, _, kind, key in moved})
     days_moved = {key[0] for key in moved}
     await mark(session, app_id, [(d, t) for d in days_moved for t in ("", tenant)])
 
@@ -313,6 +319,7 @@ async def rebuild_rule(session: AsyncSession, app_id: str, kind: str, rule_id: s
     await session.execute(
         delete(_TABLE).where(_TABLE.c.app_id == app_id, _TABLE.c.kind == kind, _TABLE.c.key == rule_id)
     )
+    await firsts.drop_rule(session, app_id, kind, rule_id)
     book = await load_rule_book(session, app_id, only=(kind, rule_id))
     if not book.pages and not book.features:
         return 0
@@ -335,6 +342,7 @@ async def rebuild_all(session: AsyncSession, app_id: str) -> int:
     await hold_rules(session, app_id, change=True)
     await mark_all(session, app_id)  # what the rows said before: a day or tenant left with none is cleared too
     await session.execute(delete(_TABLE).where(_TABLE.c.app_id == app_id))
+    await firsts.drop_app(session, app_id)
     book = await load_rule_book(session, app_id)
     counted = await _recount(session, app_id, Tally(book), None, None)
     await mark_all(session, app_id)

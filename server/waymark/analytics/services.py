@@ -13,6 +13,7 @@ import msgspec
 from sqlalchemy import Table, Text, cast, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from waymark.analytics.item_first_days import drop_rule as drop_rule_first_days
 from waymark.analytics.rollups import rebuild_rule
 from waymark.analytics.rules import hold_rules, load_rule_book, page_matcher
 from waymark.analytics.schemas import Feature, FeatureIn, Page, PageIn, UntaggedClick
@@ -195,6 +196,7 @@ async def delete_definition(session: AsyncSession, kind: str, app_id: str, rule_
         raise NoSuchDefinition(f"no {kind} {rule_id!r} in this app")
     table: Table = DailyUsage.__table__  # type: ignore[assignment]  # typed FromClause; declarative maps a Table
     await session.execute(delete(table).where(table.c.app_id == app_id, table.c.kind == kind, table.c.key == rule_id))
+    await drop_rule_first_days(session, app_id, kind, rule_id)
     await rebuild_rule_steps(session, app_id, kind, rule_id)
 
 

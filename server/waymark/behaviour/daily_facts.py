@@ -1,5 +1,6 @@
-"""Day-level reads for signal and impact, from the daily roll-up (``daily_usage``) and, for guide actions other
-than seen, from the guide figures (``guide_daily_stats``).
+"""Day-level reads for signal and impact, from the daily roll-up (``daily_usage``), the first day of each thing
+in it (``item_first_days``, what signal's window reads) and, for guide actions other than seen, from the guide
+figures (``guide_daily_stats``).
 
 The databases do the grouping: what comes back is one row per unit and item (signal), per unit (adoption) or
 per relative day (impact), never one per visitor-day, so the answer stays quick as the store grows. Days are
@@ -18,9 +19,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Integer, and_, cast, func, literal, select, type_coerce
+from sqlalchemy import Date, Integer, and_, case, cast, func, literal, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from waymark.analytics.item_first_days import ItemFirstDay
 from waymark.analytics.segments import SegmentMembers
 from waymark.behaviour.refs import Ref, RefError, Unit
 from waymark.clock import as_utc
@@ -28,7 +30,6 @@ from waymark.db.models import DailyUsage, Tenant, Visitor
 from waymark.guidestats.models import GuideDailyStat
 
 __all__ = [
-    "ITEM_KINDS",
     "MAX_SEGMENT_MEMBERS",
     "Who",
     "adopter_sums",
@@ -42,8 +43,6 @@ __all__ = [
     "window_items",
 ]
 
-ITEM_KINDS = ("page", "feature", "event", "guide")
-"""The roll-up kinds whose keys are things a visitor does (``active``, ``browser``, ``language`` are not)."""
 MAX_SEGMENT_MEMBERS = 30_000
 """A segment is sent to the database as a list of ids; both databases take at most about 32 thousand."""
 _GUIDE_COLUMNS = {"completed": "completed", "dismissed": "dismissed", "snoozed": "snoozed", "advanced": "top_step"}
@@ -157,34 +156,51 @@ async def first_days(session: AsyncSession, app_id: str, who: Who, start: date, 
     return out
 
 
-def _joined_to_new_units(statement: Any, who: Who, model: Any, since: date, until: date, dialect: str
-                         ) -> tuple[Any, Any]:
-    """``statement`` joined to the units first seen in [since, until], and each row's day after first seen."""
-    first, last = _moment(since), _moment(until + timedelta(days=1))
-    if who.unit == "visitors":
-        joined = statement.join(Visitor, and_(Visitor.app_id == model.app_id, Visitor.id == model.visitor_id,
-                                              Visitor.first_seen >= first, Visitor.first_seen < last))
-        seen = Visitor.first_seen
-    else:
-        joined = statement.join(Tenant, and_(Tenant.app_id == model.app_id, Tenant.id == model.tenant_id,
-                                             Tenant.first_seen >= first, Tenant.first_seen < last))
-        seen = Tenant.first_seen
-    return joined, day_number(model.day, dialect) - _first_day_number(seen, dialect)
+def _seen_date(column: Any, dialect: str, days: int) -> Any:
+    """The UTC day of a moment column (``first_seen``) plus ``days``, as a date comparable to a ``Date`` column."""
+    if dialect == "postgresql":
+        return cast(func.timezone("UTC", column), Date) + days
+    return type_coerce(func.date(column, f"+{days} days"), Date)
+
+
+def _new_units(who: Who, app_id: str, since: date, until: date, from_day: int, to_day: int, dialect: str) -> Any:
+    """The units first seen in [since, until], made once (``MATERIALIZED``): ``id``, ``seen`` (the number of the
+    first day), and the dates ``start`` and ``stop``, ``from_day`` and ``to_day`` days after it.
+
+    Joined to the facts directly, the database looked up the visitor row and redid the day arithmetic for every
+    fact (a third of the read at ten million events)."""
+    model: Any = Visitor if who.unit == "visitors" else Tenant
+    seen = model.first_seen
+    return (select(model.id.label("id"), _first_day_number(seen, dialect).label("seen"),
+                   _seen_date(seen, dialect, from_day).label("start"), _seen_date(seen, dialect, to_day).label("stop"))
+            .where(model.app_id == app_id, seen >= _moment(since), seen < _moment(until + timedelta(days=1)))
+            .cte("new_units").prefix_with("MATERIALIZED"))
 
 
 async def window_items(session: AsyncSession, app_id: str, who: Who, since: date, until: date, window_days: int
                        ) -> list[tuple[str, int, str]]:
     """(unit, first day after first seen, item) of every page viewed, feature clicked, track event sent and guide
-    seen in the window (days 0 .. window_days - 1) by the units first seen in [since, until]."""
+    seen in the window (days 0 .. window_days - 1) by the units first seen in [since, until].
+
+    Read from each visitor's first day of each thing (:class:`ItemFirstDay`), which answers alone unless that
+    day is before the unit was first seen (history sent late, a visitor's days moved to a tenant first seen
+    later): then the thing's roll-up rows of that visitor and tenant in the window are read.
+    """
     dialect = _dialect(session)
-    unit = who.unit_column(DailyUsage)
-    statement, offset = _joined_to_new_units(select(unit, DailyUsage.kind, DailyUsage.key), who, DailyUsage,
-                                             since, until, dialect)
-    rows = await session.execute(statement.add_columns(func.min(offset)).where(
-        DailyUsage.app_id == app_id, DailyUsage.day >= since,
-        DailyUsage.day <= until + timedelta(days=window_days - 1), DailyUsage.kind.in_(ITEM_KINDS),
-        DailyUsage.count > 0, offset >= 0, offset < window_days, *who.conditions(DailyUsage),
-    ).group_by(unit, DailyUsage.kind, DailyUsage.key))
+    f = ItemFirstDay
+    unit = who.unit_column(f)
+    new = _new_units(who, app_id, since, until, 0, window_days, dialect)
+    in_window = (select(func.min(day_number(DailyUsage.day, dialect))).where(
+        DailyUsage.app_id == f.app_id, DailyUsage.kind == f.kind, DailyUsage.key == f.key,
+        DailyUsage.visitor_id == f.visitor_id, DailyUsage.tenant_id == f.tenant_id, DailyUsage.count > 0,
+        DailyUsage.day >= new.c.start, DailyUsage.day < new.c.stop).scalar_subquery())
+    # None when a first day before first seen has no day in the window
+    first = func.min(case((f.first_day >= new.c.start, day_number(f.first_day, dialect)), else_=in_window)
+                     - new.c.seen)
+    rows = await session.execute(
+        select(unit, f.kind, f.key, first).select_from(new)
+        .join(f, and_(f.app_id == app_id, unit == new.c.id, f.first_day < new.c.stop))
+        .where(*who.conditions(f)).group_by(unit, f.kind, f.key).having(first.is_not(None)))
     return [(u, int(first), item_label(kind, key)) for u, kind, key, first in rows.tuples()]
 
 
@@ -196,11 +212,15 @@ async def goal_offsets(session: AsyncSession, app_id: str, who: Who, goal: Ref |
     source = _source(app_id, goal)
     model = source.model
     unit = who.unit_column(model)
-    statement, offset = _joined_to_new_units(select(unit), who, model, since, until, dialect)
-    rows = await session.execute(statement.add_columns(func.min(offset)).where(
-        *source.where, model.day >= since + timedelta(days=from_day), model.day <= until + timedelta(days=to_day),
-        offset >= from_day, offset <= to_day, *who.conditions(model),
-    ).group_by(unit))
+    new = _new_units(who, app_id, since, until, from_day, to_day, dialect)
+    # Days compared as dates, the offset taken once per unit: per row, the day arithmetic took half the time.
+    rows = await session.execute(
+        select(unit, func.min(day_number(model.day, dialect)) - new.c.seen)
+        .join(new, new.c.id == unit)
+        .where(*source.where, model.day >= since + timedelta(days=from_day),
+               model.day <= until + timedelta(days=to_day), model.day >= new.c.start, model.day <= new.c.stop,
+               *who.conditions(model))
+        .group_by(unit, new.c.seen))
     return [(u, int(first)) for u, first in rows.tuples()]
 
 

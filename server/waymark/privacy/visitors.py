@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from waymark.analytics.item_first_days import erase_visitors as erase_first_days
 from waymark.analytics.steps import erase_visitors as erase_steps
 from waymark.analytics.summaries import forget_visitors
 from waymark.behaviour.cohorts import erase_members as erase_cohort_members
@@ -157,6 +158,7 @@ async def erase_visitor(session: AsyncSession, app_id: str, visitor_id: str) -> 
         await erase_holdouts(session, app_id, ids),
         await erase_guide_stats(session, app_id, ids),
         await erase_steps(session, app_id, ids),
+        await erase_first_days(session, app_id, ids),
         await erase_cohort_members(session, app_id, ids),
     ])
     # Policy evidence is kept (a legal-obligation record); the erasure log says how much.

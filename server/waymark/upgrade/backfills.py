@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from waymark.analytics.item_first_days import backfill_first_days
 from waymark.analytics.step_backfill import backfill_steps, step_events
 from waymark.guidestats.sketch_store import rebuild_sketches
 from waymark.policies.decision_days import rebuild_decision_days
@@ -53,5 +54,6 @@ BACKFILLS: tuple[Backfill, ...] = (
     Backfill("guide_day_sketches", _whole_app(rebuild_sketches)),  # migration 0020 (marked by 0021)
     Backfill("survey_day_tallies", _whole_app(rebuild_tallies)),  # migration 0020 (marked by 0021)
     Backfill("policy_decision_days", _whole_app(rebuild_decision_days)),  # migration 0022
+    Backfill("item_first_days", _whole_app(backfill_first_days)),  # migration 0024
 )
 """In the order they run."""
