@@ -5,13 +5,16 @@ from the evidence until its recount, and stays complete after it."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
+from alembic import command
 from sqlalchemy import select, text
 
 from tests.support import make_app
+from waymark.db import migrate
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.db.scope import app_session
 from waymark.policies.acceptance import current_figures, figures_of
@@ -20,6 +23,7 @@ from waymark.policies.decision_days import day_changes, rebuild_decision_days
 from waymark.policies.ledger import NewDecision, append_decision
 from waymark.policies.models import PolicyChainHead, PolicyDecisionDay, PolicyEvidence
 from waymark.settings import Settings
+from waymark.upgrade.run import pending_backfills, upgrade
 
 D0 = date(2026, 5, 1)
 DAYS = 12
@@ -143,3 +147,20 @@ async def test_a_recount_of_an_app_without_decisions_leaves_nothing(settings: Se
     assert await _kept_rows(settings, app.id) == set()
     await _append(settings, app.id, random.Random(3), 5)  # the first append starts the figures complete
     assert all(kept for *_, kept in await _read_three_ways(settings, app.id))
+
+
+def test_an_upgrade_counts_the_evidence_stored_before_the_figures(old_store: str) -> None:
+    """Migration 0022 marks the recount when a chain holds decisions, and ``waymark db upgrade`` runs it: the
+    figures it writes are the ones the ledger keeps as it appends."""
+    migrate.upgrade(old_store)
+    settings = Settings(database_url=old_store)
+    app = asyncio.run(make_app(settings))
+    asyncio.run(_append(settings, app.id, random.Random(11), 25))
+    kept = asyncio.run(_kept_rows(settings, app.id))
+    command.downgrade(migrate.alembic_config(old_store), "0021")  # as an install before the figures
+    migrate.upgrade(old_store)
+    assert asyncio.run(pending_backfills(old_store)) == ["policy_decision_days"]
+    assert upgrade(old_store) == ["policy_decision_days"]
+    assert asyncio.run(pending_backfills(old_store)) == []
+    assert asyncio.run(_kept_rows(settings, app.id)) == kept
+    assert all(read for *_, read in asyncio.run(_read_three_ways(settings, app.id)))
