@@ -12,19 +12,21 @@ snoozed). Either way the session's scope adds the app's (and tenant's) filter.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, select, type_coerce
+from sqlalchemy import ColumnElement, String, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from waymark.behaviour.daily_facts import day_number
 from waymark.behaviour.refs import Ref
 from waymark.behaviour.step_source import range_bounds, read_steps
 from waymark.behaviour.trends_math import Row
 from waymark.db.models import DailyUsage
 
-__all__ = ["ACTIVE", "ROLLUP", "active_rows", "reads_rollup", "ref_rows"]
+__all__ = ["ACTIVE", "ROLLUP", "Fold", "active_rows", "reads_rollup", "ref_rows"]
 
 ROLLUP: Any = DailyUsage.__table__
 """The roll-up table, for Core statements (and ``among`` conditions) over it."""
@@ -44,11 +46,30 @@ def reads_rollup(ref: Ref) -> bool:
     return True
 
 
+@dataclass(frozen=True, slots=True)
+class Fold:
+    """Rows folded to one per tenant, visitor and period (``days`` long from ``origin``), dated by the period's
+    first or last day the unit did it, when a report reads only that: retention's return rows need each weekly
+    bracket's last day (a bracket counts when any day in it is on or after the start), its start rows each
+    unit's first day. A week of daily rows comes back as one."""
+
+    origin: date
+    days: int
+    last: bool
+
+
 async def _rollup(session: AsyncSession, app_id: str, kind: str, key: str, start: date, end: date,
-                  among: ColumnElement[bool] | None = None) -> list[Row]:
+                  among: ColumnElement[bool] | None = None, fold: Fold | None = None) -> list[Row]:
     t = ROLLUP.c  # Core, not ORM entities: tens of thousands of rows are read, the ORM's per-row work would show
-    query = select(type_coerce(t.day, String), t.tenant_id, t.visitor_id, t.count).where(
-        t.app_id == app_id, t.kind == kind, t.key == key, t.day >= start, t.day <= end, t.count > 0)
+    where = (t.app_id == app_id, t.kind == kind, t.key == key, t.day >= start, t.day <= end, t.count > 0)
+    if fold is None:
+        query = select(type_coerce(t.day, String), t.tenant_id, t.visitor_id, t.count).where(*where)
+    else:
+        dialect = str(session.get_bind().dialect.name)
+        period = (day_number(t.day, dialect) - (fold.origin - _EPOCH_DAY).days) // fold.days
+        day = func.max(t.day) if fold.last else func.min(t.day)
+        query = (select(type_coerce(day, String), t.tenant_id, t.visitor_id, func.sum(t.count)).where(*where)
+                 .group_by(t.tenant_id, t.visitor_id, period))
     found: Any = await session.execute(query if among is None else query.where(among))
     return [(_day(day), tenant, visitor, count) for day, tenant, visitor, count in found.all()]
 
@@ -70,18 +91,21 @@ async def _stored(session: AsyncSession, app_id: str, ref: Ref, start: date, end
 
 
 async def ref_rows(session: AsyncSession, app_id: str, ref: Ref, start: date, end: date,
-                   among: ColumnElement[bool] | None = None) -> list[Row]:
+                   among: ColumnElement[bool] | None = None, fold: Fold | None = None) -> list[Row]:
     """Each (day, tenant, visitor) that did ``ref`` from ``start`` to ``end`` (UTC days, included), with how often.
 
     ``among``: a condition on :data:`ROLLUP`'s columns that narrows roll-up reads to the units a report can
-    use (retention's cohort members); rows read from stored events are not narrowed by it.
+    use (retention's cohort members); rows read from stored events are not narrowed by it. ``fold``: roll-up
+    reads come back folded (:class:`Fold`); rows read from stored events come per day, which a report that
+    asks for a fold reads the same way.
     """
     if reads_rollup(ref):
-        return await _rollup(session, app_id, ref.kind, ref.key, start, end, among)
+        return await _rollup(session, app_id, ref.kind, ref.key, start, end, among, fold)
     return await _stored(session, app_id, ref, start, end)
 
 
 async def active_rows(session: AsyncSession, app_id: str, start: date, end: date,
-                      among: ColumnElement[bool] | None = None) -> list[Row]:
-    """Each (day, tenant, visitor) with any event in the range (the roll-up's ``active`` rows)."""
-    return await _rollup(session, app_id, "active", "", start, end, among)
+                      among: ColumnElement[bool] | None = None, fold: Fold | None = None) -> list[Row]:
+    """Each (day, tenant, visitor) with any event in the range (the roll-up's ``active`` rows); ``fold`` as for
+    :func:`ref_rows`."""
+    return await _rollup(session, app_id, "active", "", start, end, among, fold)

@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.analytics.rollups import event_day
 from waymark.behaviour.audience import Audience, audience, keep_rows
-from waymark.behaviour.ref_rows import ACTIVE, ROLLUP, active_rows, reads_rollup, ref_rows
+from waymark.behaviour.ref_rows import ACTIVE, ROLLUP, Fold, active_rows, reads_rollup, ref_rows
 from waymark.behaviour.refs import Ref, RefError, Unit, parse_ref
-from waymark.behaviour.retention_math import Mode, RetentionInterval, retention_table
+from waymark.behaviour.retention_math import Mode, RetentionInterval, period_length, retention_table
 from waymark.behaviour.trends_math import Row, unit_key
 from waymark.db.models import Tenant, Visitor
 from waymark.db.scope import Scope
@@ -161,13 +161,16 @@ async def retention_report(session: AsyncSession, scope: Scope, query: Retention
     if query.start_event is None:
         starts = await _first_seen(session, scope.app_id, query.unit, start, end, who)
     else:
-        starts = _first_days(keep_rows(await ref_rows(session, scope.app_id, query.start_event, start, end), who),
-                             query.unit)
+        firsts = Fold(start, (end - start).days + 1, last=False)
+        starts = _first_days(keep_rows(await ref_rows(session, scope.app_id, query.start_event, start, end,
+                                                      fold=firsts), who), query.unit)
     among = _cohort_members(scope.app_id, query, start, end)
+    length = period_length(query.interval)
+    brackets = Fold(start, length, last=True) if length > 1 else None
     if query.return_event is None:
-        returning = await active_rows(session, scope.app_id, start, end, among)
+        returning = await active_rows(session, scope.app_id, start, end, among, brackets)
     else:
-        returning = await ref_rows(session, scope.app_id, query.return_event, start, end, among)
+        returning = await ref_rows(session, scope.app_id, query.return_event, start, end, among, brackets)
     table = retention_table(starts, _days(keep_rows(returning, who), query.unit), start, end, query.interval,
                             query.brackets, query.mode)
     return RetentionReport(
