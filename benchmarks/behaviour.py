@@ -24,7 +24,7 @@ into the database named like URL's plus ``_<size>``, created when missing, copie
 timed there too.
 
 Run: ``.venv/bin/python -m benchmarks.behaviour [--sizes 1000000 10000000] [--dir /work/bench] [--runs 3]
-[--pg postgresql+asyncpg://postgres@127.0.0.1:5432/bench_behaviour]``
+[--pg postgresql+asyncpg://postgres@127.0.0.1:5432/bench_behaviour] [--only funnel --only paths]``
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import functools
 import os
 import statistics
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -343,13 +343,15 @@ async def _timed(run: Callable[[], Awaitable[object]], runs: int) -> Timing:
     return Timing(statistics.median(wall for wall, _ in took), min(cpu for _, cpu in took), capped=False)
 
 
-async def measure(url: str, app_id: str, runs: int, label: str) -> dict[str, Timing]:
-    """Each analysis's time on one store, with a progress bar naming the one running."""
+async def measure(url: str, app_id: str, runs: int, label: str, only: Sequence[str] = ()) -> dict[str, Timing]:
+    """Each analysis's time on one store (with ``only``, those whose name contains one of its texts, and the
+    baseline), with a progress bar naming the one running."""
     engine, sandbox = create_engine(url), _sandbox_engine(url)
     maker = make_sessionmaker(engine)
     out: dict[str, Timing] = {}
     try:
-        with click.progressbar(analyses(), label=label, width=30, show_pos=True,
+        chosen = [a for a in analyses() if a.name == BASELINE or not only or any(text in a.name for text in only)]
+        with click.progressbar(chosen, label=label, width=30, show_pos=True,
                                item_show_func=lambda a: a.name if a else None) as bar:
             for analysis in bar:
                 if analysis.prepare is None:
@@ -384,6 +386,8 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=ROOT / "var" / "bench", help="where the SQLite stores are kept")
     parser.add_argument("--runs", type=int, default=3, help="timed runs per analysis (their median)")
     parser.add_argument("--pg", default=None, help="a PostgreSQL URL: also time a copy of each store there")
+    parser.add_argument("--only", action="append", default=[],
+                        help="time only the analyses whose name contains this (the baseline always runs)")
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()
@@ -395,7 +399,7 @@ def main() -> None:
                 _print(results, args.runs, load, so_far=True)
             url = copy_store(path, size, args.pg) if database == "PostgreSQL" else f"sqlite+aiosqlite:///{path}"
             column = f"{size:,} {database}"
-            results[column] = asyncio.run(measure(url, app_id, args.runs, column))
+            results[column] = asyncio.run(measure(url, app_id, args.runs, column, args.only))
     _print(results, args.runs, load, so_far=False)
 
 
