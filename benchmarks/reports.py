@@ -39,6 +39,7 @@ from waymark.analytics.definitions import validate_definition_paths
 from waymark.analytics.push import push_definitions
 from waymark.app import create_app
 from waymark.apps.services import create_app_with_keys
+from waymark.behaviour.path_days import build_app_days
 from waymark.db.engine import create_engine, make_sessionmaker
 from waymark.guides.loader import validate_paths
 from waymark.guides.publishing import items_from_loaded
@@ -114,6 +115,19 @@ async def _check_user(path: Path) -> None:
         await engine.dispose()
 
 
+async def _build_path_days(path: Path) -> None:
+    """What a running server's periodic job does within its first minute: build the days of paths' projection
+    that the seeding (or an upgrade) marked."""
+    engine = create_engine(_url(path))
+    try:
+        started = time.perf_counter()
+        days = sum((await build_app_days(make_sessionmaker(engine))).values())
+        if days:
+            print(f"{days:>12,} days of paths' projection built in {time.perf_counter() - started:,.1f} s")
+    finally:
+        await engine.dispose()
+
+
 def seed(folder: Path, size: int) -> tuple[Path, str]:
     """A database holding ``size`` events of one app (reused when it already does); returns it and the app id."""
     path = folder / f"reports-{size}.db"
@@ -126,6 +140,7 @@ def seed(folder: Path, size: int) -> tuple[Path, str]:
         if found and found[1] == size:
             upgrade(_url(path))  # a newer migration since it was seeded
             asyncio.run(_check_user(path))
+            asyncio.run(_build_path_days(path))
             print(f"{size:>12,} events: reusing {path}")
             return path, str(found[0])
         path.unlink()
@@ -141,6 +156,7 @@ def seed(folder: Path, size: int) -> tuple[Path, str]:
         conn.execute("ANALYZE")  # what an operator's periodic `PRAGMA optimize` would leave behind
     finally:
         conn.close()
+    asyncio.run(_build_path_days(path))
     print(f"{stored:>12,} events seeded and summarised in {took:,.0f} s; {path.stat().st_size / 1e9:.2f} GB")
     return path, app_id
 

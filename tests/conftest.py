@@ -138,7 +138,7 @@ def _quiet_settings(database_url: str) -> Settings:
     return Settings(
         database_url=database_url, snapshot_check_seconds=0.0,
         summaries_interval_seconds=0.0, retention_interval_seconds=0.0, milestones_interval_seconds=0.0,
-        alerts_interval_seconds=0.0, cohorts_interval_seconds=0.0,
+        alerts_interval_seconds=0.0, cohorts_interval_seconds=0.0, path_days_interval_seconds=0.0,
     )
 
 

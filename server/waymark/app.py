@@ -36,6 +36,7 @@ from waymark.behaviour.cohort_refresh import PeriodicCohorts
 from waymark.behaviour.controllers import BehaviourReportController
 from waymark.behaviour.milestone_api import MilestoneController
 from waymark.behaviour.milestone_job import PeriodicMilestones
+from waymark.behaviour.path_days import PeriodicPathDays
 from waymark.behaviour.signal_impact_api import SignalImpactController
 from waymark.behaviour.trends_retention_api import TrendsRetentionController
 from waymark.cors import public_cors
@@ -152,6 +153,7 @@ def create_app(
     summaries = PeriodicSummaries(sessionmaker, settings.summaries_interval_seconds)
     milestones = PeriodicMilestones(sessionmaker, settings.milestones_interval_seconds)
     cohorts = PeriodicCohorts(sessionmaker, settings.cohorts_interval_seconds)
+    path_days = PeriodicPathDays(sessionmaker, settings.path_days_interval_seconds)
     benchmarks = BenchmarkService(sessionmaker)
     alerts = PeriodicAlerts(sessionmaker, settings.alerts_interval_seconds)
     access = AccessSetup(settings, sessionmaker)
@@ -207,9 +209,10 @@ def create_app(
         template_config=template_config(),
         dependencies=access.dependencies,
         exception_handlers={HTTPException: _http_error, Exception: _unexpected_error, **access.exception_handlers},
-        on_startup=[access.start, retention.start, summaries.start, milestones.start, alerts.start, cohorts.start],
-        on_shutdown=[retention.stop, summaries.stop, milestones.stop, alerts.stop, cohorts.stop, benchmarks.stop,
-                     committer.stop, _dispose],
+        on_startup=[access.start, retention.start, summaries.start, milestones.start, alerts.start, cohorts.start,
+                    path_days.start],
+        on_shutdown=[retention.stop, summaries.stop, milestones.stop, alerts.stop, cohorts.stop, path_days.stop,
+                     benchmarks.stop, committer.stop, _dispose],
         before_request=document_on_first_look,
         debug=settings.debug,
     )

@@ -55,6 +55,11 @@ class Settings:
     )
     """How often each worker refreshes cohort membership from the daily roll-up (0: never; a saved cohort is
     refreshed at once either way)."""
+    path_days_interval_seconds: float = field(
+        default_factory=lambda: float(_env("PATH_DAYS_INTERVAL_SECONDS", "60"))
+    )
+    """How often each worker rebuilds the days of paths' projection whose steps changed (0: never; paths then
+    read those days' steps)."""
     debug: bool = field(default_factory=lambda: _env("DEBUG", "") not in ("", "0", "false"))
     """Litestar debug mode (stack traces in responses): never in production."""
     session_idle_minutes: int = field(default_factory=lambda: int(_env("SESSION_IDLE_MINUTES", "720")))

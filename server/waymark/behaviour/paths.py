@@ -8,7 +8,7 @@ names are not steps. Sessions are cut at 30 minutes idle between two steps.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,9 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.analytics.segments import segment_members
 from waymark.behaviour.collector import collector_paused
-from waymark.behaviour.path_math import EXIT, PathCount, top_paths, visitor_sessions
+from waymark.behaviour.path_days import join_days, read_segments
+from waymark.behaviour.path_math import EXIT, PathCount, top_paths
 from waymark.behaviour.refs import RefError, parse_ref
-from waymark.behaviour.step_source import range_bounds, read_labels
+from waymark.behaviour.step_source import range_bounds
 from waymark.db.scope import Scope
 
 __all__ = [
@@ -106,15 +107,12 @@ async def paths_report(session: AsyncSession, scope: Scope, query: PathsQuery, s
     members = await segment_members(session, scope, segment) if segment else None
     since, until = range_bounds(start, end)
     ids = members.ids if members is not None else None
-    of_tenant = members is not None and members.subject == "tenant"
+    keep: Callable[[str, str | None], bool] | None = None
+    if ids is not None:
+        of_tenant = members is not None and members.subject == "tenant"
+        keep = (lambda _visitor, tenant: tenant in ids) if of_tenant else (lambda visitor, _tenant: visitor in ids)
     with collector_paused():  # a list per session step: see waymark.behaviour.collector
-        if of_tenant:
-            labels = await read_labels(session, scope.app_id, since, until, tenants=True)
-            visits = visitor_sessions((visitor, second, label) for visitor, tenant, second, label in labels
-                                      if ids is not None and tenant in ids)
-        else:
-            labels = await read_labels(session, scope.app_id, since, until, tenants=False)
-            visits = visitor_sessions(labels if ids is None else (row for row in labels if row[0] in ids))
+        visits = join_days(await read_segments(session, scope.app_id, since, until, keep))
         found: list[PathCount] = top_paths(visits, query.length, query.from_step, query.to_step, query.top)
     return PathsReport([PathRow(list(p.steps), p.visitors) for p in found], start, end, query.length, query.top,
                        query.from_step, query.to_step, len(visits), scope.tenant_id, segment)

@@ -9,8 +9,9 @@ Funnels and paths need each step's time to the second, which the daily roll-up d
   ``(app_id, step, second, visitor, tenant, event id)`` alone; only track steps with property filters
   join ``events`` for the properties, and only for their rows.
 - Paths read the rows that are an event's path label (its first page or feature in rule order, a track
-  event's name) over the range, in time order, from the index ``(app_id, label, second, event id, …)``
-  alone: each visitor's steps come in order, with nothing left to sort.
+  event's name) in time order, from the index ``(app_id, label, second, event id, …)`` alone, to make each
+  visitor's sessions of a day (:mod:`waymark.behaviour.path_days` keeps those, and reads the label rows of
+  the days it has not built).
 
 The rows mirror the events (visitor and tenant as the events have them), so a tenant's scope narrows them
 like the events; the projection keeps them current on ingest, rule changes, aliases, late tenants, erasure
@@ -29,14 +30,14 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Text, cast, select, true
+from sqlalchemy import Text, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.analytics.steps import Step
 from waymark.behaviour.refs import Ref
 from waymark.db.models import Event
 
-__all__ = ["StepRow", "StepTuple", "day_start", "range_bounds", "read_labels", "read_steps", "second_of"]
+__all__ = ["StepRow", "StepTuple", "day_start", "range_bounds", "read_steps", "second_of"]
 
 
 StepTuple = tuple[tuple[int, int], str, str | None, frozenset[int]]
@@ -122,18 +123,6 @@ async def read_steps(session: AsyncSession, app_id: str, refs: Sequence[Ref], si
             if matched:
                 out.append(((second, event_id), visitor, tenant, matched))
     return out
-
-
-async def read_labels(session: AsyncSession, app_id: str, since: datetime, until: datetime, *, tenants: bool
-                      ) -> Sequence[Any]:
-    """(visitor, second, step) of every event in ``[since, until)`` that paths name a step (its label), in time
-    order, ties by the order they were stored (the order of the index they are read from); with ``tenants``,
-    (visitor, tenant, second, step)."""
-    columns = (_STEPS.visitor_id, *((_STEPS.tenant_id,) if tenants else ()), _STEPS.second, _STEPS.step)
-    return (await session.execute(
-        select(*columns).where(_STEPS.app_id == app_id, _STEPS.label == true(), *_in_range(since, until))
-        .order_by(_STEPS.second, _STEPS.event_id)
-    )).all()
 
 
 def range_bounds(start: date, end: date, extra: timedelta = timedelta()) -> tuple[datetime, datetime]:
