@@ -1,30 +1,32 @@
-"""Paths' day projection: each visitor's sessions of one UTC day, already cut and collapsed, one row per
-visitor and day instead of one per step event.
+"""Paths' day projection: every visitor's sessions of one UTC day, already cut and collapsed, one row per
+tenant and day instead of one per step event.
 
 Paths read every label row of their range in time order (1.1 M rows over 30 days of a 10 M-event store),
-and handing those rows over from the database was most of a report's time. A row here holds the sessions
-:func:`~waymark.behaviour.path_math.visitor_sessions` makes of one visitor's label rows of one day, with
-that day's first and last step second, so :func:`join_days` can join a visitor's days again (a session
-running on past midnight goes on, its repeat at the join kept once) into what the label rows would give.
+and handing those rows over from the database was most of a report's time. A row here holds, for each
+visitor of one tenant (or of none) on one day, the sessions
+:func:`~waymark.behaviour.path_math.visitor_sessions` makes of their label rows that day with the day's first
+and last step second, as one JSON document, so :func:`join_days` can join a visitor's days again (a session
+running on past midnight goes on, its repeat at the join kept once) into what the label rows would give. A
+tenant's scope and a tenant segment narrow the rows by their tenant column, like any other table's.
 
 Kept exact whatever writes the steps, by the database rather than by each writer: triggers on ``steps``
 (migration 0025) mark the day of every label row inserted, changed or deleted as stale (ingestion, the bulk
 loader, rule changes, aliases, late tenants, erasure, retention, the upgrade's back-fill alike). Each worker's
 :class:`PeriodicPathDays` rebuilds the stale days, and a report reads from here only the days built since
 their last change; every other day (stale, never built, or with a visitor whose rows that day carry two
-tenants, which one row per visitor cannot hold) it reads from the label rows, as before.
+tenants, whose sessions then depend on which tenant is asked for) it reads from the label rows, as before.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, delete, insert, select, true
+import msgspec
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, delete, insert, select, true
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -57,22 +59,23 @@ DAY = 86_400
 BUILD_BATCH_DAYS = 2
 """Days rebuilt per transaction: on PostgreSQL the rebuild holds every step write until it commits."""
 
+_Visit = tuple[str, int, int, list[list[str]]]
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder(list[_Visit]).decode
+
 
 class PathDay(AppScoped, Base):
-    """One visitor's sessions of one day (``day``: days since the epoch, UTC), from their label rows."""
+    """The sessions of one tenant's visitors (or of the visitors without one) on one day (``day``: days since
+    the epoch, UTC), from their label rows; ``part`` numbers a day's rows."""
 
     __tablename__ = "path_days"
-    __table_args__ = {"sqlite_with_rowid": False}
 
     app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True)
     day: Mapped[int] = mapped_column(Integer, primary_key=True)
-    visitor_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    part: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_id: Mapped[str | None] = mapped_column(String(200), default=None)
-    """The tenant of every one of the day's rows (a day where they differ has no rows here)."""
-    first_second: Mapped[int] = mapped_column(BigInteger)
-    last_second: Mapped[int] = mapped_column(BigInteger)
-    sessions: Mapped[str] = mapped_column(Text)
-    """A JSON list of sessions, each a list of steps."""
+    visitors: Mapped[str] = mapped_column(Text)
+    """A JSON list of ``[visitor, first second, last second, sessions]``, each session a list of steps."""
 
 
 class PathDayBuilt(AppScoped, Base):
@@ -161,11 +164,12 @@ def _runs(days: Iterable[int]) -> list[tuple[int, int]]:
     return [(first, final) for first, final in runs]
 
 
-async def read_segments(session: AsyncSession, app_id: str, since: datetime, until: datetime,
-                        keep: Callable[[str, str | None], bool] | None = None) -> list[Segment]:
-    """Every visitor's segments of the whole days ``[since, until)`` in day order, of the label rows whose
-    (visitor, tenant) ``keep`` keeps: the built days' from here, the others' made from their label rows. The
-    session's scope narrows both to one tenant when it is one's."""
+async def read_segments(session: AsyncSession, app_id: str, since: datetime, until: datetime, *,
+                        visitors: Container[str] | None = None, tenants: Container[str | None] | None = None
+                        ) -> list[Segment]:
+    """Every visitor's segments of the whole days ``[since, until)`` in day order, of the label rows of
+    ``visitors`` and of ``tenants`` (``None``: all): the built days' from here, the others' made from their label
+    rows. The session's scope narrows both to one tenant when it is one's."""
     first, end = second_of(since) // DAY, second_of(until) // DAY
     built = set((await session.scalars(
         select(PathDayBuilt.day).where(PathDayBuilt.day >= first, PathDayBuilt.day < end,
@@ -175,16 +179,20 @@ async def read_segments(session: AsyncSession, app_id: str, since: datetime, unt
     segments: list[Segment] = []
     if built:
         stored: Sequence[Any] = (await session.execute(
-            select(PathDay.day, PathDay.visitor_id, PathDay.tenant_id, PathDay.first_second, PathDay.last_second,
-                   PathDay.sessions).where(PathDay.day >= min(built), PathDay.day <= max(built))
+            select(PathDay.day, PathDay.tenant_id, PathDay.visitors)
+            .where(PathDay.day >= min(built), PathDay.day <= max(built)).order_by(PathDay.day)
         )).all()
-        loads = json.loads
-        segments = [Segment(day, visitor, tenant, low, high, loads(text))
-                    for day, visitor, tenant, low, high, text in stored
-                    if day in built and (keep is None or keep(visitor, tenant))]
+        for day, tenant, text in stored:
+            if day in built and (tenants is None or tenant in tenants):
+                segments.extend(Segment(day, visitor, tenant, low, high, sessions)
+                                for visitor, low, high, sessions in _decode(text)
+                                if visitors is None or visitor in visitors)
     for low, high in _runs(set(range(first, end)) - built):
         rows: Sequence[Any] = (await session.execute(_label_rows(app_id, low * DAY, (high + 1) * DAY))).all()
-        segments.extend(day_segments(rows if keep is None else [row for row in rows if keep(row[0], row[1])])[0])
+        if visitors is not None or tenants is not None:
+            rows = [row for row in rows if (visitors is None or row[0] in visitors)
+                    and (tenants is None or row[1] in tenants)]
+        segments.extend(day_segments(rows)[0])
     segments.sort(key=lambda segment: segment.day)
     return segments
 
@@ -212,11 +220,19 @@ async def build_days(session: AsyncSession, app_id: str, days: Sequence[int]) ->
     segments, mixed = day_segments(rows)
     await session.execute(delete(PathDay).where(PathDay.day.in_(taken)))
     await session.execute(delete(PathDayBuilt).where(PathDayBuilt.day.in_(taken)))
-    dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-    kept = [{"app_id": app_id, "day": s.day, "visitor_id": s.visitor, "tenant_id": s.tenant, "first_second": s.first,
-             "last_second": s.last, "sessions": dumps(s.sessions)} for s in segments if s.day not in mixed]
-    for at in range(0, len(kept), 5_000):
-        await session.execute(insert(PathDay), kept[at:at + 5_000])
+    by_tenant: dict[tuple[int, str | None], list[_Visit]] = defaultdict(list)
+    for segment in segments:
+        if segment.day not in mixed:
+            by_tenant[(segment.day, segment.tenant)].append((segment.visitor, segment.first, segment.last,
+                                                             segment.sessions))
+    parts: dict[int, int] = defaultdict(int)
+    kept = []
+    for (day, tenant), visits in by_tenant.items():
+        kept.append({"app_id": app_id, "day": day, "part": parts[day], "tenant_id": tenant,
+                     "visitors": _encode(visits).decode()})
+        parts[day] += 1
+    for at in range(0, len(kept), 1_000):
+        await session.execute(insert(PathDay), kept[at:at + 1_000])
     await session.execute(insert(PathDayBuilt), [{"app_id": app_id, "day": day, "mixed": day in mixed}
                                                  for day in taken])
     return taken

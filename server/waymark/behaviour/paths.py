@@ -8,7 +8,7 @@ names are not steps. Sessions are cut at 30 minutes idle between two steps.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -107,12 +107,10 @@ async def paths_report(session: AsyncSession, scope: Scope, query: PathsQuery, s
     members = await segment_members(session, scope, segment) if segment else None
     since, until = range_bounds(start, end)
     ids = members.ids if members is not None else None
-    keep: Callable[[str, str | None], bool] | None = None
-    if ids is not None:
-        of_tenant = members is not None and members.subject == "tenant"
-        keep = (lambda _visitor, tenant: tenant in ids) if of_tenant else (lambda visitor, _tenant: visitor in ids)
+    of_tenant = members is not None and members.subject == "tenant"
     with collector_paused():  # a list per session step: see waymark.behaviour.collector
-        visits = join_days(await read_segments(session, scope.app_id, since, until, keep))
+        visits = join_days(await read_segments(session, scope.app_id, since, until,
+                                               visitors=None if of_tenant else ids, tenants=ids if of_tenant else None))
         found: list[PathCount] = top_paths(visits, query.length, query.from_step, query.to_step, query.top)
     return PathsReport([PathRow(list(p.steps), p.visitors) for p in found], start, end, query.length, query.top,
                        query.from_step, query.to_step, len(visits), scope.tenant_id, segment)

@@ -4,7 +4,7 @@ Revision ID: 0025
 Revises: 0024
 Create Date: 2026-12-01 19:10:00
 
-Paths' day projection (:mod:`waymark.behaviour.path_days`): each visitor's sessions of a day, the days built,
+Paths' day projection (:mod:`waymark.behaviour.path_days`): visitors' sessions per tenant and day, the days built,
 and the days whose label rows changed since. Triggers on ``steps`` mark the day of every label row inserted,
 changed or deleted, whatever writes it; the days a store already holds are marked here, and each worker's
 periodic job builds them (until then, paths read those days' label rows as before).
@@ -70,14 +70,11 @@ def upgrade() -> None:
         'path_days',
         sa.Column('app_id', sa.String(length=32), nullable=False),
         sa.Column('day', sa.Integer(), nullable=False),
-        sa.Column('visitor_id', sa.String(length=200), nullable=False),
+        sa.Column('part', sa.Integer(), nullable=False),
         sa.Column('tenant_id', sa.String(length=200), nullable=True),
-        sa.Column('first_second', sa.BigInteger(), nullable=False),
-        sa.Column('last_second', sa.BigInteger(), nullable=False),
-        sa.Column('sessions', sa.Text(), nullable=False),
+        sa.Column('visitors', sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(['app_id'], ['apps.id'], ondelete='CASCADE'),
-        sa.PrimaryKeyConstraint('app_id', 'day', 'visitor_id'),
-        sqlite_with_rowid=False,
+        sa.PrimaryKeyConstraint('app_id', 'day', 'part'),
     )
     op.create_table(
         'path_day_builds',
