@@ -23,7 +23,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Container, Iterable, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 import msgspec
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, delete, insert, select, true
@@ -44,13 +44,13 @@ __all__ = [
     "PathDayBuilt",
     "PathDayStale",
     "PeriodicPathDays",
-    "Segment",
+    "Visit",
     "build_app_days",
     "build_days",
     "build_stale_days",
-    "day_segments",
+    "day_visits",
     "join_days",
-    "read_segments",
+    "read_days",
 ]
 
 log = logging.getLogger("waymark")
@@ -59,9 +59,6 @@ DAY = 86_400
 BUILD_BATCH_DAYS = 2
 """Days rebuilt per transaction: on PostgreSQL the rebuild holds every step write until it commits."""
 
-_Visit = tuple[str, int, int, list[list[str]]]
-_encode = msgspec.json.Encoder().encode
-_decode = msgspec.json.Decoder(list[_Visit]).decode
 
 
 class PathDay(AppScoped, Base):
@@ -97,53 +94,51 @@ class PathDayStale(AppScoped, Base):
     day: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
-class Segment(NamedTuple):
-    """One visitor's sessions of one day."""
-
-    day: int
-    visitor: str
-    tenant: str | None
-    first: int
-    last: int
-    sessions: list[list[str]]
-
+Visit = tuple[str, int, int, list[list[str]]]
+"""One visitor's day: ``(visitor, first step second, last step second, sessions)``, each session a list of steps."""
 
 _STEPS: Any = Step.__table__.c
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder(list[Visit]).decode
 
 
-def day_segments(rows: Iterable[tuple[str, str | None, int, str]]) -> tuple[list[Segment], set[int]]:
-    """The segments of ``(visitor, tenant, second, step)`` label rows in time order, and the days where some
-    visitor's rows carry two tenants (that visitor's segment of the day then has the last row's)."""
-    by_day: dict[tuple[int, str], list[tuple[str, int, str]]] = defaultdict(list)
+def day_visits(rows: Iterable[tuple[str, str | None, int, str]]
+               ) -> tuple[dict[tuple[int, str | None], list[Visit]], set[int]]:
+    """The visits of ``(visitor, tenant, second, step)`` label rows in time order, by day and tenant, and the days
+    where some visitor's rows carry two tenants (that visitor's visit of the day is then under the last row's)."""
+    by_visitor: dict[tuple[int, str], list[tuple[str, int, str]]] = defaultdict(list)
     tenants: dict[tuple[int, str], set[str | None]] = defaultdict(set)
     tenant_of: dict[tuple[int, str], str | None] = {}
     for visitor, tenant, second, step in rows:
         key = (second // DAY, visitor)
-        by_day[key].append((visitor, second, step))
+        by_visitor[key].append((visitor, second, step))
         tenants[key].add(tenant)
         tenant_of[key] = tenant
-    mixed = {day for (day, _), found in tenants.items() if len(found) > 1}
-    return [Segment(day, visitor, tenant_of[(day, visitor)], steps[0][1], steps[-1][1],
-                    visitor_sessions(steps)[visitor]) for (day, visitor), steps in by_day.items()], mixed
+    out: dict[tuple[int, str | None], list[Visit]] = defaultdict(list)
+    for (day, visitor), steps in by_visitor.items():
+        out[(day, tenant_of[(day, visitor)])].append(
+            (visitor, steps[0][1], steps[-1][1], visitor_sessions(steps)[visitor]))
+    return out, {day for (day, _), found in tenants.items() if len(found) > 1}
 
 
-def join_days(segments: Iterable[Segment]) -> dict[str, list[list[str]]]:
-    """Every visitor's sessions from their segments in day order (as
-    :func:`~waymark.behaviour.path_math.visitor_sessions` cuts the rows the segments came from)."""
+def join_days(days: Iterable[Iterable[Visit]]) -> dict[str, list[list[str]]]:
+    """Every visitor's sessions from their visits of each day, the days in order (as
+    :func:`~waymark.behaviour.path_math.visitor_sessions` cuts the rows the visits came from). The visits'
+    lists become the answer's: they are not to be used again."""
     out: dict[str, list[list[str]]] = {}
     last: dict[str, int] = {}
-    for segment in segments:
-        visitor, sessions = segment.visitor, segment.sessions
-        taken = out.get(visitor)
-        if taken is None:
-            out[visitor] = list(sessions)
-        elif segment.first - last[visitor] > SESSION_GAP:
-            taken.extend(sessions)
-        else:  # the day's first session goes on from the last one before midnight
-            going, first = taken[-1], sessions[0]
-            taken[-1] = going + (first[1:] if going[-1] == first[0] else first)
-            taken.extend(sessions[1:])
-        last[visitor] = segment.last
+    for visits in days:
+        for visitor, first, final, sessions in visits:
+            taken = out.get(visitor)
+            if taken is None:
+                out[visitor] = sessions
+            elif first - last[visitor] > SESSION_GAP:
+                taken.extend(sessions)
+            else:  # the day's first session goes on from the last one before midnight
+                going, opening = taken[-1], sessions[0]
+                going.extend(opening[1:] if going[-1] == opening[0] else opening)
+                taken.extend(sessions[1:])
+            last[visitor] = final
     return out
 
 
@@ -164,37 +159,36 @@ def _runs(days: Iterable[int]) -> list[tuple[int, int]]:
     return [(first, final) for first, final in runs]
 
 
-async def read_segments(session: AsyncSession, app_id: str, since: datetime, until: datetime, *,
-                        visitors: Container[str] | None = None, tenants: Container[str | None] | None = None
-                        ) -> list[Segment]:
-    """Every visitor's segments of the whole days ``[since, until)`` in day order, of the label rows of
-    ``visitors`` and of ``tenants`` (``None``: all): the built days' from here, the others' made from their label
-    rows. The session's scope narrows both to one tenant when it is one's."""
+async def read_days(session: AsyncSession, app_id: str, since: datetime, until: datetime, *,
+                    visitors: Container[str] | None = None, tenants: Container[str | None] | None = None
+                    ) -> list[list[Visit]]:
+    """The visits of each whole day of ``[since, until)`` in day order, of the label rows of ``visitors`` and of
+    ``tenants`` (``None``: all): the built days' from here, the others' made from their label rows. The
+    session's scope narrows both to one tenant when it is one's."""
     first, end = second_of(since) // DAY, second_of(until) // DAY
     built = set((await session.scalars(
         select(PathDayBuilt.day).where(PathDayBuilt.day >= first, PathDayBuilt.day < end,
                                        PathDayBuilt.mixed.is_(False)))).all())
     built -= set((await session.scalars(
         select(PathDayStale.day).where(PathDayStale.day >= first, PathDayStale.day < end))).all())
-    segments: list[Segment] = []
+    by_day: dict[int, list[Visit]] = defaultdict(list)
     if built:
         stored: Sequence[Any] = (await session.execute(
             select(PathDay.day, PathDay.tenant_id, PathDay.visitors)
-            .where(PathDay.day >= min(built), PathDay.day <= max(built)).order_by(PathDay.day)
+            .where(PathDay.day >= min(built), PathDay.day <= max(built))
         )).all()
         for day, tenant, text in stored:
             if day in built and (tenants is None or tenant in tenants):
-                segments.extend(Segment(day, visitor, tenant, low, high, sessions)
-                                for visitor, low, high, sessions in _decode(text)
-                                if visitors is None or visitor in visitors)
+                visits = _decode(text)
+                by_day[day].extend(visits if visitors is None else [v for v in visits if v[0] in visitors])
     for low, high in _runs(set(range(first, end)) - built):
         rows: Sequence[Any] = (await session.execute(_label_rows(app_id, low * DAY, (high + 1) * DAY))).all()
         if visitors is not None or tenants is not None:
             rows = [row for row in rows if (visitors is None or row[0] in visitors)
                     and (tenants is None or row[1] in tenants)]
-        segments.extend(day_segments(rows)[0])
-    segments.sort(key=lambda segment: segment.day)
-    return segments
+        for (day, _), visits in day_visits(rows)[0].items():
+            by_day[day].extend(visits)
+    return [by_day[day] for day in sorted(by_day)]
 
 
 async def _hold_step_writes(session: AsyncSession) -> None:
@@ -217,17 +211,14 @@ async def build_days(session: AsyncSession, app_id: str, days: Sequence[int]) ->
     rows: list[Any] = []
     for low, high in _runs(taken):
         rows.extend((await session.execute(_label_rows(app_id, low * DAY, (high + 1) * DAY))).all())
-    segments, mixed = day_segments(rows)
+    by_tenant, mixed = day_visits(rows)
     await session.execute(delete(PathDay).where(PathDay.day.in_(taken)))
     await session.execute(delete(PathDayBuilt).where(PathDayBuilt.day.in_(taken)))
-    by_tenant: dict[tuple[int, str | None], list[_Visit]] = defaultdict(list)
-    for segment in segments:
-        if segment.day not in mixed:
-            by_tenant[(segment.day, segment.tenant)].append((segment.visitor, segment.first, segment.last,
-                                                             segment.sessions))
     parts: dict[int, int] = defaultdict(int)
     kept = []
     for (day, tenant), visits in by_tenant.items():
+        if day in mixed:
+            continue
         kept.append({"app_id": app_id, "day": day, "part": parts[day], "tenant_id": tenant,
                      "visitors": _encode(visits).decode()})
         parts[day] += 1

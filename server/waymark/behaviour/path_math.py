@@ -81,18 +81,24 @@ def collapse(steps: Iterable[str]) -> list[str]:
 
 def paths_of(visits: Sequence[Sequence[str]], length: int, from_step: str | None, to_step: str | None
              ) -> set[tuple[str, ...]]:
-    """The distinct paths one visitor's sessions hold (see the module's rules)."""
+    """The distinct paths one visitor's sessions hold (see the module's rules). Each occurrence of the step
+    is found by ``count`` and ``index``, which scan in C: most sessions hold it seldom or never."""
     found: set[tuple[str, ...]] = set()
+    step = from_step if from_step is not None else to_step
+    if step is None:
+        return found
     for session in visits:
         if to_step == EXIT:
             if session:
                 found.add((*session[-(length - 1):], EXIT))
             continue
-        for index, step in enumerate(session):
-            if from_step is not None and step == from_step:
+        index = -1
+        for _ in range(session.count(step)):
+            index = session.index(step, index + 1)
+            if from_step is not None:
                 path = session[index:index + length]
                 found.add(tuple(path) if len(path) == length else (*path, EXIT))
-            elif to_step is not None and step == to_step:
+            else:
                 begin = index - length + 1
                 path = session[max(0, begin):index + 1]
                 found.add(tuple(path) if begin >= 0 else (START, *path))

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.analytics.segments import segment_members
 from waymark.behaviour.collector import collector_paused
-from waymark.behaviour.path_days import join_days, read_segments
+from waymark.behaviour.path_days import join_days, read_days
 from waymark.behaviour.path_math import EXIT, PathCount, top_paths
 from waymark.behaviour.refs import RefError, parse_ref
 from waymark.behaviour.step_source import range_bounds
@@ -109,8 +109,8 @@ async def paths_report(session: AsyncSession, scope: Scope, query: PathsQuery, s
     ids = members.ids if members is not None else None
     of_tenant = members is not None and members.subject == "tenant"
     with collector_paused():  # a list per session step: see waymark.behaviour.collector
-        visits = join_days(await read_segments(session, scope.app_id, since, until,
-                                               visitors=None if of_tenant else ids, tenants=ids if of_tenant else None))
+        visits = join_days(await read_days(session, scope.app_id, since, until,
+                                           visitors=None if of_tenant else ids, tenants=ids if of_tenant else None))
         found: list[PathCount] = top_paths(visits, query.length, query.from_step, query.to_step, query.top)
     return PathsReport([PathRow(list(p.steps), p.visitors) for p in found], start, end, query.length, query.top,
                        query.from_step, query.to_step, len(visits), scope.tenant_id, segment)
