@@ -179,7 +179,7 @@ class Event(AppScoped, Base):
     __table_args__ = (
         UniqueConstraint("app_id", "event_id", name="uq_events_app_event_id"),
         Index("ix_events_app_ts", "app_id", "ts"),
-        Index("ix_events_app_visitor", "app_id", "visitor_id"),
+        Index("ix_events_app_visitor_ts", "app_id", "visitor_id", "ts"),
     )
 
     id: Mapped[int] = mapped_column(
