@@ -57,7 +57,8 @@ def database_url_for(base_url: str, size: int) -> str:
 
 async def _ensure_database(base_url: str, url: str) -> None:
     name = make_url(url).database
-    conn = await asyncpg.connect(_dsn(base_url))
+    # the server's own database: the base URL's may not exist (it only names the copies)
+    conn = await asyncpg.connect(_dsn(make_url(base_url).set(database="postgres").render_as_string(False)))
     try:
         if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
             await conn.execute(f'CREATE DATABASE "{name}"')
