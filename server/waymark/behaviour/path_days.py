@@ -60,7 +60,6 @@ BUILD_BATCH_DAYS = 2
 """Days rebuilt per transaction: on PostgreSQL the rebuild holds every step write until it commits."""
 
 
-
 class PathDay(AppScoped, Base):
     """The sessions of one tenant's visitors (or of the visitors without one) on one day (``day``: days since
     the epoch, UTC), from their label rows; ``part`` numbers a day's rows."""
