@@ -23,33 +23,36 @@ depends_on = None
 _MARK = ("INSERT INTO path_day_stale (app_id, day) "
          "SELECT DISTINCT app_id, CAST(second / 86400 AS INTEGER) FROM steps WHERE label")
 
+def _sqlite_mark(row: str) -> str:
+    """SQLite: mark the day of trigger row ``row`` (``NEW`` or ``OLD``)."""
+    return f"INSERT OR IGNORE INTO path_day_stale (app_id, day) VALUES ({row}.app_id, {row}.second / 86400);"
+
+
 _SQLITE_TRIGGERS = (
-    "CREATE TRIGGER path_day_stale_insert AFTER INSERT ON steps WHEN NEW.label BEGIN "
-    "INSERT OR IGNORE INTO path_day_stale (app_id, day) VALUES (NEW.app_id, NEW.second / 86400); END",
-    "CREATE TRIGGER path_day_stale_delete AFTER DELETE ON steps WHEN OLD.label BEGIN "
-    "INSERT OR IGNORE INTO path_day_stale (app_id, day) VALUES (OLD.app_id, OLD.second / 86400); END",
+    f"CREATE TRIGGER path_day_stale_insert AFTER INSERT ON steps WHEN NEW.label BEGIN {_sqlite_mark('NEW')} END",
+    f"CREATE TRIGGER path_day_stale_delete AFTER DELETE ON steps WHEN OLD.label BEGIN {_sqlite_mark('OLD')} END",
     "CREATE TRIGGER path_day_stale_update AFTER UPDATE ON steps WHEN OLD.label OR NEW.label BEGIN "
-    "INSERT OR IGNORE INTO path_day_stale (app_id, day) VALUES (OLD.app_id, OLD.second / 86400); "
-    "INSERT OR IGNORE INTO path_day_stale (app_id, day) VALUES (NEW.app_id, NEW.second / 86400); END",
+    f"{_sqlite_mark('OLD')} {_sqlite_mark('NEW')} END",
 )
 
-_POSTGRES_FUNCTION = """
+
+def _mark_days_of(rows: str) -> str:
+    """PL/pgSQL: mark the days of the label rows in the transition table ``rows``. Days already marked are
+    skipped without a lock, so concurrent ingestion does not queue on one row."""
+    return f"""
+        INSERT INTO path_day_stale (app_id, day)
+        SELECT DISTINCT r.app_id, CAST(r.second / 86400 AS INTEGER) FROM {rows} r
+        WHERE r.label AND NOT EXISTS (SELECT 1 FROM path_day_stale s
+                                      WHERE s.app_id = r.app_id AND s.day = CAST(r.second / 86400 AS INTEGER))
+        ORDER BY 1, 2 ON CONFLICT DO NOTHING;"""
+
+
+_POSTGRES_FUNCTION = f"""
 CREATE FUNCTION path_day_stale_mark() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    -- Days already marked are skipped without a lock, so concurrent ingestion does not queue on one row.
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        INSERT INTO path_day_stale (app_id, day)
-        SELECT DISTINCT r.app_id, CAST(r.second / 86400 AS INTEGER) FROM new_rows r
-        WHERE r.label AND NOT EXISTS (SELECT 1 FROM path_day_stale s
-                                      WHERE s.app_id = r.app_id AND s.day = CAST(r.second / 86400 AS INTEGER))
-        ORDER BY 1, 2 ON CONFLICT DO NOTHING;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN{_mark_days_of("new_rows")}
     END IF;
-    IF TG_OP IN ('DELETE', 'UPDATE') THEN
-        INSERT INTO path_day_stale (app_id, day)
-        SELECT DISTINCT r.app_id, CAST(r.second / 86400 AS INTEGER) FROM old_rows r
-        WHERE r.label AND NOT EXISTS (SELECT 1 FROM path_day_stale s
-                                      WHERE s.app_id = r.app_id AND s.day = CAST(r.second / 86400 AS INTEGER))
-        ORDER BY 1, 2 ON CONFLICT DO NOTHING;
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN{_mark_days_of("old_rows")}
     END IF;
     RETURN NULL;
 END $$
