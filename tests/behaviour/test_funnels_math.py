@@ -8,10 +8,11 @@ from itertools import combinations, pairwise
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from waymark.analytics.segments import SegmentMembers
 from waymark.behaviour.funnel_math import Attempt, Occurrence, best_attempt, count_funnel, nearest_rank
-from waymark.behaviour.funnels import FunnelQuery, funnel_steps
+from waymark.behaviour.funnels import FunnelQuery, funnel_attempts, step_figures
 from waymark.behaviour.refs import parse_ref
-from waymark.behaviour.step_source import StepRow, second_of
+from waymark.behaviour.step_source import StepKeys, StepRow, second_of
 
 Chain = tuple[int, ...]
 
@@ -55,40 +56,53 @@ def test_best_attempt_matches_every_chain_tried(raw: list[Occurrence], n_steps: 
     assert best_attempt(events, n_steps, window) == reference_attempt(events, n_steps, window)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from("abc"), st.sampled_from(["t1", "t2", None]), st.integers(0, 20),
-                          st.frozensets(st.integers(0, 3), max_size=2)), max_size=14),
-       st.sampled_from(["visitors", "tenants"]), st.integers(0, 1))
+                          st.frozensets(st.integers(0, 4), max_size=2)), max_size=14),
+       st.sampled_from(["visitors", "tenants"]), st.integers(0, 1),
+       st.one_of(st.none(), st.tuples(st.sampled_from(["tenant", "visitor"]),
+                                      st.frozensets(st.sampled_from(["a", "b", "c", "t1", "t2"])))))
 def test_funnel_steps_count_visitors_and_tenants_like_the_reference(
-    raw: list[tuple[str, str | None, int, frozenset[int]]], unit: str, window_days: int
+    raw: list[tuple[str, str | None, int, frozenset[int]]], unit: str, window_days: int,
+    segment: tuple[str, frozenset[str]] | None,
 ) -> None:
-    """Steps 0-2 of a 3-step funnel, index 3 the exclusion; a tenant's events are its visitors' together."""
+    """Steps 0-2 of a 3-step funnel, indices 3 and 4 two exclusions; a tenant's events are its visitors'
+    together; a visitor's events may carry different tenants; a segment keeps the events of its members."""
     start = date(2026, 3, 1)
     base = second_of(datetime(2026, 3, 1, tzinfo=UTC))
     hour = 3600 * 12  # so that 20 ticks span past the one-day range and the window's end
     rows = [StepRow((base + tick * hour, i), visitor, tenant, matches)
             for i, (visitor, tenant, tick, matches) in enumerate(raw) if matches]
-    # one visitor has one tenant: the first the draw gave it
-    tenant_of: dict[str, str | None] = {}
-    rows = [StepRow(r.order, r.visitor, tenant_of.setdefault(r.visitor, r.tenant), r.matches) for r in rows]
     steps = tuple(parse_ref(f"event:s{i}") for i in range(3))
-    query = FunnelQuery(steps, (parse_ref("event:x"),), window_days, unit, None)  # type: ignore[arg-type]
-    got = funnel_steps(query, rows, start, start, None)
+    query = FunnelQuery(steps, (parse_ref("event:x"), parse_ref("event:y")), window_days, unit,  # type: ignore[arg-type]
+                        None)
+    members = None if segment is None else SegmentMembers(segment[0], segment[1], {})  # type: ignore[arg-type]
+    found = StepKeys(base - 86_400)
+    for row in rows:
+        found.add(row.visitor if unit == "visitors" or (segment and segment[0] == "visitor") else None, row.tenant,
+                  row.matches, [found.key(row.second, row.order[1])])
+    attempts, tenant_of = funnel_attempts(query, found, start, start, members)
+    got = step_figures(query, attempts.values())
 
     actors: dict[str, list[StepRow]] = {}
     for row in rows:
         actor = row.visitor if unit == "visitors" else row.tenant
+        if segment is not None and (row.tenant if segment[0] == "tenant" else row.visitor) not in segment[1]:
+            continue
         if actor:
             actors.setdefault(actor, []).append(row)
     end_second = base + 86_400
-    attempts = [reference_attempt(
-        [Occurrence(r.second, frozenset(m for m in r.matches if m < 3), 3 in r.matches, r.second < end_second)
-         for r in sorted(events, key=lambda r: r.order)], 3, window_days * 86_400) for events in actors.values()]
-    reached = [sum(1 for a in attempts if len(a.seconds) > i) for i in range(3)]
+    expected = {actor: reference_attempt(
+        [Occurrence(r.second, frozenset(m for m in r.matches if m < 3), bool(r.matches & {3, 4}),
+                    r.second < end_second) for r in sorted(events, key=lambda r: r.order)], 3,
+        window_days * 86_400) for actor, events in actors.items()}
+    assert {a: t for a, t in attempts.items() if t.seconds} == {a: t for a, t in expected.items() if t.seconds}
+    assert tenant_of == {actor: max(actors[actor], key=lambda r: r.order).tenant for actor in attempts}
+    reached = [sum(1 for a in expected.values() if len(a.seconds) > i) for i in range(3)]
     assert [s.converted for s in got] == reached
     assert [s.entered for s in got] == [reached[0], reached[0], reached[1]]
     for i in (1, 2):
-        times = sorted(a.seconds[i] - a.seconds[i - 1] for a in attempts if len(a.seconds) > i)
+        times = sorted(a.seconds[i] - a.seconds[i - 1] for a in expected.values() if len(a.seconds) > i)
         assert got[i].median_seconds == (times[(len(times) + 1) // 2 - 1] if times else None)
         assert got[i].conversion == (round(reached[i] / reached[0], 4) if reached[0] else None)
 

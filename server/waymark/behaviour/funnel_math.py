@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 __all__ = ["Attempt", "FunnelCounts", "Occurrence", "best_attempt", "count_funnel", "deepest_chain", "nearest_rank"]
@@ -71,28 +71,29 @@ def best_attempt(events: Sequence[Occurrence], n_steps: int, window: int) -> Att
         if event.excluded:
             exclusions.append(index)
     positions[0] = [i for i in positions[0] if events[i].in_range]
-    return deepest_chain([e.second for e in events], positions, exclusions, window)
+    return deepest_chain([e.second for e in events].__getitem__, positions, exclusions, window)
 
 
-def deepest_chain(seconds: Sequence[int], positions: Sequence[Sequence[int]], exclusions: Sequence[int],
+def deepest_chain(second: Callable[[int], int], positions: Sequence[Sequence[int]], exclusions: Sequence[int],
                   window: int) -> Attempt:
-    """:func:`best_attempt` over an actor's events already taken apart: each event's second (in order), per
-    step the increasing indices of the events matching it (step 0: only those that may start, in the range),
-    and the increasing indices of the exclusion events. The funnel builds these directly, row by row."""
+    """:func:`best_attempt` over an actor's events already taken apart, each event named by an integer that
+    orders them (its index in time order, or a step key): per step the increasing names of the events
+    matching it (step 0: only those that may start, in the range), the increasing names of the exclusion
+    events, and ``second`` giving a name's time. The funnel builds these from its step keys directly."""
     best: tuple[int, ...] = ()
     n_steps = len(positions)
     for start in positions[0]:
-        found = _deepest_from([start], seconds, positions, exclusions, seconds[start] + window)
+        found = _deepest_from([start], second, positions, exclusions, second(start) + window)
         if len(found) > len(best):
-            best = tuple(seconds[i] for i in found)
+            best = tuple(second(i) for i in found)
         if len(best) == n_steps or len(best) >= _reachable(start, positions):
             break  # no later start gets further
     return Attempt(best)
 
 
-def _deepest_from(chain: list[int], seconds: Sequence[int], positions: Sequence[Sequence[int]],
+def _deepest_from(chain: list[int], second: Callable[[int], int], positions: Sequence[Sequence[int]],
                   exclusions: Sequence[int], deadline: int) -> list[int]:
-    """The deepest chain that continues ``chain`` (positions), the earliest of the deepest.
+    """The deepest chain that continues ``chain`` (event names), the earliest of the deepest.
 
     Past the chain's last event, the first exclusion event ends the stretch the next step may come from,
     and may be that step itself (it is not strictly between). Two choices are enough: the earliest match up
@@ -117,9 +118,9 @@ def _deepest_from(chain: list[int], seconds: Sequence[int], positions: Sequence[
         candidates.append(fence)
     best = chain
     for candidate in candidates:
-        if seconds[candidate] > deadline:
+        if second(candidate) > deadline:
             break  # the second candidate is no earlier
-        found = _deepest_from([*chain, candidate], seconds, positions, exclusions, deadline)
+        found = _deepest_from([*chain, candidate], second, positions, exclusions, deadline)
         if len(found) > len(best):
             best = found
             if len(best) == len(positions):

@@ -9,11 +9,11 @@ events, together, make the chain); events without a tenant count for no tenant.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from operator import itemgetter
 from typing import Any
 
 import msgspec
@@ -21,10 +21,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.analytics.segments import SegmentMembers, segment_members
-from waymark.behaviour.collector import collector_paused
 from waymark.behaviour.funnel_math import Attempt, count_funnel, deepest_chain, nearest_rank
 from waymark.behaviour.refs import Ref, RefError, Unit, parse_refs, parse_unit
-from waymark.behaviour.step_source import StepTuple, range_bounds, read_steps, second_of
+from waymark.behaviour.step_source import StepKeys, range_bounds, read_step_keys, second_of
 from waymark.db.models import DailyUsage, Tenant, Visitor
 from waymark.db.scope import Scope
 
@@ -168,59 +167,52 @@ def _breakdown(text: str | None, unit: Unit) -> str | None:
     return raw
 
 
-def funnel_steps(query: FunnelQuery, rows: Sequence[StepTuple], start: date, end: date,
+def funnel_steps(query: FunnelQuery, found: StepKeys, start: date, end: date,
                  members: SegmentMembers | None) -> list[FunnelStep]:
-    """The funnel over the rows read for ``[start, end]`` (and the window after it)."""
-    return step_figures(query, funnel_attempts(query, rows, start, end, members)[0].values())
+    """The funnel over the step keys read for ``[start, end]`` (and the window after it)."""
+    return step_figures(query, funnel_attempts(query, found, start, end, members)[0].values())
 
 
-def funnel_attempts(query: FunnelQuery, rows: Sequence[StepTuple], start: date, end: date,
+def funnel_attempts(query: FunnelQuery, found: StepKeys, start: date, end: date,
                     members: SegmentMembers | None) -> tuple[dict[str, Attempt], dict[str, str | None]]:
-    """Each actor's attempt, and each actor's tenant (a visitor's latest; a tenant's own id).
+    """Each actor's attempt, and each actor's tenant (a visitor's latest; a tenant's own id), for every actor
+    that did the first step in the range.
 
-    Rows with the same (second, stored id) are one event that matched several steps: their matches count
-    together, as one event's.
+    An event that matched several steps has one key in each step's list: its matches count together, as one
+    event's (a chain's events have increasing keys).
     """
     n = len(query.steps)
-    in_range_until = second_of(range_bounds(start, end)[1])
     by_visitor = query.unit == "visitors"
     ids = members.ids if members is not None else None
     of_tenant = members is not None and members.subject == "tenant"
-    actors: dict[str, list[StepTuple]] = defaultdict(list)
-    for row in rows:
-        _, visitor, tenant, _ = row
+    actors: dict[str, dict[int, list[int]]] = {}
+    latest: dict[str, tuple[int, str | None]] = {}
+    for (visitor, tenant), by_step in found.groups.items():
         if ids is not None and (tenant if of_tenant else visitor) not in ids:
             continue
         actor = visitor if by_visitor else tenant
-        if actor:
-            actors[actor].append(row)
-    split: dict[frozenset[int], tuple[tuple[int, ...], bool]] = {}
+        if not actor:
+            continue
+        last = max(max(keys) for keys in by_step.values())
+        if last > latest.get(actor, (-1, None))[0]:
+            latest[actor] = (last, tenant)
+        mine = actors.setdefault(actor, {})
+        for step, keys in by_step.items():
+            mine.setdefault(step, []).extend(keys)
+    starts_before = found.key(second_of(range_bounds(start, end)[1]), 0)  # only an event in the range starts
     window = query.window_days * 86_400
     attempts: dict[str, Attempt] = {}
     tenant_of: dict[str, str | None] = {}
-    for actor, events in actors.items():
-        events.sort(key=itemgetter(0))  # by (second, stored id)
-        tenant_of[actor] = events[-1][2]
-        seconds: list[int] = []
-        positions: list[list[int]] = [[] for _ in range(n)]
-        exclusions: list[int] = []
-        index, last = -1, None
-        for order, _, _, matches in events:
-            second = order[0]
-            if order != last:  # the next event (not another step of the same one)
-                index += 1
-                last = order
-                seconds.append(second)
-            parts = split.get(matches)
-            if parts is None:
-                parts = split[matches] = (tuple(sorted(i for i in matches if i < n)), any(i >= n for i in matches))
-            steps, excluded = parts
-            for step in steps:
-                if step or second < in_range_until:  # only an event in the range starts the funnel
-                    positions[step].append(index)
-            if excluded and (not exclusions or exclusions[-1] != index):
-                exclusions.append(index)
-        attempts[actor] = deepest_chain(seconds, positions, exclusions, window)
+    for actor, by_step in actors.items():
+        first = sorted(by_step.get(0, ()))
+        first = first[:bisect_left(first, starts_before)]
+        if not first:
+            continue
+        positions = [first, *(sorted(by_step.get(step, ())) for step in range(1, n))]
+        excluded = [keys for step, keys in by_step.items() if step >= n]
+        exclusions = sorted(excluded[0] if len(excluded) == 1 else {k for keys in excluded for k in keys})
+        attempts[actor] = deepest_chain(found.second, positions, exclusions, window)
+        tenant_of[actor] = latest[actor][1]
     return attempts, tenant_of
 
 
@@ -309,10 +301,10 @@ async def _one_range(session: AsyncSession, scope: Scope, query: FunnelQuery, st
     since, until = range_bounds(start, end, timedelta(days=query.window_days))
     tenants = (query.unit == "tenants" or (members is not None and members.subject == "tenant")
                or (query.breakdown or "").startswith("tenant."))  # otherwise the tenant is never looked at
-    with collector_paused():  # a tuple per step event: see waymark.behaviour.collector
-        rows = await read_steps(session, scope.app_id, (*query.steps, *query.exclude), since, until,
-                                tenants=tenants)
-        attempts, tenant_of = funnel_attempts(query, rows, start, end, members)
+    visitors = query.unit == "visitors" or (members is not None and members.subject == "visitor")
+    found = await read_step_keys(session, scope.app_id, (*query.steps, *query.exclude), since, until,
+                                 visitors=visitors, tenants=tenants)
+    attempts, tenant_of = funnel_attempts(query, found, start, end, members)
     groups = None
     if query.breakdown is not None:
         values = await breakdown_values(session, query.breakdown, tenant_of, start, end)

@@ -17,27 +17,31 @@ The rows mirror the events (visitor and tenant as the events have them), so a te
 like the events; the projection keeps them current on ingest, rule changes, aliases, late tenants, erasure
 and retention.
 
-What is left grows with the steps' rows of the range, not with its events: the driver handing over one row
-per step event (a column less, the tenant, when nothing looks at it) and one tuple each in Python, then the
-funnel's or the paths' arithmetic per actor (README, "Funnels and paths", has the figures).
+What is left grows with the steps' rows of the range, not with its events. A funnel has them grouped by the
+database (:func:`read_step_keys`: one row per actor and step, its events as one JSON array of integer keys)
+rather than one driver row and one Python tuple per step event; trends of filtered track events and guide
+actions read them row by row (:func:`read_steps`). README, "Funnels and paths", has the figures.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Text, cast, select
+import msgspec
+from sqlalchemy import BigInteger, Text, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.analytics.steps import Step
 from waymark.behaviour.refs import Ref
 from waymark.db.models import Event
 
-__all__ = ["StepRow", "StepTuple", "day_start", "range_bounds", "read_steps", "second_of"]
+__all__ = ["KEY_SHIFT", "StepKeys", "StepRow", "StepTuple", "day_start", "range_bounds", "read_step_keys",
+           "read_steps", "second_of"]
 
 
 StepTuple = tuple[tuple[int, int], str, str | None, frozenset[int]]
@@ -123,6 +127,93 @@ async def read_steps(session: AsyncSession, app_id: str, refs: Sequence[Ref], si
             if matched:
                 out.append(((second, event_id), visitor, tenant, matched))
     return out
+
+
+KEY_SHIFT = 37
+"""A step event's *key* is ``(second - since) << KEY_SHIFT | event id``: one integer that orders an actor's
+events as (second, stored id) does, for ranges under 2**26 seconds (776 days) and ids under 2**37."""
+_KEY_SECONDS = 1 << 26
+
+
+@dataclass(slots=True)
+class StepKeys:
+    """Step events grouped by who did them, as :func:`read_step_keys` reads them: for each (visitor, tenant)
+    asked for (``None`` where not), each reference's keys, in no particular order."""
+
+    since: int
+    """The second keys count from."""
+    groups: dict[tuple[str | None, str | None], dict[int, list[int]]] = field(default_factory=dict)
+
+    def key(self, second: int, event_id: int) -> int:
+        return (second - self.since) << KEY_SHIFT | event_id
+
+    def second(self, key: int) -> int:
+        return self.since + (key >> KEY_SHIFT)
+
+    def add(self, visitor: str | None, tenant: str | None, indices: Iterable[int], keys: Iterable[int]) -> None:
+        found = self.groups.setdefault((visitor, tenant), {})
+        keys = list(keys)
+        for index in indices:
+            found.setdefault(index, []).extend(keys)
+
+
+def _key_lists(dialect: str, key: Any) -> Any:
+    """The aggregate of a group's keys as the text of a JSON array."""
+    listed = func.string_agg(cast(key, Text), literal(",")) if dialect == "postgresql" else func.group_concat(key)
+    return literal("[") + listed + literal("]")
+
+
+async def read_step_keys(session: AsyncSession, app_id: str, refs: Sequence[Ref], since: datetime,
+                         until: datetime, *, visitors: bool, tenants: bool) -> StepKeys:
+    """Every event in ``[since, until)`` (whole seconds) matching one of ``refs``, grouped in the database by
+    visitor (``visitors``) and tenant (``tenants``), each group's keys handed over as one JSON text per step.
+
+    A funnel reads hundreds of thousands of step events over a month; one driver row and one Python tuple each
+    was most of its time. Grouped, the database hands over a row per visitor and step, and msgspec makes the
+    integers. Track steps with property filters are read row by row (they join the events for the properties).
+    """
+    start, end = second_of(since), second_of(until)
+    if end - start >= _KEY_SECONDS:
+        raise ValueError(f"a range of {end - start} seconds is too long for step keys")
+    out = StepKeys(start)
+    if not refs:
+        return out
+    wanted: dict[str, list[tuple[int, Ref]]] = defaultdict(list)
+    for index, ref in enumerate(refs):
+        wanted[ref.step].append((index, ref))
+    filtered = [step for step, found in wanted.items() if any(ref.where for _, ref in found)]
+    plain = {step: [i for i, _ in found] for step, found in wanted.items() if step not in filtered}
+    where = (_STEPS.app_id == app_id, *_in_range(since, until))
+    if plain:
+        who = [_STEPS.visitor_id if visitors else literal(None), _STEPS.tenant_id if tenants else literal(None)]
+        key = (_STEPS.second - cast(literal(start), BigInteger)) * literal(1 << KEY_SHIFT, BigInteger) + _STEPS.event_id
+        listed = _key_lists(str(session.get_bind().dialect.name), key)
+        grouping = [c for c, on in zip((_STEPS.visitor_id, _STEPS.tenant_id), (visitors, tenants), strict=True) if on]
+        found: Any = await session.execute(
+            select(*who, _STEPS.step, listed).where(*where, _STEPS.step.in_(list(plain)))
+            .group_by(*grouping, _STEPS.step))
+        decode = _KEYS.decode
+        for visitor, tenant, step, text in found.all():
+            out.add(visitor, tenant, plain[step], decode(text))
+    if filtered:
+        known: dict[tuple[str, str | None], tuple[int, ...]] = {}
+        joined: Any = await session.execute(
+            select(_STEPS.second, _STEPS.event_id, _STEPS.visitor_id, _STEPS.tenant_id, _STEPS.step,
+                   cast(_EVENTS.props, Text))
+            .select_from(Step.__table__.join(Event.__table__, _EVENTS.id == _STEPS.event_id))
+            .where(*where, _STEPS.step.in_(filtered)))
+        for second, event_id, visitor, tenant, step, props in joined.all():
+            matched = known.get((step, props))
+            if matched is None:  # each distinct (step, props text) is matched once: they repeat a lot
+                data = json.loads(props) if props else None
+                matched = known[(step, props)] = tuple(i for i, ref in wanted[step] if ref.matches_props(data))
+            if matched:
+                out.add(visitor if visitors else None, tenant if tenants else None, matched,
+                        (out.key(second, event_id),))
+    return out
+
+
+_KEYS = msgspec.json.Decoder(list[int])
 
 
 def range_bounds(start: date, end: date, extra: timedelta = timedelta()) -> tuple[datetime, datetime]:
