@@ -115,3 +115,25 @@ async def test_nps_and_policy_coverage_are_watched(client: AsyncTestClient, sett
     await evaluate_on(settings, today() + timedelta(days=2))
     rules = {r["name"]: r for r in (await client.get("/api/v1/alerts", headers=auth)).json()}
     assert rules["NPS"]["last_value"] is None and rules["NPS"]["in_breach"]
+
+
+async def test_a_funnels_conversion_is_judged_once_its_window_has_closed(client: AsyncTestClient,
+                                                                         settings: Settings) -> None:
+    app = await make_app(settings)
+    # 5 days ago: four sign up, three invite the same day (75 %); 4 days ago: four sign up, one invites the
+    # same day, one exactly a day later (the window's end: converts), one two days later (too late): 50 %
+    await send(client, app.public_key, *(on("track", f"{who}{n}", "acme", day, name="Signup")
+                                         for who, day in (("s", 5), ("t", 4)) for n in range(4)))
+    await send(client, app.public_key, *(on("track", f"s{n}", "acme", 5, name="Invite") for n in range(3)),
+               on("track", "t0", "acme", 4, name="Invite"), on("track", "t1", "acme", 3, name="Invite"),
+               on("track", "t2", "acme", 2, name="Invite"))
+    rule = await make_rule(client, app.secret_key, name="Invites", metric="funnel_conversion",
+                           target="steps=event:Signup,event:Invite&window_days=1", period="day", condition="below",
+                           value=60)
+    assert (await evaluate_on(settings, ago(3))).fired == []  # judges 5 days ago (4 days ago's window is open)
+    auth = {"Authorization": f"Bearer {app.secret_key}"}
+    [kept] = (await client.get("/api/v1/alerts", headers=auth)).json()
+    assert (kept["last_value"], kept["last_period_start"]) == (75.0, ago(5).isoformat())
+    assert len((await evaluate_on(settings, ago(2))).fired) == 1  # judges 4 days ago: 50 %
+    [fired] = await firings_of(settings, app.id)
+    assert (fired.rule_id, fired.period_start, fired.value) == (rule, ago(4), 50.0)

@@ -44,7 +44,8 @@ async def test_rules_are_created_read_replaced_and_deleted(client: AsyncTestClie
 
 @on_shared_server
 @pytest.mark.parametrize(("body", "field"), [
-    ({**GOOD, "metric": "funnel_conversion"}, "metric"),
+    ({**GOOD, "metric": "funnel_conversion", "target": "steps=event:A,event:B&breakdown=browser"}, "target"),
+    ({**GOOD, "metric": "funnel_conversion", "target": "steps=event:A,nonsense"}, "target"),
     ({**GOOD, "metric": ""}, "metric"),
     ({**GOOD, "period": "hour"}, "period"),
     ({**GOOD, "condition": "equals"}, "condition"),

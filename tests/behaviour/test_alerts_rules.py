@@ -8,7 +8,16 @@ from typing import Any
 
 import pytest
 
-from waymark.alerts.rules import Period, RuleError, breached, change_percent, check_rule, last_complete, previous
+from waymark.alerts.rules import (
+    Period,
+    RuleError,
+    breached,
+    change_percent,
+    check_rule,
+    judged_period,
+    last_complete,
+    previous,
+)
 
 GOOD: dict[str, Any] = {"name": "Quiet day", "metric": "active_visitors", "target": "", "period": "day",
                         "condition": "below", "value": 10}
@@ -20,12 +29,22 @@ def test_a_good_rule_is_kept_with_its_target_written_canonically() -> None:
     assert (rule.name, rule.target, rule.value) == ("Signups dropped", "event:Signup", 30.0)
     assert check_rule(**{**GOOD, "metric": "event_count", "target": "guide:tour:seen"}).target == "guide:tour:seen"
     assert check_rule(**{**GOOD, "metric": "nps", "target": "nps-q3", "condition": "below", "value": -20}).value == -20
+    funnel = check_rule(**{**GOOD, "metric": "funnel_conversion", "value": 25,
+                           "target": " steps=event:Signup, page:billing&count=tenants&exclude=event:Cancel "})
+    assert funnel.target == "steps=event:Signup,page:billing&window_days=7&count=tenants&exclude=event:Cancel"
 
 
 @pytest.mark.parametrize(("change", "field", "words"), [
     ({"name": "  "}, "name", "1 to 100 characters"),
     ({"name": "x" * 101}, "name", "1 to 100 characters"),
-    ({"metric": "funnel_conversion"}, "metric", "not a metric"),
+    ({"metric": "funnel_conversion"}, "target", "as in its report's address"),
+    ({"metric": "funnel_conversion", "target": "steps=event:A"}, "target", "give 2 to 10"),
+    ({"metric": "funnel_conversion", "target": "steps=event:A,event:B&from=2026-01-01"}, "target",
+     "'from' has no place in a funnel rule"),
+    ({"metric": "funnel_conversion", "target": "steps=event:A,event:B&steps=event:C,event:D"}, "target", "twice"),
+    ({"metric": "funnel_conversion", "target": "event:A,event:B"}, "target", "name=value pairs"),
+    ({"metric": "funnel_conversion", "target": "steps=event:A,event:B&window_days=91"}, "target", "out of bounds"),
+    ({"metric": "funnel_conversion", "target": "steps=event:A,event:B", "value": 101}, "value", "from 0 to 100"),
     ({"metric": "revenue"}, "metric", "not a metric"),
     ({"period": "month"}, "period", "use day or week"),
     ({"condition": "equals"}, "condition", "not a condition"),
@@ -58,6 +77,16 @@ def test_the_last_complete_day_and_week() -> None:
     monday = datetime(2026, 11, 30, 23, 59, tzinfo=UTC)
     assert last_complete(monday, "week") == Period(date(2026, 11, 23), date(2026, 11, 29))
     assert previous(Period(date(2026, 11, 23), date(2026, 11, 29))) == Period(date(2026, 11, 16), date(2026, 11, 22))
+
+
+def test_a_funnel_rule_judges_the_last_period_whose_windows_have_closed() -> None:
+    wednesday = datetime(2026, 12, 2, 0, 0, 1, tzinfo=UTC)
+    three_days = "steps=event:A,event:B&window_days=3"
+    assert judged_period(wednesday, "day", "funnel_conversion", three_days) == Period(date(2026, 11, 28),
+                                                                                      date(2026, 11, 28))
+    assert judged_period(wednesday, "week", "funnel_conversion", three_days) == Period(date(2026, 11, 16),
+                                                                                       date(2026, 11, 22))
+    assert judged_period(wednesday, "day", "event_count", "event:A") == last_complete(wednesday, "day")
     assert previous(Period(date(2026, 12, 1), date(2026, 12, 1))) == Period(date(2026, 11, 30), date(2026, 11, 30))
 
 

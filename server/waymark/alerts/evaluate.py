@@ -1,6 +1,7 @@
 """Evaluating every enabled rule of every app, by one worker at a time; a breach fires once, then waits to recover.
 
-For each rule the last complete period is judged (with the period before it for a percentage change):
+For each rule the last complete period is judged (with the period before it for a percentage change; for a
+funnel's conversion, the last one whose conversion windows have all closed):
 
 - breached, and the rule was not in breach: a firing is recorded for that period (at most one per rule and
   period, a unique constraint makes sure) and an ``alert.fired`` webhook is put in the outbox, in the same
@@ -23,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from waymark.alerts.exclusive import only_one_worker
 from waymark.alerts.metrics import metric_value
 from waymark.alerts.models import AlertFiring, AlertRule
-from waymark.alerts.rules import CHANGE_CONDITIONS, Period, breached, last_complete, previous
+from waymark.alerts.rules import CHANGE_CONDITIONS, Period, breached, judged_period, previous
 from waymark.clock import utcnow
 from waymark.db.scope import app_session
 from waymark.webhooks.outbox import enqueue
@@ -54,7 +55,7 @@ def _payload(rule: AlertRule, period: Period, current: float | None, before: flo
 
 async def _judge(session: AsyncSession, app_id: str, rule: AlertRule, now: datetime) -> int | None:
     """Judge one rule; the id of the firing it records, if any."""
-    period = last_complete(now, rule.period)
+    period = judged_period(now, rule.period, rule.metric, rule.target)
     current = await metric_value(session, app_id, rule.metric, rule.target, period)
     before = (await metric_value(session, app_id, rule.metric, rule.target, previous(period))
               if rule.condition in CHANGE_CONDITIONS else None)

@@ -1,14 +1,16 @@
-"""The figure an alert rule watches, for one period: read from the daily roll-up, the survey answers or the
-policy report (never by scanning events)."""
+"""The figure an alert rule watches, for one period: read from the daily roll-up, the survey answers, the
+policy report or the funnel report (never by scanning events)."""
 
 from __future__ import annotations
 
 from sqlalchemy import distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from waymark.alerts.rules import Period
+from waymark.alerts.rules import Period, funnel_target
+from waymark.behaviour.funnels import funnel_report
 from waymark.behaviour.refs import parse_ref
 from waymark.db.models import DailyUsage
+from waymark.db.scope import Scope
 from waymark.policies.report import policy_tallies
 from waymark.surveys.arithmetic import nps_figures
 from waymark.surveys.reports import ReportScope, answers
@@ -57,6 +59,13 @@ async def _policy_coverage(session: AsyncSession, app_id: str, policy: str, peri
     return round(accepted / active * 100, 4) if active else None
 
 
+async def _funnel_conversion(session: AsyncSession, app_id: str, target: str, period: Period) -> float | None:
+    """The funnel's overall conversion (0–100) of those who took its first step in the period; None without any."""
+    report = await funnel_report(session, Scope(app_id), funnel_target(target)[0], period.start, period.end, None)
+    overall = report.steps[-1].conversion
+    return None if overall is None else round(overall * 100, 2)
+
+
 async def metric_value(session: AsyncSession, app_id: str, metric: str, target: str, period: Period
                        ) -> float | None:
     """The rule's figure over ``period`` (inclusive days); None when there is nothing to judge."""
@@ -68,4 +77,6 @@ async def metric_value(session: AsyncSession, app_id: str, metric: str, target: 
         return await _nps(session, app_id, target, period)
     if metric == "policy_coverage":
         return await _policy_coverage(session, app_id, target, period)
+    if metric == "funnel_conversion":
+        return await _funnel_conversion(session, app_id, target, period)
     raise ValueError(f"unknown metric {metric!r}")

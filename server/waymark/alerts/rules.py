@@ -11,13 +11,16 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal, NamedTuple
+from urllib.parse import parse_qsl, urlencode
 
+from waymark.behaviour.funnels import FunnelQuery, funnel_query
 from waymark.behaviour.refs import RefError, parse_ref
 from waymark.wire import CONTROL_CHARACTER
 
 __all__ = [
     "CHANGE_CONDITIONS",
     "CONDITIONS",
+    "FUNNEL_PARAMETERS",
     "METRICS",
     "PERIODS",
     "Period",
@@ -26,22 +29,26 @@ __all__ = [
     "breached",
     "change_percent",
     "check_rule",
+    "funnel_target",
+    "judged_period",
     "last_complete",
     "previous",
 ]
 
-Metric = Literal["active_visitors", "event_count", "nps", "policy_coverage"]
+Metric = Literal["active_visitors", "event_count", "nps", "policy_coverage", "funnel_conversion"]
 PeriodKind = Literal["day", "week"]
 Condition = Literal["above", "below", "rises_by", "falls_by"]
 
-METRICS: tuple[Metric, ...] = ("active_visitors", "event_count", "nps", "policy_coverage")
-"""A funnel's conversion is not offered yet: funnels are built separately; a rule on one comes with them."""
+METRICS: tuple[Metric, ...] = ("active_visitors", "event_count", "nps", "policy_coverage", "funnel_conversion")
+FUNNEL_PARAMETERS = ("steps", "exclude", "window_days", "count")
+"""What a funnel conversion rule's target may say, written as the funnel report's query string."""
 PERIODS: tuple[PeriodKind, ...] = ("day", "week")
 CONDITIONS: tuple[Condition, ...] = ("above", "below", "rises_by", "falls_by")
 CHANGE_CONDITIONS = frozenset({"rises_by", "falls_by"})
 _ID = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 _BOUNDS: dict[str, tuple[float, float]] = {
     "active_visitors": (0, 1e12), "event_count": (0, 1e12), "nps": (-100, 100), "policy_coverage": (0, 100),
+    "funnel_conversion": (0, 100),
 }
 _MAX_CHANGE = 100_000.0
 
@@ -89,6 +96,8 @@ def _target(metric: str, raw: str) -> str:
         if ref.kind == "guide" and ref.action not in (None, "seen"):
             raise RuleError("target", "the daily roll-up counts guides seen: write guide:ID or guide:ID:seen")
         return ref.text()
+    if metric == "funnel_conversion":
+        return funnel_target(target)[1]
     what = "survey's guide id" if metric == "nps" else "policy id"
     if not _ID.fullmatch(target):
         raise RuleError("target", f"give the {what}: 1 to 64 letters, digits, '.', '_' or '-'")
@@ -105,8 +114,7 @@ def check_rule(name: str, metric: str, target: str, period: str, condition: str,
     if not 1 <= len(clean) <= 100:
         raise RuleError("name", "give the rule a name of 1 to 100 characters")
     if metric not in METRICS:
-        raise RuleError("metric", f"{metric[:40]!r} is not a metric: use one of {', '.join(METRICS)} "
-                                  "(a funnel's conversion is not offered yet)")
+        raise RuleError("metric", f"{metric[:40]!r} is not a metric: use one of {', '.join(METRICS)}")
     if period not in PERIODS:
         raise RuleError("period", f"{period[:20]!r} is not a period: use day or week")
     if condition not in CONDITIONS:
@@ -121,6 +129,44 @@ def check_rule(name: str, metric: str, target: str, period: str, condition: str,
         if not low <= value <= high:
             raise RuleError("value", f"a threshold of {metric} lies from {low:g} to {high:g}")
     return RuleSpec(clean, metric, _target(metric, target), period, condition, float(value), enabled)
+
+
+def funnel_target(target: str) -> tuple[FunnelQuery, str]:
+    """A funnel conversion rule's target read as the funnel report's query string (``steps=…&window_days=7``,
+    with ``exclude`` and ``count`` if wanted), and its canonical text; raises :class:`RuleError` on ``target``."""
+    if not target:
+        raise RuleError("target", "give the funnel as in its report's address: steps=event:Signup,page:billing"
+                                  "&window_days=7 (exclude and count may follow)")
+    try:
+        pairs = parse_qsl(target, keep_blank_values=True, strict_parsing=True)
+    except ValueError as exc:
+        raise RuleError("target", "write the funnel as name=value pairs joined by '&', as in "
+                                  "steps=event:Signup,page:billing&window_days=7") from exc
+    params: dict[str, str] = {}
+    for name, value in pairs:
+        if name not in FUNNEL_PARAMETERS:
+            raise RuleError("target", f"{name[:40]!r} has no place in a funnel rule: give "
+                                      f"{', '.join(FUNNEL_PARAMETERS)} (the period sets the dates)")
+        if name in params:
+            raise RuleError("target", f"{name} is given twice")
+        params[name] = value
+    try:
+        query = funnel_query(params)
+    except RefError as exc:
+        raise RuleError("target", str(exc)) from exc
+    canonical = {"steps": ",".join(r.text() for r in query.steps), "window_days": str(query.window_days),
+                 "count": query.unit}
+    if query.exclude:
+        canonical["exclude"] = ",".join(r.text() for r in query.exclude)
+    return query, urlencode(canonical, safe=":,[]=")
+
+
+def judged_period(now: datetime, kind: str, metric: str, target: str) -> Period:
+    """The period a rule judges: the last complete one; for a funnel's conversion, the last one whose every
+    conversion window has closed (a funnel started yesterday may still convert for ``window_days``)."""
+    if metric == "funnel_conversion":
+        now -= timedelta(days=funnel_target(target)[0].window_days)
+    return last_complete(now, kind)
 
 
 class Period(NamedTuple):

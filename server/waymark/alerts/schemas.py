@@ -15,7 +15,9 @@ __all__ = ["AlertFiringOut", "AlertRuleIn", "AlertRuleOut"]
 class AlertRuleIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A rule as written: ``metric`` one of active_visitors, event_count (``target`` an event reference counted
     from the daily roll-up: page:ID, feature:ID, event:NAME, guide:ID), nps (``target`` the survey's guide id),
-    policy_coverage (``target`` the policy id, the value a percentage); ``condition`` above or below a threshold
+    policy_coverage (``target`` the policy id, the value a percentage), funnel_conversion (``target`` the funnel
+    report's query string, ``steps=…&window_days=7`` with ``exclude`` and ``count`` if wanted; the value the overall
+    conversion in percent, judged once the window has closed); ``condition`` above or below a threshold
     ``value``, or rises_by / falls_by ``value`` percent against the previous period."""
 
     name: Annotated[str, msgspec.Meta(pattern=LINE_PATTERN, max_length=400)]
