@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.analytics.segments import SegmentMembers, segment_members
+from waymark.behaviour.collector import collector_paused
 from waymark.behaviour.funnel_math import Attempt, count_funnel, deepest_chain, nearest_rank
 from waymark.behaviour.refs import Ref, RefError, Unit, parse_refs, parse_unit
 from waymark.behaviour.step_source import StepKeys, range_bounds, read_step_keys, second_of
@@ -302,9 +303,10 @@ async def _one_range(session: AsyncSession, scope: Scope, query: FunnelQuery, st
     tenants = (query.unit == "tenants" or (members is not None and members.subject == "tenant")
                or (query.breakdown or "").startswith("tenant."))  # otherwise the tenant is never looked at
     visitors = query.unit == "visitors" or (members is not None and members.subject == "visitor")
-    found = await read_step_keys(session, scope.app_id, (*query.steps, *query.exclude), since, until,
-                                 visitors=visitors, tenants=tenants)
-    attempts, tenant_of = funnel_attempts(query, found, start, end, members)
+    with collector_paused():  # a list of keys per actor and step: see waymark.behaviour.collector
+        found = await read_step_keys(session, scope.app_id, (*query.steps, *query.exclude), since, until,
+                                     visitors=visitors, tenants=tenants)
+        attempts, tenant_of = funnel_attempts(query, found, start, end, members)
     groups = None
     if query.breakdown is not None:
         values = await breakdown_values(session, query.breakdown, tenant_of, start, end)
