@@ -98,24 +98,29 @@ def _deepest_from(chain: list[int], second: Callable[[int], int], positions: Seq
     Past the chain's last event, the first exclusion event ends the stretch the next step may come from,
     and may be that step itself (it is not strictly between). Two choices are enough: the earliest match up
     to that exclusion (a later one before it only narrows what follows), and the exclusion event itself
-    when it matches (later, but the stretch after it reaches further).
+    when it matches (later, but the stretch after it reaches further). With one choice, the chain simply
+    goes on (a loop, not a call per step: most steps have one).
     """
-    step = len(chain)
-    if step == len(positions):
-        return chain
-    last = chain[-1]
-    options = positions[step]
-    at = bisect_right(options, last)
-    if at == len(options):
-        return chain
-    earliest = options[at]
-    following = bisect_right(exclusions, last)
-    fence = exclusions[following] if following < len(exclusions) else None
-    candidates: list[int] = []
-    if fence is None or earliest <= fence:
-        candidates.append(earliest)
-    if fence is not None and earliest < fence and _holds(options, fence):
-        candidates.append(fence)
+    while len(chain) < len(positions):
+        last = chain[-1]
+        options = positions[len(chain)]
+        at = bisect_right(options, last)
+        if at == len(options):
+            return chain
+        earliest = options[at]
+        following = bisect_right(exclusions, last)
+        fence = exclusions[following] if following < len(exclusions) else None
+        if fence is not None and earliest < fence and _holds(options, fence):
+            return _either(chain, (earliest, fence), second, positions, exclusions, deadline)
+        if (fence is not None and earliest > fence) or second(earliest) > deadline:
+            return chain
+        chain = [*chain, earliest]
+    return chain
+
+
+def _either(chain: list[int], candidates: tuple[int, int], second: Callable[[int], int],
+            positions: Sequence[Sequence[int]], exclusions: Sequence[int], deadline: int) -> list[int]:
+    """The deeper of the chains through each candidate (the earlier one on a tie)."""
     best = chain
     for candidate in candidates:
         if second(candidate) > deadline:
