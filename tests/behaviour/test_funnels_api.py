@@ -9,12 +9,17 @@ from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
+from sqlalchemy import text
 
 from tests.access.helpers import add_person, owner, sign_in
 from tests.admin.test_shell import check_page
 from tests.analytics.helpers import BASE, auth
 from tests.analytics.summary_helpers import ago, send
 from tests.support import make_app, on_shared_server
+from tests.webhooks.helpers import own_sessionmaker
+from waymark.behaviour.refs import parse_ref
+from waymark.behaviour.step_source import read_step_keys, second_of
+from waymark.db.scope import app_session
 from waymark.settings import Settings
 
 T = datetime.combine(ago(10), datetime.min.time(), tzinfo=UTC) + timedelta(hours=1)
@@ -154,6 +159,28 @@ async def test_a_breakdown_by_a_tenant_field_and_by_browser(client: AsyncTestCli
     browsers = await funnel(client, app.secret_key, exclude="event:Cancel", breakdown="browser")
     assert {g["value"]: [s["converted"] for s in g["steps"]] for g in browsers["groups"]} == {
         "Firefox": [1, 1, 0], "Chrome": [1, 1, 1], "(none)": [3, 1, 1]}
+
+
+async def test_the_grouped_read_gives_each_visitors_keys_and_leaves_the_session_as_it_was(
+        client: AsyncTestClient, settings: Settings) -> None:
+    """The read behind every funnel, through a scoped session: the database groups each visitor's events per
+    step (keys ordering them by second, then stored id), and PostgreSQL's sorts are on again afterwards."""
+    app = await world(client, settings)
+    since, until = T - timedelta(hours=1), T + timedelta(days=2)
+    refs = [parse_ref("event:Signup"), parse_ref("event:Invite")]
+    async with own_sessionmaker(settings) as sessionmaker, app_session(sessionmaker, app.id) as session:
+        found = await read_step_keys(session, app.id, refs, since, until, visitors=True, tenants=True)
+        if session.get_bind().dialect.name == "postgresql":  # after the grouped read (a SET LOCAL around it)
+            assert (await session.execute(text("SHOW enable_sort"))).scalar() == "on"
+    seconds = {(visitor, tenant, step): [found.second(k) - second_of(T) for k in sorted(keys)]
+               for (visitor, tenant), by_step in found.groups.items() for step, keys in by_step.items()}
+    assert seconds == {("v1", "acme", 0): [0], ("v1", "acme", 1): [60], ("v2", "acme", 0): [0],
+                       ("v2", "acme", 1): [120], ("v3", "globex", 0): [0], ("v3", "globex", 1): [0],
+                       ("v4", "globex", 0): [0], ("v4", "globex", 1): [0], ("v5", "initech", 0): [0],
+                       ("v5", "initech", 1): [60], ("v6", "initech", 1): [5]}
+    # the same second: v3 stored Signup first, v4 Invite first
+    v3, v4 = found.groups[("v3", "globex")], found.groups[("v4", "globex")]
+    assert v3[0] < v3[1] and v4[1] < v4[0]
 
 
 @on_shared_server

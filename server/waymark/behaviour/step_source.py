@@ -33,7 +33,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
 import msgspec
-from sqlalchemy import BigInteger, Text, cast, func, literal, select
+from sqlalchemy import BigInteger, Text, cast, func, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from waymark.analytics.steps import Step
@@ -187,11 +187,11 @@ async def read_step_keys(session: AsyncSession, app_id: str, refs: Sequence[Ref]
     if plain:
         who = [_STEPS.visitor_id if visitors else literal(None), _STEPS.tenant_id if tenants else literal(None)]
         key = (_STEPS.second - cast(literal(start), BigInteger)) * literal(1 << KEY_SHIFT, BigInteger) + _STEPS.event_id
-        listed = _key_lists(str(session.get_bind().dialect.name), key)
+        dialect = str(session.get_bind().dialect.name)
         grouping = [c for c, on in zip((_STEPS.visitor_id, _STEPS.tenant_id), (visitors, tenants), strict=True) if on]
-        found: Any = await session.execute(
-            select(*who, _STEPS.step, listed).where(*where, _STEPS.step.in_(list(plain)))
-            .group_by(*grouping, _STEPS.step))
+        statement = (select(*who, _STEPS.step, _key_lists(dialect, key)).where(*where, _STEPS.step.in_(list(plain)))
+                     .group_by(*grouping, _STEPS.step))
+        found: Any = await (_hashed(session, statement) if dialect == "postgresql" else session.execute(statement))
         decode = _KEYS.decode
         for visitor, tenant, step, text in found.all():
             out.add(visitor, tenant, plain[step], decode(text))
@@ -214,6 +214,19 @@ async def read_step_keys(session: AsyncSession, app_id: str, refs: Sequence[Ref]
 
 
 _KEYS = msgspec.json.Decoder(list[int])
+
+
+async def _hashed(session: AsyncSession, statement: Any) -> Any:
+    """Run a grouping statement on PostgreSQL with its sorts turned off for it alone, so the groups are hashed.
+
+    PostgreSQL's planner groups the step rows by sorting them on the visitor's text, under the database's
+    collation, which it does not cost as slow as it is: 1.1 s for 600 k rows at ten million events, where
+    hashing them takes 0.5 s, spilling to disk or not (``EXPLAIN ANALYZE`` on a copy of the 10 M store).
+    """
+    await session.execute(text("SET LOCAL enable_sort = off"))
+    found = await session.execute(statement)
+    await session.execute(text("SET LOCAL enable_sort TO DEFAULT"))  # (a failed statement ends the transaction)
+    return found
 
 
 def range_bounds(start: date, end: date, extra: timedelta = timedelta()) -> tuple[datetime, datetime]:
