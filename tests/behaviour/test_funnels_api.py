@@ -3,6 +3,8 @@ exclusion steps, tenant-level counting, a comparison range; and hostile input an
 
 from __future__ import annotations
 
+import html
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,6 +14,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 
 from tests.access.helpers import add_person, owner, sign_in
+from tests.admin.pages_support import post_page
 from tests.admin.test_shell import check_page
 from tests.analytics.helpers import BASE, auth
 from tests.analytics.summary_helpers import ago, send
@@ -130,6 +133,20 @@ async def test_a_comparison_range_and_the_admin_page(client: AsyncTestClient, se
     assert page.status_code == 200, page.text[:300]
     check_page(page)
     assert 'class="bar-chart"' in page.text and "<table>" in page.text and 'for="f-step-1"' in page.text
+    # "watch this funnel": the alerts page with the rule's metric and target filled in; saved, it is the rule
+    watch = html.unescape(re.search(r'<a href="([^"]+)">Watch this funnel', page.text).group(1))  # type: ignore[union-attr]
+    form = await client.get(watch.split("#")[0])
+    target = "steps=event:Signup,event:Invite,page:invoices&window_days=1&count=visitors&exclude=event:Cancel"
+    assert '<option value="funnel_conversion" selected' in form.text and html.escape(target) in form.text
+    alerts = f"/admin/apps/{app.id}/alerts"
+    saved = await post_page(client, alerts, alerts, {"name": "Invites", "metric": "funnel_conversion",
+                                                     "target": target, "period": "week", "condition": "below",
+                                                     "value": "30", "enabled": "on"})
+    assert saved.status_code == 200, saved.text[:300]
+    [rule] = (await client.get("/api/v1/alerts", headers=auth(app.secret_key))).json()
+    assert (rule["metric"], rule["target"]) == ("funnel_conversion", target)
+    segmented = await client.get(f"/admin/apps/{app.id}/funnels", params={**query, "segment": "tenant.plan=pro"})
+    assert segmented.status_code == 200 and "Watch this funnel" not in segmented.text  # rules watch the whole app
     data = (await client.get(f"/admin/apps/{app.id}/funnels", params={**query, "format": "json"})).json()
     assert [s["converted"] for s in data["steps"]] == [5, 3, 2]
     table = (await client.get(f"/admin/apps/{app.id}/funnels", params={**query, "format": "csv"})).content

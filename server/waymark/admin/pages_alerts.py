@@ -7,7 +7,7 @@ import math
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
-from litestar.params import FromPath, PathParameter
+from litestar.params import FromPath, PathParameter, QueryParameter
 from litestar.response import Template
 
 from waymark.access.deps import audit, requires
@@ -57,14 +57,16 @@ def read_rule_form(form: dict[str, str]) -> tuple[int | None, RuleSpec | None, F
 
 async def _render(request: Request[Any, Any, Any], app_id: str, *, notice: str = "",
                   problems: FormProblems | None = None, form: dict[str, str] | None = None,
-                  edit: int | None = None, status_code: int = 200) -> Template:
+                  edit: int | None = None, status_code: int = 200, start: dict[str, str] | None = None
+                  ) -> Template:
+    """``start``: a new rule's metric and target, as a report's "watch" link gives them."""
     principal = principal_of(request)
     can_edit = principal is not None and principal.allows(Action.MANAGE, app_id)
     async with app_session(request.app.state.sessionmaker, app_id) as session:
         app = await load_app(session, app_id)
         rules = await list_rules(session, app_id)
         fired = await firings(session, app_id, 100)
-    values = dict(form) if form is not None else dict(_BLANK)
+    values = dict(form) if form is not None else {**_BLANK, **(start or {})}
     chosen = next((r for r in rules if r.id == edit), None) if form is None else None
     if chosen is not None:
         values = {"rule_id": str(chosen.id), "name": chosen.name, "metric": chosen.metric, "target": chosen.target,
@@ -83,9 +85,12 @@ class AlertPages(Controller):
     include_in_schema = False
 
     @get("/", name="admin-alerts", guards=[requires(Action.READ_APP)])
-    async def show(self, request: Request[Any, Any, Any], app_id: FromPath[str], edit: int | None = None
-                   ) -> Template:
-        return await _render(request, app_id, edit=edit)
+    async def show(self, request: Request[Any, Any, Any], app_id: FromPath[str], edit: int | None = None,
+                   metric: Annotated[str | None, QueryParameter(max_length=40)] = None,
+                   target: Annotated[str | None, QueryParameter(max_length=300)] = None) -> Template:
+        """``metric`` and ``target`` fill the new rule's form (a report links here with its own)."""
+        start = {"metric": metric, "target": target or ""} if metric in METRICS else None
+        return await _render(request, app_id, edit=edit, start=start)
 
     @post("/", status_code=200, guards=[requires(Action.MANAGE)])
     async def save(self, request: Request[Any, Any, Any], app_id: FromPath[str]) -> Template:

@@ -7,6 +7,7 @@ one step a field; empty fields are skipped. Without steps the page shows the for
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
@@ -16,6 +17,7 @@ from waymark.access.deps import requires
 from waymark.access.principal import Action
 from waymark.admin.filters import ReportFilters
 from waymark.admin.render import report_page
+from waymark.admin.templating import principal_of
 from waymark.analytics.segments import SegmentError
 from waymark.behaviour.funnels import MAX_STEPS, FunnelReport, FunnelStep, funnel_query, funnel_report
 from waymark.behaviour.path_math import PathCount, sankey
@@ -84,6 +86,22 @@ def _base(scope: Scope) -> str:
     return f"/admin/apps/{scope.app_id}"
 
 
+def _watch_link(request: Request[Any, Any, Any], scope: Scope, report: FunnelReport | None, segment: str | None
+                ) -> str | None:
+    """The alerts page with a rule on this funnel's conversion filled in, for someone who may add rules; none
+    for one tenant's funnel or a segment's (a rule watches the whole app)."""
+    principal = principal_of(request)
+    if (report is None or scope.tenant_id is not None or segment or principal is None
+            or not principal.allows(Action.MANAGE, scope.app_id)):
+        return None
+    funnel = {"steps": ",".join(s.ref for s in report.steps), "window_days": str(report.window_days),
+              "count": report.count}
+    if report.exclude:
+        funnel["exclude"] = ",".join(report.exclude)
+    target = urlencode(funnel, safe=":,[]=")
+    return f"{_base(scope)}/alerts?{urlencode({'metric': 'funnel_conversion', 'target': target})}#rule-form"
+
+
 class BehaviourPages(Controller):
     """``/funnels`` and ``/paths`` of an app (READ_APP)."""
 
@@ -119,6 +137,7 @@ class BehaviourPages(Controller):
                 "group_rows": [(g.value, _step_rows(g.steps)) for g in (report.groups or [])] if report else [],
                 "bars": [(s.ref, round((s.conversion or 0) * 100, 1)) for s in report.steps] if report else [],
                 "base": _base(access_scope),
+                "watch": _watch_link(request, access_scope, report, filters.segment),
             })
 
     @get("/paths", guards=[requires(Action.READ_APP)], name="admin-paths")
