@@ -134,3 +134,22 @@ async def test_paths_answer_the_same_from_built_stale_and_unbuilt_days(client: A
     assert sum((await _build(settings)).values()) > 0
     assert (await _counts(settings))[2] == 0
     await _check(client, app.secret_key, events)
+
+
+async def test_today_is_read_from_its_label_rows_and_left_unbuilt(client: AsyncTestClient, settings: Settings) -> None:
+    """Events keep marking today while they arrive: the rebuild takes the days before it, and a report reads
+    today's label rows."""
+    app = await make_app(settings)
+    now = int(datetime.now(UTC).timestamp())
+    midnight = now - now % 86_400
+    events = [("v1", "t1", midnight - 600, "A"), ("v1", "t1", midnight - 300, "B"),  # yesterday
+              ("v2", "t1", midnight, "A"), ("v2", "t1", min(now, midnight + 1), "C")]  # today
+    await send(client, app.public_key, *(_body(*event) for event in events))
+    assert await _build(settings) == {app.id: 1}  # yesterday only
+    assert (await _counts(settings))[1:] == (1, 1)  # one day built, today still marked
+    answer = await client.get("/api/v1/reports/paths", params={
+        "from": ago(1).isoformat(), "to": ago(0).isoformat(), "to_step": "exit", "length": "3"},
+        headers=auth(app.secret_key))
+    assert answer.status_code == 200, answer.text
+    assert sorted((p["steps"], p["visitors"]) for p in answer.json()["paths"]) == [
+        (["event:A", "event:B", "exit"], 1), (["event:A", "event:C", "exit"], 1)]
