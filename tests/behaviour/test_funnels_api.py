@@ -178,6 +178,24 @@ async def test_a_breakdown_by_a_tenant_field_and_by_browser(client: AsyncTestCli
         "Firefox": [1, 1, 0], "Chrome": [1, 1, 1], "(none)": [3, 1, 1]}
 
 
+async def test_steps_with_property_filters(client: AsyncTestClient, settings: Settings) -> None:
+    """A filtered track step is read with its events' properties; the same event name plain and filtered in one
+    funnel are two steps, and one event never satisfies both."""
+    app = await make_app(settings)
+
+    def invite(visitor: str, seconds: int, role: str) -> dict[str, Any]:
+        return at("track", visitor, "acme", seconds, name="Invite", props={"role": role})
+
+    await send(client, app.public_key, *(track("Signup", v, "acme", 0) for v in ("a", "b", "c")),
+               invite("a", 60, "admin"), invite("b", 60, "member"), invite("c", 30, "admin"), invite("c", 90, "admin"))
+    filtered = await funnel(client, app.secret_key, steps="event:Signup,event:Invite[role=admin]")
+    assert [(s["ref"], s["converted"]) for s in filtered["steps"]] == [
+        ("event:Signup", 3), ("event:Invite[role=admin]", 2)]
+    both = await funnel(client, app.secret_key, steps="event:Signup,event:Invite,event:Invite[role=admin]")
+    assert [s["converted"] for s in both["steps"]] == [3, 3, 1]  # only c invites an admin after an invite
+    assert both["steps"][2]["median_seconds"] == 60
+
+
 async def test_the_grouped_read_gives_each_visitors_keys_and_leaves_the_session_as_it_was(
         client: AsyncTestClient, settings: Settings) -> None:
     """The read behind every funnel, through a scoped session: the database groups each visitor's events per
