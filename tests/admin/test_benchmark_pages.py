@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 
 from litestar.testing import AsyncTestClient
@@ -15,6 +16,7 @@ from waymark.access.principal import Grant, Role
 from waymark.settings import Settings
 
 RETAIL = ["northwind", "contoso", "fabrikam", "tailspin", "wingtip"]
+_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?")
 
 
 def stickiness(i: int) -> float:
@@ -99,6 +101,7 @@ async def test_a_tenant_admin_sees_only_their_own_position(client: AsyncTestClie
         for name in [*RETAIL, "medica"]:
             assert name == "contoso" or name not in text, name
     for text in (answer.text, exported):
+        text = _TIMESTAMP.sub("", text)  # a computed_at such as 06:58:10 would look like a leaked 10
         for value in others:
             assert value not in text.split(",") and f":{value}" not in text, value
     assert 'class="position-chart"' in html and "p25" not in html
