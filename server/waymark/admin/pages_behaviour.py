@@ -18,6 +18,7 @@ from waymark.access.principal import Action
 from waymark.admin.filters import ReportFilters
 from waymark.admin.render import report_page
 from waymark.admin.templating import principal_of
+from waymark.alerts.rules import funnel_rule_target
 from waymark.analytics.segments import SegmentError
 from waymark.behaviour.funnels import MAX_STEPS, FunnelReport, FunnelStep, funnel_query, funnel_report
 from waymark.behaviour.path_math import PathCount, sankey
@@ -94,11 +95,7 @@ def _watch_link(request: Request[Any, Any, Any], scope: Scope, report: FunnelRep
     if (report is None or scope.tenant_id is not None or segment or principal is None
             or not principal.allows(Action.MANAGE, scope.app_id)):
         return None
-    funnel = {"steps": ",".join(s.ref for s in report.steps), "window_days": str(report.window_days),
-              "count": report.count}
-    if report.exclude:
-        funnel["exclude"] = ",".join(report.exclude)
-    target = urlencode(funnel, safe=":,[]=")
+    target = funnel_rule_target([s.ref for s in report.steps], report.window_days, report.count, report.exclude)
     return f"{_base(scope)}/alerts?{urlencode({'metric': 'funnel_conversion', 'target': target})}#rule-form"
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal, NamedTuple
@@ -29,6 +30,7 @@ __all__ = [
     "breached",
     "change_percent",
     "check_rule",
+    "funnel_rule_target",
     "funnel_target",
     "judged_period",
     "last_complete",
@@ -154,11 +156,16 @@ def funnel_target(target: str) -> tuple[FunnelQuery, str]:
         query = funnel_query(params)
     except RefError as exc:
         raise RuleError("target", str(exc)) from exc
-    canonical = {"steps": ",".join(r.text() for r in query.steps), "window_days": str(query.window_days),
-                 "count": query.unit}
-    if query.exclude:
-        canonical["exclude"] = ",".join(r.text() for r in query.exclude)
-    return query, urlencode(canonical, safe=":,[]=")
+    return query, funnel_rule_target([r.text() for r in query.steps], query.window_days, query.unit,
+                                     [r.text() for r in query.exclude])
+
+
+def funnel_rule_target(steps: Sequence[str], window_days: int, count: str, exclude: Sequence[str]) -> str:
+    """A funnel conversion rule's target, written canonically from the funnel's parts."""
+    funnel = {"steps": ",".join(steps), "window_days": str(window_days), "count": count}
+    if exclude:
+        funnel["exclude"] = ",".join(exclude)
+    return urlencode(funnel, safe=":,[]=")
 
 
 def judged_period(now: datetime, kind: str, metric: str, target: str) -> Period:

@@ -82,50 +82,58 @@ def _in_range(since: datetime, until: datetime) -> tuple[Any, Any]:
     return _STEPS.second >= second_of(since), _STEPS.second < second_of(until)
 
 
-async def read_steps(session: AsyncSession, app_id: str, refs: Sequence[Ref], since: datetime, until: datetime,
-                     *, tenants: bool = True) -> list[StepTuple]:
-    """Every event in ``[since, until)`` (whole seconds) matching one of ``refs``, in no particular order: one
-    tuple per event and step (an event matching two of the steps comes twice, with the same order).
-
-    ``tenants=False`` leaves each event's tenant out (``None``): a column less to read and pass through the
-    driver, a good part of the time on a large range. The session's scope adds the tenant filter when it is
-    one tenant's.
-    """
-    if not refs:
-        return []
+def _by_step(refs: Sequence[Ref]) -> tuple[dict[str, list[tuple[int, Ref]]], list[str], dict[str, frozenset[int]]]:
+    """The references by projected step (with their indices); the steps that need their events' properties
+    (one of their references has filters); and the other steps' reference indices."""
     wanted: dict[str, list[tuple[int, Ref]]] = defaultdict(list)
     for index, ref in enumerate(refs):
         wanted[ref.step].append((index, ref))
     filtered = [step for step, found in wanted.items() if any(ref.where for _, ref in found)]
     plain = {step: frozenset(i for i, _ in found) for step, found in wanted.items() if step not in filtered}
-    columns = (_STEPS.second, _STEPS.event_id, _STEPS.visitor_id, _STEPS.tenant_id, _STEPS.step)
+    return wanted, filtered, plain
+
+
+async def _filtered_rows(session: AsyncSession, app_id: str, since: datetime, until: datetime,
+                         wanted: dict[str, list[tuple[int, Ref]]], filtered: Sequence[str]
+                         ) -> list[tuple[int, int, str, str | None, frozenset[int]]]:
+    """(second, stored id, visitor, tenant, indices matched) of the events of the ``filtered`` steps whose
+    properties match at least one of their references: those rows join the stored events for the properties."""
+    known: dict[tuple[str, str | None], frozenset[int]] = {}
+    joined: Sequence[Any] = (await session.execute(
+        select(_STEPS.second, _STEPS.event_id, _STEPS.visitor_id, _STEPS.tenant_id, _STEPS.step,
+               cast(_EVENTS.props, Text))
+        .select_from(Step.__table__.join(Event.__table__, _EVENTS.id == _STEPS.event_id))
+        .where(_STEPS.app_id == app_id, *_in_range(since, until), _STEPS.step.in_(filtered))
+    )).all()
+    out = []
+    for second, event_id, visitor, tenant, step, props in joined:
+        matched = known.get((step, props))
+        if matched is None:  # each distinct (step, props text) is matched once: they repeat a lot
+            data = json.loads(props) if props else None
+            matched = known[(step, props)] = frozenset(i for i, ref in wanted[step] if ref.matches_props(data))
+        if matched:
+            out.append((second, event_id, visitor, tenant, matched))
+    return out
+
+
+async def read_steps(session: AsyncSession, app_id: str, refs: Sequence[Ref], since: datetime, until: datetime
+                     ) -> list[StepTuple]:
+    """Every event in ``[since, until)`` (whole seconds) matching one of ``refs``, in no particular order: one
+    tuple per event and step (an event matching two of the steps comes twice, with the same order). The
+    session's scope adds the tenant filter when it is one tenant's.
+    """
+    if not refs:
+        return []
+    wanted, filtered, plain = _by_step(refs)
     out: list[StepTuple] = []
     if plain:
-        where = (_STEPS.app_id == app_id, *_in_range(since, until), _STEPS.step.in_(list(plain)))
-        if tenants:
-            tenanted: Sequence[Any] = (await session.execute(select(*columns).where(*where))).all()
-            out = [((second, event_id), visitor, tenant, plain[step])
-                   for second, event_id, visitor, tenant, step in tenanted]
-        else:
-            untenanted: Sequence[Any] = (await session.execute(
-                select(_STEPS.second, _STEPS.event_id, _STEPS.visitor_id, _STEPS.step).where(*where))).all()
-            out = [((second, event_id), visitor, None, plain[step])
-                   for second, event_id, visitor, step in untenanted]
+        found: Sequence[Any] = (await session.execute(
+            select(_STEPS.second, _STEPS.event_id, _STEPS.visitor_id, _STEPS.tenant_id, _STEPS.step)
+            .where(_STEPS.app_id == app_id, *_in_range(since, until), _STEPS.step.in_(list(plain))))).all()
+        out = [((second, event_id), visitor, tenant, plain[step]) for second, event_id, visitor, tenant, step in found]
     if filtered:
-        known: dict[tuple[str, str | None], frozenset[int]] = {}
-        joined: Sequence[Any] = (await session.execute(
-            select(*columns, cast(_EVENTS.props, Text))
-            .select_from(Step.__table__.join(Event.__table__, _EVENTS.id == _STEPS.event_id))
-            .where(_STEPS.app_id == app_id, *_in_range(since, until), _STEPS.step.in_(filtered))
-        )).all()
-        for second, event_id, visitor, tenant, step, props in joined:
-            matched = known.get((step, props))
-            if matched is None:  # each distinct (step, props text) is matched once: they repeat a lot
-                data = json.loads(props) if props else None
-                matched = known[(step, props)] = frozenset(
-                    i for i, ref in wanted[step] if ref.matches_props(data))
-            if matched:
-                out.append(((second, event_id), visitor, tenant, matched))
+        out += [((second, event_id), visitor, tenant, matched) for second, event_id, visitor, tenant, matched
+                in await _filtered_rows(session, app_id, since, until, wanted, filtered)]
     return out
 
 
@@ -178,38 +186,24 @@ async def read_step_keys(session: AsyncSession, app_id: str, refs: Sequence[Ref]
     out = StepKeys(start)
     if not refs:
         return out
-    wanted: dict[str, list[tuple[int, Ref]]] = defaultdict(list)
-    for index, ref in enumerate(refs):
-        wanted[ref.step].append((index, ref))
-    filtered = [step for step, found in wanted.items() if any(ref.where for _, ref in found)]
-    plain = {step: [i for i, _ in found] for step, found in wanted.items() if step not in filtered}
-    where = (_STEPS.app_id == app_id, *_in_range(since, until))
+    wanted, filtered, plain = _by_step(refs)
     if plain:
         who = [_STEPS.visitor_id if visitors else literal(None), _STEPS.tenant_id if tenants else literal(None)]
         key = (_STEPS.second - cast(literal(start), BigInteger)) * literal(1 << KEY_SHIFT, BigInteger) + _STEPS.event_id
         dialect = str(session.get_bind().dialect.name)
         grouping = [c for c, on in zip((_STEPS.visitor_id, _STEPS.tenant_id), (visitors, tenants), strict=True) if on]
-        statement = (select(*who, _STEPS.step, _key_lists(dialect, key)).where(*where, _STEPS.step.in_(list(plain)))
+        statement = (select(*who, _STEPS.step, _key_lists(dialect, key))
+                     .where(_STEPS.app_id == app_id, *_in_range(since, until), _STEPS.step.in_(list(plain)))
                      .group_by(*grouping, _STEPS.step))
         found: Any = await (_hashed(session, statement) if dialect == "postgresql" else session.execute(statement))
         decode = _KEYS.decode
         for visitor, tenant, step, text in found.all():
             out.add(visitor, tenant, plain[step], decode(text))
     if filtered:
-        known: dict[tuple[str, str | None], tuple[int, ...]] = {}
-        joined: Any = await session.execute(
-            select(_STEPS.second, _STEPS.event_id, _STEPS.visitor_id, _STEPS.tenant_id, _STEPS.step,
-                   cast(_EVENTS.props, Text))
-            .select_from(Step.__table__.join(Event.__table__, _EVENTS.id == _STEPS.event_id))
-            .where(*where, _STEPS.step.in_(filtered)))
-        for second, event_id, visitor, tenant, step, props in joined.all():
-            matched = known.get((step, props))
-            if matched is None:  # each distinct (step, props text) is matched once: they repeat a lot
-                data = json.loads(props) if props else None
-                matched = known[(step, props)] = tuple(i for i, ref in wanted[step] if ref.matches_props(data))
-            if matched:
-                out.add(visitor if visitors else None, tenant if tenants else None, matched,
-                        (out.key(second, event_id),))
+        for second, event_id, visitor, tenant, matched in await _filtered_rows(session, app_id, since, until, wanted,
+                                                                               filtered):
+            out.add(visitor if visitors else None, tenant if tenants else None, matched,
+                    (out.key(second, event_id),))
     return out
 
 
